@@ -1,0 +1,447 @@
+// Package auth obtains and caches Salesforce OAuth access tokens.
+package auth
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+	"golang.org/x/oauth2/jwt"
+)
+
+// Flow names an OAuth flow.
+type Flow string
+
+const (
+	FlowJWTBearer         Flow = "jwt_bearer"
+	FlowClientCredentials Flow = "client_credentials"
+	FlowRefreshToken      Flow = "refresh_token"
+	FlowPassword          Flow = "password"
+)
+
+// jwtLifetime is the assertion lifetime; Salesforce rejects an exp more than 3 minutes ahead.
+const jwtLifetime = 3 * time.Minute
+
+// Config selects a flow and holds its credentials.
+type Config struct {
+	Flow          Flow
+	LoginURL      string // e.g. https://login.salesforce.com, a My Domain URL, or a loopback simulator URL
+	ClientID      string
+	ClientSecret  string
+	Username      string
+	Password      string
+	SecurityToken string // appended to Password for the password flow
+	RefreshToken  string
+	PrivateKeyPEM []byte // jwt_bearer: PEM RSA key, PKCS#1 or PKCS#8
+	Audience      string // jwt_bearer; "" means DefaultAudience(LoginURL)
+	HTTPClient    *http.Client
+}
+
+// DefaultAudience is the JWT audience Salesforce expects for a login URL:
+// sandboxes authenticate against test.salesforce.com, everything else login.salesforce.com.
+func DefaultAudience(loginURL string) string {
+	u, err := url.Parse(loginURL)
+	if err == nil {
+		host := strings.ToLower(u.Hostname())
+		if host == "test.salesforce.com" || strings.HasSuffix(host, ".sandbox.my.salesforce.com") {
+			return "https://test.salesforce.com"
+		}
+	}
+	return "https://login.salesforce.com"
+}
+
+// Token is an access token with the identity Salesforce returned alongside it.
+type Token struct {
+	AccessToken string `json:"-"`
+	InstanceURL string
+	IdentityURL string
+	OrgID       string
+	UserID      string
+	IssuedAt    time.Time
+}
+
+// String never shows the access token, so a token may be logged or printed safely.
+func (t Token) String() string {
+	return fmt.Sprintf("auth.Token{AccessToken: [redacted], InstanceURL: %q, OrgID: %q, UserID: %q, IssuedAt: %s}",
+		t.InstanceURL, t.OrgID, t.UserID, t.IssuedAt.UTC().Format(time.RFC3339))
+}
+
+// GoString keeps %#v from printing the access token too.
+func (t Token) GoString() string { return t.String() }
+
+// Error is a failure reported by the token endpoint.
+type Error struct {
+	Status      int
+	Code        string // OAuth "error", e.g. invalid_grant
+	Description string // OAuth "error_description", scrubbed of known secrets
+
+	err error
+}
+
+func (e *Error) Error() string {
+	s := "salesforce oauth: " + strconv.Itoa(e.Status)
+	if e.Code != "" {
+		s += " " + e.Code
+	}
+	if e.Description != "" {
+		s += ": " + e.Description
+	}
+	return s
+}
+
+// Unwrap gives access to the underlying *oauth2.RetrieveError.
+func (e *Error) Unwrap() error { return e.err }
+
+// Permanent reports whether retrying cannot help: the endpoint rejected the
+// credentials or request (4xx other than 429).
+func (e *Error) Permanent() bool {
+	return e.Status >= 400 && e.Status < 500 && e.Status != http.StatusTooManyRequests
+}
+
+// IsPermanent reports whether err is a token endpoint rejection that retrying cannot fix.
+func IsPermanent(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Permanent()
+}
+
+// ErrBadResponse marks a 2xx token response that lacks what Salesforce always sends;
+// retrying is unlikely to help.
+var ErrBadResponse = errors.New("salesforce oauth: malformed token response")
+
+// scrubbedError carries an error whose message had secrets removed, keeping the chain
+// for errors.Is/As (e.g. net errors, context.Canceled).
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+// Source fetches a token on first use, caches it, and refreshes it on demand.
+type Source struct {
+	cfg      Config
+	tokenURL string
+	audience string
+	hc       *http.Client
+	secrets  []string
+
+	mu           sync.Mutex
+	cur          *Token
+	inflight     *call
+	refreshToken string // latest; Salesforce may rotate it
+}
+
+// call is one token fetch shared by every caller that waits for it.
+type call struct {
+	done    chan struct{}
+	cancel  context.CancelFunc
+	waiters int
+	tok     *Token
+	err     error
+}
+
+// NewSource validates cfg for its flow.
+func NewSource(cfg Config) (*Source, error) {
+	if cfg.LoginURL == "" {
+		return nil, errors.New("login URL is required")
+	}
+	u, err := url.Parse(cfg.LoginURL)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, errors.New("login URL must be an absolute http(s) URL")
+	}
+	if cfg.ClientID == "" {
+		return nil, errors.New("client id is required")
+	}
+	need := func(v, what string) error {
+		if v == "" {
+			return fmt.Errorf("%s is required for the %s flow", what, cfg.Flow)
+		}
+		return nil
+	}
+	switch cfg.Flow {
+	case FlowJWTBearer:
+		if err := need(cfg.Username, "username"); err != nil {
+			return nil, err
+		}
+		if len(cfg.PrivateKeyPEM) == 0 {
+			return nil, fmt.Errorf("private key is required for the %s flow", cfg.Flow)
+		}
+		if _, err := parseRSAKey(cfg.PrivateKeyPEM); err != nil {
+			return nil, err
+		}
+	case FlowClientCredentials:
+		if err := need(cfg.ClientSecret, "client secret"); err != nil {
+			return nil, err
+		}
+	case FlowRefreshToken:
+		// The secret is optional: connected apps may waive it for refresh.
+		if err := need(cfg.RefreshToken, "refresh token"); err != nil {
+			return nil, err
+		}
+	case FlowPassword:
+		for _, f := range []struct{ v, what string }{
+			{cfg.ClientSecret, "client secret"}, {cfg.Username, "username"}, {cfg.Password, "password"},
+		} {
+			if err := need(f.v, f.what); err != nil {
+				return nil, err
+			}
+		}
+	default:
+		return nil, fmt.Errorf("unknown flow %q (want jwt_bearer, client_credentials, refresh_token or password)", cfg.Flow)
+	}
+
+	s := &Source{
+		cfg:          cfg,
+		tokenURL:     strings.TrimRight(cfg.LoginURL, "/") + "/services/oauth2/token",
+		audience:     cfg.Audience,
+		hc:           cfg.HTTPClient,
+		refreshToken: cfg.RefreshToken,
+	}
+	if s.audience == "" {
+		s.audience = DefaultAudience(cfg.LoginURL)
+	}
+	if s.hc == nil {
+		s.hc = http.DefaultClient
+	}
+	for _, v := range []string{cfg.ClientSecret, cfg.Password, cfg.Password + cfg.SecurityToken, cfg.SecurityToken, cfg.RefreshToken} {
+		if len(v) >= 4 { // shorter strings would mangle ordinary text and reveal little
+			s.secrets = append(s.secrets, v, url.QueryEscape(v))
+		}
+	}
+	return s, nil
+}
+
+func parseRSAKey(data []byte) (*rsa.PrivateKey, error) {
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, errors.New("private key is not PEM encoded")
+	}
+	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
+		return k, nil
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, errors.New("private key is neither a PKCS#1 nor an unencrypted PKCS#8 RSA key")
+	}
+	rk, ok := k.(*rsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("private key is %T, want RSA", k)
+	}
+	return rk, nil
+}
+
+// Token returns the cached token, fetching one if there is none.
+func (s *Source) Token(ctx context.Context) (*Token, error) {
+	s.mu.Lock()
+	if t := s.cur; t != nil {
+		s.mu.Unlock()
+		return t, nil
+	}
+	c := s.joinLocked(ctx)
+	s.mu.Unlock()
+	return s.wait(ctx, c)
+}
+
+// Refresh discards stale and fetches a new token. Callers holding the same stale
+// token share one fetch; if the cached token already differs from stale it is
+// returned as is. A nil stale forces a fetch (joining one in flight).
+func (s *Source) Refresh(ctx context.Context, stale *Token) (*Token, error) {
+	s.mu.Lock()
+	if t := s.cur; t != nil && stale != nil && t.AccessToken != stale.AccessToken {
+		s.mu.Unlock()
+		return t, nil
+	}
+	s.cur = nil
+	c := s.joinLocked(ctx)
+	s.mu.Unlock()
+	return s.wait(ctx, c)
+}
+
+// joinLocked returns the fetch in flight, starting one if needed. The fetch runs
+// detached from any single caller so one caller giving up does not fail the
+// others; it is cancelled once every waiter has gone.
+func (s *Source) joinLocked(ctx context.Context) *call {
+	if c := s.inflight; c != nil {
+		c.waiters++
+		return c
+	}
+	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	c := &call{done: make(chan struct{}), cancel: cancel, waiters: 1}
+	s.inflight = c
+	go func() {
+		tok, err := s.fetch(fctx)
+		cancel()
+		s.mu.Lock()
+		if s.inflight == c { // else abandoned: a newer fetch owns the cache
+			s.inflight = nil
+			if err == nil {
+				s.cur = tok
+			}
+		}
+		c.tok, c.err = tok, err
+		close(c.done)
+		s.mu.Unlock()
+	}()
+	return c
+}
+
+func (s *Source) wait(ctx context.Context, c *call) (*Token, error) {
+	select {
+	case <-c.done:
+		return c.tok, c.err
+	case <-ctx.Done():
+		s.mu.Lock()
+		c.waiters--
+		if c.waiters == 0 && s.inflight == c {
+			c.cancel()
+			s.inflight = nil
+		}
+		s.mu.Unlock()
+		return nil, ctx.Err()
+	}
+}
+
+func (s *Source) fetch(ctx context.Context) (*Token, error) {
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, s.hc)
+	var (
+		ot  *oauth2.Token
+		err error
+	)
+	switch s.cfg.Flow {
+	case FlowJWTBearer:
+		// oauth2/jwt posts without the context, so bind it in the transport to
+		// keep cancellation working.
+		hc := *s.hc
+		hc.Transport = ctxTransport{ctx: ctx, base: s.hc.Transport}
+		jc := &jwt.Config{
+			Email:      s.cfg.ClientID,
+			Subject:    s.cfg.Username,
+			PrivateKey: s.cfg.PrivateKeyPEM,
+			TokenURL:   s.tokenURL,
+			Audience:   s.audience,
+			Expires:    jwtLifetime,
+		}
+		ot, err = jc.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, &hc)).Token()
+	case FlowClientCredentials:
+		cc := &clientcredentials.Config{
+			ClientID:     s.cfg.ClientID,
+			ClientSecret: s.cfg.ClientSecret,
+			TokenURL:     s.tokenURL,
+			AuthStyle:    oauth2.AuthStyleInParams,
+		}
+		ot, err = cc.Token(ctx)
+	case FlowRefreshToken:
+		s.mu.Lock()
+		rt := s.refreshToken
+		s.mu.Unlock()
+		// A fresh TokenSource with no access token always hits the endpoint;
+		// Salesforce sends no expires_in, so a reused one would never refresh.
+		ot, err = s.oauthConfig().TokenSource(ctx, &oauth2.Token{RefreshToken: rt}).Token()
+		if err == nil && ot.RefreshToken != "" && ot.RefreshToken != rt {
+			s.mu.Lock()
+			s.refreshToken = ot.RefreshToken
+			s.secrets = append(s.secrets, ot.RefreshToken, url.QueryEscape(ot.RefreshToken))
+			s.mu.Unlock()
+		}
+	case FlowPassword:
+		ot, err = s.oauthConfig().PasswordCredentialsToken(ctx, s.cfg.Username, s.cfg.Password+s.cfg.SecurityToken)
+	}
+	if err != nil {
+		return nil, s.wrapErr(err)
+	}
+	return tokenFrom(ot)
+}
+
+func (s *Source) oauthConfig() *oauth2.Config {
+	return &oauth2.Config{
+		ClientID:     s.cfg.ClientID,
+		ClientSecret: s.cfg.ClientSecret,
+		Endpoint:     oauth2.Endpoint{TokenURL: s.tokenURL, AuthStyle: oauth2.AuthStyleInParams},
+	}
+}
+
+func tokenFrom(ot *oauth2.Token) (*Token, error) {
+	str := func(k string) string { v, _ := ot.Extra(k).(string); return v }
+	t := &Token{AccessToken: ot.AccessToken, InstanceURL: str("instance_url"), IdentityURL: str("id"), IssuedAt: time.Now()}
+	if t.AccessToken == "" {
+		return nil, fmt.Errorf("%w: no access_token", ErrBadResponse)
+	}
+	if t.InstanceURL == "" {
+		return nil, fmt.Errorf("%w: no instance_url", ErrBadResponse)
+	}
+	if t.IdentityURL == "" {
+		return nil, fmt.Errorf("%w: no id", ErrBadResponse)
+	}
+	var parts []string
+	if u, err := url.Parse(t.IdentityURL); err == nil {
+		parts = strings.Split(strings.Trim(u.EscapedPath(), "/"), "/")
+	}
+	if len(parts) < 2 || parts[len(parts)-1] == "" || parts[len(parts)-2] == "" {
+		return nil, fmt.Errorf("%w: id %q has no org and user id", ErrBadResponse, t.IdentityURL)
+	}
+	t.OrgID, t.UserID = parts[len(parts)-2], parts[len(parts)-1]
+	// issued_at is milliseconds since the epoch, as a string.
+	if ms, err := strconv.ParseInt(str("issued_at"), 10, 64); err == nil && ms > 0 {
+		t.IssuedAt = time.UnixMilli(ms)
+	}
+	return t, nil
+}
+
+// wrapErr types endpoint errors and strips every configured secret from messages.
+func (s *Source) wrapErr(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		e := &Error{Code: re.ErrorCode, Description: re.ErrorDescription, err: re}
+		if re.Response != nil {
+			e.Status = re.Response.StatusCode
+		}
+		if e.Code == "" { // oauth2/jwt does not parse the body
+			var body struct {
+				Error       string `json:"error"`
+				Description string `json:"error_description"`
+			}
+			if json.Unmarshal(re.Body, &body) == nil {
+				e.Code, e.Description = body.Error, body.Description
+			}
+		}
+		e.Code, e.Description = s.scrub(e.Code), s.scrub(e.Description)
+		return e
+	}
+	return &scrubbedError{msg: "salesforce oauth: " + s.scrub(err.Error()), err: err}
+}
+
+func (s *Source) scrub(msg string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, v := range s.secrets {
+		msg = strings.ReplaceAll(msg, v, "[redacted]")
+	}
+	return msg
+}
+
+// ctxTransport attaches a context to requests made without one.
+type ctxTransport struct {
+	ctx  context.Context
+	base http.RoundTripper
+}
+
+func (t ctxTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	base := t.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return base.RoundTrip(r.WithContext(t.ctx))
+}
