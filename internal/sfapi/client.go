@@ -1,0 +1,472 @@
+// Package sfapi is the Salesforce REST client shared by every stream: auth,
+// API budget, retries and response decoding live here.
+package sfapi
+
+import (
+	"cmp"
+	"compress/gzip"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"go.uber.org/zap"
+
+	"github.com/sfevents/salesforcereceiver/internal/auth"
+)
+
+// TokenSource supplies access tokens; *auth.Source implements it.
+type TokenSource interface {
+	Token(ctx context.Context) (*auth.Token, error)
+	Refresh(ctx context.Context, stale *auth.Token) (*auth.Token, error)
+}
+
+// Budget is the seam for the org's API allowance. Acquire blocks until one call
+// may be made for the stream and returns a release func to call when the response
+// is done; Observe gets every LimitInfo read from a response; Exhausted is called
+// on 403 REQUEST_LIMIT_EXCEEDED.
+type Budget interface {
+	Acquire(ctx context.Context, stream string) (release func(), err error)
+	Observe(LimitInfo)
+	Exhausted()
+}
+
+// StreamLimits is the stream name Limits passes to Budget.Acquire, so a budget
+// can let its own probes through while holding streams back.
+const StreamLimits = "_limits"
+
+// RetryPolicy shapes the exponential backoff; zero fields take the defaults.
+type RetryPolicy struct {
+	InitialInterval time.Duration // default 500ms
+	MaxInterval     time.Duration // default 30s
+	MaxElapsedTime  time.Duration // default 5m
+	MaxTries        int           // default 8, counting the first try
+}
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	if p.InitialInterval <= 0 {
+		p.InitialInterval = 500 * time.Millisecond
+	}
+	if p.MaxInterval <= 0 {
+		p.MaxInterval = 30 * time.Second
+	}
+	if p.MaxElapsedTime <= 0 {
+		p.MaxElapsedTime = 5 * time.Minute
+	}
+	if p.MaxTries <= 0 {
+		p.MaxTries = 8
+	}
+	return p
+}
+
+// Config configures a Client.
+type Config struct {
+	HTTPClient *http.Client // required; built by the caller (confighttp)
+	Tokens     TokenSource  // required
+	APIVersion string       // e.g. "66.0"
+	// BudgetFor returns the budget of an org; nil means no budget. Called once per org id.
+	BudgetFor func(orgID string) Budget
+	Logger    *zap.Logger
+	Retry     RetryPolicy
+	// Timeout bounds each request: a JSON call must finish within it; a
+	// download must start within it and never stall longer between reads
+	// (a whole file may take far longer). Zero means 60s.
+	Timeout time.Duration
+}
+
+// Client calls the Salesforce REST API. It is safe for concurrent use.
+type Client struct {
+	hc        *http.Client
+	tokens    TokenSource
+	dataPath  string
+	budgetFor func(string) Budget
+	log       *zap.Logger
+	retry     RetryPolicy
+	timeout   time.Duration
+
+	mu      sync.Mutex
+	budgets map[string]Budget
+}
+
+var apiVersionRE = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
+
+// New validates cfg and returns a Client.
+func New(cfg Config) (*Client, error) {
+	if cfg.HTTPClient == nil {
+		return nil, errors.New("sfapi: HTTP client is required")
+	}
+	if cfg.Tokens == nil {
+		return nil, errors.New("sfapi: token source is required")
+	}
+	if !apiVersionRE.MatchString(cfg.APIVersion) {
+		return nil, fmt.Errorf("sfapi: API version %q must look like 66.0", cfg.APIVersion)
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Client{
+		hc:        cfg.HTTPClient,
+		tokens:    cfg.Tokens,
+		dataPath:  "/services/data/v" + cfg.APIVersion,
+		budgetFor: cfg.BudgetFor,
+		log:       log,
+		retry:     cfg.Retry.withDefaults(),
+		budgets:   map[string]Budget{},
+		timeout:   cmp.Or(cfg.Timeout, 60*time.Second),
+	}, nil
+}
+
+// Identity returns the org id and instance URL of the current token.
+func (c *Client) Identity(ctx context.Context) (orgID, instanceURL string, err error) {
+	tok, err := retry(ctx, c, "token", func() (*auth.Token, error) {
+		t, err := c.tokens.Token(ctx)
+		return t, classifyTokenErr(ctx, err)
+	})
+	if err != nil {
+		return "", "", err
+	}
+	return tok.OrgID, tok.InstanceURL, nil
+}
+
+// QueryResult is one page of a SOQL query.
+type QueryResult struct {
+	TotalSize      int               `json:"totalSize"`
+	Done           bool              `json:"done"`
+	NextRecordsURL string            `json:"nextRecordsUrl"`
+	Records        []json.RawMessage `json:"records"`
+}
+
+// Query runs soql and returns its first page. batchSize is a hint Salesforce
+// clamps to 200..2000; 0 leaves it to Salesforce.
+func (c *Client) Query(ctx context.Context, stream, soql string, batchSize int) (*QueryResult, error) {
+	return c.query(ctx, stream, c.dataPath+"/query?"+url.Values{"q": {soql}}.Encode(), batchSize)
+}
+
+// QueryMore fetches the page at nextRecordsURL (a path, as Salesforce returns it).
+func (c *Client) QueryMore(ctx context.Context, stream, nextRecordsURL string, batchSize int) (*QueryResult, error) {
+	return c.query(ctx, stream, nextRecordsURL, batchSize)
+}
+
+func (c *Client) query(ctx context.Context, stream, path string, batchSize int) (*QueryResult, error) {
+	hdr := http.Header{}
+	if batchSize > 0 {
+		hdr.Set("Sforce-Query-Options", "batchSize="+strconv.Itoa(min(max(batchSize, 200), 2000)))
+	}
+	return getJSON[QueryResult](ctx, c, stream, path, hdr)
+}
+
+// Limits is the part of /limits the receiver uses.
+type Limits struct {
+	DailyAPIRequests struct {
+		Max, Remaining int64
+	} `json:"DailyApiRequests"`
+}
+
+// Limits reads the org's limits; Budget.Acquire sees stream StreamLimits.
+func (c *Client) Limits(ctx context.Context) (*Limits, error) {
+	return getJSON[Limits](ctx, c, StreamLimits, c.dataPath+"/limits", nil)
+}
+
+// Open GETs path for streaming (EventLogFile LogFile downloads). Retries, auth and
+// budget apply up to the response headers; the caller must close the body, which
+// is transparently gunzipped.
+func (c *Client) Open(ctx context.Context, stream, path string) (*http.Response, error) {
+	// Setting Accept-Encoding ourselves turns off the transport's own gunzip, so we
+	// see Content-Encoding and must decompress.
+	hdr := http.Header{"Accept-Encoding": {"gzip"}}
+	return retry(ctx, c, path, func() (*http.Response, error) {
+		resp, err := c.exchange(ctx, stream, path, hdr, true)
+		if err != nil {
+			return nil, err
+		}
+		if !strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+			return resp, nil
+		}
+		rec := &readRecorder{r: resp.Body}
+		zr, err := gzip.NewReader(rec)
+		switch {
+		case err == io.EOF: // empty body
+			resp.Body = struct {
+				io.Reader
+				io.Closer
+			}{http.NoBody, resp.Body}
+		case err != nil:
+			resp.Body.Close()
+			return nil, readErr(ctx, rec, urlPath(path), err)
+		default:
+			resp.Body = &gzipBody{Reader: zr, body: resp.Body}
+		}
+		resp.Header.Del("Content-Encoding")
+		resp.Header.Del("Content-Length")
+		resp.ContentLength = -1
+		resp.Uncompressed = true
+		return resp, nil
+	})
+}
+
+type gzipBody struct {
+	*gzip.Reader
+	body io.ReadCloser
+}
+
+func (g *gzipBody) Close() error {
+	_ = g.Reader.Close()
+	return g.body.Close()
+}
+
+// getJSON GETs path and decodes a fresh T per attempt, so a retried or
+// half-read body never leaves stale data behind.
+func getJSON[T any](ctx context.Context, c *Client, stream, path string, hdr http.Header) (*T, error) {
+	return retry(ctx, c, path, func() (*T, error) {
+		resp, err := c.exchange(ctx, stream, path, hdr, false)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		rec := &readRecorder{r: resp.Body}
+		v := new(T)
+		if err := json.NewDecoder(rec).Decode(v); err != nil {
+			return nil, readErr(ctx, rec, urlPath(path), err)
+		}
+		return v, nil
+	})
+}
+
+// readErr tells a connection that broke mid-body (retry) from a body that is
+// simply not what we expected (permanent).
+func readErr(ctx context.Context, rec *readRecorder, path string, err error) error {
+	if ctx.Err() != nil {
+		return backoff.Permanent(ctx.Err())
+	}
+	if rec.err != nil {
+		return fmt.Errorf("salesforce: reading response of %s: %w", path, rec.err)
+	}
+	return backoff.Permanent(fmt.Errorf("salesforce: decoding response of %s: %w", path, err))
+}
+
+// readRecorder remembers the first transport error seen while reading a body.
+type readRecorder struct {
+	r   io.Reader
+	err error
+}
+
+func (r *readRecorder) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF && r.err == nil {
+		r.err = err
+	}
+	return n, err
+}
+
+func retry[T any](ctx context.Context, c *Client, path string, op func() (T, error)) (T, error) {
+	p := c.retry
+	b := &backoff.ExponentialBackOff{
+		InitialInterval:     p.InitialInterval,
+		RandomizationFactor: backoff.DefaultRandomizationFactor,
+		Multiplier:          2,
+		MaxInterval:         p.MaxInterval,
+	}
+	tries := 0
+	return backoff.Retry(ctx, func() (T, error) {
+		tries++
+		return op()
+	}, backoff.WithBackOff(b), backoff.WithMaxTries(uint(p.MaxTries)), backoff.WithMaxElapsedTime(p.MaxElapsedTime),
+		backoff.WithNotify(func(err error, wait time.Duration) {
+			lvl := zap.WarnLevel
+			if tries == 1 {
+				lvl = zap.DebugLevel
+			}
+			c.log.Log(lvl, "Salesforce request failed, retrying", zap.String("path", urlPath(path)),
+				zap.Int("attempt", tries), zap.Duration("backoff", wait), zap.Error(err))
+		}))
+}
+
+// exchange sends one GET, repeating it once with a refreshed token after a 401.
+// It returns a 2xx response whose body releases the budget when read or closed;
+// anything else is an error, wrapped in backoff.Permanent unless retrying may help.
+// idle says the timeout runs between reads of the body rather than over
+// the whole exchange.
+func (c *Client) exchange(ctx context.Context, stream, path string, hdr http.Header, idle bool) (*http.Response, error) {
+	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") {
+		// Only ever send the bearer token to the instance the token names.
+		return nil, backoff.Permanent(fmt.Errorf("salesforce: path %q must start with a single /", urlPath(path)))
+	}
+	tok, err := c.tokens.Token(ctx)
+	if err != nil {
+		return nil, classifyTokenErr(ctx, err)
+	}
+	for refreshed := false; ; refreshed = true {
+		resp, budget, err := c.send(ctx, stream, tok, path, hdr, idle)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+			return resp, nil
+		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		apiErr := parseAPIError(resp.StatusCode, body)
+		if resp.StatusCode == http.StatusUnauthorized && !refreshed {
+			// Repeat the same URL (not the whole query) once with a new session.
+			c.log.Debug("Salesforce session rejected, refreshing token", zap.String("path", urlPath(path)),
+				zap.String("code", apiErr.Code))
+			if tok, err = c.tokens.Refresh(ctx, tok); err != nil {
+				return nil, classifyTokenErr(ctx, err)
+			}
+			continue
+		}
+		if apiErr.Code == CodeRequestLimitExceeded {
+			budget.Exhausted()
+			return nil, backoff.Permanent(apiErr)
+		}
+		if apiErr.retryable() {
+			return nil, apiErr
+		}
+		return nil, backoff.Permanent(apiErr)
+	}
+}
+
+// send makes one HTTP request within the org's budget and reports its limit header.
+func (c *Client) send(ctx context.Context, stream string, tok *auth.Token, path string, hdr http.Header, idle bool) (*http.Response, Budget, error) {
+	base, err := url.Parse(tok.InstanceURL)
+	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
+		return nil, nil, backoff.Permanent(fmt.Errorf("salesforce: token has an unusable instance URL %q", tok.InstanceURL))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(tok.InstanceURL, "/")+path, nil)
+	if err != nil {
+		return nil, nil, backoff.Permanent(fmt.Errorf("salesforce: bad request path %q: %w", urlPath(path), err))
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	req.Header.Set("Accept", "application/json")
+
+	budget := c.budget(tok.OrgID)
+	release, err := budget.Acquire(ctx, stream)
+	if err != nil {
+		return nil, nil, backoff.Permanent(err)
+	}
+	// The clock starts once the budget granted the call: time held back
+	// is not the request's.
+	reqCtx, cancel := context.WithCancel(ctx)
+	timer := time.AfterFunc(c.timeout, cancel)
+	resp, err := c.hc.Do(req.WithContext(reqCtx))
+	if err != nil {
+		timer.Stop()
+		cancel()
+		release()
+		return nil, nil, classifyTransportErr(ctx, err)
+	}
+	if li, ok := ParseLimitInfo(resp.Header.Get("Sforce-Limit-Info")); ok {
+		budget.Observe(li)
+	}
+	done := func() {
+		timer.Stop()
+		cancel()
+		release()
+	}
+	rb := &releaseBody{ReadCloser: resp.Body, release: done}
+	if idle {
+		rb.onRead = func() { timer.Reset(c.timeout) }
+	}
+	resp.Body = rb
+	return resp, budget, nil
+}
+
+func (c *Client) budget(orgID string) Budget {
+	if c.budgetFor == nil {
+		return noBudget{}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.budgets[orgID]
+	if !ok {
+		b = c.budgetFor(orgID)
+		if b == nil {
+			b = noBudget{}
+		}
+		c.budgets[orgID] = b
+	}
+	return b
+}
+
+type noBudget struct{}
+
+func (noBudget) Acquire(context.Context, string) (func(), error) { return func() {}, nil }
+func (noBudget) Observe(LimitInfo)                               {}
+func (noBudget) Exhausted()                                      {}
+
+// releaseBody returns the budget slot once the body is fully read or closed.
+type releaseBody struct {
+	io.ReadCloser
+	once    sync.Once
+	release func()
+	onRead  func() // restarts an idle timeout
+}
+
+func (b *releaseBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 && b.onRead != nil {
+		b.onRead()
+	}
+	if err == io.EOF {
+		b.once.Do(b.release)
+	}
+	return n, err
+}
+
+func (b *releaseBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.release)
+	return err
+}
+
+func classifyTokenErr(ctx context.Context, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return backoff.Permanent(ctx.Err())
+	case auth.IsPermanent(err), errors.Is(err, auth.ErrBadResponse):
+		return backoff.Permanent(err)
+	default: // 5xx, 429 or the network: worth another try
+		return err
+	}
+}
+
+func classifyTransportErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return backoff.Permanent(ctx.Err())
+	}
+	var (
+		verifyErr  *tls.CertificateVerificationError
+		unknownCA  x509.UnknownAuthorityError
+		hostErr    x509.HostnameError
+		invalidErr x509.CertificateInvalidError
+	)
+	if errors.As(err, &verifyErr) || errors.As(err, &unknownCA) || errors.As(err, &hostErr) || errors.As(err, &invalidErr) {
+		return backoff.Permanent(err) // a misconfiguration; retrying will not fix it
+	}
+	return err // timeouts, refused/reset connections, EOF
+}
+
+// urlPath strips the query (SOQL can be long) for logs and messages.
+func urlPath(p string) string {
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		return p[:i]
+	}
+	return p
+}
