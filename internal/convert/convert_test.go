@@ -1,0 +1,331 @@
+package convert
+
+import (
+	"encoding/csv"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+var elfLogin = Mapping{EventName: EventEventLogFile, Stream: "event_log_file/Login", EventType: "Login"}
+
+// appendFields runs Append on a hand-built record and returns the log record.
+func appendFields(t *testing.T, m Mapping, fields ...Field) plog.LogRecord {
+	t.Helper()
+	b := NewBatch(testResource, 1)
+	_, err := m.Append(b, &Record{Fields: fields}, "k", testObserved)
+	require.NoError(t, err)
+	return b.Logs().ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
+}
+
+func appendRow(t *testing.T, m Mapping, names, types, row []string) plog.LogRecord {
+	t.Helper()
+	b := NewBatch(testResource, 1)
+	_, err := m.AppendCSV(b, NewCSVHeader(names, types), row, "0AT1", "0AT1/1", testObserved)
+	require.NoError(t, err)
+	return b.Logs().ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
+}
+
+func attr(lr plog.LogRecord, k string) (string, bool) {
+	v, ok := lr.Attributes().Get(k)
+	if !ok {
+		return "", false
+	}
+	return v.Str(), true
+}
+
+func TestAttributeRules(t *testing.T) {
+	obj := Mapping{EventName: EventObject, Stream: "object/X", TimestampField: "T"}
+	tests := []struct {
+		name   string
+		fields []Field
+		key    string
+		want   string // "" = attribute absent
+	}{
+		{"record id", []Field{{"Id", "0Ya1"}}, AttrRecordID, "0Ya1"},
+		{"record id from REQUEST_ID", []Field{{"REQUEST_ID", "4ex"}}, AttrRecordID, "4ex"},
+		{"Id wins over REQUEST_ID", []Field{{"REQUEST_ID", "4ex"}, {"Id", "0Ya1"}}, AttrRecordID, "0Ya1"},
+		{"user id made 18", []Field{{"UserId", "001A0000006Vm9r"}}, AttrUserID, "001A0000006Vm9rIAC"},
+		{"USER_ID_DERIVED first", []Field{{"USER_ID", "003A0000005QB3A"}, {"USER_ID_DERIVED", "001A0000006Vm9rIAC"}}, AttrUserID, "001A0000006Vm9rIAC"},
+		{"empty candidate skipped", []Field{{"USER_ID_DERIVED", ""}, {"USER_ID", "003A0000005QB3A"}}, AttrUserID, "003A0000005QB3AIAW"},
+		{"CreatedById last", []Field{{"CreatedById", "003A0000005QB3A"}}, AttrUserID, "003A0000005QB3AIAW"},
+		{"user name", []Field{{"Username", "a@b"}}, AttrUserName, "a@b"},
+		{"user name from relationship", []Field{{"CreatedBy.Username", "c@d"}}, AttrUserName, "c@d"},
+		{"USER_NAME first", []Field{{"CreatedBy.Username", "c@d"}, {"USER_NAME", "e@f"}}, AttrUserName, "e@f"},
+		{"client address", []Field{{"SourceIp", "192.0.2.1"}}, AttrClientAddr, "192.0.2.1"},
+		{"Salesforce.com IP skipped", []Field{{"SourceIp", "Salesforce.com IP"}}, AttrClientAddr, ""},
+		{"Salesforce.com IP falls through", []Field{{"CLIENT_IP", "Salesforce.com IP"}, {"SourceIP", "192.0.2.2"}}, AttrClientAddr, "192.0.2.2"},
+		{"user agent", []Field{{"UserAgent", "curl/8.0"}}, AttrUserAgent, "curl/8.0"},
+		{"BROWSER_TYPE only if UA-like", []Field{{"BROWSER_TYPE", "Chrome"}}, AttrUserAgent, ""},
+		{"BROWSER_TYPE UA", []Field{{"BROWSER_TYPE", "Mozilla/5.0 x"}}, AttrUserAgent, "Mozilla/5.0 x"},
+		{"USER_AGENT over BROWSER_TYPE", []Field{{"BROWSER_TYPE", "Mozilla/5.0 x"}, {"USER_AGENT", "Foo"}}, AttrUserAgent, "Foo"},
+		{"url path as-is", []Field{{"URI", "/apex/Page?id=1"}}, AttrURLPath, "/apex/Page?id=1"},
+		{"full url reduced to path", []Field{{"URL", "https://acme.my.salesforce.com/lightning/r/Account?x=1#f"}}, AttrURLPath, "/lightning/r/Account"},
+		{"full url without path", []Field{{"Uri", "https://acme.my.salesforce.com"}}, AttrURLPath, "/"},
+		{"not a path", []Field{{"URI", "TOOLING_API"}}, AttrURLPath, ""},
+		{"session id", []Field{{"SessionKey", "sk"}}, AttrSessionID, "sk"},
+		{"SESSION_KEY first", []Field{{"SessionKey", "sk"}, {"SESSION_KEY", "SK"}}, AttrSessionID, "SK"},
+		{"non-string ignored", []Field{{"Id", int64(5)}}, AttrRecordID, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lr := appendFields(t, obj, append(tt.fields, Field{"T", "2024-05-01T00:00:00Z"})...)
+			got, ok := attr(lr, tt.key)
+			if tt.want == "" {
+				assert.False(t, ok, "unexpected %s=%q", tt.key, got)
+				return
+			}
+			assert.Equal(t, tt.want, got)
+			uid, ok := attr(lr, AttrLogRecordUID)
+			assert.True(t, ok)
+			assert.Equal(t, RecordUID(testResource.OrgID, "object/X", "k"), uid)
+		})
+	}
+}
+
+func TestEventTypeAndLogFileID(t *testing.T) {
+	lr := appendFields(t, Mapping{EventName: EventObject, Stream: "s", EventType: "LoginEvent", TimestampField: "T"})
+	v, _ := attr(lr, AttrEventType)
+	assert.Equal(t, "LoginEvent", v)
+	_, ok := attr(lr, AttrLogFileID)
+	assert.False(t, ok, "no log file id outside CSV")
+
+	lr = appendFields(t, Mapping{EventName: EventLoginHistory, Stream: "s", TimestampField: "T"})
+	_, ok = attr(lr, AttrEventType)
+	assert.False(t, ok)
+
+	lr = appendRow(t, elfLogin, []string{"TIMESTAMP"}, nil, []string{"20240501000000"})
+	v, _ = attr(lr, AttrLogFileID)
+	assert.Equal(t, "0AT1", v)
+	v, _ = attr(lr, AttrEventType)
+	assert.Equal(t, "Login", v)
+	assert.Equal(t, EventEventLogFile, lr.EventName())
+}
+
+func TestSeverity(t *testing.T) {
+	lh := Mapping{EventName: EventLoginHistory, Stream: "login_history", TimestampField: "LoginTime"}
+	obj := Mapping{EventName: EventObject, Stream: "object/LoginEvent", TimestampField: "EventDate"}
+	tests := []struct {
+		name   string
+		m      Mapping
+		fields []Field
+		warn   bool
+	}{
+		{"login success", lh, []Field{{"Status", "Success"}}, false},
+		{"login failure", lh, []Field{{"Status", "Invalid Password"}}, true},
+		{"no status", lh, nil, false},
+		{"Status outside login history", obj, []Field{{"Status", "Failed"}}, false},
+		{"LOGIN_STATUS ok", elfLogin, []Field{{"LOGIN_STATUS", "LOGIN_NO_ERROR"}}, false},
+		{"LOGIN_STATUS error", elfLogin, []Field{{"LOGIN_STATUS", "LOGIN_ERROR_INVALID_PASSWORD"}}, true},
+		{"LOGIN_STATUS empty", elfLogin, []Field{{"LOGIN_STATUS", ""}}, false},
+		{"REQUEST_STATUS success", elfLogin, []Field{{"REQUEST_STATUS", "S"}}, false},
+		{"REQUEST_STATUS failed", elfLogin, []Field{{"REQUEST_STATUS", "F"}}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lr := appendFields(t, tt.m, tt.fields...)
+			want, text := plog.SeverityNumberInfo, "INFO"
+			if tt.warn {
+				want, text = plog.SeverityNumberWarn, "WARN"
+			}
+			assert.Equal(t, want, lr.SeverityNumber())
+			assert.Equal(t, text, lr.SeverityText())
+
+			// The same rule holds for CSV rows with the same columns.
+			if tt.m.EventName == EventEventLogFile && len(tt.fields) == 1 {
+				row := appendRow(t, tt.m, []string{tt.fields[0].Name}, nil, []string{tt.fields[0].Value.(string)})
+				assert.Equal(t, want, row.SeverityNumber())
+			}
+		})
+	}
+}
+
+func TestTimestamps(t *testing.T) {
+	lh := Mapping{EventName: EventLoginHistory, Stream: "lh", TimestampField: "LoginTime"}
+	lr := appendFields(t, lh, Field{"LoginTime", "2024-05-01T12:34:56.000+0000"})
+	assert.Equal(t, time.Date(2024, 5, 1, 12, 34, 56, 0, time.UTC), lr.Timestamp().AsTime())
+	assert.Equal(t, testObserved, lr.ObservedTimestamp().AsTime())
+	_, ok := attr(lr, AttrParseError)
+	assert.False(t, ok)
+
+	for _, fields := range [][]Field{nil, {{"LoginTime", "garbage"}}, {{"LoginTime", int64(5)}}} {
+		b := NewBatch(testResource, 1)
+		used, err := lh.Append(b, &Record{Fields: fields}, "k", testObserved)
+		require.NoError(t, err)
+		assert.Equal(t, testObserved, used)
+		lr := b.Logs().ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
+		assert.Equal(t, testObserved, lr.Timestamp().AsTime())
+		msg, ok := attr(lr, AttrParseError)
+		assert.True(t, ok)
+		assert.Contains(t, msg, "LoginTime")
+	}
+
+	// ELF: TIMESTAMP_DERIVED wins, TIMESTAMP is the fallback.
+	names := []string{"TIMESTAMP", "TIMESTAMP_DERIVED"}
+	lr = appendRow(t, elfLogin, names, nil, []string{"20240501000000", "2024-05-01T00:00:01.500Z"})
+	assert.Equal(t, time.Date(2024, 5, 1, 0, 0, 1, 500_000_000, time.UTC), lr.Timestamp().AsTime())
+	lr = appendRow(t, elfLogin, names, nil, []string{"20240501000000.250", ""})
+	assert.Equal(t, time.Date(2024, 5, 1, 0, 0, 0, 250_000_000, time.UTC), lr.Timestamp().AsTime())
+	lr = appendRow(t, elfLogin, names, nil, []string{"", ""})
+	assert.Equal(t, testObserved, lr.Timestamp().AsTime())
+	msg, _ := attr(lr, AttrParseError)
+	assert.Contains(t, msg, "missing")
+}
+
+func TestCSVTyping(t *testing.T) {
+	names := []string{"N1", "N2", "N3", "N4", "B1", "B2", "B3", "B4", "S", "D", "Empty", "Extra"}
+	types := []string{"Number", "Number", "Number", "number", "Boolean", "Boolean", "Boolean", "Boolean", "EscapedString", "DateTime", "Number"}
+	row := []string{"42", "-1.5", "n/a", "1e3", "true", "0", "FALSE", "maybe", "x", "2024-05-01T00:00:00Z", "", "7"}
+	lr := appendRow(t, elfLogin, names, types, row)
+	want := map[string]any{
+		"N1": int64(42), "N2": -1.5, "N3": "n/a", "N4": 1000.0,
+		"B1": true, "B2": false, "B3": false, "B4": "maybe",
+		"S": "x", "D": "2024-05-01T00:00:00Z", "Extra": "7", // type missing: String
+	}
+	assert.Equal(t, want, lr.Body().Map().AsRaw())
+	// Header names are used as keys in column order.
+	var keys []string
+	lr.Body().Map().Range(func(k string, _ pcommon.Value) bool { keys = append(keys, k); return true })
+	assert.Equal(t, []string{"N1", "N2", "N3", "N4", "B1", "B2", "B3", "B4", "S", "D", "Extra"}, keys)
+}
+
+func TestAppendCSVColumnCount(t *testing.T) {
+	b := NewBatch(testResource, 1)
+	_, err := elfLogin.AppendCSV(b, NewCSVHeader([]string{"A", "B"}, nil), []string{"1"}, "f", "f/1", testObserved)
+	require.ErrorIs(t, err, ErrColumnCount)
+	assert.Equal(t, 0, b.Len())
+}
+
+func TestAppendRaw(t *testing.T) {
+	b := NewBatch(testResource, 1)
+	elfLogin.AppendRaw(b, `"Login","2024`, "bare quote", "0AT1", "0AT1/9", testObserved)
+	require.Equal(t, 1, b.Len())
+	lr := b.Logs().ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
+	assert.Equal(t, `"Login","2024`, lr.Body().Str())
+	assert.Equal(t, plog.SeverityNumberWarn, lr.SeverityNumber())
+	assert.Equal(t, EventEventLogFile, lr.EventName())
+	msg, _ := attr(lr, AttrParseError)
+	assert.Equal(t, "bare quote", msg)
+	uid, _ := attr(lr, AttrLogRecordUID)
+	assert.Equal(t, RecordUID(testResource.OrgID, elfLogin.Stream, "0AT1/9"), uid)
+}
+
+func TestBatch(t *testing.T) {
+	b := NewBatch(testResource, 4)
+	assert.Equal(t, 0, b.Len())
+	rl := b.Logs().ResourceLogs()
+	require.Equal(t, 1, rl.Len())
+	assert.Equal(t, map[string]any{AttrOrgID: testResource.OrgID, AttrInstanceURL: testResource.InstanceURL},
+		rl.At(0).Resource().Attributes().AsRaw())
+	assert.Equal(t, ScopeName, rl.At(0).ScopeLogs().At(0).Scope().Name())
+	_, err := elfLogin.Append(nil, &Record{}, "k", testObserved)
+	assert.Error(t, err)
+}
+
+// loginRow is a 28-column ELF Login row as Salesforce writes it: a few
+// columns are typically empty.
+var (
+	loginNames = []string{"EVENT_TYPE", "TIMESTAMP", "REQUEST_ID", "ORGANIZATION_ID", "USER_ID", "RUN_TIME", "CPU_TIME", "URI",
+		"SESSION_KEY", "LOGIN_KEY", "USER_TYPE", "REQUEST_STATUS", "DB_TOTAL_TIME", "LOGIN_TYPE", "BROWSER_TYPE", "API_TYPE",
+		"API_VERSION", "USER_NAME", "TLS_PROTOCOL", "CIPHER_SUITE", "AUTHENTICATION_METHOD_REFERENCE", "LOGIN_SUB_TYPE",
+		"TIMESTAMP_DERIVED", "USER_ID_DERIVED", "CLIENT_IP", "URI_ID_DERIVED", "LOGIN_STATUS", "SOURCE_IP"}
+	loginTypes = []string{"String", "String", "String", "Id", "Id", "Number", "Number", "String", "String", "String", "String",
+		"String", "Number", "String", "String", "String", "String", "String", "String", "String", "String", "String",
+		"DateTime", "Id", "IP", "Id", "String", "IP"}
+	loginRow = []string{"Login", "20240501123456.789", "4exLFFQZ1234567890", "00D5g00000OrgAb", "0055g00000Xyz12", "83", "41",
+		"/index.jsp", "", "Zh1pDqYT0XbHhR4C", "Standard", "S", "52873925", "Application",
+		"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
+		"", "", "jdoe@example.com", "TLSv1.3", "TLS_AES_256_GCM_SHA384", "", "", "2024-05-01T12:34:56.789Z",
+		"0055g00000Xyz12AAA", "203.0.113.7", "", "LOGIN_NO_ERROR", "203.0.113.7"}
+)
+
+const batchSize = 1000
+
+func BenchmarkAppendCSV(b *testing.B) {
+	h := NewCSVHeader(loginNames, loginTypes)
+	keys := make([]string, batchSize)
+	for i := range keys {
+		keys[i] = "0AT5g00000Elf01GAA/" + strconv.Itoa(i)
+	}
+	batch := NewBatch(testResource, batchSize)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if batch.Len() == batchSize {
+			batch = NewBatch(testResource, batchSize)
+		}
+		if _, err := elfLogin.AppendCSV(batch, h, loginRow, "0AT5g00000Elf01GAA", keys[i%batchSize], testObserved); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAppendCSVAllCells is the worst case: every one of the 28 cells set.
+func BenchmarkAppendCSVAllCells(b *testing.B) {
+	h := NewCSVHeader(loginNames, loginTypes)
+	row := append([]string(nil), loginRow...)
+	for i, v := range row {
+		if v == "" {
+			row[i] = "x"
+		}
+	}
+	batch := NewBatch(testResource, batchSize)
+	b.ReportAllocs()
+	for b.Loop() {
+		if batch.Len() == batchSize {
+			batch = NewBatch(testResource, batchSize)
+		}
+		if _, err := elfLogin.AppendCSV(batch, h, row, "0AT5g00000Elf01GAA", "0AT5g00000Elf01GAA/1", testObserved); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+var loginEventJSON = []byte(`{"attributes":{"type":"LoginEvent","url":"/services/data/v66.0/sobjects/LoginEvent/000000000000000AAA"},"EventIdentifier":"6a8f2c2e-1c55-4e7f-9a0b-1d2e3f4a5b6c","EventDate":"2024-05-03T10:00:01.123Z","UserId":"0055g00000Xyz12AAA","Username":"jdoe@example.com","SourceIp":"192.0.2.10","Browser":"Firefox 125","Platform":"Linux","Status":"Success","LoginType":"Application","LoginUrl":"login.salesforce.com","SessionKey":"vMASKu8PqTeDbhR7","CountryIso":"FR","Latitude":48.8566,"Longitude":2.3522,"EvaluationTime":0,"LoginLatitude":null,"PolicyOutcome":"NoAction","Application":"Browser","CipherSuite":"ECDHE-RSA-AES256-GCM-SHA384","TlsProtocol":"TLS 1.2","HttpMethod":"POST","LoginKey":"a1b2c3d4e5f6","UserType":"Standard","Id":"000000000000000AAA"}`)
+
+// BenchmarkAppend measures DecodeRecord + Append of one LoginEvent record.
+func BenchmarkAppend(b *testing.B) {
+	m := Mapping{EventName: EventObject, Stream: "object/LoginEvent", EventType: "LoginEvent", TimestampField: "EventDate"}
+	var rec Record
+	batch := NewBatch(testResource, batchSize)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(loginEventJSON)))
+	for b.Loop() {
+		if batch.Len() == batchSize {
+			batch = NewBatch(testResource, batchSize)
+		}
+		if err := DecodeRecord(loginEventJSON, &rec); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := m.Append(batch, &rec, rec.String("EventIdentifier"), testObserved); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStdlibCSVBaseline is the reference for the CSV path: a plain
+// encoding/csv read of the same row, one row per op from a long stream.
+func BenchmarkStdlibCSVBaseline(b *testing.B) {
+	var sb strings.Builder
+	w := csv.NewWriter(&sb)
+	for range batchSize {
+		_ = w.Write(loginRow)
+	}
+	w.Flush()
+	data := sb.String()
+	rd := strings.NewReader(data)
+	r := csv.NewReader(rd)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data) / batchSize))
+	for b.Loop() {
+		if _, err := r.Read(); err != nil {
+			rd.Reset(data)
+			r = csv.NewReader(rd)
+		}
+	}
+}
