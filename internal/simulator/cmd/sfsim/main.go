@@ -1,0 +1,91 @@
+// Command sfsim runs the Salesforce simulator as a program, so a collector
+// can poll it (make run). Plain HTTP on loopback: it holds no real secrets.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/sfevents/salesforcereceiver/internal/simulator"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		log.Fatalf("sfsim: %v", err)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("sfsim", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8443", "listen address (plain http)")
+	keyOut := fs.String("private-key-out", "", "write a fresh RSA private key (PEM) here and trust it for jwt_bearer")
+	clientID := fs.String("client-id", simulator.DefaultClientID, "accepted OAuth client_id")
+	username := fs.String("username", simulator.DefaultUsername, "integration username")
+	dailyLimit := fs.Int64("daily-limit", simulator.DefaultDailyLimit, "DailyApiRequests max")
+	arrivalEvery := fs.Duration("arrival-every", 5*time.Second, "new rows arrive on this tick (0: none)")
+	history := fs.Duration("history", 72*time.Hour, "generated history before start")
+	seed := fs.Int64("seed", 1, "data generator seed")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+
+	opts := simulator.Defaults()
+	opts.ClientID, opts.Username, opts.DailyLimit = *clientID, *username, *dailyLimit
+	opts.ArrivalEvery, opts.History, opts.Seed = *arrivalEvery, *history, *seed
+	if *history == 0 {
+		opts.History = -1 // Options treats 0 as "default"
+	}
+	if *keyOut != "" {
+		pub, err := writeKey(*keyOut)
+		if err != nil {
+			return err
+		}
+		opts.JWTPublicKey = pub
+	}
+
+	srv := simulator.New(opts)
+	if err := srv.Start(*addr); err != nil {
+		return err
+	}
+	o := srv.Options()
+	log.Printf("sfsim: Salesforce simulator at %s (org %s) — client_id=%q client_secret=%q username=%q password=%q security_token=%q refresh_token=%q audience=%q private_key_file=%q",
+		srv.URL(), o.OrgID, o.ClientID, o.ClientSecret, o.Username, o.Password, o.SecurityToken, o.RefreshToken, o.Audience, *keyOut)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	srv.Close()
+	return nil
+}
+
+// writeKey generates an RSA key, writes it as PKCS#8 PEM (0600) and returns
+// its public half.
+func writeKey(path string) (*rsa.PublicKey, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	data := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	// Remove first so an existing file with looser permissions is not reused.
+	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+		return nil, fmt.Errorf("private key: %w", err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return nil, fmt.Errorf("private key: %w", err)
+	}
+	return &key.PublicKey, nil
+}

@@ -1,0 +1,245 @@
+package simulator
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+)
+
+// builtinSchemas is the object registry. To add an object, append a schema
+// here (fields, Id prefix, timestamp field, generator) and, if it should
+// have history, a row count in Server.generateHistory.
+func builtinSchemas() registry {
+	reg := registry{}
+	reg.add(&objectSchema{
+		Name:      "User",
+		KeyPrefix: "005",
+		Fields: []field{
+			{Name: "Id", Type: TypeID},
+			{Name: "Username", Type: TypeString},
+			{Name: "Name", Type: TypeString},
+			{Name: "IsActive", Type: TypeBoolean},
+		},
+	})
+	reg.add(&objectSchema{
+		Name:           "LoginHistory",
+		KeyPrefix:      "0Ya",
+		TimestampField: "LoginTime",
+		generate:       genLoginHistory,
+		Fields: []field{
+			{Name: "Id", Type: TypeID},
+			{Name: "UserId", Type: TypeReference, RefObject: "User"},
+			{Name: "LoginTime", Type: TypeDateTime},
+			{Name: "LoginType", Type: TypeString},
+			{Name: "SourceIp", Type: TypeString},
+			{Name: "LoginUrl", Type: TypeString},
+			{Name: "Browser", Type: TypeString},
+			{Name: "Platform", Type: TypeString},
+			{Name: "Status", Type: TypeString},
+			{Name: "Application", Type: TypeString},
+			{Name: "ClientVersion", Type: TypeString},
+			{Name: "ApiType", Type: TypeString},
+			{Name: "ApiVersion", Type: TypeString},
+			{Name: "CountryIso", Type: TypeString},
+			{Name: "AuthMethodReference", Type: TypeString},
+			{Name: "LoginGeoId", Type: TypeReference},
+			{Name: "TlsProtocol", Type: TypeString},
+			{Name: "CipherSuite", Type: TypeString},
+			{Name: "HttpMethod", Type: TypeString},
+			{Name: "LoginSubType", Type: TypeString},
+			{Name: "ForwardedForIp", Type: TypeString},
+			{Name: "OptionsIsGet", Type: TypeBoolean},
+			{Name: "OptionsIsPost", Type: TypeBoolean},
+		},
+	})
+	reg.add(&objectSchema{
+		Name:           "SetupAuditTrail",
+		KeyPrefix:      "0Ym",
+		TimestampField: "CreatedDate",
+		generate:       genSetupAuditTrail,
+		Fields: []field{
+			{Name: "Id", Type: TypeID},
+			{Name: "Action", Type: TypeString},
+			{Name: "Section", Type: TypeString},
+			{Name: "CreatedDate", Type: TypeDateTime},
+			{Name: "CreatedById", Type: TypeReference, RelName: "CreatedBy", RefObject: "User"},
+			{Name: "Display", Type: TypeString},
+			{Name: "DelegateUser", Type: TypeString},
+			{Name: "ResponsibleNamespacePrefix", Type: TypeString},
+			{Name: "CreatedByContext", Type: TypeString},
+			{Name: "CreatedByIssuer", Type: TypeString},
+		},
+	})
+	return reg
+}
+
+// generator holds the seeded randomness and the users generated records
+// refer to. Callers hold Server.mu.
+type generator struct {
+	rnd   *rand.Rand
+	users []simUser // users[0] is the integration user
+	geo   uint64
+}
+
+type simUser struct{ id, username, name string }
+
+func (g *generator) pick(xs ...string) string { return xs[g.rnd.IntN(len(xs))] }
+
+func (g *generator) chance(p float64) bool { return g.rnd.Float64() < p }
+
+func (g *generator) ip() string {
+	return fmt.Sprintf("%d.%d.%d.%d", 1+g.rnd.IntN(223), g.rnd.IntN(256), g.rnd.IntN(256), 1+g.rnd.IntN(254))
+}
+
+// user picks a user, favouring the integration user as real orgs do.
+func (g *generator) user() simUser {
+	if g.chance(0.3) {
+		return g.users[0]
+	}
+	return g.users[g.rnd.IntN(len(g.users))]
+}
+
+func genLoginHistory(g *generator, ts time.Time) map[string]any {
+	u := g.user()
+	api := g.chance(0.35)
+	rec := map[string]any{
+		"UserId":         u.id,
+		"LoginTime":      ts,
+		"LoginType":      g.pick("Application", "Application", "Remote Access 2.0", "SAML Idp Initiated SSO", "Other Apex API"),
+		"SourceIp":       g.ip(),
+		"LoginUrl":       g.pick("login.salesforce.com", "simorg.my.salesforce.com"),
+		"Browser":        g.pick("Chrome 124", "Chrome 125", "Firefox 126", "Safari 17", "Edge 124"),
+		"Platform":       g.pick("Windows 10", "Windows 11", "Mac OSX", "Linux", "iPhone iOS", "Android 14"),
+		"Status":         "Success",
+		"Application":    g.pick("Browser", "Browser", "Salesforce for iOS", "Salesforce for Android"),
+		"ClientVersion":  "N/A",
+		"ApiType":        "N/A",
+		"ApiVersion":     "N/A",
+		"CountryIso":     g.pick("US", "US", "US", "GB", "DE", "FR", "IN", "JP", "BR", "CA"),
+		"TlsProtocol":    g.pick("TLS 1.2", "TLS 1.3", "TLS 1.3"),
+		"CipherSuite":    g.pick("ECDHE-RSA-AES256-GCM-SHA384", "TLS_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256"),
+		"HttpMethod":     g.pick("POST", "POST", "GET"),
+		"OptionsIsGet":   false,
+		"OptionsIsPost":  false,
+		"LoginGeoId":     nil,
+		"ForwardedForIp": nil,
+	}
+	if api {
+		rec["LoginType"] = g.pick("Remote Access 2.0", "Other Apex API", "Partner Product")
+		rec["Application"] = g.pick("Data Loader", "Salesforce CLI", "sfsim Integration")
+		rec["ApiType"] = g.pick("SOAP Partner", "REST")
+		rec["ApiVersion"] = g.pick("60.0", "64.0", "66.0")
+		rec["ClientVersion"] = rec["ApiVersion"]
+		rec["Browser"], rec["Platform"] = "Unknown", "Unknown"
+		rec["AuthMethodReference"] = g.pick("RFC8705", "")
+		if rec["AuthMethodReference"] == "" {
+			rec["AuthMethodReference"] = nil
+		}
+	}
+	if rec["HttpMethod"] == "GET" {
+		rec["OptionsIsGet"] = true
+	} else {
+		rec["OptionsIsPost"] = true
+	}
+	switch {
+	case g.chance(0.04):
+		// Logins Salesforce itself performs carry this literal, not an IP.
+		rec["SourceIp"] = "Salesforce.com IP"
+	case g.chance(0.1):
+		rec["ForwardedForIp"] = g.ip()
+	}
+	if !g.chance(0.15) {
+		g.geo++
+		rec["LoginGeoId"] = makeID("04F", 1_000_000+g.geo)
+	}
+	if g.chance(0.1) {
+		rec["Status"] = g.pick("Invalid Password", "Invalid Password", "Failed: Computer activation required", "User Locked Out")
+	}
+	if g.chance(0.05) {
+		rec["LoginSubType"] = g.pick("OAuth Username-Password Flow", "OAuth JWT Bearer Flow")
+	}
+	return rec
+}
+
+var auditActions = []struct{ action, section, display string }{
+	{"changedPassword", "Manage Users", "Changed password for user %s"},
+	{"resetPassword", "Manage Users", "Reset password for user %s"},
+	{"createduser", "Manage Users", "Created new user %s"},
+	{"deactivateduser", "Manage Users", "Deactivated user %s"},
+	{"changedprofileforuser", "Manage Users", "Changed profile for user %s from Standard User to System Administrator"},
+	{"PermSetAssign", "Manage Users", "Permission set System Administrator Extras: assigned to %s"},
+	{"PermSetUnassign", "Manage Users", "Permission set System Administrator Extras: unassigned from %s"},
+	{"loginasgrantedtoorg", "Security Controls", "Granted login access to %s"},
+	{"changedsessiontimeout", "Session Settings", "Changed session timeout from 2 hours to 4 hours"},
+	{"insertConnectedApplication", "Connected Apps", "Created connected app sfsim-collector"},
+	{"changedApexClass", "Apex Class", "Changed Apex class code: LoginAuditHandler"},
+	{"changedNetworkAccess", "Network Access", "Added trusted IP range 10.0.0.0 to 10.255.255.255"},
+}
+
+func genSetupAuditTrail(g *generator, ts time.Time) map[string]any {
+	u := g.user()
+	target := g.users[g.rnd.IntN(len(g.users))]
+	a := auditActions[g.rnd.IntN(len(auditActions))]
+	display := a.display
+	if strings.Contains(display, "%s") {
+		display = fmt.Sprintf(display, target.username)
+	}
+	rec := map[string]any{
+		"Action":      a.action,
+		"Section":     a.section,
+		"CreatedDate": ts,
+		"CreatedById": u.id,
+		"Display":     display,
+	}
+	if g.chance(0.05) {
+		rec["DelegateUser"] = g.users[len(g.users)-1].username // a login-as session
+	}
+	if g.chance(0.08) {
+		rec["CreatedByContext"] = g.pick("Apex", "Metadata API")
+		rec["ResponsibleNamespacePrefix"] = g.pick("sfsim", "")
+		if rec["ResponsibleNamespacePrefix"] == "" {
+			rec["ResponsibleNamespacePrefix"] = nil
+		}
+	}
+	if g.chance(0.03) {
+		rec["CreatedByIssuer"] = "https://idp.sfsim.example.com"
+	}
+	return rec
+}
+
+// timestamps returns n second-precision times in [from, to), ascending.
+// With runs, some timestamps are shared by runs of 2..30 records, the case
+// that breaks receivers whose cursor is "timestamp > last seen".
+func (g *generator) timestamps(n int, from, to time.Time, runs bool) []time.Time {
+	span := to.Sub(from)
+	if n <= 0 || span <= 0 {
+		return nil
+	}
+	out := make([]time.Time, 0, n)
+	for len(out) < n {
+		ts := from.Add(time.Duration(g.rnd.Int64N(int64(span)))).Truncate(time.Second)
+		k := 1
+		if runs && g.chance(0.03) {
+			k = 2 + g.rnd.IntN(29)
+		}
+		for range min(k, n-len(out)) {
+			out = append(out, ts)
+		}
+	}
+	slices.SortStableFunc(out, time.Time.Compare)
+	return out
+}
+
+// arrivalBatch is how many rows of an object arrive on one tick of the
+// program's clock: usually a few, sometimes a same-timestamp run.
+func (g *generator) arrivalBatch(object string, runs bool) int {
+	if runs && g.chance(0.1) {
+		return 2 + g.rnd.IntN(29)
+	}
+	if object == "SetupAuditTrail" {
+		return g.rnd.IntN(2)
+	}
+	return g.rnd.IntN(5)
+}

@@ -1,0 +1,168 @@
+package simulator
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Fault makes matching requests misbehave. Faults are kept in injection
+// order; a request is given to the first pending fault whose Path matches,
+// which either lets it pass (while Skip lasts) or fires. A fault is removed
+// once it has fired Times times.
+type Fault struct {
+	// Path matches when the request path contains it. "" matches any
+	// /services/data request (token requests only match a non-empty Path,
+	// e.g. "oauth2/token").
+	Path  string
+	Skip  int // let this many matching requests pass first
+	Times int // how many matching requests it affects (0 = 1)
+
+	// Status replies with this status and a REST error body carrying
+	// ErrorCode and Message (defaults by status, e.g. 503 SERVER_UNAVAILABLE).
+	Status             int
+	ErrorCode, Message string
+	// ExpireSession replies 401 INVALID_SESSION_ID and invalidates every token.
+	ExpireSession bool
+	// Drop closes the connection without a response.
+	Drop bool
+	// DropAfterBytes sends the real response's headers and this many body
+	// bytes, then closes the connection.
+	DropAfterBytes int
+	// Delay waits before answering (ending early if the client gives up);
+	// alone it just slows the real response.
+	Delay time.Duration
+}
+
+// InjectFault queues a fault.
+func (s *Server) InjectFault(f Fault) {
+	if f.Times <= 0 {
+		f.Times = 1
+	}
+	s.faultMu.Lock()
+	s.faults = append(s.faults, &f)
+	s.faultMu.Unlock()
+}
+
+// PendingFaults is how many injected faults have not fired completely.
+func (s *Server) PendingFaults() int {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	return len(s.faults)
+}
+
+// takeFault returns the fault to apply to a request, or nil.
+func (s *Server) takeFault(path string, data bool) *Fault {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	for i, f := range s.faults {
+		if f.Path == "" && !data || !strings.Contains(path, f.Path) {
+			continue
+		}
+		if f.Skip > 0 {
+			f.Skip--
+			return nil
+		}
+		f.Times--
+		if f.Times <= 0 {
+			s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
+		}
+		c := *f
+		return &c
+	}
+	return nil
+}
+
+var defaultFaultCodes = map[int]string{
+	http.StatusBadRequest:          "QUERY_TIMEOUT",
+	http.StatusUnauthorized:        "INVALID_SESSION_ID",
+	http.StatusForbidden:           "REQUEST_LIMIT_EXCEEDED",
+	http.StatusNotFound:            "NOT_FOUND",
+	http.StatusTooManyRequests:     "REQUEST_LIMIT_EXCEEDED",
+	http.StatusInternalServerError: "UNKNOWN_EXCEPTION",
+	http.StatusBadGateway:          "SERVER_UNAVAILABLE",
+	http.StatusServiceUnavailable:  "SERVER_UNAVAILABLE",
+	http.StatusGatewayTimeout:      "SERVER_UNAVAILABLE",
+}
+
+// applyFault acts out f. serve produces the real response (used after a
+// bare Delay and for DropAfterBytes). It reports whether the request has
+// been answered; false means "serve normally".
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault, serve func(http.ResponseWriter)) bool {
+	token := r.URL.Path == "/services/oauth2/token"
+	if f.Delay > 0 {
+		t := time.NewTimer(f.Delay)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			s.refundData(token)
+			return true
+		}
+	}
+	switch {
+	case f.Drop:
+		s.refundData(token)
+		s.hangUp(w, false)
+		return true
+	case f.ExpireSession:
+		s.ExpireSessions()
+		s.refundData(token)
+		s.setLimitHeader(w)
+		if token {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant", "error_description": "expired access/refresh token"})
+		} else {
+			writeErrors(w, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid")
+		}
+		return true
+	case f.DropAfterBytes > 0:
+		rec := httptest.NewRecorder()
+		serve(rec)
+		body := rec.Body.Bytes()
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(body[:min(f.DropAfterBytes, len(body))])
+		s.hangUp(w, true)
+		return true
+	case f.Status > 0:
+		code, msg := f.ErrorCode, f.Message
+		if code == "" {
+			code = defaultFaultCodes[f.Status]
+		}
+		if code == "" {
+			code = "UNKNOWN_EXCEPTION"
+		}
+		if msg == "" {
+			msg = "Simulated fault: " + code
+		}
+		if token {
+			writeJSON(w, f.Status, map[string]string{"error": code, "error_description": msg})
+			return true
+		}
+		s.setLimitHeader(w)
+		writeErrors(w, f.Status, code, msg)
+		return true
+	}
+	return false
+}
+
+// hangUp closes the client connection without finishing the response;
+// flush first pushes out what was written so far (a truncated body).
+func (s *Server) hangUp(w http.ResponseWriter, flush bool) {
+	s.count(func(c *CallStats) { c.Dropped++ })
+	rc := http.NewResponseController(w)
+	if flush {
+		_ = rc.Flush()
+	}
+	conn, _, err := rc.Hijack()
+	if err != nil {
+		// HTTP/2 and recorders cannot hijack; aborting closes the stream.
+		panic(http.ErrAbortHandler)
+	}
+	_ = conn.Close()
+}

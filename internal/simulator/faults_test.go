@@ -1,0 +1,155 @@
+package simulator
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestLimitEnforcement(t *testing.T) {
+	s := NewTestServer(t, testOptions())
+	tok := login(t, s)
+	s.SetUsage(99998)
+
+	r := get(t, s, tok, "/services/data/v66.0/limits", nil)
+	require.Equal(t, 200, r.status)
+	require.Equal(t, "api-usage=99999/100000", r.header.Get("Sforce-Limit-Info"))
+	var lim map[string]struct{ Max, Remaining int64 }
+	require.NoError(t, json.Unmarshal(r.body, &lim))
+	require.Equal(t, int64(100000), lim["DailyApiRequests"].Max)
+	require.Equal(t, int64(1), lim["DailyApiRequests"].Remaining)
+
+	r = get(t, s, tok, queryPath("SELECT Id FROM User"), nil)
+	require.Equal(t, 200, r.status)
+	require.Equal(t, "api-usage=100000/100000", r.header.Get("Sforce-Limit-Info"))
+
+	for range 3 {
+		r = get(t, s, tok, queryPath("SELECT Id FROM User"), nil)
+		require.Equal(t, 403, r.status)
+		require.Equal(t, "REQUEST_LIMIT_EXCEEDED", r.errorCode(t))
+		require.Contains(t, string(r.body), "TotalRequests Limit exceeded.")
+		require.Equal(t, "api-usage=100000/100000", r.header.Get("Sforce-Limit-Info"))
+	}
+	used, limit := s.Usage()
+	require.Equal(t, [2]int64{100000, 100000}, [2]int64{used, limit})
+	// Tokens are still issued: they are not API calls.
+	login(t, s)
+
+	s.AddUsage(-10)
+	require.Equal(t, 200, get(t, s, tok, "/services/data/v66.0/limits", nil).status)
+	c := s.Calls()
+	require.Equal(t, int64(3), c.Forbidden)
+	require.Equal(t, int64(6), c.Total)
+	require.Equal(t, int64(2), c.Limits)
+	require.Equal(t, int64(4), c.Query)
+}
+
+func TestFaults(t *testing.T) {
+	const q = "/services/data/v66.0/query?q=SELECT+Id+FROM+User"
+	tests := []struct {
+		name   string
+		faults []Fault
+		path   string
+		// want is the outcome of consecutive requests: a status, or 0 for a
+		// broken connection.
+		want     []int
+		wantCode string // error code of the first faulted reply
+		pending  int    // faults left unfired
+		stats    func(t *testing.T, c CallStats)
+	}{
+		{name: "503", faults: []Fault{{Status: 503}}, path: q, want: []int{503, 200}, wantCode: "SERVER_UNAVAILABLE",
+			stats: func(t *testing.T, c CallStats) { require.Equal(t, int64(1), c.ServerErrors) }},
+		{name: "query timeout", faults: []Fault{{Path: "/query", Status: 400, ErrorCode: "QUERY_TIMEOUT", Message: "Your query request was running for too long."}},
+			path: q, want: []int{400, 200}, wantCode: "QUERY_TIMEOUT"},
+		{name: "skip and times", faults: []Fault{{Path: "/query", Skip: 2, Times: 2, Status: 500}}, path: q, want: []int{200, 200, 500, 500, 200}, wantCode: "UNKNOWN_EXCEPTION"},
+		{name: "other path untouched", faults: []Fault{{Path: "/limits", Status: 503}}, path: q, want: []int{200, 200}, pending: 1},
+		{name: "in order", faults: []Fault{{Status: 502}, {Status: 504}}, path: q, want: []int{502, 504, 200}, wantCode: "SERVER_UNAVAILABLE"},
+		{name: "expire session", faults: []Fault{{ExpireSession: true}}, path: q, want: []int{401, 401}, wantCode: "INVALID_SESSION_ID",
+			stats: func(t *testing.T, c CallStats) { require.Equal(t, int64(2), c.Unauthorized) }},
+		{name: "drop", faults: []Fault{{Drop: true}}, path: q, want: []int{0, 200},
+			stats: func(t *testing.T, c CallStats) { require.Equal(t, int64(1), c.Dropped) }},
+		{name: "drop after bytes", faults: []Fault{{DropAfterBytes: 10}}, path: q, want: []int{0, 200}},
+		{name: "token 503", faults: []Fault{{Path: "oauth2/token", Status: 503}}, path: "token", want: []int{503, 200}},
+		{name: "token not hit by empty path", faults: []Fault{{Status: 503}}, path: "token", want: []int{200}, pending: 1},
+		{name: "delay", faults: []Fault{{Delay: 50 * time.Millisecond}}, path: q, want: []int{200}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewTestServer(t, testOptions())
+			tok := login(t, s)
+			for _, f := range tc.faults {
+				s.InjectFault(f)
+			}
+			client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+			for i, want := range tc.want {
+				start := time.Now()
+				var resp *http.Response
+				var err error
+				if tc.path == "token" {
+					o := s.Options()
+					resp, err = client.PostForm(s.URL()+"/services/oauth2/token", url.Values{
+						"grant_type": {"client_credentials"}, "client_id": {o.ClientID}, "client_secret": {o.ClientSecret}})
+				} else {
+					req, _ := http.NewRequest(http.MethodGet, s.URL()+tc.path, nil)
+					req.Header.Set("Authorization", "Bearer "+tok)
+					resp, err = client.Do(req)
+				}
+				var body []byte
+				if err == nil {
+					body, err = io.ReadAll(resp.Body)
+					resp.Body.Close()
+				}
+				if want == 0 {
+					require.Error(t, err, "request %d should break", i)
+					continue
+				}
+				require.NoError(t, err, "request %d", i)
+				require.Equal(t, want, resp.StatusCode, "request %d: %s", i, body)
+				if tc.path != "token" {
+					require.NotEmpty(t, resp.Header.Get("Sforce-Limit-Info"))
+				}
+				if i == 0 && tc.wantCode != "" && want != 200 {
+					require.Contains(t, string(body), `"errorCode":"`+tc.wantCode+`"`)
+				}
+				if tc.faults[0].Delay > 0 {
+					require.GreaterOrEqual(t, time.Since(start), tc.faults[0].Delay)
+				}
+			}
+			require.Equal(t, tc.pending, s.PendingFaults())
+			if tc.stats != nil {
+				tc.stats(t, s.Calls())
+			}
+		})
+	}
+}
+
+func TestFaultDelayHonoursContext(t *testing.T) {
+	s := NewTestServer(t, testOptions())
+	tok := login(t, s)
+	s.InjectFault(Fault{Delay: time.Hour})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL()+"/services/data/v66.0/limits", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	start := time.Now()
+	_, err := http.DefaultClient.Do(req)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Less(t, time.Since(start), 10*time.Second)
+}
+
+func TestFaultInvalidQueryLocator(t *testing.T) {
+	s := NewTestServer(t, testOptions())
+	tok := login(t, s)
+	qr := queryPage(t, s, tok, queryPath("SELECT Id FROM LoginHistory"), 200)
+	s.InjectFault(Fault{Path: "/query/", Status: 400, ErrorCode: "INVALID_QUERY_LOCATOR", Message: "invalid query locator"})
+	r := get(t, s, tok, qr.NextRecordsURL, nil)
+	require.Equal(t, 400, r.status)
+	require.Equal(t, "INVALID_QUERY_LOCATOR", r.errorCode(t))
+	require.Equal(t, 200, get(t, s, tok, qr.NextRecordsURL, nil).status)
+}

@@ -1,0 +1,736 @@
+// Package simulator is a stand-in Salesforce org for tests and demos: the
+// OAuth token endpoint, the REST query API with query locators, the limits
+// resource and API-usage accounting, over a generic record store with a
+// SOQL subset, plus fault injection.
+package simulator
+
+import (
+	"bytes"
+	"context"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"hash/fnv"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Defaults for Options fields left zero.
+const (
+	DefaultOrgID         = "00D5g00000SimOrgEAA"
+	DefaultUserID        = "0055g0000SimUsrAQE"
+	DefaultAPIVersion    = "66.0"
+	DefaultDailyLimit    = 100000
+	DefaultClientID      = "sfsim-client-id"
+	DefaultClientSecret  = "sfsim-client-secret"
+	DefaultUsername      = "integration@sfsim.example.com"
+	DefaultPassword      = "sfsim-password"
+	DefaultSecurityToken = "sfsimSecurityToken"
+	DefaultRefreshToken  = "sfsim-refresh-token"
+	DefaultAudience      = "https://login.salesforce.com"
+)
+
+// Options configure a simulated org. Zero fields take the defaults above.
+type Options struct {
+	OrgID      string
+	UserID     string // the integration user every token acts as
+	APIVersion string // advertised version; any vNN.N path is served
+	DailyLimit int64  // DailyApiRequests max
+
+	// Credentials the token endpoint accepts.
+	ClientID, ClientSecret, Username, Password, SecurityToken, RefreshToken string
+	JWTPublicKey                                                            *rsa.PublicKey // nil: jwt_bearer rejected
+	Audience                                                                string         // accepted JWT aud
+
+	Now  func() time.Time
+	Seed int64
+
+	// Generated history before Now. Negative values mean none.
+	History                               time.Duration // default 72h
+	LoginHistoryRows, SetupAuditTrailRows int           // defaults 500 and 200
+	// SameTimestampRuns: some timestamps are shared by runs of 2..30 records.
+	// A bool cannot default to true, so New(Options{}) leaves it off and
+	// Defaults() turns it on.
+	SameTimestampRuns bool
+	// ArrivalEvery: when > 0, a running server (Start or NewTestServer) adds
+	// new rows on this tick.
+	ArrivalEvery time.Duration
+}
+
+// Defaults returns the default options, with SameTimestampRuns on.
+func Defaults() Options {
+	o := Options{SameTimestampRuns: true}
+	return o.withDefaults()
+}
+
+func (o Options) withDefaults() Options {
+	def := func(s *string, d string) {
+		if *s == "" {
+			*s = d
+		}
+	}
+	def(&o.OrgID, DefaultOrgID)
+	def(&o.UserID, DefaultUserID)
+	def(&o.APIVersion, DefaultAPIVersion)
+	def(&o.ClientID, DefaultClientID)
+	def(&o.ClientSecret, DefaultClientSecret)
+	def(&o.Username, DefaultUsername)
+	def(&o.Password, DefaultPassword)
+	def(&o.SecurityToken, DefaultSecurityToken)
+	def(&o.RefreshToken, DefaultRefreshToken)
+	def(&o.Audience, DefaultAudience)
+	if o.DailyLimit == 0 {
+		o.DailyLimit = DefaultDailyLimit
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.History == 0 {
+		o.History = 72 * time.Hour
+	}
+	if o.LoginHistoryRows == 0 {
+		o.LoginHistoryRows = 500
+	}
+	if o.SetupAuditTrailRows == 0 {
+		o.SetupAuditTrailRows = 200
+	}
+	return o
+}
+
+// Server is a simulated org; it is an http.Handler safe for concurrent use.
+type Server struct {
+	opts Options
+	reg  registry
+
+	mu       sync.Mutex // guards st, gen, locators
+	st       *store
+	gen      *generator
+	locators map[string]*locator
+	locSeq   uint64
+
+	authMu sync.Mutex
+	tokens map[string]struct{}
+
+	faultMu sync.Mutex
+	faults  []*Fault
+
+	statsMu sync.Mutex
+	used    int64
+	calls   CallStats
+
+	urlMu   sync.RWMutex
+	url     string
+	closers []func()
+}
+
+// New builds an org and generates its history, deterministically from Seed.
+func New(opts Options) *Server {
+	opts = opts.withDefaults()
+	s := &Server{
+		opts:     opts,
+		reg:      builtinSchemas(),
+		locators: map[string]*locator{},
+		tokens:   map[string]struct{}{},
+	}
+	seed := uint64(opts.Seed)
+	s.st = newStore(s.reg, func(object string) uint64 {
+		h := fnv.New64a()
+		h.Write([]byte(object))
+		const span = 62 * 62 * 62 * 62 * 62 * 62 // 62^6: ids look like 0Ya5g0000Ab3xZq
+		return span + (h.Sum64()^seed)%span
+	})
+	s.gen = &generator{rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	s.seedUsers()
+	s.generateHistory()
+	return s
+}
+
+func (s *Server) seedUsers() {
+	people := []struct{ user, name string }{
+		{"admin@sfsim.example.com", "Ada Admin"},
+		{"jane.doe@sfsim.example.com", "Jane Doe"},
+		{"john.smith@sfsim.example.com", "John Smith"},
+		{"priya.patel@sfsim.example.com", "Priya Patel"},
+		{"li.wei@sfsim.example.com", "Li Wei"},
+		{"autoproc@00d5g00000simorg", "Automated Process"},
+		{"support@sfsim.example.com", "Salesforce Support"},
+	}
+	add := func(id, user, name string) {
+		id = s.mustInsert("User", map[string]any{"Id": id, "Username": user, "Name": name, "IsActive": true})
+		s.gen.users = append(s.gen.users, simUser{id: id, username: user, name: name})
+	}
+	add(s.opts.UserID, s.opts.Username, "Integration User")
+	for _, p := range people {
+		add("", p.user, p.name)
+	}
+}
+
+func (s *Server) generateHistory() {
+	if s.opts.History <= 0 {
+		return
+	}
+	now := s.opts.Now()
+	for _, obj := range []struct {
+		name string
+		rows int
+	}{{"LoginHistory", s.opts.LoginHistoryRows}, {"SetupAuditTrail", s.opts.SetupAuditTrailRows}} {
+		sch := s.reg.lookup(obj.name)
+		for _, ts := range s.gen.timestamps(obj.rows, now.Add(-s.opts.History), now, s.opts.SameTimestampRuns) {
+			s.mustInsert(obj.name, sch.generate(s.gen, ts))
+		}
+	}
+}
+
+func (s *Server) mustInsert(object string, fields map[string]any) string {
+	id, err := s.st.insert(object, fields)
+	if err != nil {
+		panic(err)
+	}
+	return id
+}
+
+// NewTestServer serves a new org on a loopback httptest server that
+// t.Cleanup closes.
+func NewTestServer(t testing.TB, opts Options) *Server {
+	t.Helper()
+	s := New(opts)
+	ts := httptest.NewUnstartedServer(s)
+	// The URL must be known before the first request (instance_url).
+	s.setURL("http://" + ts.Listener.Addr().String())
+	ts.Start()
+	s.addCloser(ts.Close)
+	s.startArrivals()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start serves the org on addr (e.g. 127.0.0.1:8443) until Close.
+func (s *Server) Start(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	s.setURL("http://" + ln.Addr().String())
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	s.addCloser(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(ctx)
+	})
+	s.startArrivals()
+	return nil
+}
+
+// Close stops the listener and the arrival ticker started by Start or
+// NewTestServer. It is safe to call more than once.
+func (s *Server) Close() {
+	s.urlMu.Lock()
+	cl := s.closers
+	s.closers = nil
+	s.urlMu.Unlock()
+	for i := len(cl) - 1; i >= 0; i-- {
+		cl[i]()
+	}
+}
+
+func (s *Server) addCloser(f func()) {
+	s.urlMu.Lock()
+	s.closers = append(s.closers, f)
+	s.urlMu.Unlock()
+}
+
+func (s *Server) startArrivals() {
+	if s.opts.ArrivalEvery <= 0 {
+		return
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tk := time.NewTicker(s.opts.ArrivalEvery)
+		defer tk.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tk.C:
+				s.arriveTick()
+			}
+		}
+	}()
+	s.addCloser(func() { close(stop); <-done })
+}
+
+func (s *Server) arriveTick() {
+	// LoginTime/CreatedDate have whole seconds in real orgs; ticks within one
+	// second therefore add rows to a timestamp a client may have seen already.
+	now := s.opts.Now().Truncate(time.Second)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, name := range []string{"LoginHistory", "SetupAuditTrail"} {
+		sch := s.reg.lookup(name)
+		for range s.gen.arrivalBatch(name, s.opts.SameTimestampRuns) {
+			s.mustInsert(name, sch.generate(s.gen, now))
+		}
+	}
+}
+
+// URL is the base URL the server is reachable at ("" for a bare handler).
+func (s *Server) URL() string {
+	s.urlMu.RLock()
+	defer s.urlMu.RUnlock()
+	return s.url
+}
+
+func (s *Server) setURL(u string) {
+	s.urlMu.Lock()
+	s.url = u
+	s.urlMu.Unlock()
+}
+
+// baseURL falls back to the request's host when used as a bare handler.
+func (s *Server) baseURL(r *http.Request) string {
+	if u := s.URL(); u != "" {
+		return u
+	}
+	return "http://" + r.Host
+}
+
+// Options returns the effective options (defaults filled in).
+func (s *Server) Options() Options { return s.opts }
+
+// Records returns a copy of every stored record of object, ordered by Id
+// (nil for an unknown object).
+func (s *Server) Records(object string) []Record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.st.table(object)
+	if t == nil {
+		return nil
+	}
+	return t.records()
+}
+
+// Arrive adds n generated records of object whose timestamp field is at.
+// They share that timestamp; an `at` in the past makes records that become
+// visible late (their Ids are still newer). It panics on an object without
+// a generator.
+func (s *Server) Arrive(object string, n int, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sch := s.reg.lookup(object)
+	if sch == nil || sch.generate == nil {
+		panic("simulator: cannot generate records of " + object)
+	}
+	for range n {
+		s.mustInsert(sch.Name, sch.generate(s.gen, at))
+	}
+}
+
+// AddRecord stores a record with exactly these fields (others null) and
+// returns its Id; an "Id" field is used as given. It panics on an unknown
+// object or field, or a value of the wrong type.
+func (s *Server) AddRecord(object string, fields map[string]any) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mustInsert(object, fields)
+}
+
+// ---- HTTP ----
+
+var dataPathRe = regexp.MustCompile(`^/services/data/v(\d+\.\d)(/.*)?$`)
+
+// statusWriter remembers the status for Calls; Unwrap keeps Hijack/Flush
+// reachable through http.ResponseController.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sw := &statusWriter{ResponseWriter: w}
+	defer func() { s.countStatus(sw.status) }()
+	path := r.URL.Path
+	switch {
+	case path == "/services/oauth2/token":
+		s.count(func(c *CallStats) { c.Token++ })
+		serve := func(w http.ResponseWriter) { s.handleToken(w, r) }
+		if f := s.takeFault(path, false); f != nil && s.applyFault(sw, r, f, serve) {
+			return
+		}
+		serve(sw)
+	case strings.HasPrefix(path, "/id/"):
+		s.handleIdentity(sw, r)
+	case path == "/services/data" || strings.HasPrefix(path, "/services/data/"):
+		s.handleData(sw, r)
+	default:
+		writeJSON(sw, http.StatusNotFound, []map[string]string{{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}})
+	}
+}
+
+func (s *Server) handleData(w http.ResponseWriter, r *http.Request) {
+	m := dataPathRe.FindStringSubmatch(r.URL.Path)
+	ver, rest := "", ""
+	if m != nil {
+		ver, rest = m[1], strings.TrimSuffix(m[2], "/")
+	}
+	s.count(func(c *CallStats) {
+		c.Total++
+		switch {
+		case rest == "/limits":
+			c.Limits++
+		case rest == "/query" || rest == "/queryAll":
+			c.Query++
+		case strings.HasPrefix(rest, "/query/") || strings.HasPrefix(rest, "/queryAll/"):
+			c.QueryMore++
+		default:
+			c.Other++
+		}
+	})
+	if !s.validToken(bearer(r)) {
+		s.setLimitHeader(w)
+		writeErrors(w, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid")
+		return
+	}
+	if !s.charge() {
+		s.setLimitHeader(w)
+		writeErrors(w, http.StatusForbidden, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+		return
+	}
+	serve := func(w http.ResponseWriter) {
+		s.setLimitHeader(w)
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			writeErrors(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "HTTP Method '"+r.Method+"' not allowed. Allowed are GET,HEAD")
+			return
+		}
+		s.route(w, r, ver, rest)
+	}
+	if f := s.takeFault(r.URL.Path, true); f != nil && s.applyFault(w, r, f, serve) {
+		return
+	}
+	serve(w)
+}
+
+func (s *Server) route(w http.ResponseWriter, r *http.Request, ver, rest string) {
+	switch {
+	case ver == "" && (r.URL.Path == "/services/data" || r.URL.Path == "/services/data/"):
+		writeJSON(w, http.StatusOK, []map[string]string{{
+			"label": "Summer '26", "url": "/services/data/v" + s.opts.APIVersion, "version": s.opts.APIVersion,
+		}})
+	case ver == "":
+		writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+	case rest == "/limits":
+		s.handleLimits(w)
+	case rest == "/query" || rest == "/queryAll":
+		s.handleQuery(w, r, ver)
+	case strings.HasPrefix(rest, "/query/") || strings.HasPrefix(rest, "/queryAll/"):
+		s.handleQueryMore(w, ver, rest[strings.LastIndexByte(rest, '/')+1:])
+	case strings.HasPrefix(rest, "/sobjects/"):
+		s.handleSObject(w, ver, strings.Split(strings.TrimPrefix(rest, "/sobjects/"), "/"))
+	default:
+		writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+	}
+}
+
+// ---- query ----
+
+// locator is a snapshot of a query result, as Salesforce's query cursor:
+// later pages come from it even while records arrive.
+type locator struct {
+	q        *query
+	rows     []*row
+	batch    int
+	lastUsed time.Time
+}
+
+const (
+	locatorTTL  = 15 * time.Minute // Salesforce drops idle cursors after 15 minutes
+	maxLocators = 1000
+)
+
+func batchSize(h http.Header) int {
+	for opt := range strings.SplitSeq(h.Get("Sforce-Query-Options"), ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(opt), "=")
+		if !ok || !strings.EqualFold(strings.TrimSpace(k), "batchSize") {
+			continue
+		}
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+			return min(max(n, 200), 2000)
+		}
+	}
+	return 2000
+}
+
+func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, ver string) {
+	q, err := parseSOQL(r.URL.Query().Get("q"))
+	if err == nil {
+		err = q.bind(s.reg)
+	}
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	batch := batchSize(r.Header)
+	s.mu.Lock()
+	rows := q.run(s.st.table(q.schema.Name).rows)
+	id := ""
+	if !q.count && len(rows) > batch {
+		id = s.newLocatorLocked(&locator{q: q, rows: rows, batch: batch})
+	}
+	s.mu.Unlock()
+	if q.count {
+		writeRaw(w, http.StatusOK, []byte(`{"totalSize":`+strconv.Itoa(len(rows))+`,"done":true,"records":[]}`))
+		return
+	}
+	writeRaw(w, http.StatusOK, renderPage(q, rows, 0, batch, ver, id))
+}
+
+func (s *Server) newLocatorLocked(l *locator) string {
+	now := s.opts.Now()
+	l.lastUsed = now
+	for id, old := range s.locators {
+		if now.Sub(old.lastUsed) > locatorTTL {
+			delete(s.locators, id)
+		}
+	}
+	if len(s.locators) >= maxLocators {
+		var oldest string
+		for id, old := range s.locators {
+			if oldest == "" || old.lastUsed.Before(s.locators[oldest].lastUsed) {
+				oldest = id
+			}
+		}
+		delete(s.locators, oldest)
+	}
+	s.locSeq++
+	id := makeID("01g", s.locSeq)
+	id = withChecksum("01gSIM" + id[6:15])
+	s.locators[id] = l
+	return id
+}
+
+func (s *Server) handleQueryMore(w http.ResponseWriter, ver, ref string) {
+	invalid := func() { writeErrors(w, http.StatusBadRequest, "INVALID_QUERY_LOCATOR", "invalid query locator") }
+	id, offStr, ok := strings.Cut(ref, "-")
+	off, err := strconv.Atoi(offStr)
+	if !ok || err != nil || off < 0 {
+		invalid()
+		return
+	}
+	s.mu.Lock()
+	l := s.locators[id]
+	now := s.opts.Now()
+	if l != nil && now.Sub(l.lastUsed) > locatorTTL {
+		delete(s.locators, id)
+		l = nil
+	}
+	if l == nil || off > len(l.rows) {
+		s.mu.Unlock()
+		invalid()
+		return
+	}
+	// Pages stay re-readable while the locator lives, so a client can retry
+	// a page whose response was cut off.
+	l.lastUsed = now
+	s.mu.Unlock()
+	writeRaw(w, http.StatusOK, renderPage(l.q, l.rows, off, l.batch, ver, id))
+}
+
+// ExpireLocators invalidates every open query locator, as when Salesforce
+// drops idle cursors.
+func (s *Server) ExpireLocators() {
+	s.mu.Lock()
+	clear(s.locators)
+	s.mu.Unlock()
+}
+
+func (s *Server) handleSObject(w http.ResponseWriter, ver string, parts []string) {
+	sch := s.reg.lookup(parts[0])
+	if sch == nil || len(parts) != 2 {
+		writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+		return
+	}
+	s.mu.Lock()
+	rw := s.st.table(sch.Name).byID[parts[1]]
+	s.mu.Unlock()
+	if rw == nil {
+		writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+		return
+	}
+	q := &query{schema: sch}
+	for i := range sch.Fields {
+		f := &sch.Fields[i]
+		q.fields = append(q.fields, selItem{name: f.Name, ref: &fieldRef{path: f.Name, f: f}})
+	}
+	var buf bytes.Buffer
+	renderRecord(&buf, q, rw, ver)
+	writeRaw(w, http.StatusOK, buf.Bytes())
+}
+
+// ---- rendering ----
+
+func renderPage(q *query, rows []*row, off, batch int, ver, locatorID string) []byte {
+	end := min(off+batch, len(rows))
+	var buf bytes.Buffer
+	buf.WriteString(`{"totalSize":`)
+	buf.WriteString(strconv.Itoa(len(rows)))
+	buf.WriteString(`,"done":`)
+	buf.WriteString(strconv.FormatBool(end >= len(rows)))
+	if end < len(rows) {
+		buf.WriteString(`,"nextRecordsUrl":`)
+		writeJSONString(&buf, "/services/data/v"+ver+"/query/"+locatorID+"-"+strconv.Itoa(end))
+	}
+	buf.WriteString(`,"records":[`)
+	for i, rw := range rows[off:end] {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		renderRecord(&buf, q, rw, ver)
+	}
+	buf.WriteString(`]}`)
+	return buf.Bytes()
+}
+
+func writeAttributes(buf *bytes.Buffer, object, id, ver string) {
+	buf.WriteString(`{"attributes":{"type":`)
+	writeJSONString(buf, object)
+	buf.WriteString(`,"url":`)
+	writeJSONString(buf, "/services/data/v"+ver+"/sobjects/"+object+"/"+id)
+	buf.WriteString(`}`)
+}
+
+// renderRecord writes selected fields in SELECT order, with the fields of a
+// relationship grouped into one nested object as Salesforce does.
+func renderRecord(buf *bytes.Buffer, q *query, rw *row, ver string) {
+	writeAttributes(buf, q.schema.Name, rw.id, ver)
+	done := map[string]bool{}
+	for _, it := range q.fields {
+		ref := it.ref
+		if ref.rel == "" {
+			if done[ref.path] {
+				continue
+			}
+			done[ref.path] = true
+			buf.WriteByte(',')
+			writeJSONString(buf, ref.f.Name)
+			buf.WriteByte(':')
+			writeValue(buf, rw.fields[ref.f.Name])
+			continue
+		}
+		if done[ref.rel] {
+			continue
+		}
+		done[ref.rel] = true
+		buf.WriteByte(',')
+		writeJSONString(buf, ref.rel)
+		buf.WriteByte(':')
+		rel, _ := rw.fields[ref.rel].(map[string]any)
+		if rel == nil {
+			buf.WriteString("null")
+			continue
+		}
+		relID, _ := rel["Id"].(string)
+		writeAttributes(buf, ref.relTo, relID, ver)
+		seen := map[string]bool{}
+		for _, other := range q.fields {
+			if other.ref.rel != ref.rel || seen[other.ref.f.Name] {
+				continue
+			}
+			seen[other.ref.f.Name] = true
+			buf.WriteByte(',')
+			writeJSONString(buf, other.ref.f.Name)
+			buf.WriteByte(':')
+			writeValue(buf, rel[other.ref.f.Name])
+		}
+		buf.WriteByte('}')
+	}
+	buf.WriteByte('}')
+}
+
+// FormatDateTime renders a time the way the REST API does.
+func FormatDateTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000-0700") }
+
+func writeValue(buf *bytes.Buffer, v any) {
+	switch v := v.(type) {
+	case nil:
+		buf.WriteString("null")
+	case string:
+		writeJSONString(buf, v)
+	case int64:
+		buf.WriteString(strconv.FormatInt(v, 10))
+	case float64:
+		buf.WriteString(strconv.FormatFloat(v, 'f', -1, 64))
+	case bool:
+		buf.WriteString(strconv.FormatBool(v))
+	case time.Time:
+		writeJSONString(buf, FormatDateTime(v))
+	default:
+		buf.Write(marshal(v))
+	}
+}
+
+func writeJSONString(buf *bytes.Buffer, s string) {
+	buf.Write(marshal(s))
+}
+
+// marshal is json.Marshal without HTML escaping: Salesforce sends < and >
+// as they are (e.g. in "<EOF>" of query errors).
+func marshal(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
+// ---- responses ----
+
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	writeRaw(w, status, marshal(v))
+}
+
+// writeErrors writes the REST API's error shape: [{"message","errorCode"}].
+func writeErrors(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, []map[string]string{{"message": msg, "errorCode": code}})
+}
+
+func writeAPIError(w http.ResponseWriter, err error) {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		writeErrors(w, ae.Status, ae.Code, ae.Message)
+		return
+	}
+	writeErrors(w, http.StatusInternalServerError, "UNKNOWN_EXCEPTION", err.Error())
+}

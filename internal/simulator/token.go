@@ -1,0 +1,184 @@
+package simulator
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+const (
+	grantPassword          = "password"
+	grantRefreshToken      = "refresh_token"
+	grantClientCredentials = "client_credentials"
+	grantJWTBearer         = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+	// Salesforce rejects JWT assertions whose exp is more than ~3 minutes out.
+	maxAssertionLifetime = 3*time.Minute + 30*time.Second
+)
+
+type oauthError struct {
+	code, desc string
+}
+
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "invalid_request", "error_description": "must use HTTP POST"})
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "malformed form body"})
+		return
+	}
+	if oe := s.checkGrant(r); oe != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": oe.code, "error_description": oe.desc})
+		return
+	}
+	tok := s.issueToken()
+	base := s.baseURL(r)
+	id := base + "/id/" + s.opts.OrgID + "/" + s.opts.UserID
+	issued := strconv.FormatInt(s.opts.Now().UnixMilli(), 10)
+	mac := hmac.New(sha256.New, []byte(s.opts.ClientSecret))
+	mac.Write([]byte(id + issued))
+	writeJSON(w, http.StatusOK, map[string]string{
+		"access_token": tok,
+		"instance_url": base,
+		"id":           id,
+		"token_type":   "Bearer",
+		"issued_at":    issued,
+		"signature":    base64.StdEncoding.EncodeToString(mac.Sum(nil)),
+		"scope":        "api",
+	})
+}
+
+// checkGrant validates the credentials of one token request.
+func (s *Server) checkGrant(r *http.Request) *oauthError {
+	o := s.opts
+	f := r.PostForm
+	badClient := &oauthError{"invalid_client", "invalid client credentials"}
+	authFailure := &oauthError{"invalid_grant", "authentication failure"}
+	switch f.Get("grant_type") {
+	case grantPassword:
+		if f.Get("client_id") != o.ClientID || f.Get("client_secret") != o.ClientSecret {
+			return badClient
+		}
+		if f.Get("username") != o.Username || f.Get("password") != o.Password+o.SecurityToken {
+			return authFailure
+		}
+	case grantClientCredentials:
+		if f.Get("client_id") != o.ClientID || f.Get("client_secret") != o.ClientSecret {
+			return badClient
+		}
+	case grantRefreshToken:
+		// The secret is optional for refresh (PKCE/public clients), but must
+		// be right when sent.
+		if f.Get("client_id") != o.ClientID || (f.Has("client_secret") && f.Get("client_secret") != o.ClientSecret) {
+			return badClient
+		}
+		if f.Get("refresh_token") != o.RefreshToken {
+			return &oauthError{"invalid_grant", "expired access/refresh token"}
+		}
+	case grantJWTBearer:
+		return s.checkAssertion(f.Get("assertion"))
+	default:
+		return &oauthError{"unsupported_grant_type", "grant type not supported"}
+	}
+	return nil
+}
+
+func (s *Server) checkAssertion(assertion string) *oauthError {
+	o := s.opts
+	invalid := &oauthError{"invalid_grant", "invalid assertion"}
+	if o.JWTPublicKey == nil || assertion == "" {
+		return invalid
+	}
+	claims := &jwt.RegisteredClaims{}
+	_, err := jwt.ParseWithClaims(assertion, claims,
+		func(*jwt.Token) (any, error) { return o.JWTPublicKey, nil },
+		jwt.WithValidMethods([]string{"RS256"}),
+		jwt.WithTimeFunc(o.Now),
+		jwt.WithExpirationRequired(),
+	)
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return &oauthError{"invalid_grant", "expired authorization code"}
+	case err != nil:
+		return invalid
+	case claims.Issuer != o.ClientID:
+		return &oauthError{"invalid_client_id", "client identifier invalid"}
+	case claims.Subject != o.Username:
+		return &oauthError{"invalid_grant", "user hasn't approved this consumer"}
+	case !slices.Contains(claims.Audience, o.Audience):
+		return &oauthError{"invalid_grant", "audience is invalid"}
+	case claims.ExpiresAt.Sub(o.Now()) > maxAssertionLifetime:
+		return &oauthError{"invalid_grant", "invalid assertion expiration"}
+	}
+	return nil
+}
+
+// issueToken mints an opaque session id shaped like Salesforce's
+// (<org id 15>!<secret>).
+func (s *Server) issueToken() string {
+	tok := s.opts.OrgID[:min(15, len(s.opts.OrgID))] + "!AR" + rand.Text()
+	s.authMu.Lock()
+	s.tokens[tok] = struct{}{}
+	s.authMu.Unlock()
+	return tok
+}
+
+func (s *Server) validToken(tok string) bool {
+	if tok == "" {
+		return false
+	}
+	s.authMu.Lock()
+	defer s.authMu.Unlock()
+	_, ok := s.tokens[tok]
+	return ok
+}
+
+// ExpireSessions invalidates every access token issued so far, as a session
+// timeout or an admin revoking sessions would.
+func (s *Server) ExpireSessions() {
+	s.authMu.Lock()
+	clear(s.tokens)
+	s.authMu.Unlock()
+}
+
+// bearer returns the session id of "Bearer x" (or the older "OAuth x").
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	for _, scheme := range []string{"Bearer ", "OAuth "} {
+		if len(h) > len(scheme) && strings.EqualFold(h[:len(scheme)], scheme) {
+			return strings.TrimSpace(h[len(scheme):])
+		}
+	}
+	return ""
+}
+
+// handleIdentity serves the identity URL of token responses.
+func (s *Server) handleIdentity(w http.ResponseWriter, r *http.Request) {
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if len(parts) != 3 || parts[1] != s.opts.OrgID || parts[2] != s.opts.UserID {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "Not Found"})
+		return
+	}
+	if !s.validToken(bearer(r)) {
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": "Bad_OAuth_Token"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"id":              s.baseURL(r) + r.URL.Path,
+		"organization_id": s.opts.OrgID,
+		"user_id":         s.opts.UserID,
+		"username":        s.opts.Username,
+		"active":          true,
+	})
+}
