@@ -1,0 +1,175 @@
+// Package stream holds the poll loop every stream shares: load the cursor,
+// poll the source, hand each page to the next consumer and save the cursor
+// only once the consumer accepted the page.
+package stream
+
+import (
+	"context"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap"
+
+	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
+)
+
+// Emit hands one page of records to the runner together with the cursor
+// that is true once they are accepted. It returns only when the page was
+// accepted and the cursor recorded, or with the context's error.
+type Emit[C any] func(ctx context.Context, logs plog.Logs, next C) error
+
+// Source is what differs between streams: how to read what is new after a
+// cursor. Poll gets the last accepted cursor (nil on first start), emits
+// pages in order and returns when it has caught up. It must not change the
+// cursor it was given: on an error the runner polls again from it.
+type Source[C any] interface {
+	Poll(ctx context.Context, cursor *C, emit Emit[C]) error
+}
+
+// Runner drives one stream.
+type Runner[C any] struct {
+	Name     string // stream id, also the checkpoint key
+	Interval time.Duration
+	Source   Source[C]
+	Consumer consumer.Logs
+	Store    *checkpoint.Store
+	// OrgID resolves the org the cursor belongs to; checkpoints are kept per org.
+	OrgID  func(ctx context.Context) (string, error)
+	Logger *zap.Logger
+	// Observer, when set, hears about delivered pages and poll outcomes.
+	Observer Observer
+	// RetryInitial and RetryMax bound the waits between refused deliveries
+	// and between failed polls; zero values take defaults.
+	RetryInitial, RetryMax time.Duration
+
+	key    string
+	cursor *C
+}
+
+// Observer is told what a runner did, for telemetry and status.
+type Observer interface {
+	Delivered(stream string, records int)
+	PollDone(stream string, err error)
+}
+
+// Run polls until ctx ends.
+func (r *Runner[C]) Run(ctx context.Context) {
+	// A failed poll is retried sooner than the next interval, but never
+	// more often than the interval itself would poll.
+	failures := r.backoff(r.Interval)
+
+	for {
+		err := r.poll(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if r.Observer != nil {
+			r.Observer.PollDone(r.Name, err)
+		}
+		wait := r.Interval
+		if err != nil {
+			wait = failures.NextBackOff()
+			r.Logger.Warn("Poll failed; retrying", zap.String("stream", r.Name), zap.Duration("retry_in", wait), zap.Error(err))
+		} else {
+			failures.Reset()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (r *Runner[C]) poll(ctx context.Context) error {
+	if r.key == "" {
+		org, err := r.OrgID(ctx)
+		if err != nil {
+			return err
+		}
+		key := checkpoint.Key(org, r.Name)
+		var c C
+		found, err := r.Store.Load(ctx, key, &c)
+		if err != nil {
+			return err
+		}
+		if found {
+			r.cursor = &c
+		}
+		r.key = key
+	}
+	return r.Source.Poll(ctx, r.cursor, r.emit)
+}
+
+func (r *Runner[C]) emit(ctx context.Context, logs plog.Logs, next C) error {
+	if n := logs.LogRecordCount(); n > 0 {
+		if err := r.deliver(ctx, logs, n); err != nil {
+			return err
+		}
+		if r.Observer != nil {
+			r.Observer.Delivered(r.Name, n)
+		}
+	}
+	r.cursor = &next
+	// The records are accepted: save even if shutdown has begun, or a
+	// graceful restart would deliver them again.
+	if err := r.Store.Save(context.WithoutCancel(ctx), r.key, next); err != nil {
+		// The in-memory cursor still moves, so this process sends nothing
+		// twice; only a restart before the next good save could.
+		r.Logger.Error("Could not save the cursor; a restart now would resend the last page", zap.String("stream", r.Name), zap.Error(err))
+	}
+	return nil
+}
+
+// deliver retries a refused page until the consumer takes it or ctx ends:
+// the cursor stays behind it meanwhile, so nothing is lost or skipped.
+func (r *Runner[C]) deliver(ctx context.Context, logs plog.Logs, n int) error {
+	b := r.backoff(0)
+	for attempt := 1; ; attempt++ {
+		err := r.Consumer.ConsumeLogs(ctx, logs)
+		if err == nil {
+			if attempt > 1 {
+				r.Logger.Info("Delivery accepted after refusals", zap.String("stream", r.Name), zap.Int("records", n), zap.Int("attempts", attempt))
+			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		wait := b.NextBackOff()
+		level := r.Logger.Warn
+		if consumererror.IsPermanent(err) {
+			// Not dropped: a permanent refusal usually means a misconfigured
+			// pipeline, which an operator can fix while we hold the page.
+			level = r.Logger.Error
+		}
+		level("Next consumer refused records; holding the cursor and retrying",
+			zap.String("stream", r.Name), zap.Int("records", n), zap.Int("attempt", attempt),
+			zap.Duration("retry_in", wait), zap.Error(err))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// backoff returns the retry schedule, capped at limit when limit > 0.
+func (r *Runner[C]) backoff(limit time.Duration) *backoff.ExponentialBackOff {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval, b.MaxInterval = r.RetryInitial, r.RetryMax
+	if b.InitialInterval <= 0 {
+		b.InitialInterval = time.Second
+	}
+	if b.MaxInterval <= 0 {
+		b.MaxInterval = time.Minute
+	}
+	if limit > 0 {
+		b.MaxInterval = min(b.MaxInterval, limit)
+		b.InitialInterval = min(b.InitialInterval, b.MaxInterval)
+	}
+	return b
+}

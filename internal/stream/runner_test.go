@@ -1,0 +1,176 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap"
+
+	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
+)
+
+// countSource emits `total` records, one per page, counting up from the cursor.
+type countSource struct {
+	total int
+	mu    sync.Mutex
+	polls []int // cursor seen by each poll (-1: none)
+}
+
+func (s *countSource) Poll(ctx context.Context, cursor *int, emit Emit[int]) error {
+	start := 0
+	s.mu.Lock()
+	if cursor != nil {
+		start = *cursor
+		s.polls = append(s.polls, *cursor)
+	} else {
+		s.polls = append(s.polls, -1)
+	}
+	s.mu.Unlock()
+	for i := start; i < s.total; i++ {
+		logs := plog.NewLogs()
+		logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty().Body().SetInt(int64(i))
+		if err := emit(ctx, logs, i+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func bodies(sink *consumertest.LogsSink) []int64 {
+	var out []int64
+	for _, l := range sink.AllLogs() {
+		out = append(out, l.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().Int())
+	}
+	return out
+}
+
+func newRunner(src Source[int], next interface {
+	ConsumeLogs(context.Context, plog.Logs) error
+}, store *checkpoint.Store) *Runner[int] {
+	return &Runner[int]{
+		Name: "test", Interval: 10 * time.Millisecond, Source: src,
+		Consumer: consumerFunc(next.ConsumeLogs), Store: store,
+		OrgID:  func(context.Context) (string, error) { return "00Dorg", nil },
+		Logger: zap.NewNop(), RetryInitial: time.Millisecond, RetryMax: 5 * time.Millisecond,
+	}
+}
+
+type consumerFunc func(context.Context, plog.Logs) error
+
+func (f consumerFunc) ConsumeLogs(ctx context.Context, l plog.Logs) error { return f(ctx, l) }
+func (consumerFunc) Capabilities() consumer.Capabilities                  { return consumer.Capabilities{} }
+
+func TestRunnerDeliversInOrderAndSavesCursor(t *testing.T) {
+	store := checkpoint.New(nil)
+	sink := &consumertest.LogsSink{}
+	r := newRunner(&countSource{total: 5}, sink, store)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	require.Eventually(t, func() bool { return sink.LogRecordCount() == 5 }, 5*time.Second, time.Millisecond)
+	cancel()
+	<-done
+	require.Equal(t, []int64{0, 1, 2, 3, 4}, bodies(sink))
+	var saved int
+	found, err := store.Load(context.Background(), checkpoint.Key("00Dorg", "test"), &saved)
+	require.NoError(t, err)
+	require.True(t, found)
+	require.Equal(t, 5, saved)
+}
+
+// A refused page is retried, whatever kind of refusal, and the cursor does
+// not move past it until it is accepted.
+func TestRunnerRetriesRefusedPages(t *testing.T) {
+	for _, refusal := range []error{errors.New("queue full"), consumererror.NewPermanent(errors.New("bad pipeline"))} {
+		t.Run(refusal.Error(), func(t *testing.T) {
+			store := checkpoint.New(nil)
+			sink := &consumertest.LogsSink{}
+			var mu sync.Mutex
+			refusals := 0
+			next := consumerFunc(func(ctx context.Context, l plog.Logs) error {
+				mu.Lock()
+				defer mu.Unlock()
+				if l.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().Int() == 2 && refusals < 3 {
+					refusals++
+					return refusal
+				}
+				return sink.ConsumeLogs(ctx, l)
+			})
+			r := newRunner(&countSource{total: 4}, next, store)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { r.Run(ctx); close(done) }()
+			require.Eventually(t, func() bool { return sink.LogRecordCount() == 4 }, 5*time.Second, time.Millisecond)
+			cancel()
+			<-done
+			require.Equal(t, []int64{0, 1, 2, 3}, bodies(sink))
+			require.Equal(t, 3, refusals)
+		})
+	}
+}
+
+// Stopped while a page is refused: the cursor stays at the last accepted
+// page, so a new runner over the same store resumes there.
+func TestRunnerResumesFromLastAcceptedPage(t *testing.T) {
+	store := checkpoint.New(nil)
+	first := &consumertest.LogsSink{}
+	refuseFrom2 := consumerFunc(func(ctx context.Context, l plog.Logs) error {
+		if l.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().Int() >= 2 {
+			return errors.New("down")
+		}
+		return first.ConsumeLogs(ctx, l)
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	r1 := newRunner(&countSource{total: 5}, refuseFrom2, store)
+	done := make(chan struct{})
+	go func() { r1.Run(ctx); close(done) }()
+	require.Eventually(t, func() bool { return first.LogRecordCount() == 2 }, 5*time.Second, time.Millisecond)
+	time.Sleep(20 * time.Millisecond) // a few refusals of page 2
+	cancel()
+	<-done
+
+	second := &consumertest.LogsSink{}
+	src := &countSource{total: 5}
+	r2 := newRunner(src, second, store)
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	done2 := make(chan struct{})
+	go func() { r2.Run(ctx2); close(done2) }()
+	require.Eventually(t, func() bool { return second.LogRecordCount() == 3 }, 5*time.Second, time.Millisecond)
+	cancel2()
+	<-done2
+	require.Equal(t, []int64{0, 1}, bodies(first))
+	require.Equal(t, []int64{2, 3, 4}, bodies(second))
+	require.Equal(t, 2, src.polls[0], "second runner starts from the saved cursor")
+}
+
+type failingSource struct {
+	mu    sync.Mutex
+	calls int
+}
+
+func (s *failingSource) Poll(context.Context, *int, Emit[int]) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	return errors.New("salesforce down")
+}
+
+func TestRunnerRetriesFailedPolls(t *testing.T) {
+	src := &failingSource{}
+	r := newRunner(src, &consumertest.LogsSink{}, checkpoint.New(nil))
+	r.Interval = time.Hour // failures retry on the backoff, not the interval
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	require.Eventually(t, func() bool { src.mu.Lock(); defer src.mu.Unlock(); return src.calls >= 3 }, 5*time.Second, time.Millisecond)
+	cancel()
+	<-done
+}
