@@ -1,0 +1,251 @@
+package budget
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/sfevents/salesforcereceiver/internal/sfapi"
+)
+
+func settings(probe time.Duration) Settings {
+	return Settings{ReservePercent: 10, ProbeInterval: probe, MaxConcurrent: 4}
+}
+
+// org plays Salesforce's counter: each granted call spends one and reports.
+type org struct {
+	mu         sync.Mutex
+	used, max  int64
+	belowFloor int // calls made while the reserve was already reached
+	reserve    int64
+}
+
+func (o *org) call(b *Budget) {
+	o.mu.Lock()
+	if o.max-o.used <= o.reserve {
+		o.belowFloor++
+	}
+	o.used++
+	li := sfapi.LimitInfo{Used: o.used, Max: o.max}
+	o.mu.Unlock()
+	b.Observe(li)
+}
+
+func TestReserveIsNeverSpent(t *testing.T) {
+	tests := []struct {
+		name      string
+		used      int64
+		wantCalls int
+	}{
+		{"120 left: 20 calls keep 100", 880, 20},
+		{"at the reserve", 900, 0},
+		{"below the reserve", 950, 0},
+		{"plenty", 0, 50},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := New("00D", settings(time.Hour))
+			b.Observe(sfapi.LimitInfo{Used: tt.used, Max: 1000})
+			o := &org{used: tt.used, max: 1000, reserve: 100}
+			calls := 0
+			for range 50 {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+				release, err := b.Acquire(ctx, "login_history")
+				cancel()
+				if err != nil {
+					break
+				}
+				calls++
+				o.call(b)
+				release()
+			}
+			assert.Equal(t, tt.wantCalls, calls)
+			assert.Zero(t, o.belowFloor)
+			assert.Equal(t, tt.used+int64(tt.wantCalls), o.used)
+		})
+	}
+}
+
+// Calls in flight count as spent before their readings come back.
+func TestInflightCountsAsSpent(t *testing.T) {
+	b := New("00D", Settings{ReservePercent: 10, ProbeInterval: time.Hour, MaxConcurrent: 10})
+	b.Observe(sfapi.LimitInfo{Used: 897, Max: 1000})
+	var releases []func()
+	for range 3 {
+		r, err := b.Acquire(context.Background(), "login_history")
+		require.NoError(t, err)
+		releases = append(releases, r)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err := b.Acquire(ctx, "login_history")
+	require.ErrorIs(t, err, context.DeadlineExceeded, "a fourth call would leave 99 once all land")
+	for _, r := range releases {
+		r()
+	}
+}
+
+func TestProbeRateWhileHeldBack(t *testing.T) {
+	const probe = 40 * time.Millisecond
+	core, logs := observer.New(zap.InfoLevel)
+	s := settings(probe)
+	s.Logger = zap.New(core)
+	b := New("00D", s)
+	b.Observe(sfapi.LimitInfo{Used: 950, Max: 1000})
+
+	// Three streams keep asking for the whole window.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*probe)
+	defer cancel()
+	var granted atomic.Int32
+	var wg sync.WaitGroup
+	for _, stream := range []string{"login_history", "setup_audit_trail", "event_log_file"} {
+		wg.Go(func() {
+			for {
+				release, err := b.Acquire(ctx, stream)
+				if err != nil {
+					return
+				}
+				granted.Add(1)
+				b.Observe(sfapi.LimitInfo{Used: 950, Max: 1000}) // still held back
+				release()
+			}
+		})
+	}
+	wg.Wait()
+	// The window holds 10 intervals; the first probe is due one interval
+	// after holding back began.
+	assert.LessOrEqual(t, granted.Load(), int32(10))
+	assert.GreaterOrEqual(t, granted.Load(), int32(5), "probes keep coming")
+	assert.Equal(t, int(granted.Load()), b.Status().Probes)
+	assert.Equal(t, 1, logs.FilterMessageSnippet("holding back").Len(), "one line when holding back starts")
+}
+
+func TestResumesWhenAllowanceComesBack(t *testing.T) {
+	core, logs := observer.New(zap.InfoLevel)
+	s := settings(20 * time.Millisecond)
+	s.Logger = zap.New(core)
+	b := New("00D", s)
+	b.Observe(sfapi.LimitInfo{Used: 999, Max: 1000})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		release, err := b.Acquire(context.Background(), "login_history") // the probe
+		require.NoError(t, err)
+		b.Observe(sfapi.LimitInfo{Used: 300, Max: 1000}) // the rolling window moved on
+		release()
+		for range 5 {
+			release, err := b.Acquire(context.Background(), "login_history")
+			require.NoError(t, err)
+			release()
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("did not resume")
+	}
+	assert.False(t, b.Status().HeldBack)
+	assert.Equal(t, 1, logs.FilterMessageSnippet("resuming").Len())
+	assert.Positive(t, b.Status().HeldTotal)
+}
+
+func TestExhaustedHoldsBack(t *testing.T) {
+	b := New("00D", settings(time.Hour))
+	b.Observe(sfapi.LimitInfo{Used: 10, Max: 1000})
+	b.Exhausted()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err := b.Acquire(ctx, "login_history")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.True(t, b.Status().HeldBack)
+}
+
+// Near the reserve, bulk event-log work stops first while the security
+// streams keep their turn.
+func TestPriorityNearTheReserve(t *testing.T) {
+	b := New("00D", settings(time.Hour))
+	b.Observe(sfapi.LimitInfo{Used: 860, Max: 1000}) // 140 left: within bulk's 150 headroom
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err := b.Acquire(ctx, "event_log_file")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	release, err := b.Acquire(context.Background(), "object/LoginEvent") // 120 floor
+	require.NoError(t, err)
+	release()
+	release, err = b.Acquire(context.Background(), "login_history")
+	require.NoError(t, err)
+	release()
+	assert.False(t, b.Status().HeldBack, "bulk waiting is not holding back")
+}
+
+func TestConcurrencyCapAndNoStarvation(t *testing.T) {
+	b := New("00D", Settings{ReservePercent: 10, ProbeInterval: time.Hour, MaxConcurrent: 2})
+	b.Observe(sfapi.LimitInfo{Used: 0, Max: 1_000_000})
+	var inflight, peak atomic.Int32
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wg sync.WaitGroup
+	call := func(stream string) bool {
+		release, err := b.Acquire(ctx, stream)
+		if err != nil {
+			return false
+		}
+		n := inflight.Add(1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		time.Sleep(time.Millisecond)
+		inflight.Add(-1)
+		release()
+		return true
+	}
+	// Four busy security streams...
+	for range 4 {
+		wg.Go(func() {
+			for call("login_history") {
+			}
+		})
+	}
+	// ...and one bulk stream still gets its calls.
+	bulk := 0
+	for bulk < 10 {
+		require.True(t, call("event_log_file"))
+		bulk++
+	}
+	cancel()
+	wg.Wait()
+	assert.LessOrEqual(t, peak.Load(), int32(2))
+}
+
+func TestFirstCallFetchesAReading(t *testing.T) {
+	b := New("00D", settings(time.Hour))
+	release, err := b.Acquire(context.Background(), "login_history")
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err = b.Acquire(ctx, "setup_audit_trail")
+	require.ErrorIs(t, err, context.DeadlineExceeded, "without a reading, one call at a time")
+	b.Observe(sfapi.LimitInfo{Used: 1, Max: 1000})
+	release()
+	release2, err := b.Acquire(context.Background(), "setup_audit_trail")
+	require.NoError(t, err)
+	release2()
+}
+
+func TestRegistrySharesPerOrgAndTakesTheStrictest(t *testing.T) {
+	r := &Registry{}
+	a := r.For("00DA", Settings{ReservePercent: 10, ProbeInterval: time.Minute, MaxConcurrent: 4})
+	a2 := r.For("00DA", Settings{ReservePercent: 25, ProbeInterval: 5 * time.Minute, MaxConcurrent: 2})
+	other := r.For("00DB", Settings{ReservePercent: 10, ProbeInterval: time.Minute, MaxConcurrent: 4})
+	require.Same(t, a, a2)
+	require.NotSame(t, a, other)
+	assert.InDelta(t, 0.25, a.reserve, 1e-9)
+	assert.Equal(t, 5*time.Minute, a.probeInterval)
+	assert.Equal(t, 2, a.maxConcurrent)
+}
