@@ -1,0 +1,283 @@
+package receiver
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/config/configtls"
+	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/sfevents/salesforcereceiver/internal/sfapi"
+)
+
+// Config is the receiver's configuration; ../shared/CONTRACT.md documents every key.
+type Config struct {
+	LoginURL   string        `mapstructure:"login_url"`
+	APIVersion string        `mapstructure:"api_version"`
+	Auth       AuthConfig    `mapstructure:"auth"`
+	Timeout    time.Duration `mapstructure:"timeout"`
+	// TLS and ProxyURL go to confighttp's client, which builds the transport.
+	TLS      configtls.ClientConfig `mapstructure:"tls"`
+	ProxyURL string                 `mapstructure:"proxy_url"`
+	// Storage names a storage extension for checkpoints; nil keeps them in memory.
+	Storage *component.ID `mapstructure:"storage"`
+
+	APIBudget       BudgetConfig       `mapstructure:"api_budget"`
+	LoginHistory    StreamConfig       `mapstructure:"login_history"`
+	SetupAuditTrail StreamConfig       `mapstructure:"setup_audit_trail"`
+	EventLogFile    EventLogFileConfig `mapstructure:"event_log_file"`
+	Objects         []ObjectConfig     `mapstructure:"objects"`
+
+	_ struct{}
+}
+
+// AuthConfig selects an OAuth flow and holds its credentials.
+type AuthConfig struct {
+	Flow           string              `mapstructure:"flow"`
+	ClientID       string              `mapstructure:"client_id"`
+	Username       string              `mapstructure:"username"`
+	PrivateKeyFile string              `mapstructure:"private_key_file"`
+	PrivateKey     configopaque.String `mapstructure:"private_key"`
+	Audience       string              `mapstructure:"audience"`
+	ClientSecret   configopaque.String `mapstructure:"client_secret"`
+	RefreshToken   configopaque.String `mapstructure:"refresh_token"`
+	Password       configopaque.String `mapstructure:"password"`
+	SecurityToken  configopaque.String `mapstructure:"security_token"`
+}
+
+// BudgetConfig bounds what the receiver spends of the org's daily API allowance.
+type BudgetConfig struct {
+	ReservePercent float64       `mapstructure:"reserve_percent"`
+	ProbeInterval  time.Duration `mapstructure:"probe_interval"`
+	// MaxConcurrent caps requests in flight per org (Salesforce limits
+	// long-running concurrent requests).
+	MaxConcurrent int `mapstructure:"max_concurrent"`
+}
+
+// StreamConfig is what every polled stream has.
+type StreamConfig struct {
+	Enabled      bool          `mapstructure:"enabled"`
+	PollInterval time.Duration `mapstructure:"poll_interval"`
+	Backfill     time.Duration `mapstructure:"backfill"`
+}
+
+// EventLogFileConfig configures the Event Monitoring log file stream.
+type EventLogFileConfig struct {
+	StreamConfig `mapstructure:",squash"`
+	LogInterval  string   `mapstructure:"log_interval"`
+	EventTypes   []string `mapstructure:"event_types"`
+}
+
+// ObjectConfig configures one queried object (Real-Time Event Monitoring
+// storage objects or any SOQL object).
+type ObjectConfig struct {
+	Name           string        `mapstructure:"name"`
+	TimestampField string        `mapstructure:"timestamp_field"`
+	PollInterval   time.Duration `mapstructure:"poll_interval"`
+	Backfill       time.Duration `mapstructure:"backfill"`
+	Fields         []string      `mapstructure:"fields"`
+	Where          string        `mapstructure:"where"`
+}
+
+// Unmarshal gives each listed object the defaults a list entry cannot get
+// from createDefaultConfig.
+func (o *ObjectConfig) Unmarshal(conf *confmap.Conf) error {
+	*o = ObjectConfig{PollInterval: 5 * time.Minute, Backfill: 24 * time.Hour}
+	return conf.Unmarshal(o)
+}
+
+const (
+	flowJWTBearer         = "jwt_bearer"
+	flowClientCredentials = "client_credentials"
+	flowRefreshToken      = "refresh_token"
+	flowPassword          = "password"
+
+	minPollInterval = time.Second
+)
+
+var (
+	apiVersionRE = regexp.MustCompile(`^[1-9][0-9]*\.0$`)
+	// identRE accepts standard and custom object and field names (Foo__c, ns__Bar__e).
+	identRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+)
+
+func createDefaultConfig() component.Config {
+	stream := func(interval, backfill time.Duration) StreamConfig {
+		return StreamConfig{Enabled: true, PollInterval: interval, Backfill: backfill}
+	}
+	return &Config{
+		LoginURL:        "https://login.salesforce.com",
+		APIVersion:      "66.0",
+		Timeout:         60 * time.Second,
+		APIBudget:       BudgetConfig{ReservePercent: 10, ProbeInterval: 5 * time.Minute, MaxConcurrent: 4},
+		LoginHistory:    stream(15*time.Minute, 1440*time.Hour),
+		SetupAuditTrail: stream(15*time.Minute, 1440*time.Hour),
+		EventLogFile: EventLogFileConfig{
+			StreamConfig: stream(time.Hour, 720*time.Hour),
+			LogInterval:  "daily",
+		},
+	}
+}
+
+// Validate checks the whole configuration; every error names its field.
+func (cfg *Config) Validate() error {
+	var errs []error
+	add := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+
+	if err := sfapi.CheckURL(cfg.LoginURL); err != nil {
+		add("login_url", "%v", err)
+	}
+	if !apiVersionRE.MatchString(cfg.APIVersion) {
+		add("api_version", "%q is not a Salesforce API version such as \"66.0\"", cfg.APIVersion)
+	}
+	if cfg.Timeout <= 0 {
+		add("timeout", "must be positive, got %s", cfg.Timeout)
+	}
+	if cfg.ProxyURL != "" {
+		if u, err := url.Parse(cfg.ProxyURL); err != nil || u.Host == "" {
+			add("proxy_url", "%q is not a URL", cfg.ProxyURL)
+		}
+	}
+	errs = append(errs, cfg.Auth.validate(cfg.LoginURL)...)
+
+	b := cfg.APIBudget
+	if b.ReservePercent < 0 || b.ReservePercent >= 100 {
+		add("api_budget.reserve_percent", "must be in [0, 100), got %v", b.ReservePercent)
+	}
+	if b.ProbeInterval <= 0 {
+		add("api_budget.probe_interval", "must be positive, got %s", b.ProbeInterval)
+	}
+	if b.MaxConcurrent < 1 {
+		add("api_budget.max_concurrent", "must be at least 1, got %d", b.MaxConcurrent)
+	}
+
+	errs = append(errs, cfg.LoginHistory.validate("login_history")...)
+	errs = append(errs, cfg.SetupAuditTrail.validate("setup_audit_trail")...)
+	errs = append(errs, cfg.EventLogFile.validate()...)
+	names := map[string]int{}
+	for i, o := range cfg.Objects {
+		errs = append(errs, o.validate(fmt.Sprintf("objects[%d]", i))...)
+		if j, dup := names[strings.ToLower(o.Name)]; dup && o.Name != "" {
+			add(fmt.Sprintf("objects[%d].name", i), "%q is already configured at objects[%d]", o.Name, j)
+		}
+		names[strings.ToLower(o.Name)] = i
+	}
+	if !cfg.LoginHistory.Enabled && !cfg.SetupAuditTrail.Enabled && !cfg.EventLogFile.Enabled && len(cfg.Objects) == 0 {
+		errs = append(errs, errors.New("no stream is enabled: enable login_history, setup_audit_trail or event_log_file, or list objects"))
+	}
+	return errors.Join(errs...)
+}
+
+func (a *AuthConfig) validate(loginURL string) []error {
+	var errs []error
+	need := func(field string, set bool) {
+		if !set {
+			errs = append(errs, fmt.Errorf("auth.%s: required for flow %s", field, a.Flow))
+		}
+	}
+	need("client_id", a.ClientID != "")
+	switch a.Flow {
+	case flowJWTBearer:
+		need("username", a.Username != "")
+		if (a.PrivateKeyFile == "") == (a.PrivateKey == "") {
+			errs = append(errs, errors.New("auth.private_key_file: set exactly one of private_key_file and private_key for flow jwt_bearer"))
+		}
+		if a.Audience != "" {
+			if u, err := url.Parse(a.Audience); err != nil || u.Scheme != "https" || u.Host == "" {
+				errs = append(errs, fmt.Errorf("auth.audience: %q is not an https URL", a.Audience))
+			}
+		}
+	case flowClientCredentials:
+		need("client_secret", a.ClientSecret != "")
+		if isGenericLoginHost(loginURL) {
+			errs = append(errs, errors.New("auth.flow: client_credentials needs login_url to be your My Domain URL (https://<domain>.my.salesforce.com), not login/test.salesforce.com"))
+		}
+	case flowRefreshToken:
+		need("refresh_token", a.RefreshToken != "")
+	case flowPassword:
+		need("username", a.Username != "")
+		need("password", a.Password != "")
+	case "":
+		errs = append(errs, errors.New("auth.flow: required, one of jwt_bearer, client_credentials, refresh_token, password"))
+	default:
+		errs = append(errs, fmt.Errorf("auth.flow: %q is not one of jwt_bearer, client_credentials, refresh_token, password", a.Flow))
+	}
+	return errs
+}
+
+func isGenericLoginHost(loginURL string) bool {
+	u, err := url.Parse(loginURL)
+	if err != nil {
+		return false
+	}
+	h := strings.ToLower(u.Hostname())
+	return h == "login.salesforce.com" || h == "test.salesforce.com"
+}
+
+func (s *StreamConfig) validate(prefix string) []error {
+	if !s.Enabled {
+		return nil
+	}
+	return validateSchedule(prefix, s.PollInterval, s.Backfill)
+}
+
+func validateSchedule(prefix string, interval, backfill time.Duration) []error {
+	var errs []error
+	if interval < minPollInterval {
+		errs = append(errs, fmt.Errorf("%s.poll_interval: must be at least %s, got %s", prefix, minPollInterval, interval))
+	}
+	if backfill < 0 {
+		errs = append(errs, fmt.Errorf("%s.backfill: must not be negative, got %s", prefix, backfill))
+	}
+	return errs
+}
+
+func (e *EventLogFileConfig) validate() []error {
+	errs := e.StreamConfig.validate("event_log_file")
+	if !e.Enabled {
+		return errs
+	}
+	if e.LogInterval != "daily" && e.LogInterval != "hourly" {
+		errs = append(errs, fmt.Errorf("event_log_file.log_interval: %q is not daily or hourly", e.LogInterval))
+	}
+	for i, t := range e.EventTypes {
+		if !identRE.MatchString(t) {
+			errs = append(errs, fmt.Errorf("event_log_file.event_types[%d]: %q is not an event type name such as Login", i, t))
+		}
+	}
+	return errs
+}
+
+func (o *ObjectConfig) validate(prefix string) []error {
+	var errs []error
+	if !identRE.MatchString(o.Name) {
+		errs = append(errs, fmt.Errorf("%s.name: %q is not an object name such as LoginEvent", prefix, o.Name))
+	}
+	if !identRE.MatchString(o.TimestampField) {
+		errs = append(errs, fmt.Errorf("%s.timestamp_field: %q is not a field name such as EventDate", prefix, o.TimestampField))
+	}
+	for i, f := range o.Fields {
+		if !validFieldPath(f) {
+			errs = append(errs, fmt.Errorf("%s.fields[%d]: %q is not a field name", prefix, i, f))
+		}
+	}
+	return append(errs, validateSchedule(prefix, o.PollInterval, o.Backfill)...)
+}
+
+// validFieldPath accepts Field and Relationship.Field paths.
+func validFieldPath(f string) bool {
+	for part := range strings.SplitSeq(f, ".") {
+		if !identRE.MatchString(part) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,122 @@
+package receiver
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+)
+
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	cfg := createDefaultConfig().(*Config)
+	sub, err := cm.Sub("salesforce")
+	require.NoError(t, err)
+	require.NoError(t, sub.Unmarshal(cfg))
+	require.NoError(t, confmap.Validate(cfg))
+
+	storage := component.MustNewID("file_storage")
+	want := createDefaultConfig().(*Config)
+	want.LoginURL = "https://acme.my.salesforce.com"
+	want.Auth = AuthConfig{Flow: "jwt_bearer", ClientID: "3MVG9-client", Username: "integration@acme.com", PrivateKeyFile: "/etc/otelcol/sf.key"}
+	want.Timeout = 30 * time.Second
+	want.Storage = &storage
+	want.APIBudget.ReservePercent = 20
+	want.APIBudget.ProbeInterval = time.Minute
+	want.LoginHistory = StreamConfig{Enabled: true, PollInterval: 5 * time.Minute, Backfill: 24 * time.Hour}
+	want.SetupAuditTrail.Enabled = false
+	want.EventLogFile.LogInterval = "hourly"
+	want.EventLogFile.EventTypes = []string{"Login", "API"}
+	want.Objects = []ObjectConfig{
+		{Name: "LoginEvent", TimestampField: "EventDate", PollInterval: 5 * time.Minute, Backfill: 24 * time.Hour},
+		{Name: "Thing__c", TimestampField: "LastModifiedDate", PollInterval: time.Second, Backfill: time.Hour,
+			Fields: []string{"Name", "Owner.Username"}, Where: "Status__c = 'Open'"},
+	}
+	require.Equal(t, want, cfg)
+}
+
+func validConfig() *Config {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Auth = AuthConfig{Flow: "jwt_bearer", ClientID: "id", Username: "u@example.com", PrivateKey: "pem"}
+	return cfg
+}
+
+func TestValidateNamesTheField(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		want   string
+	}{
+		{"plain http to a remote host", func(c *Config) { c.LoginURL = "http://login.salesforce.com" }, "login_url"},
+		{"not a URL", func(c *Config) { c.LoginURL = "login.salesforce.com" }, "login_url"},
+		{"api version", func(c *Config) { c.APIVersion = "v66" }, "api_version"},
+		{"timeout", func(c *Config) { c.Timeout = 0 }, "timeout"},
+		{"proxy", func(c *Config) { c.ProxyURL = "::" }, "proxy_url"},
+		{"no flow", func(c *Config) { c.Auth.Flow = "" }, "auth.flow"},
+		{"unknown flow", func(c *Config) { c.Auth.Flow = "saml" }, "auth.flow"},
+		{"no client id", func(c *Config) { c.Auth.ClientID = "" }, "auth.client_id"},
+		{"jwt without username", func(c *Config) { c.Auth.Username = "" }, "auth.username"},
+		{"jwt without key", func(c *Config) { c.Auth.PrivateKey = "" }, "auth.private_key_file"},
+		{"jwt with two keys", func(c *Config) { c.Auth.PrivateKeyFile = "/k" }, "auth.private_key_file"},
+		{"jwt audience", func(c *Config) { c.Auth.Audience = "login.salesforce.com" }, "auth.audience"},
+		{"client credentials secret", func(c *Config) {
+			c.LoginURL = "https://acme.my.salesforce.com"
+			c.Auth = AuthConfig{Flow: "client_credentials", ClientID: "id"}
+		}, "auth.client_secret"},
+		{"client credentials needs My Domain", func(c *Config) {
+			c.Auth = AuthConfig{Flow: "client_credentials", ClientID: "id", ClientSecret: "s"}
+		}, "auth.flow: client_credentials needs login_url to be your My Domain"},
+		{"refresh token", func(c *Config) { c.Auth = AuthConfig{Flow: "refresh_token", ClientID: "id"} }, "auth.refresh_token"},
+		{"password", func(c *Config) { c.Auth = AuthConfig{Flow: "password", ClientID: "id", Username: "u"} }, "auth.password"},
+		{"reserve", func(c *Config) { c.APIBudget.ReservePercent = 100 }, "api_budget.reserve_percent"},
+		{"probe", func(c *Config) { c.APIBudget.ProbeInterval = 0 }, "api_budget.probe_interval"},
+		{"concurrency", func(c *Config) { c.APIBudget.MaxConcurrent = 0 }, "api_budget.max_concurrent"},
+		{"poll interval", func(c *Config) { c.LoginHistory.PollInterval = 10 * time.Millisecond }, "login_history.poll_interval"},
+		{"backfill", func(c *Config) { c.SetupAuditTrail.Backfill = -time.Hour }, "setup_audit_trail.backfill"},
+		{"log interval", func(c *Config) { c.EventLogFile.LogInterval = "weekly" }, "event_log_file.log_interval"},
+		{"event type", func(c *Config) { c.EventLogFile.EventTypes = []string{"Login'"} }, "event_log_file.event_types[0]"},
+		{"object name", func(c *Config) {
+			c.Objects = []ObjectConfig{{Name: "Login Event", TimestampField: "EventDate", PollInterval: time.Minute}}
+		}, "objects[0].name"},
+		{"object timestamp", func(c *Config) { c.Objects = []ObjectConfig{{Name: "LoginEvent", PollInterval: time.Minute}} }, "objects[0].timestamp_field"},
+		{"object field", func(c *Config) {
+			c.Objects = []ObjectConfig{{Name: "LoginEvent", TimestampField: "EventDate", PollInterval: time.Minute, Fields: []string{"a b"}}}
+		}, "objects[0].fields[0]"},
+		{"object twice", func(c *Config) {
+			o := ObjectConfig{Name: "LoginEvent", TimestampField: "EventDate", PollInterval: time.Minute}
+			c.Objects = []ObjectConfig{o, o}
+		}, "objects[1].name"},
+		{"nothing enabled", func(c *Config) {
+			c.LoginHistory.Enabled, c.SetupAuditTrail.Enabled, c.EventLogFile.Enabled = false, false, false
+		}, "no stream is enabled"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := validConfig()
+			tt.mutate(cfg)
+			require.ErrorContains(t, confmap.Validate(cfg), tt.want)
+		})
+	}
+}
+
+func TestValidateAcceptsEveryFlow(t *testing.T) {
+	for _, a := range []AuthConfig{
+		{Flow: "jwt_bearer", ClientID: "id", Username: "u", PrivateKeyFile: "/k"},
+		{Flow: "client_credentials", ClientID: "id", ClientSecret: "s"},
+		{Flow: "refresh_token", ClientID: "id", RefreshToken: "r"},
+		{Flow: "password", ClientID: "id", Username: "u", Password: "p"},
+	} {
+		cfg := validConfig()
+		cfg.LoginURL = "https://acme.my.salesforce.com"
+		cfg.Auth = a
+		require.NoError(t, confmap.Validate(cfg), a.Flow)
+	}
+	cfg := validConfig()
+	cfg.LoginURL = "http://127.0.0.1:8443" // the simulator
+	require.NoError(t, confmap.Validate(cfg))
+}

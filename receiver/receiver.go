@@ -1,0 +1,178 @@
+package receiver
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/receiver"
+
+	"github.com/sfevents/salesforcereceiver/internal/auth"
+	"github.com/sfevents/salesforcereceiver/internal/budget"
+	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
+	"github.com/sfevents/salesforcereceiver/internal/sfapi"
+	"github.com/sfevents/salesforcereceiver/internal/soqlstream"
+	"github.com/sfevents/salesforcereceiver/internal/stream"
+)
+
+type salesforceReceiver struct {
+	set  receiver.Settings
+	cfg  *Config
+	next consumer.Logs
+
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	storage storage.Client
+}
+
+func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) *salesforceReceiver {
+	return &salesforceReceiver{set: set, cfg: cfg, next: next}
+}
+
+// Start wires config to streams and returns at once: tokens are fetched
+// and streams polled in the background, so a slow or unreachable org never
+// holds up the collector.
+func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) error {
+	logger := r.set.Logger
+	client, err := r.newClient(ctx, host)
+	if err != nil {
+		return err
+	}
+	store, err := r.openStore(ctx, host)
+	if err != nil {
+		return err
+	}
+	if r.cfg.Auth.Flow == flowPassword {
+		logger.Warn("The username-password OAuth flow works today, but Salesforce retires it in February 2027; move to jwt_bearer or client_credentials")
+	}
+
+	runCtx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	orgID := func(ctx context.Context) (string, error) {
+		org, _, err := client.Identity(ctx)
+		return org, err
+	}
+	startSOQL := func(spec soqlstream.Spec, interval, backfill time.Duration) {
+		src := soqlstream.New(client, spec, soqlstream.Options{
+			Backfill: backfill, Overlap: soqlstream.DefaultOverlap, Logger: logger,
+		})
+		run := &stream.Runner[soqlstream.Cursor]{
+			Name: spec.Mapping.Stream, Interval: interval, Source: src, Consumer: r.next,
+			Store: store, OrgID: orgID, Logger: logger,
+		}
+		r.wg.Go(func() { run.Run(runCtx) })
+	}
+	if c := r.cfg.LoginHistory; c.Enabled {
+		startSOQL(soqlstream.LoginHistory, c.PollInterval, c.Backfill)
+	}
+	if c := r.cfg.SetupAuditTrail; c.Enabled {
+		startSOQL(soqlstream.SetupAuditTrail, c.PollInterval, c.Backfill)
+	}
+	return nil
+}
+
+// Shutdown stops every stream, waits for in-flight pages to settle and
+// closes the checkpoint storage.
+func (r *salesforceReceiver) Shutdown(ctx context.Context) error {
+	if r.cancel != nil {
+		r.cancel()
+	}
+	done := make(chan struct{})
+	go func() { r.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if r.storage != nil {
+		return r.storage.Close(ctx)
+	}
+	return nil
+}
+
+func (r *salesforceReceiver) newClient(ctx context.Context, host component.Host) (*sfapi.Client, error) {
+	httpCfg := confighttp.NewDefaultClientConfig()
+	httpCfg.TLS = r.cfg.TLS
+	httpCfg.ProxyURL = r.cfg.ProxyURL
+	httpClient, err := httpCfg.ToClient(ctx, host.GetExtensions(), r.set.TelemetrySettings)
+	if err != nil {
+		return nil, fmt.Errorf("tls: %w", err)
+	}
+	a := r.cfg.Auth
+	key, err := a.privateKey()
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := auth.NewSource(auth.Config{
+		Flow:          auth.Flow(a.Flow),
+		LoginURL:      r.cfg.LoginURL,
+		ClientID:      a.ClientID,
+		ClientSecret:  string(a.ClientSecret),
+		Username:      a.Username,
+		Password:      string(a.Password),
+		SecurityToken: string(a.SecurityToken),
+		RefreshToken:  string(a.RefreshToken),
+		PrivateKeyPEM: key,
+		Audience:      a.Audience,
+		HTTPClient:    httpClient,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	return sfapi.New(sfapi.Config{
+		HTTPClient: httpClient,
+		Tokens:     tokens,
+		APIVersion: r.cfg.APIVersion,
+		Timeout:    r.cfg.Timeout,
+		Logger:     r.set.Logger,
+		BudgetFor: func(orgID string) sfapi.Budget {
+			return budget.Shared.For(orgID, budget.Settings{
+				ReservePercent: r.cfg.APIBudget.ReservePercent,
+				ProbeInterval:  r.cfg.APIBudget.ProbeInterval,
+				MaxConcurrent:  r.cfg.APIBudget.MaxConcurrent,
+				Logger:         r.set.Logger,
+			})
+		},
+	})
+}
+
+func (a *AuthConfig) privateKey() ([]byte, error) {
+	if a.Flow != flowJWTBearer {
+		return nil, nil
+	}
+	if a.PrivateKey != "" {
+		return []byte(a.PrivateKey), nil
+	}
+	b, err := os.ReadFile(a.PrivateKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("auth.private_key_file: %w", err)
+	}
+	return b, nil
+}
+
+func (r *salesforceReceiver) openStore(ctx context.Context, host component.Host) (*checkpoint.Store, error) {
+	if r.cfg.Storage == nil {
+		r.set.Logger.Info("No storage extension configured: cursors live in memory and a restart backfills again")
+		return checkpoint.New(nil), nil
+	}
+	ext, ok := host.GetExtensions()[*r.cfg.Storage]
+	if !ok {
+		return nil, fmt.Errorf("storage: extension %q is not configured", r.cfg.Storage)
+	}
+	se, ok := ext.(storage.Extension)
+	if !ok {
+		return nil, fmt.Errorf("storage: extension %q is not a storage extension", r.cfg.Storage)
+	}
+	client, err := se.GetClient(ctx, component.KindReceiver, r.set.ID, "")
+	if err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	r.storage = client
+	return checkpoint.New(client), nil
+}
