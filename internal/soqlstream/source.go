@@ -58,6 +58,9 @@ type Cursor struct {
 	Seen map[string]int64 `json:"seen,omitempty"`
 }
 
+// EventTime is how far the cursor has come.
+func (c Cursor) EventTime() time.Time { return c.Time }
+
 // Source is a stream.Source over one object.
 type Source struct {
 	spec   Spec

@@ -47,13 +47,28 @@ type Runner[C any] struct {
 
 	key    string
 	cursor *C
+
+	// progress of the current poll
+	pollStart, lastProgress time.Time
+	pollRecords             int
 }
 
 // Observer is told what a runner did, for telemetry and status.
 type Observer interface {
 	Delivered(stream string, records int)
+	// Advanced reports the event time a saved cursor has reached.
+	Advanced(stream string, eventTime time.Time)
 	PollDone(stream string, err error)
 }
+
+// EventTimer is implemented by cursors that know the event time they have
+// reached, for lag and progress.
+type EventTimer interface {
+	EventTime() time.Time
+}
+
+// progressEvery paces the progress lines of a long poll (a backfill).
+const progressEvery = 30 * time.Second
 
 // Run polls until ctx ends.
 func (r *Runner[C]) Run(ctx context.Context) {
@@ -101,7 +116,25 @@ func (r *Runner[C]) poll(ctx context.Context) error {
 		}
 		r.key = key
 	}
-	return r.Source.Poll(ctx, r.cursor, r.emit)
+	r.pollStart, r.lastProgress, r.pollRecords = time.Now(), time.Now(), 0
+	err := r.Source.Poll(ctx, r.cursor, r.emit)
+	if r.pollRecords > 0 && time.Since(r.pollStart) >= progressEvery {
+		r.Logger.Info("Caught up", append(r.position(), zap.Int("records", r.pollRecords),
+			zap.Duration("took", time.Since(r.pollStart).Round(time.Second)))...)
+	}
+	return err
+}
+
+// position describes how far the stream has come, for log lines.
+func (r *Runner[C]) position() []zap.Field {
+	fields := []zap.Field{zap.String("stream", r.Name)}
+	if r.cursor != nil {
+		if et, ok := any(*r.cursor).(EventTimer); ok && !et.EventTime().IsZero() {
+			fields = append(fields, zap.Time("event_time", et.EventTime()),
+				zap.Duration("lag", time.Since(et.EventTime()).Round(time.Second)))
+		}
+	}
+	return fields
 }
 
 func (r *Runner[C]) emit(ctx context.Context, logs plog.Logs, next C) error {
@@ -120,6 +153,14 @@ func (r *Runner[C]) emit(ctx context.Context, logs plog.Logs, next C) error {
 		// The in-memory cursor still moves, so this process sends nothing
 		// twice; only a restart before the next good save could.
 		r.Logger.Error("Could not save the cursor; a restart now would resend the last page", zap.String("stream", r.Name), zap.Error(err))
+	}
+	if et, ok := any(next).(EventTimer); ok && r.Observer != nil && !et.EventTime().IsZero() {
+		r.Observer.Advanced(r.Name, et.EventTime())
+	}
+	r.pollRecords += logs.LogRecordCount()
+	if time.Since(r.lastProgress) >= progressEvery {
+		r.lastProgress = time.Now()
+		r.Logger.Info("Backfill progress", append(r.position(), zap.Int("records", r.pollRecords))...)
 	}
 	return nil
 }
