@@ -79,6 +79,10 @@ type Config struct {
 	BudgetFor func(orgID string) Budget
 	Logger    *zap.Logger
 	Retry     RetryPolicy
+	// OnCall, when set, hears the outcome of every request sent: "ok",
+	// "auth_error", "limit_exceeded", "client_error", "server_error" or
+	// "network_error".
+	OnCall func(stream, outcome string)
 	// Timeout bounds each request: a JSON call must finish within it; a
 	// download must start within it and never stall longer between reads
 	// (a whole file may take far longer). Zero means 60s.
@@ -94,6 +98,7 @@ type Client struct {
 	log       *zap.Logger
 	retry     RetryPolicy
 	timeout   time.Duration
+	onCall    func(stream, outcome string)
 
 	mu      sync.Mutex
 	budgets map[string]Budget
@@ -125,6 +130,7 @@ func New(cfg Config) (*Client, error) {
 		retry:     cfg.Retry.withDefaults(),
 		budgets:   map[string]Budget{},
 		timeout:   cmp.Or(cfg.Timeout, 60*time.Second),
+		onCall:    cfg.OnCall,
 	}, nil
 }
 
@@ -368,8 +374,12 @@ func (c *Client) send(ctx context.Context, stream string, tok *auth.Token, path 
 		timer.Stop()
 		cancel()
 		release()
+		if ctx.Err() == nil {
+			c.report(stream, "network_error")
+		}
 		return nil, nil, classifyTransportErr(ctx, err)
 	}
+	c.report(stream, outcome(resp))
 	if li, ok := ParseLimitInfo(resp.Header.Get("Sforce-Limit-Info")); ok {
 		budget.Observe(li)
 	}
@@ -384,6 +394,34 @@ func (c *Client) send(ctx context.Context, stream string, tok *auth.Token, path 
 	}
 	resp.Body = rb
 	return resp, budget, nil
+}
+
+func (c *Client) report(stream, outcome string) {
+	if c.onCall != nil {
+		c.onCall(stream, outcome)
+	}
+}
+
+// outcome names a response for telemetry.
+func outcome(resp *http.Response) string {
+	switch code := resp.StatusCode; {
+	case code < 300:
+		return "ok"
+	case code == http.StatusUnauthorized:
+		return "auth_error"
+	case code == http.StatusForbidden && strings.Contains(resp.Header.Get("Sforce-Limit-Info"), "api-usage"):
+		// 403 is also a permission problem; the limit case is told apart
+		// once the body is read, so count both as client errors here
+		// unless the usage says the allowance is gone.
+		if li, ok := ParseLimitInfo(resp.Header.Get("Sforce-Limit-Info")); ok && li.Used >= li.Max {
+			return "limit_exceeded"
+		}
+		return "client_error"
+	case code < 500:
+		return "client_error"
+	default:
+		return "server_error"
+	}
 }
 
 func (c *Client) budget(orgID string) Budget {
