@@ -7,6 +7,7 @@ package budget
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -64,20 +65,31 @@ type Registry struct {
 // collector that reads the same org spends from the same Budget.
 var Shared = &Registry{}
 
-// For returns the org's Budget, tightened to s if it already existed.
-func (r *Registry) For(orgID string, s Settings) *Budget {
+// For returns the org's Budget with s among its users' settings (the
+// strictest of them apply), and the func that removes them again; the
+// last release forgets the org.
+func (r *Registry) For(orgID string, s Settings) (*Budget, func()) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.m == nil {
 		r.m = map[string]*Budget{}
 	}
-	if b, ok := r.m[orgID]; ok {
-		b.tighten(s)
-		return b
+	b, ok := r.m[orgID]
+	if !ok {
+		b = New(orgID, s)
+		r.m[orgID] = b
 	}
-	b := New(orgID, s)
-	r.m[orgID] = b
-	return b
+	id := b.addUser(s)
+	var once sync.Once
+	return b, func() {
+		once.Do(func() {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			if b.removeUser(id) == 0 && r.m[orgID] == b {
+				delete(r.m, orgID)
+			}
+		})
+	}
 }
 
 // Budget is one org's allowance. It implements sfapi.Budget.
@@ -96,12 +108,25 @@ type Budget struct {
 	inflight    int
 	waiters     []*waiter
 
+	// Other applications spend the same allowance between our readings;
+	// their rate, learnt from consecutive readings, projects the reading
+	// forward so a stale reading does not let us spend into the reserve.
+	readingAt        time.Time
+	granted          int64 // calls granted so far
+	grantedAtReading int64
+	otherRate        float64 // calls per second
+
 	heldBack   bool
 	heldSince  time.Time
 	heldTotal  time.Duration
 	lastProbe  time.Time
 	probeTimer *time.Timer
 	probes     int
+	probing    bool
+	prober     func(context.Context) error
+
+	users  map[int]Settings
+	nextID int
 }
 
 type waiter struct {
@@ -113,32 +138,68 @@ type waiter struct {
 
 var _ sfapi.Budget = (*Budget)(nil)
 
-// New returns a Budget for org; most callers want Shared.For.
+// New returns a Budget for org with settings s; most callers want
+// Shared.For.
 func New(orgID string, s Settings) *Budget {
-	b := &Budget{org: orgID, logger: s.Logger, now: time.Now, reserve: -1}
+	b := &Budget{org: orgID, logger: s.Logger, now: time.Now, users: map[int]Settings{}}
 	if b.logger == nil {
 		b.logger = zap.NewNop()
 	}
-	b.tighten(s)
+	b.applyLocked([]Settings{s})
 	return b
 }
 
-func (b *Budget) tighten(s Settings) {
+func (b *Budget) addUser(s Settings) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.reserve = max(b.reserve, s.ReservePercent/100)
-	if s.ProbeInterval > b.probeInterval {
-		b.probeInterval = s.ProbeInterval
+	b.nextID++
+	b.users[b.nextID] = s
+	b.applyLocked(slices.Collect(maps.Values(b.users)))
+	return b.nextID
+}
+
+func (b *Budget) removeUser(id int) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.users, id)
+	if len(b.users) > 0 {
+		b.applyLocked(slices.Collect(maps.Values(b.users)))
 	}
-	if c := max(s.MaxConcurrent, 1); b.maxConcurrent == 0 || c < b.maxConcurrent {
-		b.maxConcurrent = c
+	return len(b.users)
+}
+
+// applyLocked takes the strictest of every user's settings.
+func (b *Budget) applyLocked(all []Settings) {
+	b.reserve, b.probeInterval, b.maxConcurrent = 0, 0, 0
+	for _, s := range all {
+		b.reserve = max(b.reserve, s.ReservePercent/100)
+		b.probeInterval = max(b.probeInterval, s.ProbeInterval)
+		if c := max(s.MaxConcurrent, 1); b.maxConcurrent == 0 || c < b.maxConcurrent {
+			b.maxConcurrent = c
+		}
 	}
+}
+
+// SetProber gives the budget a way to read the org's usage while it holds
+// every stream back: one cheap call (GET /limits) whose response carries
+// a fresh reading. Receivers sharing the org each set theirs; any will do.
+func (b *Budget) SetProber(probe func(context.Context) error) {
+	b.mu.Lock()
+	b.prober = probe
+	b.mu.Unlock()
 }
 
 // Acquire blocks until a call for stream may be made.
 func (b *Budget) Acquire(ctx context.Context, stream string) (func(), error) {
 	w := &waiter{prio: PriorityOf(stream), ready: make(chan struct{})}
 	b.mu.Lock()
+	if stream == sfapi.StreamLimits && b.probing {
+		// The budget's own probe: it was already rate-limited.
+		b.inflight++
+		b.granted++
+		b.mu.Unlock()
+		return b.releaseOnce(), nil
+	}
 	b.waiters = append(b.waiters, w)
 	b.dispatchLocked()
 	b.mu.Unlock()
@@ -177,10 +238,40 @@ func (b *Budget) Observe(li sfapi.LimitInfo) {
 		return
 	}
 	b.mu.Lock()
+	now := b.now()
+	if b.haveReading && li.Used < b.used && li.Max == b.max && b.inflight > 1 {
+		// Answers to concurrent calls arrive in any order: with others in
+		// flight, a lower count is likely an older reading, not the
+		// rolling window moving on; the next lone answer settles it.
+		li.Used = b.used
+	}
+	if b.haveReading {
+		if dt := now.Sub(b.readingAt).Seconds(); dt >= minRateWindow.Seconds() {
+			ours := b.granted - b.grantedAtReading
+			others := max(float64(li.Used-b.used-ours), 0) / dt
+			// Rise at once, fall slowly: overestimating only slows us.
+			b.otherRate = max(others, (b.otherRate+others)/2)
+		}
+	}
+	if !b.haveReading || now.Sub(b.readingAt) >= minRateWindow {
+		b.readingAt, b.grantedAtReading = now, b.granted
+	}
 	b.used, b.max, b.haveReading = li.Used, li.Max, true
 	b.dispatchLocked()
 	b.mu.Unlock()
 }
+
+const (
+	// minRateWindow keeps bursts of readings from one page of concurrent
+	// calls from skewing the learnt rate.
+	minRateWindow = 100 * time.Millisecond
+	// projectionHorizon caps how far a reading is projected.
+	projectionHorizon = 30 * time.Second
+	// staleAfter: an older reading close to the floor is read again
+	// before spending; it is shorter than any poll interval, so near the
+	// floor each poll's first call waits for a probe.
+	staleAfter = 500 * time.Millisecond
+)
 
 // Exhausted records a 403 REQUEST_LIMIT_EXCEEDED: nothing is left.
 func (b *Budget) Exhausted() {
@@ -190,7 +281,7 @@ func (b *Budget) Exhausted() {
 	} else {
 		b.used, b.max = 1, 1
 	}
-	b.haveReading = true
+	b.haveReading, b.readingAt = true, b.now()
 	b.dispatchLocked()
 	b.mu.Unlock()
 }
@@ -216,51 +307,91 @@ func (b *Budget) Status() Status {
 	return Status{Used: b.used, Max: b.max, HeldBack: b.heldBack, HeldTotal: held, Probes: b.probes, Inflight: b.inflight, HaveReading: b.haveReading}
 }
 
-// allowedLocked reports whether one more call at prio keeps the reserve,
-// counting calls in flight as spent (their readings have not come back).
-func (b *Budget) allowedLocked(p Priority) bool {
+// verdict is what the budget says of one more call.
+type verdict int
+
+const (
+	allow     verdict = iota
+	needFresh         // close to the floor on an old reading: read again first
+	deny              // it would spend into the floor
+)
+
+// judgeLocked decides one more call at prio against its floor (the
+// reserve plus the priority's headroom), counting calls in flight as
+// spent (their readings have not come back) and projecting what other
+// applications spent since the reading.
+func (b *Budget) judgeLocked(p Priority) verdict {
 	if !b.haveReading {
-		return b.inflight == 0 // the first call fetches a reading
+		if b.inflight == 0 {
+			return allow // the first call fetches a reading
+		}
+		return needFresh
 	}
-	remainingAfter := float64(b.max - b.used - int64(b.inflight) - 1)
-	return remainingAfter >= (b.reserve+headroom[p])*float64(b.max)
+	age := b.now().Sub(b.readingAt)
+	others := b.otherRate * min(age, projectionHorizon).Seconds()
+	remainingAfter := float64(b.max-b.used-int64(b.inflight)-1) - others
+	floor := (b.reserve + headroom[p]) * float64(b.max)
+	switch {
+	case remainingAfter < floor:
+		return deny
+	case age > staleAfter && remainingAfter < floor+headroom[Bulk]*float64(b.max):
+		// What others spent since cannot be projected well enough this
+		// close to the floor: a probe reads the org again first.
+		return needFresh
+	default:
+		return allow
+	}
 }
 
 // dispatchLocked grants what it can: by effective priority, within the
-// concurrency cap and the reserve; when held back, one probe per interval.
+// concurrency cap and the reserve; otherwise it probes, at most once per
+// probe interval. A stream's call is never made on a reading that puts
+// it into the reserve: only the probe is.
 func (b *Budget) dispatchLocked() {
 	for len(b.waiters) > 0 && b.inflight < b.maxConcurrent {
 		order := b.byPriority()
 		pick := -1
 		for _, i := range order {
-			if b.allowedLocked(b.waiters[i].prio) {
+			if b.judgeLocked(b.waiters[i].prio) == allow {
 				pick = i
 				break
 			}
 		}
 		if pick >= 0 {
-			if b.heldBack && b.allowedLocked(Security) {
+			if b.heldBack && b.judgeLocked(Security) == allow {
 				b.resumeLocked()
 			}
 			b.grantLocked(pick)
 			continue
 		}
-		// Nothing may go: the org is at its reserve (for these priorities).
-		if !b.allowedLocked(Security) {
+		v := b.judgeLocked(Security)
+		if v == deny {
 			b.holdLocked()
 		}
-		if b.heldBack && b.inflight == 0 && b.now().Sub(b.lastProbe) >= b.probeInterval {
-			// The probe is the most urgent waiter's own call: its answer
-			// carries a fresh reading and, if the allowance came back,
-			// its records.
+		if (b.heldBack || v == needFresh) && b.haveReading && !b.probing && b.prober != nil &&
+			b.now().Sub(b.lastProbe) >= b.probeInterval {
 			b.lastProbe = b.now()
 			b.probes++
-			b.grantLocked(order[0])
-			continue
+			b.probing = true
+			go b.probe(b.prober)
 		}
-		b.scheduleProbeLocked()
+		b.scheduleProbeLocked(v == needFresh)
 		return
 	}
+}
+
+// probe reads the org's usage once; its response feeds Observe.
+func (b *Budget) probe(prober func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	err := prober(ctx)
+	cancel()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.probing = false
+	if err != nil {
+		b.logger.Debug("API budget: probe failed", zap.String("org_id", b.org), zap.Error(err))
+	}
+	b.dispatchLocked()
 }
 
 // byPriority returns waiter indexes by priority plus aging, oldest first
@@ -282,6 +413,7 @@ func (b *Budget) grantLocked(i int) {
 	}
 	b.waiters = slices.Delete(b.waiters, i, i+1)
 	b.inflight++
+	b.granted++
 	w.granted = true
 	close(w.ready)
 }
@@ -305,8 +437,8 @@ func (b *Budget) resumeLocked() {
 		zap.Int64("remaining", b.max-b.used), zap.Duration("held_back_for", held))
 }
 
-func (b *Budget) scheduleProbeLocked() {
-	if !b.heldBack || b.probeTimer != nil || len(b.waiters) == 0 {
+func (b *Budget) scheduleProbeLocked(fresh bool) {
+	if !(b.heldBack || fresh) || b.probeTimer != nil || len(b.waiters) == 0 {
 		return
 	}
 	wait := b.probeInterval - b.now().Sub(b.lastProbe)

@@ -99,6 +99,17 @@ func TestProbeRateWhileHeldBack(t *testing.T) {
 	s.Logger = zap.New(core)
 	b := New("00D", s)
 	b.Observe(sfapi.LimitInfo{Used: 950, Max: 1000})
+	var probes atomic.Int32
+	b.SetProber(func(ctx context.Context) error {
+		release, err := b.Acquire(ctx, sfapi.StreamLimits)
+		if err != nil {
+			return err
+		}
+		probes.Add(1)
+		b.Observe(sfapi.LimitInfo{Used: 950, Max: 1000}) // still held back
+		release()
+		return nil
+	})
 
 	// Three streams keep asking for the whole window.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*probe)
@@ -119,11 +130,12 @@ func TestProbeRateWhileHeldBack(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	assert.Zero(t, granted.Load(), "no stream call below the reserve")
 	// The window holds 10 intervals; the first probe is due one interval
 	// after holding back began.
-	assert.LessOrEqual(t, granted.Load(), int32(10))
-	assert.GreaterOrEqual(t, granted.Load(), int32(5), "probes keep coming")
-	assert.Equal(t, int(granted.Load()), b.Status().Probes)
+	assert.LessOrEqual(t, probes.Load(), int32(10))
+	assert.GreaterOrEqual(t, probes.Load(), int32(5), "probes keep coming")
+	assert.Equal(t, int(probes.Load()), b.Status().Probes)
 	assert.Equal(t, 1, logs.FilterMessageSnippet("holding back").Len(), "one line when holding back starts")
 }
 
@@ -133,13 +145,18 @@ func TestResumesWhenAllowanceComesBack(t *testing.T) {
 	s.Logger = zap.New(core)
 	b := New("00D", s)
 	b.Observe(sfapi.LimitInfo{Used: 999, Max: 1000})
+	b.SetProber(func(ctx context.Context) error {
+		release, err := b.Acquire(ctx, sfapi.StreamLimits)
+		if err != nil {
+			return err
+		}
+		b.Observe(sfapi.LimitInfo{Used: 300, Max: 1000}) // the rolling window moved on
+		release()
+		return nil
+	})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		release, err := b.Acquire(context.Background(), "login_history") // the probe
-		require.NoError(t, err)
-		b.Observe(sfapi.LimitInfo{Used: 300, Max: 1000}) // the rolling window moved on
-		release()
 		for range 5 {
 			release, err := b.Acquire(context.Background(), "login_history")
 			require.NoError(t, err)
@@ -240,12 +257,46 @@ func TestFirstCallFetchesAReading(t *testing.T) {
 
 func TestRegistrySharesPerOrgAndTakesTheStrictest(t *testing.T) {
 	r := &Registry{}
-	a := r.For("00DA", Settings{ReservePercent: 10, ProbeInterval: time.Minute, MaxConcurrent: 4})
-	a2 := r.For("00DA", Settings{ReservePercent: 25, ProbeInterval: 5 * time.Minute, MaxConcurrent: 2})
-	other := r.For("00DB", Settings{ReservePercent: 10, ProbeInterval: time.Minute, MaxConcurrent: 4})
+	a, releaseA := r.For("00DA", Settings{ReservePercent: 10, ProbeInterval: time.Minute, MaxConcurrent: 4})
+	a2, releaseA2 := r.For("00DA", Settings{ReservePercent: 25, ProbeInterval: 5 * time.Minute, MaxConcurrent: 2})
+	other, releaseOther := r.For("00DB", Settings{ReservePercent: 10, ProbeInterval: time.Minute, MaxConcurrent: 4})
+	defer releaseOther()
 	require.Same(t, a, a2)
 	require.NotSame(t, a, other)
 	assert.InDelta(t, 0.25, a.reserve, 1e-9)
 	assert.Equal(t, 5*time.Minute, a.probeInterval)
 	assert.Equal(t, 2, a.maxConcurrent)
+
+	// The stricter receiver stops: its settings go with it.
+	releaseA2()
+	releaseA2()
+	assert.InDelta(t, 0.10, a.reserve, 1e-9)
+	assert.Equal(t, 4, a.maxConcurrent)
+	releaseA()
+	fresh, releaseFresh := r.For("00DA", Settings{ReservePercent: 5, ProbeInterval: time.Minute, MaxConcurrent: 1})
+	defer releaseFresh()
+	assert.NotSame(t, a, fresh, "the last release forgets the org")
+}
+
+// Other applications' spending between readings is projected forward, so a
+// stale reading does not let a call into the reserve.
+func TestOtherApplicationsRateIsProjected(t *testing.T) {
+	clock := time.Unix(1_800_000_000, 0)
+	b := New("00D", settings(time.Hour))
+	b.now = func() time.Time { return clock }
+	b.Observe(sfapi.LimitInfo{Used: 700, Max: 1000})
+	clock = clock.Add(time.Second)
+	b.Observe(sfapi.LimitInfo{Used: 780, Max: 1000}) // others: 80 calls/s
+	require.InDelta(t, 80, b.otherRate, 0.01)
+
+	clock = clock.Add(400 * time.Millisecond) // projected: 780 + 32 = 812; 187 left after one call
+	release, err := b.Acquire(context.Background(), "login_history")
+	require.NoError(t, err)
+	release()
+
+	clock = clock.Add(time.Second) // projected: 780 + 112 = 892, and 1 call of ours: the reserve
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err = b.Acquire(ctx, "login_history")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
