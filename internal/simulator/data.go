@@ -72,6 +72,8 @@ func builtinSchemas() registry {
 			{Name: "CreatedByIssuer", Type: TypeString},
 		},
 	})
+	addObjectStreamSchemas(reg) // bigobjects.go
+	reg.add(eventLogFileSchema())
 	return reg
 }
 

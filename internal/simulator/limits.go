@@ -41,14 +41,29 @@ func (s *Server) countStatus(status int) {
 	})
 }
 
+// ChargedCall is one request that spent a call of the allowance.
+type ChargedCall struct {
+	Path            string
+	RemainingBefore int64 // calls left in the allowance when it arrived
+}
+
+// ChargeLog lists every charged call in arrival order, so tests can check
+// what a client spent and when.
+func (s *Server) ChargeLog() []ChargedCall {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	return append([]ChargedCall(nil), s.chargeLog...)
+}
+
 // charge spends one call of the daily allowance; false when it is used up
 // (Salesforce does not count the rejected call).
-func (s *Server) charge() bool {
+func (s *Server) charge(path string) bool {
 	s.statsMu.Lock()
 	defer s.statsMu.Unlock()
 	if s.used >= s.opts.DailyLimit {
 		return false
 	}
+	s.chargeLog = append(s.chargeLog, ChargedCall{Path: path, RemainingBefore: s.opts.DailyLimit - s.used})
 	s.used++
 	return true
 }

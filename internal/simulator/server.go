@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,7 +26,7 @@ import (
 
 // Defaults for Options fields left zero.
 const (
-	DefaultOrgID         = "00D5g00000SimOrgEAA"
+	DefaultOrgID         = "00D5g0000SimOrgEQE"
 	DefaultUserID        = "0055g0000SimUsrAQE"
 	DefaultAPIVersion    = "66.0"
 	DefaultDailyLimit    = 100000
@@ -63,6 +64,9 @@ type Options struct {
 	// ArrivalEvery: when > 0, a running server (Start or NewTestServer) adds
 	// new rows on this tick.
 	ArrivalEvery time.Duration
+	// DeniedObjects are objects the integration user may not read: as in
+	// Salesforce, queries on them answer INVALID_TYPE.
+	DeniedObjects []string
 }
 
 // Defaults returns the default options, with SameTimestampRuns on.
@@ -122,9 +126,12 @@ type Server struct {
 	faultMu sync.Mutex
 	faults  []*Fault
 
-	statsMu sync.Mutex
-	used    int64
-	calls   CallStats
+	elf elfFiles // EventLogFile bodies (elf.go)
+
+	statsMu   sync.Mutex
+	used      int64
+	calls     CallStats
+	chargeLog []ChargedCall
 
 	urlMu   sync.RWMutex
 	url     string
@@ -150,6 +157,7 @@ func New(opts Options) *Server {
 	s.gen = &generator{rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
 	s.seedUsers()
 	s.generateHistory()
+	s.generateObjectStreamHistory()
 	return s
 }
 
@@ -418,7 +426,7 @@ func (s *Server) handleData(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid")
 		return
 	}
-	if !s.charge() {
+	if !s.charge(r.URL.Path) {
 		s.setLimitHeader(w)
 		writeErrors(w, http.StatusForbidden, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
 		return
@@ -451,6 +459,10 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, ver, rest string)
 		s.handleQuery(w, r, ver)
 	case strings.HasPrefix(rest, "/query/") || strings.HasPrefix(rest, "/queryAll/"):
 		s.handleQueryMore(w, ver, rest[strings.LastIndexByte(rest, '/')+1:])
+	case strings.HasPrefix(rest, "/sobjects/") && strings.HasSuffix(rest, "/describe") && strings.Count(rest, "/") == 3:
+		s.handleDescribe(w, ver, strings.Split(rest, "/")[2])
+	case isLogFilePath(rest): // elf.go
+		s.handleLogFile(w, r, rest)
 	case strings.HasPrefix(rest, "/sobjects/"):
 		s.handleSObject(w, ver, strings.Split(strings.TrimPrefix(rest, "/sobjects/"), "/"))
 	default:
@@ -490,7 +502,11 @@ func batchSize(h http.Header) int {
 func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, ver string) {
 	q, err := parseSOQL(r.URL.Query().Get("q"))
 	if err == nil {
-		err = q.bind(s.reg)
+		reg := s.reg
+		if slices.ContainsFunc(s.opts.DeniedObjects, func(o string) bool { return strings.EqualFold(o, q.object) }) {
+			reg = registry{} // without permission, Salesforce denies the object exists
+		}
+		err = q.bind(reg)
 	}
 	if err != nil {
 		writeAPIError(w, err)

@@ -35,6 +35,7 @@ func run(args []string) error {
 	arrivalEvery := fs.Duration("arrival-every", 5*time.Second, "new rows arrive on this tick (0: none)")
 	history := fs.Duration("history", 72*time.Hour, "generated history before start")
 	seed := fs.Int64("seed", 1, "data generator seed")
+	logFileRows := fs.Int("log-file-rows", 40, "rows in each generated daily EventLogFile over the history (0: no files)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,6 +55,10 @@ func run(args []string) error {
 	}
 
 	srv := simulator.New(opts)
+	if *logFileRows > 0 && opts.History > 0 {
+		now := time.Now()
+		srv.SeedLogFiles(now.Add(-opts.History), now, false, *logFileRows)
+	}
 	if err := srv.Start(*addr); err != nil {
 		return err
 	}

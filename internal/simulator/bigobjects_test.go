@@ -1,0 +1,139 @@
+package simulator
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestBigObjectRestrictions(t *testing.T) {
+	s := NewTestServer(t, testOptions())
+	tok := login(t, s)
+	const window = "EventDate > 2024-04-30T00:00:00Z AND EventDate <= 2024-05-01T00:00:00Z"
+	tests := []struct {
+		name, soql, code string // code "": accepted
+	}{
+		{"window newest first", "SELECT Id, EventIdentifier, EventDate FROM LoginEvent WHERE " + window + " ORDER BY EventDate DESC", ""},
+		{"no where", "SELECT EventIdentifier FROM ApiEvent", ""},
+		{"identifier", "SELECT EventIdentifier FROM LogoutEvent WHERE EventIdentifier IN ('a', 'b')", ""},
+		{"identifier and date", "SELECT EventIdentifier FROM LoginEvent WHERE " + window + " AND EventIdentifier = 'x' LIMIT 5", ""},
+		{"ascending", "SELECT EventIdentifier FROM LoginEvent WHERE " + window + " ORDER BY EventDate ASC", "BIG_OBJECT_UNSUPPORTED_OPERATION"},
+		{"default order", "SELECT EventIdentifier FROM LoginEvent ORDER BY EventDate", "BIG_OBJECT_UNSUPPORTED_OPERATION"},
+		{"tie breaker", "SELECT EventIdentifier FROM LoginEvent ORDER BY EventDate DESC, Id DESC", "BIG_OBJECT_UNSUPPORTED_OPERATION"},
+		{"sort other field", "SELECT EventIdentifier FROM ApiEvent ORDER BY Username DESC", "BIG_OBJECT_UNSUPPORTED_OPERATION"},
+		{"filter other field", "SELECT EventIdentifier FROM LoginEvent WHERE Status = 'Failed'", "BIG_OBJECT_UNSUPPORTED_OPERATION"},
+		{"filter in a conjunction", "SELECT EventIdentifier FROM LoginEvent WHERE " + window + " AND (Status = 'Failed')", "BIG_OBJECT_UNSUPPORTED_OPERATION"},
+		{"or", "SELECT EventIdentifier FROM LoginEvent WHERE EventDate > 2024-04-30T00:00:00Z OR EventIdentifier = 'x'", "BIG_OBJECT_UNSUPPORTED_OPERATION"},
+		{"not", "SELECT EventIdentifier FROM LoginEvent WHERE NOT EventIdentifier = 'x'", "BIG_OBJECT_UNSUPPORTED_OPERATION"},
+		{"not equal", "SELECT EventIdentifier FROM LoginEvent WHERE EventDate != 2024-04-30T00:00:00Z", "BIG_OBJECT_UNSUPPORTED_OPERATION"},
+		{"like", "SELECT EventIdentifier FROM LoginEvent WHERE EventIdentifier LIKE 'a%'", "BIG_OBJECT_UNSUPPORTED_OPERATION"},
+		{"offset", "SELECT EventIdentifier FROM LoginEvent LIMIT 5 OFFSET 5", "BIG_OBJECT_UNSUPPORTED_OPERATION"},
+		{"unknown field", "SELECT Bogus__c FROM LoginEvent", "INVALID_FIELD"},
+		{"custom object ascending", "SELECT Id, Owner.Username, Risk_Score__c FROM Security_Case__c WHERE LastModifiedDate >= 2024-04-30T00:00:00Z AND Severity__c != 'Low' ORDER BY LastModifiedDate ASC, Id ASC", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := get(t, s, tok, queryPath(tc.soql), nil)
+			if tc.code == "" {
+				require.Equal(t, 200, r.status, string(r.body))
+				return
+			}
+			require.Equal(t, 400, r.status, string(r.body))
+			require.Equal(t, tc.code, r.errorCode(t))
+			require.Contains(t, string(r.body), "ERROR at Row:1:Column:", "Salesforce-style caret message")
+		})
+	}
+}
+
+func TestBigObjectHistory(t *testing.T) {
+	s := New(testOptions())
+	for _, tc := range []struct {
+		object string
+		rows   int
+		fields []string
+	}{
+		{"LoginEvent", 400, []string{"Username", "SourceIp", "LoginKey", "Status", "LoginType", "Browser", "Platform", "Application"}},
+		{"LogoutEvent", 200, []string{"Username", "SessionKey", "LoginKey", "SessionType"}},
+		{"ApiEvent", 600, []string{"Operation", "QueriedEntities", "RowsProcessed", "ApiType", "Query"}},
+	} {
+		t.Run(tc.object, func(t *testing.T) {
+			recs := s.Records(tc.object)
+			require.Len(t, recs, tc.rows)
+			perMilli, ids := map[time.Time]int{}, map[string]bool{}
+			for _, r := range recs {
+				ts := r.Fields["EventDate"].(time.Time)
+				require.True(t, ts.Before(testNow) && !ts.Before(testNow.Add(-72*time.Hour)))
+				perMilli[ts]++
+				id := r.Fields["EventIdentifier"].(string)
+				require.Len(t, id, 36)
+				require.False(t, ids[id], "EventIdentifier is unique")
+				ids[id] = true
+				for _, f := range tc.fields {
+					require.NotNil(t, r.Fields[f], f)
+				}
+			}
+			shared := 0
+			for _, n := range perMilli {
+				if n > 1 {
+					shared++
+				}
+			}
+			require.Greater(t, shared, 2, "several events share a millisecond")
+		})
+	}
+	require.IsType(t, float64(0), s.Records("ApiEvent")[0].Fields["RowsProcessed"])
+	require.Len(t, s.Records("Security_Case__c"), 80)
+}
+
+func TestDescribe(t *testing.T) {
+	s := NewTestServer(t, testOptions())
+	tok := login(t, s)
+	type desc struct {
+		Name   string
+		Fields []struct {
+			Name, Type       string
+			Custom, Sortable bool
+			RelationshipName *string
+		}
+	}
+	tests := []struct {
+		object               string
+		standard, custom     []string
+		sortable, unsortable string
+	}{
+		{"LoginEvent", []string{"Id", "EventIdentifier", "EventDate", "Username", "SourceIp"}, nil, "EventDate", "Username"},
+		{"ApiEvent", []string{"RowsProcessed", "QueriedEntities"}, nil, "EventDate", "Operation"},
+		{"security_case__c", []string{"Id", "Name", "OwnerId", "LastModifiedDate"}, []string{"Risk_Score__c", "Is_Escalated__c"}, "Name", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.object, func(t *testing.T) {
+			r := get(t, s, tok, "/services/data/v66.0/sobjects/"+tc.object+"/describe", nil)
+			require.Equal(t, 200, r.status, string(r.body))
+			var d desc
+			require.NoError(t, json.Unmarshal(r.body, &d))
+			require.True(t, strings.EqualFold(tc.object, d.Name))
+			custom, sortable := map[string]bool{}, map[string]bool{}
+			for _, f := range d.Fields {
+				custom[f.Name], sortable[f.Name] = f.Custom, f.Sortable
+			}
+			for _, f := range tc.standard {
+				c, ok := custom[f]
+				require.True(t, ok, f)
+				require.False(t, c, f)
+			}
+			for _, f := range tc.custom {
+				require.True(t, custom[f], f)
+			}
+			require.True(t, sortable[tc.sortable])
+			if tc.unsortable != "" {
+				require.False(t, sortable[tc.unsortable])
+			}
+		})
+	}
+	r := get(t, s, tok, "/services/data/v66.0/sobjects/NoSuchEvent/describe", nil)
+	require.Equal(t, 404, r.status)
+	require.Equal(t, "NOT_FOUND", r.errorCode(t))
+}

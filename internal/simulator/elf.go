@@ -1,0 +1,324 @@
+package simulator
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Event Monitoring log files: EventLogFile records whose LogFile field is
+// the path of a CSV body served at
+// /services/data/vXX.X/sobjects/EventLogFile/<Id>/LogFile.
+
+func eventLogFileSchema() *objectSchema {
+	return &objectSchema{
+		Name:           "EventLogFile",
+		KeyPrefix:      "0AT",
+		TimestampField: "CreatedDate",
+		Fields: []field{
+			{Name: "Id", Type: TypeID},
+			{Name: "EventType", Type: TypeString},
+			{Name: "LogDate", Type: TypeDateTime},
+			{Name: "CreatedDate", Type: TypeDateTime},
+			{Name: "LogFileLength", Type: TypeDouble},
+			{Name: "LogFile", Type: TypeString},
+			{Name: "LogFileContentType", Type: TypeString},
+			{Name: "LogFileFieldNames", Type: TypeString},
+			{Name: "LogFileFieldTypes", Type: TypeString},
+			{Name: "Interval", Type: TypeString},
+			{Name: "Sequence", Type: TypeInt},
+		},
+	}
+}
+
+// LogFile describes an EventLogFile to add. Content comes from exactly one
+// of Raw, Rows, GenRows or GenBytes.
+type LogFile struct {
+	EventType string
+	// LogDate is the start of the day or hour the file covers.
+	LogDate time.Time
+	// CreatedDate is when Salesforce published it; zero means LogDate plus
+	// the interval plus a few hours, as real files arrive late. A late
+	// file has a CreatedDate newer than files with a later LogDate.
+	CreatedDate time.Time
+	Interval    string // "Daily" (default) or "Hourly"
+	// Sequence numbers the files of one hour (1, 2, ...); daily files have 0.
+	Sequence int
+
+	// Header and Types override the documented columns of EventType.
+	Header, Types []string
+	// Rows are the data rows (under Header).
+	Rows [][]string
+	// Raw is the exact body, e.g. deliberately malformed CSV; RawRows is
+	// its number of data rows as a reader should count them (ground truth).
+	Raw     []byte
+	RawRows int
+	// GenRows generates that many deterministic rows, kept for LogFileRows.
+	GenRows int
+	// GenBytes generates rows until at least that many bytes, streamed on
+	// every download and never held in memory.
+	GenBytes int64
+}
+
+// logFileBody is what a LogFile download serves.
+type logFileBody struct {
+	open   func() io.Reader
+	length int64
+	rows   [][]string // nil unless known and small
+	count  int
+}
+
+// elfFiles holds the bodies of the server's log files.
+type elfFiles struct {
+	mu sync.Mutex
+	m  map[string]*logFileBody
+}
+
+func (e *elfFiles) get(id string) *logFileBody {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.m[id]
+}
+
+func (e *elfFiles) put(id string, b *logFileBody) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.m == nil {
+		e.m = map[string]*logFileBody{}
+	}
+	e.m[id] = b
+}
+
+// AddLogFile stores an EventLogFile and its body and returns its Id.
+// It panics on an event type without documented columns when the content
+// needs them.
+func (s *Server) AddLogFile(f LogFile) string {
+	if f.Interval == "" {
+		f.Interval = "Daily"
+	}
+	span := 24 * time.Hour
+	if f.Interval == "Hourly" {
+		span = time.Hour
+	}
+	if f.CreatedDate.IsZero() {
+		f.CreatedDate = f.LogDate.Add(span + 3*time.Hour)
+	}
+	header, types := f.Header, f.Types
+	if header == nil {
+		header, types = ELFColumns(f.EventType)
+	}
+	if header == nil && f.Raw == nil {
+		panic("simulator: no columns for event type " + f.EventType)
+	}
+	body := &logFileBody{}
+	var seed uint64
+	switch {
+	case f.Raw != nil:
+		raw := f.Raw
+		body.open = func() io.Reader { return bytes.NewReader(raw) }
+		body.length, body.count = int64(len(raw)), f.RawRows
+	case f.GenBytes > 0:
+		// The seed must not depend on the Id (unknown yet): derive it from
+		// what makes the file unique.
+		seed = fileSeed(s.opts.Seed, f)
+		from, ev, limit := f.LogDate, f.EventType, f.GenBytes
+		body.open = func() io.Reader { return NewLogFileReader(ev, seed, from, span, 0, limit) }
+		// One counting pass for LogFileLength and the ground-truth row count.
+		cr := &countingReader{r: body.open()}
+		_, _ = io.Copy(io.Discard, cr)
+		body.length, body.count = cr.n, cr.rows()
+	default:
+		rows := f.Rows
+		if f.GenRows > 0 {
+			g := newELFRowGen(f.EventType, fileSeed(s.opts.Seed, f), f.LogDate, span)
+			for range f.GenRows {
+				rows = append(rows, slices.Clone(g.next(nil)))
+			}
+		}
+		raw := EncodeCSV(header, rows)
+		body.open = func() io.Reader { return bytes.NewReader(raw) }
+		body.length, body.rows, body.count = int64(len(raw)), rows, len(rows)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.mustInsert("EventLogFile", map[string]any{
+		"EventType":          f.EventType,
+		"LogDate":            f.LogDate,
+		"CreatedDate":        f.CreatedDate,
+		"LogFileLength":      float64(body.length),
+		"LogFileContentType": "CSV",
+		"LogFileFieldNames":  strings.Join(header, ","),
+		"LogFileFieldTypes":  strings.Join(types, ","),
+		"Interval":           f.Interval,
+		"Sequence":           int64(f.Sequence),
+	})
+	s.elf.put(id, body)
+	// The path needs the Id, so it is set after the insert; rows are
+	// immutable once visible, which holds: s.mu is still held.
+	s.st.table("EventLogFile").byID[id].fields["LogFile"] = "/services/data/v" + s.opts.APIVersion + "/sobjects/EventLogFile/" + id + "/LogFile"
+	return id
+}
+
+func fileSeed(seed int64, f LogFile) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d|%s|%s|%s|%d|%d", seed, f.EventType, f.LogDate.UTC().Format(time.RFC3339), f.Interval, f.Sequence, f.CreatedDate.UnixNano())
+	return h.Sum64()
+}
+
+// countingReader counts bytes and CSV rows (newlines outside quotes).
+type countingReader struct {
+	r        io.Reader
+	n        int64
+	newlines int
+	inQuote  bool
+	last     byte
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	for _, b := range p[:n] {
+		switch b {
+		case '"':
+			c.inQuote = !c.inQuote
+		case '\n':
+			if !c.inQuote {
+				c.newlines++
+			}
+		}
+		c.last = b
+	}
+	return n, err
+}
+
+// rows is the number of data rows: lines minus the header.
+func (c *countingReader) rows() int {
+	lines := c.newlines
+	if c.n > 0 && c.last != '\n' {
+		lines++
+	}
+	return max(0, lines-1)
+}
+
+// LogFileRows returns the data rows of a log file added with Rows or
+// GenRows (nil otherwise): the ground truth a reader must reproduce.
+func (s *Server) LogFileRows(id string) [][]string {
+	if b := s.elf.get(id); b != nil {
+		return b.rows
+	}
+	return nil
+}
+
+// LogFileRowCount is the number of data rows of a log file (-1 if unknown id).
+func (s *Server) LogFileRowCount(id string) int {
+	if b := s.elf.get(id); b != nil {
+		return b.count
+	}
+	return -1
+}
+
+// SeedLogFiles adds realistic files for every documented event type over
+// [from, to): one daily file per type and day and, when hourly, one file
+// per type and hour, sometimes two for one hour (Sequence 2) and one
+// published late (CreatedDate after that of a later hour's file). Each
+// file has rowsPerFile generated rows.
+func (s *Server) SeedLogFiles(from, to time.Time, hourly bool, rowsPerFile int) []string {
+	var ids []string
+	from, to = from.UTC().Truncate(24*time.Hour), to.UTC()
+	for day := from; day.Before(to); day = day.Add(24 * time.Hour) {
+		for _, ev := range ELFEventTypes() {
+			ids = append(ids, s.AddLogFile(LogFile{EventType: ev, LogDate: day, GenRows: rowsPerFile}))
+		}
+		if !hourly {
+			continue
+		}
+		for h := range 24 {
+			hour := day.Add(time.Duration(h) * time.Hour)
+			if !hour.Before(to) {
+				break
+			}
+			for i, ev := range ELFEventTypes() {
+				created := hour.Add(time.Hour + time.Duration(3+(h+i)%3)*time.Hour)
+				if (h+i)%11 == 0 {
+					created = created.Add(9 * time.Hour) // late
+				}
+				ids = append(ids, s.AddLogFile(LogFile{EventType: ev, LogDate: hour, Interval: "Hourly", Sequence: 1, CreatedDate: created, GenRows: rowsPerFile}))
+				if (h+i)%7 == 0 {
+					ids = append(ids, s.AddLogFile(LogFile{EventType: ev, LogDate: hour, Interval: "Hourly", Sequence: 2, CreatedDate: created.Add(40 * time.Minute), GenRows: rowsPerFile}))
+				}
+			}
+		}
+	}
+	return ids
+}
+
+// RemoveField drops a field from an object's schema, as on orgs or API
+// versions that lack it (EventLogFile Interval and Sequence before API
+// 37.0): queries naming it fail with INVALID_FIELD. Call it before the
+// server takes requests.
+func (s *Server) RemoveField(object, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sch := s.reg.lookup(object)
+	if sch == nil {
+		panic("simulator: unknown object " + object)
+	}
+	sch.Fields = slices.DeleteFunc(sch.Fields, func(f field) bool { return strings.EqualFold(f.Name, name) })
+	sch.index()
+}
+
+var logFilePathRe = regexp.MustCompile(`^/sobjects/EventLogFile/([0-9A-Za-z]{15,18})/LogFile$`)
+
+func isLogFilePath(rest string) bool { return logFilePathRe.MatchString(rest) }
+
+// handleLogFile serves a log file body, gzip-compressed when the client
+// accepts it, as Salesforce does.
+func (s *Server) handleLogFile(w http.ResponseWriter, r *http.Request, rest string) {
+	id := logFilePathRe.FindStringSubmatch(rest)[1]
+	body := s.elf.get(id)
+	if body == nil && len(id) == 15 {
+		body = s.elf.get(withChecksum(id))
+	}
+	if body == nil {
+		writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv")
+	if !acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		w.Header().Set("Content-Length", strconv.FormatInt(body.length, 10))
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			_, _ = io.Copy(w, body.open())
+		}
+		return
+	}
+	w.Header().Set("Content-Encoding", "gzip")
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return
+	}
+	zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
+	if _, err := io.Copy(zw, body.open()); err == nil {
+		_ = zw.Close()
+	}
+}
+
+func acceptsGzip(h string) bool {
+	for part := range strings.SplitSeq(h, ",") {
+		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(enc), "gzip") && strings.ReplaceAll(strings.TrimSpace(params), " ", "") != "q=0" {
+			return true
+		}
+	}
+	return false
+}

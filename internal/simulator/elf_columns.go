@@ -1,0 +1,138 @@
+package simulator
+
+import (
+	"slices"
+	"strings"
+)
+
+// elfColumn is one column of an EventLogFile CSV: its header name and its
+// LogFileFieldTypes entry.
+type elfColumn struct{ name, typ string }
+
+// Column sets per event type, as Salesforce's EventLogFile event type
+// reference documents them (order as in real files: the event's own
+// columns, then the *_DERIVED ones). Enough of each to exercise typing
+// (Number, Boolean, Id, IP, DateTime) and the attribute mapping.
+var (
+	elfLead = []elfColumn{
+		{"EVENT_TYPE", "String"}, {"TIMESTAMP", "String"}, {"REQUEST_ID", "String"},
+		{"ORGANIZATION_ID", "Id"}, {"USER_ID", "Id"},
+	}
+	elfRequest = []elfColumn{
+		{"RUN_TIME", "Number"}, {"CPU_TIME", "Number"}, {"URI", "String"}, {"SESSION_KEY", "String"},
+		{"LOGIN_KEY", "String"}, {"USER_TYPE", "String"}, {"REQUEST_STATUS", "String"}, {"DB_TOTAL_TIME", "Number"},
+	}
+	elfDerived = []elfColumn{
+		{"TIMESTAMP_DERIVED", "DateTime"}, {"USER_ID_DERIVED", "Id"}, {"CLIENT_IP", "IP"}, {"URI_ID_DERIVED", "Id"},
+	}
+)
+
+func cols(parts ...[]elfColumn) []elfColumn { return slices.Concat(parts...) }
+
+var elfSchemas = map[string][]elfColumn{
+	"Login": cols(elfLead, elfRequest, []elfColumn{
+		{"LOGIN_TYPE", "String"}, {"BROWSER_TYPE", "String"}, {"API_TYPE", "String"}, {"API_VERSION", "String"},
+		{"USER_NAME", "String"}, {"TLS_PROTOCOL", "String"}, {"CIPHER_SUITE", "String"},
+		{"AUTHENTICATION_METHOD_REFERENCE", "String"}, {"LOGIN_SUB_TYPE", "String"},
+	}, elfDerived, []elfColumn{{"LOGIN_STATUS", "String"}, {"SOURCE_IP", "IP"}}),
+	"Logout": cols(elfLead, []elfColumn{
+		{"SESSION_KEY", "String"}, {"LOGIN_KEY", "String"}, {"USER_TYPE", "String"}, {"API_TYPE", "String"},
+		{"API_VERSION", "String"}, {"APP_TYPE", "Number"}, {"BROWSER_TYPE", "String"}, {"CLIENT_VERSION", "Number"},
+		{"PLATFORM_TYPE", "Number"}, {"RESOLUTION_TYPE", "Number"}, {"SESSION_LEVEL", "Number"},
+		{"USER_INITIATED_LOGOUT", "Boolean"}, {"SESSION_TYPE", "String"},
+		{"TIMESTAMP_DERIVED", "DateTime"}, {"USER_ID_DERIVED", "Id"}, {"CLIENT_IP", "IP"},
+	}),
+	"API": cols(elfLead, elfRequest, []elfColumn{
+		{"API_TYPE", "String"}, {"API_VERSION", "String"}, {"CLIENT_NAME", "String"}, {"METHOD_NAME", "String"},
+		{"ENTITY_NAME", "String"}, {"ROWS_PROCESSED", "Number"}, {"REQUEST_SIZE", "Number"},
+		{"RESPONSE_SIZE", "Number"}, {"QUERY", "String"}, {"DB_BLOCKS", "Number"}, {"DB_CPU_TIME", "Number"},
+	}, elfDerived),
+	"RestApi": cols(elfLead, elfRequest, []elfColumn{
+		{"ENTITY_NAME", "String"}, {"METHOD", "String"}, {"MEDIA_TYPE", "String"}, {"STATUS_CODE", "Number"},
+		{"USER_AGENT", "String"}, {"ROWS_PROCESSED", "Number"}, {"NUMBER_FIELDS", "Number"},
+		{"DB_BLOCKS", "Number"}, {"DB_CPU_TIME", "Number"}, {"REQUEST_SIZE", "Number"},
+		{"RESPONSE_SIZE", "Number"}, {"CONNECTED_APP_ID", "Id"},
+	}, elfDerived),
+	"URI": cols(elfLead, elfRequest, []elfColumn{
+		{"REFERRER_URI", "String"}, {"DB_BLOCKS", "Number"}, {"DB_CPU_TIME", "Number"},
+	}, elfDerived),
+	"Report": cols(elfLead, elfRequest, []elfColumn{
+		{"ENTITY_NAME", "String"}, {"DISPLAY_TYPE", "String"}, {"RENDERING_TYPE", "String"}, {"REPORT_ID", "Id"},
+		{"ROW_COUNT", "Number"}, {"NUMBER_EXCEPTION_FILTERS", "Number"}, {"NUMBER_COLUMNS", "Number"},
+		{"AVERAGE_ROW_SIZE", "Number"}, {"SORT", "String"}, {"DB_BLOCKS", "Number"}, {"DB_CPU_TIME", "Number"},
+		{"ORIGIN", "String"}, {"IS_SCHEDULED", "Boolean"},
+	}, elfDerived, []elfColumn{{"REPORT_ID_DERIVED", "Id"}}),
+	"ReportExport": cols(elfLead, []elfColumn{
+		{"URI", "String"}, {"CLIENT_INFO", "String"}, {"REPORT_DESCRIPTION", "String"},
+	}, elfDerived),
+	"LightningPageView": cols(elfLead, []elfColumn{
+		{"CLIENT_ID", "String"}, {"SESSION_KEY", "String"}, {"LOGIN_KEY", "String"}, {"USER_TYPE", "String"},
+		{"APP_NAME", "String"}, {"DEVICE_PLATFORM", "String"}, {"DEVICE_SESSION_ID", "String"},
+		{"DURATION", "Number"}, {"EFFECTIVE_PAGE_TIME", "Number"}, {"PAGE_APP_NAME", "String"},
+		{"PAGE_CONTEXT", "String"}, {"PAGE_ENTITY_ID", "Id"}, {"PAGE_ENTITY_TYPE", "String"},
+		{"PAGE_START_TIME", "Number"}, {"PAGE_URL", "String"}, {"PREVPAGE_ENTITY_ID", "Id"},
+		{"PREVPAGE_ENTITY_TYPE", "String"}, {"PREVPAGE_URL", "String"}, {"BROWSER_NAME", "String"},
+		{"BROWSER_VERSION", "String"}, {"OS_NAME", "String"}, {"OS_VERSION", "String"}, {"USER_AGENT", "String"},
+		{"TIMESTAMP_DERIVED", "DateTime"}, {"USER_ID_DERIVED", "Id"}, {"CLIENT_IP", "IP"}, {"CLIENT_GEO", "String"},
+	}),
+	"ApexExecution": cols(elfLead, []elfColumn{
+		{"RUN_TIME", "Number"}, {"CPU_TIME", "Number"}, {"URI", "String"}, {"QUIDDITY", "String"},
+		{"ENTRY_POINT", "String"}, {"EXEC_TIME", "Number"}, {"CALLOUT_TIME", "Number"},
+		{"NUMBER_SOQL_QUERIES", "Number"}, {"IS_LONG_RUNNING_REQUEST", "Boolean"}, {"DB_TOTAL_TIME", "Number"},
+	}, elfDerived),
+	"LoginAs": cols(elfLead, elfRequest, []elfColumn{
+		{"DELEGATED_USER_ID", "Id"}, {"DELEGATED_USER_NAME", "String"}, {"DELEGATED_ORGANIZATION_ID", "Id"},
+	}, elfDerived),
+}
+
+// ELFEventTypes lists the event types the simulator has column sets for.
+func ELFEventTypes() []string {
+	out := make([]string, 0, len(elfSchemas))
+	for k := range elfSchemas {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ELFColumns returns the documented header and LogFileFieldTypes of an
+// event type (nil for an unknown one).
+func ELFColumns(eventType string) (names, types []string) {
+	for _, c := range elfSchemas[eventType] {
+		names = append(names, c.name)
+		types = append(types, c.typ)
+	}
+	return names, types
+}
+
+// EncodeCSV renders rows the way Salesforce writes log files: every field
+// quoted, quotes doubled, "\n" after each row.
+func EncodeCSV(header []string, rows [][]string) []byte {
+	var b []byte
+	b = appendCSVRow(b, header)
+	for _, r := range rows {
+		b = appendCSVRow(b, r)
+	}
+	return b
+}
+
+func appendCSVRow(b []byte, row []string) []byte {
+	for i, v := range row {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		for {
+			j := strings.IndexByte(v, '"')
+			if j < 0 {
+				break
+			}
+			b = append(b, v[:j+1]...)
+			b = append(b, '"')
+			v = v[j+1:]
+		}
+		b = append(b, v...)
+		b = append(b, '"')
+	}
+	return append(b, '\n')
+}

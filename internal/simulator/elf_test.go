@@ -1,0 +1,119 @@
+package simulator
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/csv"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestLogFileDownload(t *testing.T) {
+	s := NewTestServer(t, testOptions())
+	day := testNow.Truncate(24 * time.Hour).Add(-24 * time.Hour)
+	tok := login(t, s)
+	for _, ev := range ELFEventTypes() {
+		t.Run(ev, func(t *testing.T) {
+			id := s.AddLogFile(LogFile{EventType: ev, LogDate: day, GenRows: 45})
+			recs, _ := queryAll(t, s, tok, "SELECT Id, LogFile, LogFileFieldNames, LogFileFieldTypes, LogFileLength, Interval, Sequence FROM EventLogFile WHERE Id = '"+id+"'", 0)
+			require.Len(t, recs, 1)
+			path := recs[0]["LogFile"].(string)
+			require.Equal(t, "/services/data/v66.0/sobjects/EventLogFile/"+id+"/LogFile", path)
+			names, types := ELFColumns(ev)
+			require.Equal(t, strings.Join(names, ","), recs[0]["LogFileFieldNames"])
+			require.Equal(t, strings.Join(types, ","), recs[0]["LogFileFieldTypes"])
+			require.Equal(t, "Daily", recs[0]["Interval"])
+
+			plain := get(t, s, tok, path, nil)
+			require.Equal(t, 200, plain.status)
+			require.EqualValues(t, len(plain.body), recs[0]["LogFileLength"])
+			zipped := get(t, s, tok, path, map[string]string{"Accept-Encoding": "gzip"})
+			require.Equal(t, "gzip", zipped.header.Get("Content-Encoding"))
+			zr, err := gzip.NewReader(bytes.NewReader(zipped.body))
+			require.NoError(t, err)
+			unzipped, err := io.ReadAll(zr)
+			require.NoError(t, err)
+			require.Equal(t, plain.body, unzipped)
+
+			all, err := csv.NewReader(bytes.NewReader(plain.body)).ReadAll()
+			require.NoError(t, err)
+			require.Equal(t, names, all[0])
+			require.Equal(t, s.LogFileRows(id), all[1:])
+			require.Equal(t, 45, s.LogFileRowCount(id))
+		})
+	}
+	require.Equal(t, 404, get(t, s, tok, "/services/data/v66.0/sobjects/EventLogFile/0AT5g0000000000AAA/LogFile", nil).status)
+}
+
+// Generated files carry every cell a CSV reader gets wrong.
+func TestGeneratedRowsAreTricky(t *testing.T) {
+	g := newELFRowGen("ReportExport", 1, testNow, time.Hour)
+	seen := map[string]bool{}
+	for range 200 {
+		for _, v := range g.next(nil) {
+			seen[v] = true
+		}
+	}
+	for _, c := range trickyCells {
+		require.True(t, seen[c], "%q", c)
+	}
+}
+
+func TestGeneratedFileOfAnySize(t *testing.T) {
+	s := New(testOptions())
+	id := s.AddLogFile(LogFile{EventType: "Login", LogDate: testNow.Add(-48 * time.Hour), GenBytes: 3 << 20})
+	require.Nil(t, s.LogFileRows(id), "not held in memory")
+	body := s.elf.get(id)
+	require.GreaterOrEqual(t, body.length, int64(3<<20))
+	a, err := io.ReadAll(body.open())
+	require.NoError(t, err)
+	b, err := io.ReadAll(body.open())
+	require.NoError(t, err)
+	require.Equal(t, a, b, "deterministic")
+	require.EqualValues(t, len(a), body.length)
+	all, err := csv.NewReader(bytes.NewReader(a)).ReadAll()
+	require.NoError(t, err)
+	require.Equal(t, len(all)-1, s.LogFileRowCount(id))
+}
+
+func TestRemoveField(t *testing.T) {
+	s := NewTestServer(t, testOptions())
+	s.AddLogFile(LogFile{EventType: "Login", LogDate: testNow.Add(-48 * time.Hour), GenRows: 1})
+	s.RemoveField("EventLogFile", "Interval")
+	tok := login(t, s)
+	r := get(t, s, tok, queryPath("SELECT Id FROM EventLogFile WHERE Interval = 'Daily'"), nil)
+	require.Equal(t, 400, r.status)
+	require.Equal(t, "INVALID_FIELD", r.errorCode(t))
+	recs, _ := queryAll(t, s, tok, "SELECT Id FROM EventLogFile WHERE Sequence = 0", 0)
+	require.Len(t, recs, 1)
+}
+
+func TestSeedLogFiles(t *testing.T) {
+	s := New(testOptions())
+	day := testNow.Truncate(24 * time.Hour).Add(-24 * time.Hour)
+	ids := s.SeedLogFiles(day, day.Add(24*time.Hour), true, 2)
+	var daily, hourly, split, late int
+	recs := s.Records("EventLogFile")
+	require.Len(t, recs, len(ids))
+	for _, r := range recs {
+		if r.Fields["Interval"] == "Daily" {
+			daily++
+			continue
+		}
+		hourly++
+		if r.Fields["Sequence"] == int64(2) {
+			split++
+		}
+		if r.Fields["CreatedDate"].(time.Time).Sub(r.Fields["LogDate"].(time.Time)) > 10*time.Hour {
+			late++
+		}
+	}
+	require.Equal(t, len(ELFEventTypes()), daily)
+	require.GreaterOrEqual(t, hourly, 24*len(ELFEventTypes()))
+	require.NotZero(t, split)
+	require.NotZero(t, late)
+}
