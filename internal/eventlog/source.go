@@ -1,0 +1,515 @@
+// Package eventlog reads Event Monitoring log files (EventLogFile): it
+// lists new files with a (CreatedDate, Id) cursor, streams each file's CSV
+// through convert in bounded batches while the body arrives, and resumes a
+// file at the row after the last one accepted downstream. It is a
+// stream.Source.
+package eventlog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"go.uber.org/zap"
+
+	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/sfapi"
+	"github.com/sfevents/salesforcereceiver/internal/stream"
+)
+
+// StreamName is the stream id: checkpoint key, log.record.uid input and
+// API budget priority.
+const StreamName = "event_log_file"
+
+// Querier is the part of the Salesforce client the stream uses.
+type Querier interface {
+	Identity(ctx context.Context) (orgID, instanceURL string, err error)
+	Query(ctx context.Context, stream, soql string, batchSize int) (*sfapi.QueryResult, error)
+	Open(ctx context.Context, stream, path string) (*http.Response, error)
+}
+
+// Options tune a Source.
+type Options struct {
+	LogInterval string   // "daily" (default) or "hourly"
+	EventTypes  []string // empty: every type
+	Backfill    time.Duration
+	BatchRows   int // rows per emitted batch; default 1000
+	Now         func() time.Time
+	Logger      *zap.Logger
+
+	// MaxRowBytes caps one CSV row (default DefaultMaxRowBytes).
+	MaxRowBytes int
+	// DownloadAttempts bounds the downloads of one file in a poll that end
+	// without progress (default 4); the runner then retries from the cursor.
+	DownloadAttempts int
+	// RetryInitial and RetryMax shape the wait between them (defaults 1s, 30s).
+	RetryInitial, RetryMax time.Duration
+	// Observer, when set, hears about downloads and unparsable rows.
+	Observer Observer
+}
+
+// Observer is told what the stream read, for telemetry.
+type Observer interface {
+	// Downloaded reports the bytes one download read (after gzip) and
+	// whether it read the file to its end.
+	Downloaded(bytes int64, complete bool)
+	// ParseError reports a row delivered raw because it did not parse.
+	ParseError()
+}
+
+// Cursor is the stream's checkpoint. CreatedDate/ID name the last file
+// delivered completely (ID "" on first start: files created at or after
+// CreatedDate are read). File, when set, is the file being read and the
+// rows of it accepted downstream.
+type Cursor struct {
+	CreatedDate time.Time     `json:"created_date"`
+	ID          string        `json:"id,omitempty"`
+	File        *FileProgress `json:"file,omitempty"`
+}
+
+// EventTime is how far the cursor has come: the CreatedDate of the last
+// file delivered (files are read in that order).
+func (c Cursor) EventTime() time.Time { return c.CreatedDate }
+
+// FileProgress is a partly delivered file: its first Rows data rows were
+// accepted. Rows of a log file never change, so the count is a position.
+type FileProgress struct {
+	ID          string    `json:"id"`
+	CreatedDate time.Time `json:"created_date"`
+	Rows        int64     `json:"rows"`
+}
+
+// filesPerQuery bounds one listing; the next query starts after the last
+// file handled, so no query locator has to outlive long downloads.
+const filesPerQuery = 200
+
+// filter says how files of the configured interval are told apart.
+type filter int32
+
+const (
+	byInterval filter = iota // Interval = 'Daily' | 'Hourly'
+	bySequence               // orgs without Interval: daily files have Sequence 0
+	noFilter                 // neither field: every file
+)
+
+// Source is a stream.Source over EventLogFile.
+type Source struct {
+	client  Querier
+	opts    Options
+	hourly  bool
+	filter  atomic.Int32
+	reader  Reader
+	bad     atomic.Int64
+	keyBuf  []byte
+	keyPool []byte
+}
+
+var _ stream.Source[Cursor] = (*Source)(nil)
+
+// New returns a Source reading files of opts.LogInterval.
+func New(client Querier, opts Options) *Source {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	if opts.BatchRows <= 0 {
+		opts.BatchRows = 1000
+	}
+	if opts.DownloadAttempts <= 0 {
+		opts.DownloadAttempts = 4
+	}
+	if opts.RetryInitial <= 0 {
+		opts.RetryInitial = time.Second
+	}
+	if opts.RetryMax <= 0 {
+		opts.RetryMax = 30 * time.Second
+	}
+	return &Source{client: client, opts: opts, hourly: strings.EqualFold(opts.LogInterval, "hourly")}
+}
+
+// ParseErrors is how many rows could not be parsed (delivered raw).
+func (s *Source) ParseErrors() int64 { return s.bad.Load() }
+
+// logFile is one EventLogFile record.
+type logFile struct {
+	ID                string `json:"Id"`
+	EventType         string `json:"EventType"`
+	CreatedDate       string `json:"CreatedDate"`
+	LogFile           string `json:"LogFile"`
+	LogFileFieldNames string `json:"LogFileFieldNames"`
+	LogFileFieldTypes string `json:"LogFileFieldTypes"`
+	created           time.Time
+}
+
+// Query is the SOQL listing the files after cursor c.
+func (s *Source) Query(c Cursor) string {
+	fields := "Id, EventType, LogDate, CreatedDate, LogFileLength, LogFile, LogFileFieldNames, LogFileFieldTypes"
+	f := filter(s.filter.Load())
+	switch f {
+	case byInterval:
+		fields += ", Interval, Sequence"
+	case bySequence:
+		fields += ", Sequence"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "SELECT %s FROM EventLogFile WHERE ", fields)
+	// SOQL datetimes have whole seconds: the condition is widened to the
+	// second and files at or before the cursor are dropped after reading.
+	t := sfapi.FormatDateTime(c.CreatedDate)
+	if c.ID == "" {
+		fmt.Fprintf(&b, "CreatedDate >= %s", t)
+	} else {
+		fmt.Fprintf(&b, "(CreatedDate > %s OR (CreatedDate = %s AND Id > %s))", t, t, sfapi.QuoteString(c.ID))
+	}
+	switch {
+	case f == byInterval && s.hourly:
+		b.WriteString(" AND Interval = 'Hourly'")
+	case f == byInterval:
+		b.WriteString(" AND Interval = 'Daily'")
+	case f == bySequence && s.hourly:
+		b.WriteString(" AND Sequence > 0")
+	case f == bySequence:
+		b.WriteString(" AND Sequence = 0")
+	}
+	if len(s.opts.EventTypes) > 0 {
+		q := make([]string, len(s.opts.EventTypes))
+		for i, t := range s.opts.EventTypes {
+			q[i] = sfapi.QuoteString(t)
+		}
+		fmt.Fprintf(&b, " AND EventType IN (%s)", strings.Join(q, ", "))
+	}
+	fmt.Fprintf(&b, " ORDER BY CreatedDate ASC, Id ASC LIMIT %d", filesPerQuery)
+	return b.String()
+}
+
+// Poll delivers every file created after the cursor, resuming a partly
+// delivered one at its next row.
+func (s *Source) Poll(ctx context.Context, cursor *Cursor, emit stream.Emit[Cursor]) error {
+	var c Cursor
+	if cursor != nil {
+		c = *cursor
+		if c.File != nil {
+			fp := *c.File // never share (or change) the caller's progress
+			c.File = &fp
+		}
+	} else {
+		c = Cursor{CreatedDate: s.opts.Now().Add(-s.opts.Backfill).UTC()}
+	}
+	org, instance, err := s.client.Identity(ctx)
+	if err != nil {
+		return err
+	}
+	res := convert.Resource{OrgID: org, InstanceURL: instance}
+	for {
+		files, full, err := s.list(ctx, c)
+		if err != nil {
+			return err
+		}
+		before := c
+		for _, f := range files {
+			if c, err = s.readFile(ctx, res, f, c, emit); err != nil {
+				return err
+			}
+		}
+		if !full {
+			return nil
+		}
+		if c.CreatedDate.Equal(before.CreatedDate) && c.ID == before.ID {
+			return fmt.Errorf("eventlog: %d files share CreatedDate %s; cannot page past them", filesPerQuery, sfapi.FormatDateTime(c.CreatedDate))
+		}
+	}
+}
+
+// list returns the files after c in cursor order, stepping down to an older
+// way of telling daily from hourly files when the org lacks a field.
+// full says the listing was cut at filesPerQuery.
+func (s *Source) list(ctx context.Context, c Cursor) ([]logFile, bool, error) {
+	var page *sfapi.QueryResult
+	for {
+		var err error
+		page, err = s.client.Query(ctx, StreamName, s.Query(c), filesPerQuery)
+		if err == nil {
+			break
+		}
+		if !s.fallBack(err) {
+			return nil, false, err
+		}
+	}
+	files := make([]logFile, 0, len(page.Records))
+	for _, raw := range page.Records {
+		var f logFile
+		if err := json.Unmarshal(raw, &f); err != nil {
+			return nil, false, fmt.Errorf("eventlog: decoding an EventLogFile record: %w", err)
+		}
+		t, err := sfapi.ParseDateTime(f.CreatedDate)
+		if err != nil {
+			return nil, false, fmt.Errorf("eventlog: EventLogFile %s: %w", f.ID, err)
+		}
+		f.created = t
+		if !after(f.created, f.ID, c) {
+			continue // re-read by the widened condition: delivered already
+		}
+		files = append(files, f)
+	}
+	return files, len(page.Records) >= filesPerQuery || !page.Done, nil
+}
+
+// after reports whether (t, id) comes after the cursor's last file.
+func after(t time.Time, id string, c Cursor) bool {
+	if c.ID == "" {
+		return !t.Before(c.CreatedDate)
+	}
+	return t.After(c.CreatedDate) || (t.Equal(c.CreatedDate) && id > c.ID)
+}
+
+// fallBack handles INVALID_FIELD for Interval or Sequence by stepping down
+// one filter, saying so once; it reports whether to query again.
+func (s *Source) fallBack(err error) bool {
+	var apiErr *sfapi.APIError
+	if !errors.As(err, &apiErr) || apiErr.Code != "INVALID_FIELD" {
+		return false
+	}
+	f := filter(s.filter.Load())
+	interval := "daily"
+	if s.hourly {
+		interval = "hourly"
+	}
+	switch {
+	case f == byInterval && strings.Contains(apiErr.Message, "Interval"):
+		s.opts.Logger.Warn("EventLogFile has no Interval field on this org or API version; telling "+interval+" files apart by Sequence (daily files have Sequence 0)",
+			zap.String("stream", StreamName))
+		s.filter.Store(int32(bySequence))
+		return true
+	case f <= bySequence && strings.Contains(apiErr.Message, "Sequence"):
+		s.opts.Logger.Warn("EventLogFile has neither Interval nor Sequence on this org or API version; reading every log file whatever its interval (log_interval is "+interval+")",
+			zap.String("stream", StreamName))
+		s.filter.Store(int32(noFilter))
+		return true
+	}
+	return false
+}
+
+// errGone: the file was listed but its body is gone (retention).
+var errGone = errors.New("log file no longer available")
+
+// openError is a failure to start a download; the client has retried it
+// already, so the poll gives up at once.
+type openError struct{ err error }
+
+func (e openError) Error() string { return e.err.Error() }
+func (e openError) Unwrap() error { return e.err }
+
+// readFile delivers one file from where c says and returns the cursor past
+// it. A download that breaks off is opened again from the rows accepted so
+// far; after DownloadAttempts failures in a row without progress the poll
+// gives up (the runner retries from the cursor later).
+func (s *Source) readFile(ctx context.Context, res convert.Resource, f logFile, c Cursor, emit stream.Emit[Cursor]) (Cursor, error) {
+	var done int64
+	if c.File != nil && c.File.ID == f.ID {
+		done = c.File.Rows
+	}
+	log := s.opts.Logger.With(zap.String("stream", StreamName), zap.String("log_file_id", f.ID), zap.String("event_type", f.EventType))
+	bo := &backoff.ExponentialBackOff{
+		InitialInterval:     s.opts.RetryInitial,
+		RandomizationFactor: backoff.DefaultRandomizationFactor,
+		Multiplier:          2,
+		MaxInterval:         s.opts.RetryMax,
+	}
+	bo.Reset()
+	failures := 0
+	for {
+		before := done
+		next, err := s.download(ctx, res, f, c, &done, emit)
+		if err == nil {
+			return next, nil
+		}
+		if errors.Is(err, errGone) {
+			log.Warn("Log file is listed but no longer downloadable; skipping it", zap.Error(err))
+			next := Cursor{CreatedDate: f.created, ID: f.ID}
+			return next, emit(ctx, convert.NewBatch(res, 0).Logs(), next)
+		}
+		if ctx.Err() != nil || errors.As(err, new(openError)) {
+			return c, err
+		}
+		if done > before {
+			failures = 0
+			bo.Reset()
+		}
+		failures++
+		if failures >= s.opts.DownloadAttempts {
+			return c, fmt.Errorf("eventlog: downloading %s failed %d times: %w", f.ID, failures, err)
+		}
+		wait := bo.NextBackOff()
+		log.Warn("Log file download broke off; resuming after the accepted rows",
+			zap.Int64("rows_accepted", done), zap.Int("attempt", failures), zap.Duration("retry_in", wait), zap.Error(err))
+		select {
+		case <-ctx.Done():
+			return c, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// download reads the file once, skipping *done rows, emitting a batch every
+// BatchRows rows; *done follows what was accepted. It returns the cursor
+// past the file when the body ended cleanly.
+func (s *Source) download(ctx context.Context, res convert.Resource, f logFile, c Cursor, done *int64, emit stream.Emit[Cursor]) (Cursor, error) {
+	resp, err := s.client.Open(ctx, StreamName, f.LogFile)
+	if err != nil {
+		if sfapi.IsCode(err, "NOT_FOUND") {
+			return c, fmt.Errorf("%w: %w", errGone, err)
+		}
+		return c, openError{err}
+	}
+	defer resp.Body.Close()
+	body := &countingReader{r: resp.Body}
+	complete := false
+	if s.opts.Observer != nil {
+		defer func() { s.opts.Observer.Downloaded(body.n, complete) }()
+	}
+	rd := &s.reader
+	rd.Reset(body, s.opts.MaxRowBytes)
+
+	mapping := convert.Mapping{EventName: convert.EventEventLogFile, Stream: StreamName, EventType: f.EventType}
+	var header *convert.CSVHeader
+	if rd.Next() {
+		names := rd.Fields()
+		if rd.ParseError() != nil {
+			// Columns come from the metadata then; the header is not a row.
+			s.opts.Logger.Warn("Log file header does not parse; using LogFileFieldNames",
+				zap.String("stream", StreamName), zap.String("log_file_id", f.ID), zap.Error(rd.ParseError()))
+			names = splitList(f.LogFileFieldNames)
+		}
+		header = convert.NewCSVHeader(names, columnTypes(names, f.LogFileFieldNames, f.LogFileFieldTypes))
+	}
+	if rd.Err() != nil {
+		return c, rd.Err()
+	}
+	var row int64
+	for ; row < *done && rd.Skip(); row++ {
+	}
+	if rd.Err() != nil {
+		return c, rd.Err()
+	}
+
+	progress := func(rows int64) Cursor {
+		next := c
+		next.File = &FileProgress{ID: f.ID, CreatedDate: f.created, Rows: rows}
+		return next
+	}
+	observed := s.opts.Now()
+	batch := convert.NewBatch(res, s.opts.BatchRows)
+	for rd.Next() {
+		row++
+		key := s.rowKey(f.ID, row)
+		if perr := rd.ParseError(); perr != nil {
+			s.parseError()
+			mapping.AppendRaw(batch, string(rd.Raw()), perr.Error(), f.ID, key, observed)
+		} else if _, err := mapping.AppendCSV(batch, header, rd.Fields(), f.ID, key, observed); err != nil {
+			s.parseError()
+			mapping.AppendRaw(batch, string(rd.Raw()), err.Error(), f.ID, key, observed)
+		}
+		if batch.Len() >= s.opts.BatchRows {
+			if err := emit(ctx, batch.Logs(), progress(row)); err != nil {
+				return c, err
+			}
+			*done = row
+			observed = s.opts.Now()
+			batch = convert.NewBatch(res, s.opts.BatchRows)
+		}
+	}
+	if err := rd.Err(); err != nil {
+		// Rows read before the break are complete: hand them over, so every
+		// attempt makes progress however early the connection drops.
+		if batch.Len() > 0 {
+			if eerr := emit(ctx, batch.Logs(), progress(row)); eerr != nil {
+				return c, eerr
+			}
+			*done = row
+		}
+		return c, err
+	}
+	complete = true
+	next := Cursor{CreatedDate: f.created, ID: f.ID}
+	if err := emit(ctx, batch.Logs(), next); err != nil {
+		return c, err
+	}
+	*done = row
+	return next, nil
+}
+
+func (s *Source) parseError() {
+	s.bad.Add(1)
+	if s.opts.Observer != nil {
+		s.opts.Observer.ParseError()
+	}
+}
+
+// countingReader counts the bytes a download read.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// rowKey is the record key of a row, "<fileId>/<row>". Keys are carved out
+// of a shared chunk like the reader's fields: one allocation per many rows.
+func (s *Source) rowKey(id string, row int64) string {
+	s.keyBuf = strconv.AppendInt(append(append(s.keyBuf[:0], id...), '/'), row, 10)
+	if cap(s.keyPool)-len(s.keyPool) < len(s.keyBuf) {
+		s.keyPool = make([]byte, 0, 16<<10)
+	}
+	start := len(s.keyPool)
+	s.keyPool = append(s.keyPool, s.keyBuf...)
+	return bytesString(s.keyPool[start:])
+}
+
+// columnTypes returns the LogFileFieldTypes entry of each header column,
+// matched by name (LogFileFieldNames and LogFileFieldTypes are aligned),
+// or by position when the file has no field names.
+func columnTypes(header []string, namesList, typesList string) []string {
+	names, types := splitList(namesList), splitList(typesList)
+	out := make([]string, len(header))
+	if len(names) == 0 {
+		if len(types) == len(header) {
+			copy(out, types)
+		}
+		return out
+	}
+	byName := make(map[string]string, len(names))
+	for i, n := range names {
+		if i < len(types) {
+			byName[n] = types[i]
+		}
+	}
+	for i, h := range header {
+		out[i] = byName[h]
+	}
+	return out
+}
+
+func splitList(s string) []string {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	out := strings.Split(s, ",")
+	for i := range out {
+		out[i] = strings.TrimSpace(out[i])
+	}
+	return out
+}

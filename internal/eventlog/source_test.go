@@ -1,0 +1,417 @@
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/sfevents/salesforcereceiver/internal/auth"
+	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
+	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/sfapi"
+	"github.com/sfevents/salesforcereceiver/internal/simulator"
+	"github.com/sfevents/salesforcereceiver/internal/stream"
+)
+
+var testNow = time.Date(2024, 5, 3, 12, 0, 0, 0, time.UTC)
+
+func newSim(t *testing.T) *simulator.Server {
+	o := simulator.Defaults()
+	o.Now = func() time.Time { return testNow }
+	o.History = -1
+	return simulator.NewTestServer(t, o)
+}
+
+func newClient(t *testing.T, s *simulator.Server) *sfapi.Client {
+	t.Helper()
+	o := s.Options()
+	tokens, err := auth.NewSource(auth.Config{
+		Flow: auth.FlowPassword, LoginURL: s.URL(), ClientID: o.ClientID, ClientSecret: o.ClientSecret,
+		Username: o.Username, Password: o.Password, SecurityToken: o.SecurityToken, HTTPClient: &http.Client{},
+	})
+	require.NoError(t, err)
+	c, err := sfapi.New(sfapi.Config{
+		HTTPClient: &http.Client{}, Tokens: tokens, APIVersion: "66.0", Timeout: 5 * time.Second,
+		Retry: sfapi.RetryPolicy{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond},
+	})
+	require.NoError(t, err)
+	return c
+}
+
+func testOptions() Options {
+	return Options{
+		Backfill: 7 * 24 * time.Hour, BatchRows: 50, Now: func() time.Time { return testNow },
+		RetryInitial: time.Millisecond, RetryMax: 5 * time.Millisecond,
+	}
+}
+
+// truth maps the uid of every row that must arrive to its file and row.
+type truth map[string]string
+
+func expect(t *testing.T, s *simulator.Server, keep func(simulator.Record) bool) truth {
+	t.Helper()
+	want := truth{}
+	for _, r := range s.Records("EventLogFile") {
+		if !keep(r) {
+			continue
+		}
+		n := s.LogFileRowCount(r.ID)
+		require.GreaterOrEqual(t, n, 0)
+		for i := 1; i <= n; i++ {
+			key := r.ID + "/" + strconv.Itoa(i)
+			want[convert.RecordUID(simulator.DefaultOrgID, StreamName, key)] = key
+		}
+	}
+	require.NotEmpty(t, want)
+	return want
+}
+
+// collector is the next consumer: it records every accepted log record and
+// can refuse deliveries.
+type collector struct {
+	mu      sync.Mutex
+	uids    map[string]int
+	records []plog.LogRecord
+	refuse  func(accepted int) bool
+}
+
+func newCollector() *collector { return &collector{uids: map[string]int{}} }
+
+func (c *collector) ConsumeLogs(_ context.Context, ld plog.Logs) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.refuse != nil && c.refuse(len(c.records)) {
+		return errors.New("pipeline full")
+	}
+	rls := ld.ResourceLogs()
+	for i := range rls.Len() {
+		sls := rls.At(i).ScopeLogs()
+		for j := range sls.Len() {
+			lrs := sls.At(j).LogRecords()
+			for k := range lrs.Len() {
+				lr := lrs.At(k)
+				uid, _ := lr.Attributes().Get(convert.AttrLogRecordUID)
+				c.uids[uid.Str()]++
+				c.records = append(c.records, lr)
+			}
+		}
+	}
+	return nil
+}
+
+func (*collector) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+
+func (c *collector) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.records)
+}
+
+// exactlyOnce checks every expected row arrived once and nothing else did.
+func (c *collector) exactlyOnce(t *testing.T, want truth) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var missing, dup, extra []string
+	for uid, key := range want {
+		switch n := c.uids[uid]; {
+		case n == 0:
+			missing = append(missing, key)
+		case n > 1:
+			dup = append(dup, key)
+		}
+	}
+	for uid := range c.uids {
+		if _, ok := want[uid]; !ok {
+			extra = append(extra, uid)
+		}
+	}
+	slices.Sort(missing)
+	slices.Sort(dup)
+	require.Empty(t, missing, "missing rows")
+	require.Empty(t, dup, "duplicated rows")
+	require.Empty(t, extra, "unexpected rows")
+}
+
+type runHandle struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (h runHandle) stop() { h.cancel(); <-h.done }
+
+func start(t *testing.T, src *Source, next consumer.Logs, store *checkpoint.Store) runHandle {
+	r := &stream.Runner[Cursor]{
+		Name: StreamName, Interval: 20 * time.Millisecond, Source: src, Consumer: next, Store: store,
+		OrgID:  func(context.Context) (string, error) { return simulator.DefaultOrgID, nil },
+		Logger: zap.NewNop(), RetryInitial: time.Millisecond, RetryMax: 5 * time.Millisecond,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h := runHandle{cancel: cancel, done: make(chan struct{})}
+	go func() { r.Run(ctx); close(h.done) }()
+	t.Cleanup(h.stop)
+	return h
+}
+
+// settle waits until n records arrived, then a few more polls, so that a
+// duplicate delivered late would be seen.
+func settle(t *testing.T, c *collector, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool { return c.count() >= n }, 30*time.Second, 5*time.Millisecond)
+	time.Sleep(150 * time.Millisecond)
+}
+
+func isInterval(iv string, types ...string) func(simulator.Record) bool {
+	return func(r simulator.Record) bool {
+		return r.Fields["Interval"] == iv && (len(types) == 0 || slices.Contains(types, r.Fields["EventType"].(string)))
+	}
+}
+
+func TestEveryRowOnce(t *testing.T) {
+	day := testNow.Truncate(24 * time.Hour).Add(-24 * time.Hour)
+	tests := []struct {
+		name     string
+		interval string
+		types    []string
+		faults   []simulator.Fault
+		refuse   func(accepted int) bool
+		keep     func(simulator.Record) bool
+	}{
+		{name: "daily", interval: "daily", keep: isInterval("Daily")},
+		{name: "hourly with late and split files", interval: "hourly", keep: isInterval("Hourly")},
+		{name: "event type filter", interval: "hourly", types: []string{"Login", "ReportExport"},
+			keep: isInterval("Hourly", "Login", "ReportExport")},
+		{name: "dropped gzip downloads", interval: "daily", keep: isInterval("Daily"),
+			faults: []simulator.Fault{
+				{Path: "/LogFile", DropAfterBytes: 2500, Times: 3},
+				{Path: "/LogFile", Skip: 4, DropAfterBytes: 9000, Times: 2},
+			}},
+		{name: "refused deliveries mid-file", interval: "daily", keep: isInterval("Daily"),
+			refuse: func() func(int) bool {
+				var n atomic.Int32
+				return func(accepted int) bool { return accepted >= 120 && n.Add(1) <= 5 }
+			}()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim := newSim(t)
+			hours := 20 * time.Hour
+			if tt.interval == "hourly" {
+				hours = 6 * time.Hour // ~70 files, some late, some split
+			}
+			sim.SeedLogFiles(day, day.Add(hours), tt.interval == "hourly", 130)
+			want := expect(t, sim, tt.keep)
+			for _, f := range tt.faults {
+				sim.InjectFault(f)
+			}
+			opts := testOptions()
+			opts.LogInterval, opts.EventTypes = tt.interval, tt.types
+			col := newCollector()
+			col.refuse = tt.refuse
+			src := New(newClient(t, sim), opts)
+			start(t, src, col, checkpoint.New(nil))
+			settle(t, col, len(want))
+			col.exactlyOnce(t, want)
+			col.matchRows(t, sim, want)
+			require.Zero(t, src.ParseErrors())
+			require.Zero(t, sim.PendingFaults())
+		})
+	}
+}
+
+// matchRows compares each delivered body with the simulator's row: every
+// non-empty text cell is there, unchanged (commas, quotes, newlines,
+// non-ASCII), and empty cells are left out.
+func (c *collector) matchRows(t *testing.T, s *simulator.Server, want truth) {
+	t.Helper()
+	types := map[string]string{}
+	for _, r := range s.Records("EventLogFile") {
+		types[r.ID] = r.Fields["EventType"].(string)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, lr := range c.records {
+		uid, _ := lr.Attributes().Get(convert.AttrLogRecordUID)
+		id, n, _ := strings.Cut(want[uid.Str()], "/")
+		i, err := strconv.Atoi(n)
+		require.NoError(t, err)
+		rows := s.LogFileRows(id)
+		require.NotNil(t, rows)
+		ev := types[id]
+		names, colTypes := simulator.ELFColumns(ev)
+		body := lr.Body().Map()
+		for j, v := range rows[i-1] {
+			got, ok := body.Get(names[j])
+			if v == "" {
+				require.False(t, ok, "%s: empty %s left out", want[uid.Str()], names[j])
+				continue
+			}
+			require.True(t, ok, "%s: %s", want[uid.Str()], names[j])
+			if colTypes[j] == "String" {
+				require.Equal(t, v, got.Str(), "%s: %s", want[uid.Str()], names[j])
+			}
+		}
+		ft, _ := lr.Attributes().Get(convert.AttrEventType)
+		require.Equal(t, ev, ft.Str())
+		fid, _ := lr.Attributes().Get(convert.AttrLogFileID)
+		require.Equal(t, id, fid.Str())
+		require.Equal(t, convert.EventEventLogFile, lr.EventName())
+	}
+}
+
+func TestRestartMidFile(t *testing.T) {
+	sim := newSim(t)
+	day := testNow.Truncate(24 * time.Hour).Add(-24 * time.Hour)
+	for _, ev := range []string{"Login", "API", "URI"} {
+		sim.AddLogFile(simulator.LogFile{EventType: ev, LogDate: day, GenRows: 1000})
+	}
+	want := expect(t, sim, isInterval("Daily"))
+	store := checkpoint.New(nil)
+	col := newCollector()
+	opts := testOptions()
+	opts.BatchRows = 100
+
+	first := start(t, New(newClient(t, sim), opts), col, store)
+	require.Eventually(t, func() bool { return col.count() >= 1250 }, 10*time.Second, time.Millisecond)
+	first.stop()
+	stoppedAt := col.count()
+	require.Less(t, stoppedAt, len(want), "stopped in the middle")
+	require.NotZero(t, stoppedAt%1000, "stopped inside a file")
+
+	var cur Cursor
+	found, err := store.Load(context.Background(), checkpoint.Key(simulator.DefaultOrgID, StreamName), &cur)
+	require.NoError(t, err)
+	require.True(t, found)
+	require.NotNil(t, cur.File, "the cursor records the file being read")
+	require.EqualValues(t, stoppedAt%1000, cur.File.Rows)
+
+	start(t, New(newClient(t, sim), opts), col, store)
+	settle(t, col, len(want))
+	col.exactlyOnce(t, want)
+	col.matchRows(t, sim, want)
+
+	var final Cursor
+	_, err = store.Load(context.Background(), checkpoint.Key(simulator.DefaultOrgID, StreamName), &final)
+	require.NoError(t, err)
+	require.Nil(t, final.File, "a completed file leaves no partial state")
+	require.NotEmpty(t, final.ID)
+}
+
+func TestLateFile(t *testing.T) {
+	sim := newSim(t)
+	hour := testNow.Truncate(time.Hour).Add(-8 * time.Hour)
+	sim.AddLogFile(simulator.LogFile{EventType: "Login", LogDate: hour, Interval: "Hourly", Sequence: 1,
+		CreatedDate: hour.Add(4 * time.Hour), GenRows: 30})
+	col := newCollector()
+	start(t, New(newClient(t, sim), func() Options { o := testOptions(); o.LogInterval = "hourly"; return o }()), col, checkpoint.New(nil))
+	settle(t, col, 30)
+
+	// Published after the file above although it covers an earlier hour; a
+	// LogDate cursor would never see it. Also a second file for that hour.
+	sim.AddLogFile(simulator.LogFile{EventType: "Login", LogDate: hour.Add(-2 * time.Hour), Interval: "Hourly", Sequence: 1,
+		CreatedDate: hour.Add(5 * time.Hour), GenRows: 20})
+	sim.AddLogFile(simulator.LogFile{EventType: "Login", LogDate: hour, Interval: "Hourly", Sequence: 2,
+		CreatedDate: hour.Add(5*time.Hour + time.Minute), GenRows: 10})
+	want := expect(t, sim, isInterval("Hourly"))
+	settle(t, col, 60)
+	col.exactlyOnce(t, want)
+}
+
+func TestIntervalFallback(t *testing.T) {
+	day := testNow.Truncate(24 * time.Hour).Add(-24 * time.Hour)
+	tests := []struct {
+		name     string
+		remove   []string
+		interval string
+		keep     func(simulator.Record) bool
+		query    string
+		warn     string
+	}{
+		{"interval", nil, "hourly", isInterval("Hourly"), "Interval = 'Hourly'", ""},
+		{"sequence daily", []string{"Interval"}, "daily", isInterval("Daily"), "Sequence = 0", "by Sequence"},
+		{"sequence hourly", []string{"Interval"}, "hourly", isInterval("Hourly"), "Sequence > 0", "by Sequence"},
+		{"no filter", []string{"Interval", "Sequence"}, "daily", func(simulator.Record) bool { return true }, "ORDER BY", "neither Interval nor Sequence"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim := newSim(t)
+			sim.SeedLogFiles(day, day.Add(3*time.Hour), true, 5)
+			for _, f := range tt.remove {
+				sim.RemoveField("EventLogFile", f)
+			}
+			want := expect(t, sim, tt.keep)
+			core, logs := observer.New(zapcore.WarnLevel)
+			opts := testOptions()
+			opts.LogInterval, opts.Logger = tt.interval, zap.New(core)
+			src := New(newClient(t, sim), opts)
+			col := newCollector()
+			start(t, src, col, checkpoint.New(nil))
+			settle(t, col, len(want))
+			col.exactlyOnce(t, want)
+			require.Contains(t, src.Query(Cursor{}), tt.query)
+			if tt.warn == "" {
+				require.Zero(t, logs.Len())
+				return
+			}
+			// Said once, however many polls ran.
+			require.Equal(t, 1, logs.FilterMessageSnippet(tt.warn).Len(), "%v", logs.All())
+		})
+	}
+}
+
+func TestMalformedRowsAreDeliveredRaw(t *testing.T) {
+	sim := newSim(t)
+	day := testNow.Truncate(24 * time.Hour).Add(-24 * time.Hour)
+	raw := "\"EVENT_TYPE\",\"TIMESTAMP\",\"REQUEST_ID\",\"USER_ID\",\"RUN_TIME\"\n" +
+		"\"Login\",\"20240502101010.123\",\"4a\",\"0055g00000Xyz12\",\"12\"\n" +
+		"\"Login\",\"20240502101011\",\"4b\",\"broken \"quote\",\"7\"\n" +
+		"\"Login\",\"20240502101012\",\"4c\"\n" +
+		"\"Login\",\"20240502101013\",\"4d\",\"multi\nline, \"\"quoted\"\"\",\"3.5\"\n" +
+		"\"Login\",\"20240502101014\",\"4e\",\"open\n"
+	id := sim.AddLogFile(simulator.LogFile{EventType: "Login", LogDate: day, Raw: []byte(raw), RawRows: 5,
+		Header: []string{"EVENT_TYPE", "TIMESTAMP", "REQUEST_ID", "USER_ID", "RUN_TIME"},
+		Types:  []string{"String", "String", "String", "Id", "Number"}})
+	want := expect(t, sim, isInterval("Daily"))
+	src := New(newClient(t, sim), testOptions())
+	col := newCollector()
+	start(t, src, col, checkpoint.New(nil))
+	settle(t, col, 5)
+	col.exactlyOnce(t, want)
+	require.EqualValues(t, 3, src.ParseErrors())
+
+	col.mu.Lock()
+	defer col.mu.Unlock()
+	byKey := map[string]plog.LogRecord{}
+	for _, lr := range col.records {
+		uid, _ := lr.Attributes().Get(convert.AttrLogRecordUID)
+		byKey[want[uid.Str()]] = lr
+	}
+	good := byKey[id+"/1"].Body().Map()
+	v, _ := good.Get("RUN_TIME")
+	require.EqualValues(t, 12, v.Int())
+	multi, _ := byKey[id+"/4"].Body().Map().Get("USER_ID")
+	require.Equal(t, "multi\nline, \"quoted\"", multi.Str())
+	for n, reason := range map[string]string{"2": "quote", "3": "columns", "5": "unterminated"} {
+		lr := byKey[id+"/"+n]
+		require.Equal(t, plog.SeverityNumberWarn, lr.SeverityNumber(), n)
+		pe, ok := lr.Attributes().Get(convert.AttrParseError)
+		require.True(t, ok, n)
+		require.Contains(t, pe.Str(), reason, n)
+		require.True(t, strings.HasPrefix(lr.Body().Str(), "\"Login\""), n)
+	}
+	require.Equal(t, "\"Login\",\"20240502101012\",\"4c\"", byKey[id+"/3"].Body().Str())
+}
