@@ -1,0 +1,344 @@
+// Package bigobject reads a Salesforce big object, such as the Real-Time
+// Event Monitoring storage objects (LoginEvent, ApiEvent, ...), which can
+// be filtered only on their date field and sorted only descending. It walks
+// time windows (From, To] oldest window first, each window newest-first,
+// and is a stream.Source.
+package bigobject
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/sfapi"
+	"github.com/sfevents/salesforcereceiver/internal/stream"
+)
+
+// Querier is the part of the Salesforce client a big-object stream uses.
+type Querier interface {
+	Identity(ctx context.Context) (orgID, instanceURL string, err error)
+	Query(ctx context.Context, stream, soql string, batchSize int) (*sfapi.QueryResult, error)
+	QueryMore(ctx context.Context, stream, nextRecordsURL string, batchSize int) (*sfapi.QueryResult, error)
+}
+
+// Spec says what to read and how it maps.
+type Spec struct {
+	Object         string
+	Fields         []string // KeyField and TimestampField are added when missing
+	TimestampField string   // the big object's date index field, e.g. EventDate
+	// KeyField identifies an event across queries (log.record.uid and
+	// de-duplication); default EventIdentifier.
+	KeyField string
+	// Where is ANDed into every query. Big objects accept conditions on
+	// their index fields only; Salesforce rejects anything else, and the
+	// stream then fails with that message rather than filter locally.
+	Where   string
+	Mapping convert.Mapping
+}
+
+// Options tune a Source beyond its Spec. Zero values take the defaults.
+type Options struct {
+	Backfill time.Duration // first start reads this far back
+	// Window is the first window's length; later windows adapt so each
+	// holds about TargetRows events, within [MinWindow, MaxWindow].
+	Window, MinWindow, MaxWindow time.Duration
+	TargetRows                   int
+	// Lag keeps each window's end this far behind now, so events still
+	// being written to storage are read by a later window, not skipped.
+	Lag       time.Duration
+	BatchSize int
+	Now       func() time.Time
+	Logger    *zap.Logger
+}
+
+// Defaults for Options.
+const (
+	DefaultWindow     = time.Hour
+	DefaultMinWindow  = time.Minute
+	DefaultMaxWindow  = 24 * time.Hour
+	DefaultTargetRows = 10_000
+	DefaultLag        = 2 * time.Minute
+)
+
+// CodeUnsupported is Salesforce's answer to a query a big object cannot run.
+const CodeUnsupported = "BIG_OBJECT_UNSUPPORTED_OPERATION"
+
+// Cursor is the checkpoint of a big-object stream.
+type Cursor struct {
+	// From: every event at or before From has been delivered; the next
+	// window starts after it. Always a whole second (SOQL literals are).
+	From time.Time `json:"from"`
+	// Span is the next window's length in seconds, adapted to the event rate.
+	Span int64 `json:"span_s,omitempty"`
+	// Window is the window being delivered, when a poll stopped inside it.
+	Window *Window `json:"window,omitempty"`
+}
+
+// Window is the progress through one window (From, To]. Events are read
+// newest first, so what was delivered is exactly (Low, To] plus the events
+// at Low listed in AtLow: a crash or refusal resumes there without loss or
+// repeats, however many events the window holds.
+type Window struct {
+	To    time.Time `json:"to"`
+	Low   time.Time `json:"low"`
+	AtLow []string  `json:"at_low,omitempty"` // keys delivered with event time == Low
+	Rows  int       `json:"rows,omitempty"`   // delivered so far, to size the next window
+}
+
+// Source is a stream.Source over one big object.
+type Source struct {
+	spec   Spec
+	opts   Options
+	client Querier
+	fields string
+}
+
+var _ stream.Source[Cursor] = (*Source)(nil)
+
+// New returns a Source; Spec.Mapping.Stream names the stream.
+func New(client Querier, spec Spec, opts Options) *Source {
+	if spec.KeyField == "" {
+		spec.KeyField = "EventIdentifier"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	if opts.BatchSize == 0 {
+		opts.BatchSize = 2000
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&opts.MinWindow, DefaultMinWindow)
+	def(&opts.MaxWindow, DefaultMaxWindow)
+	def(&opts.Window, DefaultWindow)
+	def(&opts.Lag, DefaultLag)
+	opts.MinWindow = max(opts.MinWindow.Truncate(time.Second), time.Second)
+	opts.MaxWindow = max(opts.MaxWindow, opts.MinWindow)
+	opts.Window = min(max(opts.Window, opts.MinWindow), opts.MaxWindow)
+	if opts.TargetRows <= 0 {
+		opts.TargetRows = DefaultTargetRows
+	}
+	fields := []string{spec.KeyField, spec.TimestampField}
+	for _, f := range spec.Fields {
+		if !slices.ContainsFunc(fields, func(g string) bool { return strings.EqualFold(f, g) }) {
+			fields = append(fields, f)
+		}
+	}
+	return &Source{spec: spec, opts: opts, client: client, fields: strings.Join(fields, ", ")}
+}
+
+// Query is the SOQL for the events of (from, upper], newest first. upper
+// is rounded up to a whole second; the caller drops what lies above it.
+func (s *Source) Query(from, upper time.Time) string {
+	if u := upper.Truncate(time.Second); !u.Equal(upper) {
+		upper = u.Add(time.Second)
+	}
+	ts := s.spec.TimestampField
+	var b strings.Builder
+	fmt.Fprintf(&b, "SELECT %s FROM %s WHERE %s > %s AND %s <= %s", s.fields, s.spec.Object,
+		ts, sfapi.FormatDateTime(from), ts, sfapi.FormatDateTime(upper))
+	if s.spec.Where != "" {
+		fmt.Fprintf(&b, " AND (%s)", s.spec.Where)
+	}
+	fmt.Fprintf(&b, " ORDER BY %s DESC", ts)
+	return b.String()
+}
+
+// Poll delivers every complete window up to now minus Lag, finishing a
+// window a previous poll stopped in first.
+func (s *Source) Poll(ctx context.Context, cursor *Cursor, emit stream.Emit[Cursor]) error {
+	var c Cursor
+	if cursor != nil {
+		c = *cursor
+		c.Window = c.Window.clone()
+	} else {
+		c = Cursor{From: s.opts.Now().Add(-s.opts.Backfill).UTC().Truncate(time.Second)}
+	}
+	org, instance, err := s.client.Identity(ctx)
+	if err != nil {
+		return err
+	}
+	res := convert.Resource{OrgID: org, InstanceURL: instance}
+	end := s.opts.Now().Add(-s.opts.Lag).UTC().Truncate(time.Second)
+	for {
+		if c.Window == nil {
+			to := c.From.Add(s.span(c))
+			if to.After(end) {
+				to = end
+			}
+			if !to.After(c.From) {
+				return nil // caught up
+			}
+			c.Window = &Window{To: to, Low: to}
+		}
+		next, err := s.window(ctx, res, c, emit)
+		if err != nil {
+			// next holds what was accepted before the error.
+			if shrunk, ok := s.shrink(next, err); ok {
+				c = shrunk
+				continue
+			}
+			if sfapi.IsCode(err, CodeUnsupported) && s.spec.Where != "" {
+				return fmt.Errorf("%s is a big object and filters only on its index fields; Salesforce rejected the query with where %q: %w", s.spec.Object, s.spec.Where, err)
+			}
+			return err
+		}
+		c = next
+	}
+}
+
+// span is the length of the next window.
+func (s *Source) span(c Cursor) time.Duration {
+	if c.Span > 0 {
+		return min(max(time.Duration(c.Span)*time.Second, s.opts.MinWindow), s.opts.MaxWindow)
+	}
+	return s.opts.Window
+}
+
+// shrink halves a window that timed out before delivering anything, so a
+// dense stretch of events is read in smaller pieces.
+func (s *Source) shrink(c Cursor, err error) (Cursor, bool) {
+	w := c.Window
+	length := w.To.Sub(c.From)
+	if !sfapi.IsCode(err, sfapi.CodeQueryTimeout) || w.Rows > 0 || !w.Low.Equal(w.To) || length <= time.Second {
+		return c, false
+	}
+	half := max((length / 2).Truncate(time.Second), time.Second)
+	s.opts.Logger.Info("Big object window timed out; halving it", zap.String("stream", s.spec.Mapping.Stream),
+		zap.Duration("window", length), zap.Duration("new_window", half))
+	c.Window = &Window{To: c.From.Add(half), Low: c.From.Add(half)}
+	c.Span = int64(half / time.Second)
+	return c, true
+}
+
+// window delivers the rest of c.Window and returns the cursor after it:
+// the window closed, From moved to its end.
+func (s *Source) window(ctx context.Context, res convert.Resource, c Cursor, emit stream.Emit[Cursor]) (Cursor, error) {
+	name := s.spec.Mapping.Stream
+	page, err := s.client.Query(ctx, name, s.Query(c.From, c.Window.Low), s.opts.BatchSize)
+	if err != nil {
+		return c, err
+	}
+	fresh := 0 // records added since the last query, to detect a stuck walk
+	var rec convert.Record
+	for {
+		observed := s.opts.Now()
+		batch := convert.NewBatch(res, len(page.Records))
+		next := c
+		next.Window = c.Window.clone()
+		for _, raw := range page.Records {
+			s.add(batch, next.From, next.Window, raw, &rec, observed)
+		}
+		fresh += batch.Len()
+		last := page.Done
+		if last {
+			next = s.close(next)
+		}
+		if batch.Len() > 0 || last {
+			if err := emit(ctx, batch.Logs(), next); err != nil {
+				return c, err
+			}
+			c = next
+		}
+		if last {
+			return c, nil
+		}
+		if page.NextRecordsURL != "" {
+			page, err = s.client.QueryMore(ctx, name, page.NextRecordsURL, s.opts.BatchSize)
+			if err == nil {
+				continue
+			}
+			if !sfapi.IsCode(err, "INVALID_QUERY_LOCATOR") {
+				return c, err
+			}
+			// The locator expired (a long stall in delivery): the cursor
+			// knows where the walk stands, so query from there.
+			s.opts.Logger.Info("Query locator expired; querying the window again from the cursor", zap.String("stream", name))
+		}
+		if fresh == 0 {
+			// Only when more events share one second than a page holds.
+			return c, fmt.Errorf("%s: cannot page below %s: a query from there brought nothing new and could not be continued",
+				s.spec.Object, c.Window.Low.Format(time.RFC3339Nano))
+		}
+		// No locator to follow: move the window's top down to where the
+		// walk stands and query the rest.
+		fresh = 0
+		if page, err = s.client.Query(ctx, name, s.Query(c.From, c.Window.Low), s.opts.BatchSize); err != nil {
+			return c, err
+		}
+	}
+}
+
+// add appends one record unless it lies outside the window or was
+// delivered already, and moves w's position down to it.
+func (s *Source) add(batch *convert.Batch, from time.Time, w *Window, raw []byte, rec *convert.Record, observed time.Time) {
+	m := &s.spec.Mapping
+	if err := convert.DecodeRecord(raw, rec); err != nil {
+		// Undecodable JSON still goes out, as text with the reason; it
+		// cannot be placed in time, so a re-read may send it again.
+		m.AppendRaw(batch, string(raw), err.Error(), "", string(raw), observed)
+		return
+	}
+	key := rec.String(s.spec.KeyField)
+	if key == "" {
+		key = rec.String("Id")
+	}
+	ts, tsErr := convert.ParseDateTime(rec.String(s.spec.TimestampField))
+	if tsErr != nil {
+		ts = w.Low // keep the walk where it is; AtLow drops it on a re-read
+	}
+	switch {
+	case !ts.After(from) || ts.After(w.Low):
+		return // outside (from, Low]: another window's, or delivered already
+	case ts.Equal(w.Low) && key != "" && slices.Contains(w.AtLow, key):
+		return // same event time as the last delivered one, and delivered
+	}
+	if _, err := m.Append(batch, rec, key, observed); err != nil {
+		m.AppendRaw(batch, string(raw), err.Error(), "", key, observed)
+	}
+	w.Rows++
+	if ts.Before(w.Low) {
+		w.Low, w.AtLow = ts, w.AtLow[:0]
+	}
+	if key != "" {
+		w.AtLow = append(w.AtLow, key)
+	}
+}
+
+// close ends the window: From moves to its end and the next window is
+// sized to hold about TargetRows at the rate this one saw.
+func (s *Source) close(c Cursor) Cursor {
+	w := c.Window
+	length := w.To.Sub(c.From)
+	cur := s.span(c)
+	next := min(cur*2, s.opts.MaxWindow)
+	if w.Rows > 0 {
+		ideal := time.Duration(float64(length) * float64(s.opts.TargetRows) / float64(w.Rows))
+		next = min(ideal, next)
+	}
+	next = min(max(next.Truncate(time.Second), s.opts.MinWindow), s.opts.MaxWindow)
+	if length < cur && w.Rows < s.opts.TargetRows {
+		next = max(next, cur) // a window cut short by now says little about the rate
+	}
+	return Cursor{From: w.To, Span: int64(next / time.Second)}
+}
+
+func (w *Window) clone() *Window {
+	if w == nil {
+		return nil
+	}
+	c := *w
+	c.AtLow = slices.Clone(w.AtLow)
+	return &c
+}

@@ -1,0 +1,268 @@
+// Package objects reads one configured object (an `objects:` entry): a
+// Real-Time Event Monitoring storage object or any SOQL object. Which of the
+// two it is comes from Salesforce's own answer, not a list of names: the
+// ordinary ascending query is tried first, and a big object refuses it with
+// BIG_OBJECT_UNSUPPORTED_OPERATION, after which it is read in windows. The
+// kind is then kept in the cursor.
+package objects
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap"
+
+	"github.com/sfevents/salesforcereceiver/internal/bigobject"
+	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/sfapi"
+	"github.com/sfevents/salesforcereceiver/internal/soqlstream"
+	"github.com/sfevents/salesforcereceiver/internal/stream"
+)
+
+// Client is the part of the Salesforce client an object stream uses; Open
+// fetches the object's describe when the default fields are wanted.
+type Client interface {
+	soqlstream.Querier
+	Open(ctx context.Context, stream, path string) (*http.Response, error)
+}
+
+// Config is one `objects:` entry.
+type Config struct {
+	Name           string
+	TimestampField string
+	Fields         []string // empty: every standard field, from the object's describe
+	Where          string   // extra SOQL condition, ANDed
+}
+
+// Options tune a Source. Zero values take the defaults.
+type Options struct {
+	Backfill   time.Duration
+	APIVersion string // for the describe call; default "66.0"
+	BatchSize  int
+	// Overlap is the ordinary objects' re-read window; default soqlstream.DefaultOverlap.
+	Overlap time.Duration
+	// Big tunes the big-object windows; its Backfill, BatchSize, Now and
+	// Logger are taken from these Options.
+	Big    bigobject.Options
+	Now    func() time.Time
+	Logger *zap.Logger
+}
+
+// Kinds of object, as kept in the cursor.
+const (
+	KindSOQL = "soql"
+	KindBig  = "big"
+)
+
+// Cursor is the checkpoint of an object stream: its kind and that kind's cursor.
+type Cursor struct {
+	Kind string             `json:"kind"`
+	SOQL *soqlstream.Cursor `json:"soql,omitempty"`
+	Big  *bigobject.Cursor  `json:"big,omitempty"`
+}
+
+// EventTime is how far the cursor has come, whichever kind it is.
+func (c Cursor) EventTime() time.Time {
+	switch {
+	case c.SOQL != nil:
+		return c.SOQL.EventTime()
+	case c.Big != nil:
+		return c.Big.From
+	}
+	return time.Time{}
+}
+
+// StreamName is the stream id of an object: checkpoint key, log.record.uid
+// and budget priority all use it.
+func StreamName(object string) string { return "object/" + object }
+
+// Source is a stream.Source over one configured object. Its Poll is called
+// by one runner at a time.
+type Source struct {
+	cfg    Config
+	opts   Options
+	client Client
+	name   string
+
+	kind    string // learnt from Salesforce; "" until known
+	soql    *soqlstream.Source
+	big     *bigobject.Source
+	lastErr string // the last configuration error logged, to log each once
+}
+
+var _ stream.Source[Cursor] = (*Source)(nil)
+
+// New returns the Source for one `objects:` entry.
+func New(client Client, cfg Config, opts Options) *Source {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	if opts.APIVersion == "" {
+		opts.APIVersion = "66.0"
+	}
+	if opts.Overlap == 0 {
+		opts.Overlap = soqlstream.DefaultOverlap
+	}
+	return &Source{cfg: cfg, opts: opts, client: client, name: StreamName(cfg.Name)}
+}
+
+// Poll reads what is new, as the cursor's kind says or, before the kind is
+// known, by trying the ordinary query first.
+func (s *Source) Poll(ctx context.Context, cursor *Cursor, emit stream.Emit[Cursor]) error {
+	if err := s.init(ctx); err != nil {
+		return s.explain(err)
+	}
+	kind := s.kind
+	if cursor != nil && cursor.Kind != "" {
+		kind = cursor.Kind
+	}
+	switch kind {
+	case KindBig:
+		return s.explain(s.pollBig(ctx, cursor, emit))
+	case KindSOQL:
+		return s.explain(s.pollSOQL(ctx, cursor, emit))
+	}
+	err := s.pollSOQL(ctx, cursor, emit)
+	if !sfapi.IsCode(err, bigobject.CodeUnsupported) {
+		return s.explain(err)
+	}
+	s.kind = KindBig
+	s.opts.Logger.Info("Salesforce answered that this is a big object; reading it in time windows, newest first within each",
+		zap.String("stream", s.name), zap.String("object", s.cfg.Name))
+	return s.explain(s.pollBig(ctx, cursor, emit))
+}
+
+func (s *Source) pollSOQL(ctx context.Context, cursor *Cursor, emit stream.Emit[Cursor]) error {
+	var c *soqlstream.Cursor
+	if cursor != nil && cursor.Kind == KindSOQL {
+		c = cursor.SOQL
+	}
+	err := s.soql.Poll(ctx, c, func(ctx context.Context, logs plog.Logs, next soqlstream.Cursor) error {
+		s.kind = KindSOQL
+		return emit(ctx, logs, Cursor{Kind: KindSOQL, SOQL: &next})
+	})
+	if err == nil {
+		s.kind = KindSOQL
+	}
+	return err
+}
+
+func (s *Source) pollBig(ctx context.Context, cursor *Cursor, emit stream.Emit[Cursor]) error {
+	var c *bigobject.Cursor
+	if cursor != nil && cursor.Kind == KindBig {
+		c = cursor.Big
+	}
+	return s.big.Poll(ctx, c, func(ctx context.Context, logs plog.Logs, next bigobject.Cursor) error {
+		return emit(ctx, logs, Cursor{Kind: KindBig, Big: &next})
+	})
+}
+
+// init builds both readers once the field list is known.
+func (s *Source) init(ctx context.Context) error {
+	if s.soql != nil {
+		return nil
+	}
+	fields := s.cfg.Fields
+	if len(fields) == 0 {
+		var err error
+		if fields, err = s.standardFields(ctx); err != nil {
+			return err
+		}
+	}
+	m := convert.Mapping{
+		EventName: convert.EventObject, Stream: s.name, EventType: s.cfg.Name,
+		TimestampField: s.cfg.TimestampField,
+	}
+	s.soql = soqlstream.New(s.client, soqlstream.Spec{
+		Object: s.cfg.Name, Fields: fields, TimestampField: s.cfg.TimestampField, Where: s.cfg.Where, Mapping: m,
+	}, soqlstream.Options{
+		Backfill: s.opts.Backfill, Overlap: s.opts.Overlap, BatchSize: s.opts.BatchSize, Now: s.opts.Now, Logger: s.opts.Logger,
+	})
+	bo := s.opts.Big
+	bo.Backfill, bo.BatchSize, bo.Now, bo.Logger = s.opts.Backfill, s.opts.BatchSize, s.opts.Now, s.opts.Logger
+	s.big = bigobject.New(s.client, bigobject.Spec{
+		Object: s.cfg.Name, Fields: fields, TimestampField: s.cfg.TimestampField, Where: s.cfg.Where, Mapping: m,
+	}, bo)
+	return nil
+}
+
+// standardFields reads the object's describe. Describe rather than SOQL's
+// FIELDS(STANDARD): it works the same for big objects and ordinary ones,
+// and the explicit list can be combined with Id and the timestamp field
+// without "duplicate field selected" errors. Compound fields (their parts
+// are fields of their own) and base64 fields (readable one record at a
+// time only) are left out.
+func (s *Source) standardFields(ctx context.Context) ([]string, error) {
+	path := "/services/data/v" + s.opts.APIVersion + "/sobjects/" + url.PathEscape(s.cfg.Name) + "/describe"
+	resp, err := s.client.Open(ctx, s.name, path)
+	if err != nil {
+		return nil, fmt.Errorf("describing %s: %w", s.cfg.Name, err)
+	}
+	defer resp.Body.Close()
+	var d struct {
+		Fields []struct {
+			Name       string `json:"name"`
+			Type       string `json:"type"`
+			Custom     bool   `json:"custom"`
+			Deprecated bool   `json:"deprecatedAndHidden"`
+		} `json:"fields"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
+		return nil, fmt.Errorf("describing %s: decoding the response: %w", s.cfg.Name, err)
+	}
+	var out []string
+	for _, f := range d.Fields {
+		switch {
+		case f.Custom, f.Deprecated, f.Type == "address", f.Type == "location", f.Type == "base64":
+			continue
+		}
+		out = append(out, f.Name)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("describing %s: no standard fields; list objects[].fields", s.cfg.Name)
+	}
+	return out, nil
+}
+
+var fieldInMessage = regexp.MustCompile(`(?:No such column|Didn't understand relationship|Filtering on field) '([^']+)'`)
+
+// explain logs a refusal that only a configuration change can fix (a
+// field, object or condition Salesforce does not accept) once, with
+// Salesforce's own message and the object and field it names; the runner
+// retries on its interval, as the operator may fix the org instead.
+func (s *Source) explain(err error) error {
+	if err == nil {
+		s.lastErr = ""
+		return nil
+	}
+	var apiErr *sfapi.APIError
+	if !errors.As(err, &apiErr) || apiErr.Status < 400 || apiErr.Status >= 500 ||
+		apiErr.Code == sfapi.CodeInvalidSession || apiErr.Code == sfapi.CodeRequestLimitExceeded || apiErr.Code == sfapi.CodeQueryTimeout {
+		return err
+	}
+	if msg := apiErr.Code + apiErr.Message; msg != s.lastErr {
+		s.lastErr = msg
+		fields := []zap.Field{
+			zap.String("stream", s.name), zap.String("object", s.cfg.Name),
+			zap.String("error_code", apiErr.Code), zap.String("salesforce_message", apiErr.Message),
+		}
+		if m := fieldInMessage.FindStringSubmatch(apiErr.Message); m != nil {
+			fields = append(fields, zap.String("field", m[1]))
+		}
+		if s.cfg.Where != "" {
+			fields = append(fields, zap.String("where", s.cfg.Where))
+		}
+		s.opts.Logger.Error("Salesforce rejected the query of a configured object; check its name, timestamp_field, fields and where. Retrying on the poll interval", fields...)
+	}
+	return fmt.Errorf("object %s: %w", s.cfg.Name, err)
+}

@@ -1,0 +1,380 @@
+package objects
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/sfevents/salesforcereceiver/internal/auth"
+	"github.com/sfevents/salesforcereceiver/internal/bigobject"
+	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
+	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/sfapi"
+	"github.com/sfevents/salesforcereceiver/internal/simulator"
+	"github.com/sfevents/salesforcereceiver/internal/stream"
+)
+
+// keyField is the record key each kind de-duplicates on.
+func keyField(object string) string {
+	if strings.HasSuffix(object, "Event") {
+		return "EventIdentifier"
+	}
+	return "Id"
+}
+
+// sink counts deliveries per record key and can refuse.
+type sink struct {
+	key    string
+	mu     sync.Mutex
+	seen   map[string]int
+	n      int
+	calls  int
+	refuse func(call int) error
+	last   plog.LogRecord
+}
+
+func newSink(object string) *sink { return &sink{key: keyField(object), seen: map[string]int{}} }
+
+func (s *sink) ConsumeLogs(_ context.Context, l plog.Logs) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	if s.refuse != nil {
+		if err := s.refuse(s.calls); err != nil {
+			return err
+		}
+	}
+	lrs := l.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
+	for i := range lrs.Len() {
+		lr := lrs.At(i)
+		k, _ := lr.Body().Map().Get(s.key)
+		s.seen[k.Str()]++
+		s.n++
+		s.last = lr
+	}
+	return nil
+}
+
+func (*sink) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+
+func (s *sink) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n
+}
+
+func (s *sink) attempts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls
+}
+
+// check compares deliveries with the simulator's ground truth.
+func (s *sink) check(t *testing.T, sim *simulator.Server, object string) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	want := map[string]bool{}
+	for _, r := range sim.Records(object) {
+		k := r.Fields[s.key].(string)
+		want[k] = true
+		assert.Equal(t, 1, s.seen[k], "%s %s delivered %d times", object, k, s.seen[k])
+	}
+	for k := range s.seen {
+		assert.True(t, want[k], "delivered %s which the org does not have", k)
+	}
+}
+
+type env struct {
+	sim    *simulator.Server
+	client *sfapi.Client
+	store  *checkpoint.Store
+	logs   *observer.ObservedLogs
+	logger *zap.Logger
+	now    time.Time // the sources' clock: fixed, so window edges are known
+}
+
+func newEnv(t *testing.T, opts simulator.Options) *env {
+	t.Helper()
+	sim := simulator.NewTestServer(t, opts)
+	tokens, err := auth.NewSource(auth.Config{
+		Flow: auth.FlowPassword, LoginURL: sim.URL(),
+		ClientID: simulator.DefaultClientID, ClientSecret: simulator.DefaultClientSecret,
+		Username: simulator.DefaultUsername, Password: simulator.DefaultPassword, SecurityToken: simulator.DefaultSecurityToken,
+	})
+	require.NoError(t, err)
+	client, err := sfapi.New(sfapi.Config{
+		HTTPClient: &http.Client{}, Tokens: tokens, APIVersion: "66.0",
+		Retry: sfapi.RetryPolicy{InitialInterval: time.Millisecond, MaxInterval: 10 * time.Millisecond},
+	})
+	require.NoError(t, err)
+	core, logs := observer.New(zapcore.InfoLevel)
+	return &env{sim: sim, client: client, store: checkpoint.New(nil), logs: logs, logger: zap.New(core), now: time.Now().UTC()}
+}
+
+func (e *env) runner(cfg Config, next consumer.Logs, backfill time.Duration, big bigobject.Options) *stream.Runner[Cursor] {
+	big.Lag = time.Millisecond
+	src := New(e.client, cfg, Options{
+		Backfill: backfill, BatchSize: 200, Big: big, Logger: e.logger,
+		Now: func() time.Time { return e.now },
+	})
+	return &stream.Runner[Cursor]{
+		Name: StreamName(cfg.Name), Interval: 20 * time.Millisecond, Source: src, Consumer: next,
+		Store: e.store, Logger: e.logger, RetryInitial: time.Millisecond, RetryMax: 10 * time.Millisecond,
+		OrgID: func(ctx context.Context) (string, error) { org, _, err := e.client.Identity(ctx); return org, err },
+	}
+}
+
+func (e *env) cursor(t *testing.T, object string) Cursor {
+	t.Helper()
+	var c Cursor
+	found, err := e.store.Load(context.Background(), checkpoint.Key(simulator.DefaultOrgID, StreamName(object)), &c)
+	require.NoError(t, err)
+	require.True(t, found)
+	return c
+}
+
+// run polls until cond holds, then stops the runners.
+func run(t *testing.T, cond func() bool, rs ...*stream.Runner[Cursor]) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, r := range rs {
+		wg.Go(func() { r.Run(ctx) })
+	}
+	defer func() { cancel(); wg.Wait() }()
+	require.Eventually(t, cond, 20*time.Second, 5*time.Millisecond)
+}
+
+func total(sim *simulator.Server, object string) int { return len(sim.Records(object)) }
+
+func body(lr plog.LogRecord, k string) pcommon.Value {
+	v, _ := lr.Body().Map().Get(k)
+	return v
+}
+
+// Every record once: backfill across many windows and pages, then new
+// records (several in one millisecond) on later polls.
+func TestEveryRecordOnceAcrossPolls(t *testing.T) {
+	tests := []struct {
+		cfg    Config
+		big    bigobject.Options
+		kind   string
+		typed  map[string]pcommon.ValueType // body fields and their types
+		absent string                       // a body field that must not be there
+	}{
+		{
+			cfg:  Config{Name: "LoginEvent", TimestampField: "EventDate"},
+			big:  bigobject.Options{Window: 24 * time.Hour, TargetRows: 300}, // pages within windows, then adapts
+			kind: KindBig,
+			typed: map[string]pcommon.ValueType{"EventDate": pcommon.ValueTypeStr, "LoginLatitude": pcommon.ValueTypeDouble,
+				"Username": pcommon.ValueTypeStr},
+		},
+		{
+			cfg:    Config{Name: "ApiEvent", TimestampField: "EventDate", Fields: []string{"Operation", "RowsProcessed", "ElapsedTime", "QueriedEntities"}},
+			big:    bigobject.Options{Window: time.Hour, MinWindow: time.Minute, TargetRows: 20},
+			kind:   KindBig,
+			typed:  map[string]pcommon.ValueType{"RowsProcessed": pcommon.ValueTypeDouble, "ElapsedTime": pcommon.ValueTypeInt},
+			absent: "Username",
+		},
+		{
+			cfg:  Config{Name: "LogoutEvent", TimestampField: "EventDate"},
+			big:  bigobject.Options{Window: 7 * time.Minute, MaxWindow: 7 * time.Minute},
+			kind: KindBig,
+		},
+		{
+			cfg: Config{Name: "Security_Case__c", TimestampField: "LastModifiedDate",
+				Fields: []string{"Name", "Owner.Username", "Risk_Score__c", "Affected_Users__c", "Is_Escalated__c", "CreatedDate"}},
+			kind: KindSOQL,
+			typed: map[string]pcommon.ValueType{"Owner.Username": pcommon.ValueTypeStr, "Risk_Score__c": pcommon.ValueTypeDouble,
+				"Affected_Users__c": pcommon.ValueTypeInt, "Is_Escalated__c": pcommon.ValueTypeBool},
+		},
+		{
+			cfg:    Config{Name: "Security_Case__c", TimestampField: "LastModifiedDate"}, // describe: standard fields only
+			kind:   KindSOQL,
+			typed:  map[string]pcommon.ValueType{"Name": pcommon.ValueTypeStr, "IsDeleted": pcommon.ValueTypeBool},
+			absent: "Risk_Score__c",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.cfg.Name+"/"+strings.Join(tc.cfg.Fields, ","), func(t *testing.T) {
+			e := newEnv(t, simulator.Options{Seed: 3})
+			obj := tc.cfg.Name
+			s := newSink(obj)
+			r := e.runner(tc.cfg, s, 96*time.Hour, tc.big)
+			run(t, func() bool { return s.count() >= total(e.sim, obj) }, r)
+
+			lr := s.last
+			assert.Equal(t, convert.EventObject, lr.EventName())
+			et, _ := lr.Attributes().Get(convert.AttrEventType)
+			assert.Equal(t, obj, et.Str())
+			for k, typ := range tc.typed {
+				got := body(lr, k).Type()
+				if typ == pcommon.ValueTypeDouble && got == pcommon.ValueTypeInt {
+					// The simulator, unlike Salesforce, renders a whole
+					// double without ".0"; either way it stays a number.
+					got = typ
+				}
+				assert.Equal(t, typ, got, k)
+			}
+			if tc.absent != "" {
+				_, ok := lr.Body().Map().Get(tc.absent)
+				assert.False(t, ok, tc.absent)
+			}
+			assert.Equal(t, tc.kind, e.cursor(t, obj).Kind)
+
+			// New records, several sharing a millisecond, on later polls.
+			// (Events older than a closed window are late; Lag is for those.)
+			at := e.now.Add(time.Second).Truncate(time.Millisecond)
+			e.sim.Arrive(obj, 5, at)
+			e.sim.Arrive(obj, 3, at.Add(time.Millisecond))
+			e.now = e.now.Add(3 * time.Second) // the runner is stopped: no race
+			run(t, func() bool { return s.count() >= total(e.sim, obj) }, r)
+			time.Sleep(60 * time.Millisecond) // more polls over the same windows
+			s.check(t, e.sim, obj)
+		})
+	}
+}
+
+// A refusal, then a restart (new Source, same checkpoint store), inside a
+// run of events sharing one millisecond that pages split, with more runs
+// on both sides of a window edge.
+func TestRestartAndRefusalsInsideSameMillisecond(t *testing.T) {
+	e := newEnv(t, simulator.Options{History: -1})
+	e.now = e.now.Truncate(time.Minute)
+	edge := e.now.Add(-30 * time.Minute) // windows are fixed minutes from now-1h
+	e.sim.Arrive("LoginEvent", 450, edge.Add(-time.Millisecond))
+	e.sim.Arrive("LoginEvent", 7, edge) // last instant of the window (.., edge]
+	e.sim.Arrive("LoginEvent", 6, edge.Add(time.Millisecond))
+	e.sim.Arrive("LoginEvent", 250, edge.Add(10*time.Second+123*time.Millisecond))
+	win := bigobject.Options{Window: time.Minute, MinWindow: time.Minute, MaxWindow: time.Minute}
+	cfg := Config{Name: "LoginEvent", TimestampField: "EventDate", Fields: []string{"Username"}}
+
+	first := newSink("LoginEvent")
+	first.refuse = func(n int) error {
+		if n == 2 || n >= 4 {
+			return errors.New("downstream is full")
+		}
+		return nil
+	}
+	run(t, func() bool { return first.count() == 400 && first.attempts() > 6 }, e.runner(cfg, first, time.Hour, win))
+	c := e.cursor(t, "LoginEvent")
+	require.Equal(t, KindBig, c.Kind)
+	require.NotNil(t, c.Big.Window, "stopped inside a window")
+	require.NotEmpty(t, c.Big.Window.AtLow)
+
+	second := newSink("LoginEvent")
+	second.refuse = func(n int) error {
+		if n%2 == 1 {
+			return errors.New("try again")
+		}
+		return nil
+	}
+	run(t, func() bool { return first.count()+second.count() >= total(e.sim, "LoginEvent") }, e.runner(cfg, second, time.Hour, win))
+	time.Sleep(60 * time.Millisecond)
+	for k, n := range second.seen {
+		first.seen[k] += n
+	}
+	first.check(t, e.sim, "LoginEvent")
+	assert.Nil(t, e.cursor(t, "LoginEvent").Big.Window, "every window closed")
+}
+
+// An expired query locator mid-window: the window is queried again from
+// where the walk stands.
+func TestLocatorExpiresMidWindow(t *testing.T) {
+	e := newEnv(t, simulator.Options{History: -1})
+	at := e.now.Add(-10 * time.Minute).Truncate(time.Millisecond)
+	e.sim.Arrive("ApiEvent", 300, at)
+	e.sim.Arrive("ApiEvent", 500, at.Add(-time.Second))
+	e.sim.InjectFault(simulator.Fault{Path: "/query/01gSIM", Skip: 1, Status: 400, ErrorCode: "INVALID_QUERY_LOCATOR", Message: "invalid query locator"})
+	s := newSink("ApiEvent")
+	cfg := Config{Name: "ApiEvent", TimestampField: "EventDate", Fields: []string{"Operation"}}
+	run(t, func() bool { return s.count() >= 800 }, e.runner(cfg, s, time.Hour, bigobject.Options{}))
+	time.Sleep(60 * time.Millisecond)
+	s.check(t, e.sim, "ApiEvent")
+	assert.Zero(t, e.sim.PendingFaults())
+}
+
+// where: ANDed into the query; on a big object only if Salesforce can
+// filter on it, otherwise its refusal is surfaced.
+func TestWhere(t *testing.T) {
+	e := newEnv(t, simulator.Options{Seed: 5})
+	var high, picked int
+	for _, r := range e.sim.Records("Security_Case__c") {
+		if r.Fields["Severity__c"] == "High" {
+			high++
+		}
+	}
+	events := e.sim.Records("LoginEvent")
+	ids := []string{events[3].Fields["EventIdentifier"].(string), events[42].Fields["EventIdentifier"].(string)}
+	picked = len(ids)
+
+	cases := newSink("Security_Case__c")
+	logins := newSink("LoginEvent")
+	failed := newSink("LoginEvent")
+	run(t, func() bool {
+		return cases.count() >= high && logins.count() >= picked &&
+			len(e.logs.FilterMessageSnippet("Salesforce rejected").FilterField(zap.String("object", "LogoutEvent")).All()) > 0
+	},
+		e.runner(Config{Name: "Security_Case__c", TimestampField: "LastModifiedDate", Fields: []string{"Severity__c"}, Where: "Severity__c = 'High'"}, cases, 96*time.Hour, bigobject.Options{}),
+		e.runner(Config{Name: "LoginEvent", TimestampField: "EventDate", Fields: []string{"Status"},
+			Where: "EventIdentifier IN ('" + strings.Join(ids, "', '") + "')"}, logins, 96*time.Hour, bigobject.Options{}),
+		e.runner(Config{Name: "LogoutEvent", TimestampField: "EventDate", Where: "SessionType = 'UI'"}, failed, 96*time.Hour, bigobject.Options{}),
+	)
+	time.Sleep(60 * time.Millisecond)
+	assert.Equal(t, high, cases.count())
+	assert.Equal(t, picked, logins.count())
+	assert.Zero(t, failed.count())
+	entry := e.logs.FilterMessageSnippet("Salesforce rejected").FilterField(zap.String("object", "LogoutEvent")).All()[0]
+	ctx := entry.ContextMap()
+	assert.Equal(t, "BIG_OBJECT_UNSUPPORTED_OPERATION", ctx["error_code"])
+	assert.Equal(t, "SessionType", ctx["field"])
+	assert.Equal(t, "SessionType = 'UI'", ctx["where"])
+}
+
+// A field the object lacks: Salesforce's INVALID_FIELD message is logged
+// with the object and field, the stream keeps retrying, and another stream
+// keeps delivering.
+func TestInvalidFieldIsSurfacedAndOthersKeepGoing(t *testing.T) {
+	tests := []struct{ object, ts, good string }{
+		{"LoginEvent", "EventDate", "Username"},
+		{"Security_Case__c", "LastModifiedDate", "Name"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.object, func(t *testing.T) {
+			e := newEnv(t, simulator.Options{})
+			bad := newSink(tc.object)
+			good := newSink("ApiEvent")
+			badRunner := e.runner(Config{Name: tc.object, TimestampField: tc.ts, Fields: []string{tc.good, "Bogus_Field__c"}}, bad, 96*time.Hour, bigobject.Options{})
+			goodRunner := e.runner(Config{Name: "ApiEvent", TimestampField: "EventDate"}, good, 96*time.Hour, bigobject.Options{})
+			retries := func() int {
+				return len(e.logs.FilterMessageSnippet("Poll failed").FilterField(zap.String("stream", StreamName(tc.object))).All())
+			}
+			run(t, func() bool { return good.count() >= total(e.sim, "ApiEvent") && retries() >= 3 }, badRunner, goodRunner)
+			good.check(t, e.sim, "ApiEvent")
+			assert.Zero(t, bad.count())
+
+			errs := e.logs.FilterMessageSnippet("Salesforce rejected").All()
+			require.Len(t, errs, 1, "logged once, not on every retry")
+			assert.Equal(t, zapcore.ErrorLevel, errs[0].Level)
+			ctx := errs[0].ContextMap()
+			assert.Equal(t, tc.object, ctx["object"])
+			assert.Equal(t, "Bogus_Field__c", ctx["field"])
+			assert.Equal(t, "INVALID_FIELD", ctx["error_code"])
+			assert.Contains(t, ctx["salesforce_message"], "No such column 'Bogus_Field__c' on entity '"+tc.object+"'")
+		})
+	}
+}
