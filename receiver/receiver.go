@@ -16,6 +16,8 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/auth"
 	"github.com/sfevents/salesforcereceiver/internal/budget"
 	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
+	"github.com/sfevents/salesforcereceiver/internal/eventlog"
+	"github.com/sfevents/salesforcereceiver/internal/objects"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/soqlstream"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
@@ -29,10 +31,21 @@ type salesforceReceiver struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	storage storage.Client
+
+	monitor *monitor
+
+	mu sync.Mutex
+	// leaveBudgets withdraws this receiver's settings from the shared
+	// per-org budgets it joined.
+	leaveBudgets []func()
 }
 
-func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) *salesforceReceiver {
-	return &salesforceReceiver{set: set, cfg: cfg, next: next}
+func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*salesforceReceiver, error) {
+	m, err := newMonitor(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	return &salesforceReceiver{set: set, cfg: cfg, next: next, monitor: m}, nil
 }
 
 // Start wires config to streams and returns at once: tokens are fetched
@@ -40,6 +53,7 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) *salesf
 // holds up the collector.
 func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) error {
 	logger := r.set.Logger
+	r.monitor.setHost(host)
 	client, err := r.newClient(ctx, host)
 	if err != nil {
 		return err
@@ -62,19 +76,43 @@ func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) err
 		src := soqlstream.New(client, spec, soqlstream.Options{
 			Backfill: backfill, Overlap: soqlstream.DefaultOverlap, Logger: logger,
 		})
-		run := &stream.Runner[soqlstream.Cursor]{
-			Name: spec.Mapping.Stream, Interval: interval, Source: src, Consumer: r.next,
-			Store: store, OrgID: orgID, Logger: logger,
-		}
-		r.wg.Go(func() { run.Run(runCtx) })
+		start(r, runCtx, &stream.Runner[soqlstream.Cursor]{
+			Name: spec.Mapping.Stream, Interval: interval, Source: src,
+		}, store, orgID)
 	}
+	r.wg.Go(func() { r.checkConnection(runCtx, client) })
 	if c := r.cfg.LoginHistory; c.Enabled {
 		startSOQL(soqlstream.LoginHistory, c.PollInterval, c.Backfill)
 	}
 	if c := r.cfg.SetupAuditTrail; c.Enabled {
 		startSOQL(soqlstream.SetupAuditTrail, c.PollInterval, c.Backfill)
 	}
+	if c := r.cfg.EventLogFile; c.Enabled {
+		src := eventlog.New(client, eventlog.Options{
+			LogInterval: c.LogInterval, EventTypes: c.EventTypes, Backfill: c.Backfill,
+			Logger: logger, Observer: r.monitor,
+		})
+		start(r, runCtx, &stream.Runner[eventlog.Cursor]{
+			Name: eventlog.StreamName, Interval: c.PollInterval, Source: src,
+		}, store, orgID)
+	}
+	for _, o := range r.cfg.Objects {
+		src := objects.New(client, objects.Config{
+			Name: o.Name, TimestampField: o.TimestampField, Fields: o.Fields, Where: o.Where,
+		}, objects.Options{Backfill: o.Backfill, APIVersion: r.cfg.APIVersion, Logger: logger})
+		start(r, runCtx, &stream.Runner[objects.Cursor]{
+			Name: objects.StreamName(o.Name), Interval: o.PollInterval, Source: src,
+		}, store, orgID)
+	}
 	return nil
+}
+
+// start completes a stream's runner with what every stream shares and
+// runs it until Shutdown.
+func start[C any](r *salesforceReceiver, ctx context.Context, run *stream.Runner[C], store *checkpoint.Store, orgID func(context.Context) (string, error)) {
+	run.Consumer, run.Store, run.OrgID = r.next, store, orgID
+	run.Logger, run.Observer = r.set.Logger, r.monitor
+	r.wg.Go(func() { run.Run(ctx) })
 }
 
 // Shutdown stops every stream, waits for in-flight pages to settle and
@@ -90,6 +128,13 @@ func (r *salesforceReceiver) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	r.mu.Lock()
+	for _, leave := range r.leaveBudgets {
+		leave()
+	}
+	r.leaveBudgets = nil
+	r.mu.Unlock()
+	r.monitor.shutdown()
 	if r.storage != nil {
 		return r.storage.Close(ctx)
 	}
@@ -125,21 +170,33 @@ func (r *salesforceReceiver) newClient(ctx context.Context, host component.Host)
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
-	return sfapi.New(sfapi.Config{
+	var client *sfapi.Client
+	client, err = sfapi.New(sfapi.Config{
 		HTTPClient: httpClient,
 		Tokens:     tokens,
 		APIVersion: r.cfg.APIVersion,
 		Timeout:    r.cfg.Timeout,
 		Logger:     r.set.Logger,
+		OnCall:     r.monitor.apiCall,
 		BudgetFor: func(orgID string) sfapi.Budget {
-			return budget.Shared.For(orgID, budget.Settings{
+			b, leave := budget.Shared.For(orgID, budget.Settings{
 				ReservePercent: r.cfg.APIBudget.ReservePercent,
 				ProbeInterval:  r.cfg.APIBudget.ProbeInterval,
 				MaxConcurrent:  r.cfg.APIBudget.MaxConcurrent,
 				Logger:         r.set.Logger,
 			})
+			b.SetProber(func(ctx context.Context) error {
+				_, err := client.Limits(ctx)
+				return err
+			})
+			r.mu.Lock()
+			r.leaveBudgets = append(r.leaveBudgets, leave)
+			r.mu.Unlock()
+			r.monitor.addBudget(orgID, b)
+			return b
 		},
 	})
+	return client, err
 }
 
 func (a *AuthConfig) privateKey() ([]byte, error) {

@@ -1,0 +1,128 @@
+package receiver
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+
+	"github.com/sfevents/salesforcereceiver/internal/budget"
+	"github.com/sfevents/salesforcereceiver/internal/simulator"
+	"github.com/sfevents/salesforcereceiver/receiver/internal/metadata"
+)
+
+// With 1,000 calls a day, 880 used and other applications spending at the
+// same time, every stream polling at once: no stream call is made while 100
+// or fewer remain; when the org's usage drops, collection resumes and
+// completes with nothing lost.
+func TestBudgetKeepsTheReserveAndCatchesUp(t *testing.T) {
+	const probe = 300 * time.Millisecond
+	sim := simulator.NewTestServer(t, simulator.Options{
+		OrgID: "00D5g0000BudgetAQE", DailyLimit: 1000, SameTimestampRuns: true,
+		LoginHistoryRows: 400, SetupAuditTrailRows: 100,
+	})
+	sim.SetUsage(880)
+	cfg := simConfig(sim)
+	cfg.APIBudget.ProbeInterval = probe
+
+	// Other applications: a call every 25ms while the test runs.
+	others, stopOthers := context.WithCancel(context.Background())
+	var othersDone sync.WaitGroup
+	othersDone.Go(func() {
+		for {
+			select {
+			case <-others.Done():
+				return
+			case <-time.After(25 * time.Millisecond):
+				if used, limit := sim.Usage(); used < limit {
+					sim.AddUsage(1)
+				}
+			}
+		}
+	})
+	defer func() { stopOthers(); othersDone.Wait() }()
+
+	s := newIDSink()
+	stop := startReceiver(t, cfg, s, componenttest.NewNopHost(), nil)
+	defer stop()
+
+	// The org runs dry: held back, rows keep arriving meanwhile.
+	require.Eventually(t, func() bool {
+		used, limit := sim.Usage()
+		return limit-used <= 100
+	}, 20*time.Second, 10*time.Millisecond)
+	heldFrom := time.Now()
+	sim.Arrive("LoginHistory", 30, time.Now())
+	sim.Arrive("SetupAuditTrail", 5, time.Now())
+	time.Sleep(8 * probe)
+	stopOthers()
+	othersDone.Wait()
+	heldFor := time.Since(heldFrom)
+
+	// The rolling window moves on: usage drops and collection catches up.
+	sim.SetUsage(200)
+	waitDelivered(t, s, sim, bothStreams...)
+
+	var probes int
+	for _, c := range sim.ChargeLog() {
+		if strings.HasSuffix(c.Path, "/limits") {
+			if c.RemainingBefore <= 100 {
+				probes++
+			}
+			continue
+		}
+		assert.Greater(t, c.RemainingBefore, int64(100), "a %s call was made with only %d calls left", c.Path, c.RemainingBefore)
+	}
+	assert.LessOrEqual(t, probes, int(heldFor/probe)+2, "at most one probe per probe_interval while held back")
+	assert.Positive(t, probes, "held back, the budget probes")
+}
+
+// Two receiver instances reading one org in one collector spend from one
+// budget.
+func TestTwoReceiversShareOneBudget(t *testing.T) {
+	sim := simulator.NewTestServer(t, simulator.Options{OrgID: "00D5g0000SharedAQE", LoginHistoryRows: 50, SetupAuditTrailRows: 20})
+	a, b := newIDSink(), newIDSink()
+	cfgA := simConfig(sim)
+	cfgA.SetupAuditTrail.Enabled = false
+	cfgB := simConfig(sim)
+	cfgB.LoginHistory.Enabled = false
+	cfgB.APIBudget.ReservePercent = 30
+
+	start := func(name string, cfg *Config, next *idSink) {
+		set := receivertest.NewNopSettings(metadata.Type)
+		set.ID = component.MustNewIDWithName("salesforce", name)
+		rcv, err := NewFactory().CreateLogs(context.Background(), set, cfg, next)
+		require.NoError(t, err)
+		require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
+		t.Cleanup(func() { require.NoError(t, rcv.Shutdown(context.Background())) })
+	}
+	start("a", cfgA, a)
+	start("b", cfgB, b)
+	waitDelivered(t, a, sim, "LoginHistory")
+	waitDelivered(t, b, sim, "SetupAuditTrail")
+
+	shared, leave := budget.Shared.For("00D5g0000SharedAQE", budget.Settings{})
+	defer leave()
+	require.Eventually(t, func() bool {
+		st := shared.Status()
+		used, _ := sim.Usage()
+		return st.HaveReading && st.Inflight == 0 && st.Used == used
+	}, 5*time.Second, time.Millisecond, "both receivers' calls feed the one budget")
+	// The strictest reserve of the two applies to both.
+	sim.SetUsage(75_000) // 25% left: under receiver b's 30% reserve
+	// The next poll's call brings the new reading; from then on, nothing.
+	require.Eventually(t, func() bool { return shared.Status().Used >= 75_000 }, 5*time.Second, 10*time.Millisecond)
+	before := len(sim.ChargeLog())
+	sim.Arrive("LoginHistory", 3, time.Now())
+	time.Sleep(2500 * time.Millisecond) // two poll intervals of receiver a
+	for _, c := range sim.ChargeLog()[before:] {
+		assert.True(t, strings.HasSuffix(c.Path, "/limits"), "receiver a made a %s call under b's reserve", c.Path)
+	}
+}

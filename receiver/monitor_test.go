@@ -1,0 +1,180 @@
+package receiver
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/sfevents/salesforcereceiver/internal/simulator"
+	"github.com/sfevents/salesforcereceiver/receiver/internal/metadata"
+	"github.com/sfevents/salesforcereceiver/receiver/internal/metadatatest"
+)
+
+// statusHost records the status events a component reports.
+type statusHost struct {
+	component.Host
+	mu     sync.Mutex
+	events []componentstatus.Status
+	errs   []error
+}
+
+func (h *statusHost) Report(ev *componentstatus.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.events = append(h.events, ev.Status())
+	h.errs = append(h.errs, ev.Err())
+}
+
+func (h *statusHost) statuses() []componentstatus.Status {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]componentstatus.Status(nil), h.events...)
+}
+
+func (h *statusHost) last() componentstatus.Status {
+	s := h.statuses()
+	if len(s) == 0 {
+		return componentstatus.StatusNone
+	}
+	return s[len(s)-1]
+}
+
+func newStatusHost() *statusHost { return &statusHost{Host: componenttest.NewNopHost()} }
+
+func startObserved(t *testing.T, cfg *Config, host component.Host) (*observer.ObservedLogs, func()) {
+	t.Helper()
+	core, logs := observer.New(zap.InfoLevel)
+	return logs, startReceiver(t, cfg, newIDSink(), host, zap.New(core))
+}
+
+func TestStatusWrongKeyIsPermanent(t *testing.T) {
+	trusted, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	sim := simulator.NewTestServer(t, simulator.Options{JWTPublicKey: &trusted.PublicKey})
+	cfg := simConfig(sim)
+	cfg.Auth = AuthConfig{Flow: flowJWTBearer, ClientID: simulator.DefaultClientID, Username: simulator.DefaultUsername,
+		PrivateKey: configopaque.String(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(other)}))}
+	host := newStatusHost()
+	logs, stop := startObserved(t, cfg, host)
+	defer stop()
+	require.Eventually(t, func() bool { return host.last() == componentstatus.StatusPermanentError }, 10*time.Second, 10*time.Millisecond)
+	line := logs.FilterMessage("Salesforce rejected the receiver's credentials").All()
+	require.Len(t, line, 1)
+	assert.Contains(t, line[0].ContextMap()["fix"], "certificate matches private_key_file")
+}
+
+func TestStatusMissingPermissionIsPermanent(t *testing.T) {
+	sim := simulator.NewTestServer(t, simulator.Options{DeniedObjects: []string{"SetupAuditTrail"}})
+	host := newStatusHost()
+	logs, stop := startObserved(t, simConfig(sim), host)
+	defer stop()
+	require.Eventually(t, func() bool { return host.last() == componentstatus.StatusPermanentError }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return logs.FilterMessage("Stream ready").Len() == 1 }, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, "login_history", logs.FilterMessage("Stream ready").All()[0].ContextMap()["stream"])
+	denied := logs.FilterMessage("Stream cannot read its object").All()
+	require.Len(t, denied, 1)
+	assert.Equal(t, "setup_audit_trail", denied[0].ContextMap()["stream"])
+	assert.Contains(t, denied[0].ContextMap()["fix"], "View Setup and Configuration")
+	assert.Equal(t, 1, logs.FilterMessage("Connected to Salesforce").Len())
+}
+
+// An outage is recoverable and clears when Salesforce answers again.
+func TestStatusRecoversAfterOutage(t *testing.T) {
+	sim := simulator.NewTestServer(t, simulator.Options{})
+	// Every data call fails for a while: more than the client's retries.
+	sim.InjectFault(simulator.Fault{Status: 503, ErrorCode: "SERVER_UNAVAILABLE", Message: "down for maintenance", Times: 12})
+	host := newStatusHost()
+	_, stop := startObserved(t, simConfig(sim), host)
+	defer stop()
+	require.Eventually(t, func() bool {
+		for _, s := range host.statuses() {
+			if s == componentstatus.StatusRecoverableError {
+				return true
+			}
+		}
+		return false
+	}, 60*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return host.last() == componentstatus.StatusOK }, 60*time.Second, 10*time.Millisecond)
+	assert.NotContains(t, host.statuses(), componentstatus.StatusPermanentError)
+}
+
+// The metrics against a run with known counts.
+func TestMetricsMatchASimulatorRun(t *testing.T) {
+	sim := simulator.NewTestServer(t, simulator.Options{LoginHistoryRows: 300, SetupAuditTrailRows: 50, DailyLimit: 50_000})
+	tt := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	set := metadatatest.NewSettings(tt)
+	set.ID = component.NewID(metadata.Type)
+	s := newIDSink()
+	rcv, err := NewFactory().CreateLogs(context.Background(), set, simConfig(sim), s)
+	require.NoError(t, err)
+	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
+	waitDelivered(t, s, sim, bothStreams...)
+	// Async gauges report while the receiver runs.
+	defer func() { require.NoError(t, rcv.Shutdown(context.Background())) }()
+
+	metadatatest.AssertEqualReceiverSalesforceRecordsDelivered(t, tt, []metricdata.DataPoint[int64]{
+		{Attributes: attribute.NewSet(attribute.String("stream", "login_history")), Value: 300},
+		{Attributes: attribute.NewSet(attribute.String("stream", "setup_audit_trail")), Value: 50},
+	}, metricdatatestIgnore()...)
+
+	// Every call the simulator charged shows up as an ok call (polls go
+	// on meanwhile: read both at a quiet moment).
+	require.Eventually(t, func() bool {
+		before := len(sim.ChargeLog())
+		time.Sleep(50 * time.Millisecond)
+		return len(sim.ChargeLog()) == before
+	}, 10*time.Second, time.Millisecond)
+	calls, err := tt.GetMetric("otelcol_receiver_salesforce_api_calls")
+	require.NoError(t, err)
+	var ok int64
+	for _, dp := range calls.Data.(metricdata.Sum[int64]).DataPoints {
+		if v, _ := dp.Attributes.Value("outcome"); v.AsString() == "ok" {
+			ok += dp.Value
+		}
+	}
+	assert.Equal(t, int64(len(sim.ChargeLog())), ok)
+
+	_, limit := sim.Usage()
+	metadatatest.AssertEqualReceiverSalesforceAPIMax(t, tt, []metricdata.DataPoint[int64]{
+		{Attributes: attribute.NewSet(attribute.String("salesforce.org.id", simulator.DefaultOrgID)), Value: limit},
+	}, metricdatatestIgnore()...)
+	// The gauge shows the last reading: equal to the org's count once no
+	// call is on its way (polls go on meanwhile).
+	require.Eventually(t, func() bool {
+		remaining, err := tt.GetMetric("otelcol_receiver_salesforce_api_remaining")
+		require.NoError(t, err)
+		used, limit := sim.Usage()
+		return remaining.Data.(metricdata.Gauge[int64]).DataPoints[0].Value == limit-used
+	}, 10*time.Second, 5*time.Millisecond)
+
+	lag, err := tt.GetMetric("otelcol_receiver_salesforce_stream_lag")
+	require.NoError(t, err)
+	for _, dp := range lag.Data.(metricdata.Gauge[float64]).DataPoints {
+		assert.Less(t, dp.Value, 72*3600.0, "caught up to the newest generated row")
+		assert.GreaterOrEqual(t, dp.Value, 0.0)
+	}
+}
+
+func metricdatatestIgnore() []metricdatatest.Option {
+	return []metricdatatest.Option{metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars()}
+}

@@ -1,0 +1,189 @@
+package receiver
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/storagetest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/sfevents/salesforcereceiver/internal/simulator"
+	"github.com/sfevents/salesforcereceiver/receiver/internal/metadata"
+)
+
+// idSink counts deliveries per salesforce.record.id.
+type idSink struct {
+	mu  sync.Mutex
+	ids map[string]int
+	n   int
+}
+
+func newIDSink() *idSink { return &idSink{ids: map[string]int{}} }
+
+func (s *idSink) ConsumeLogs(_ context.Context, l plog.Logs) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := 0; i < l.ResourceLogs().Len(); i++ {
+		rl := l.ResourceLogs().At(i)
+		for j := 0; j < rl.ScopeLogs().Len(); j++ {
+			lrs := rl.ScopeLogs().At(j).LogRecords()
+			for k := 0; k < lrs.Len(); k++ {
+				id, _ := lrs.At(k).Attributes().Get("salesforce.record.id")
+				s.ids[id.Str()]++
+				s.n++
+			}
+		}
+	}
+	return nil
+}
+
+func (*idSink) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+
+func (s *idSink) total() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n
+}
+
+// missingAndDup compares deliveries with the simulator's ground truth.
+func (s *idSink) missingAndDup(sim *simulator.Server, objects ...string) (missing, dup int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, o := range objects {
+		for _, r := range sim.Records(o) {
+			switch c := s.ids[r.ID]; {
+			case c == 0:
+				missing++
+			case c > 1:
+				dup += c - 1
+			}
+		}
+	}
+	return missing, dup
+}
+
+var bothStreams = []string{"LoginHistory", "SetupAuditTrail"}
+
+func simConfig(sim *simulator.Server) *Config {
+	cfg := createDefaultConfig().(*Config)
+	cfg.LoginURL = sim.URL()
+	cfg.Auth = AuthConfig{
+		Flow: flowClientCredentials, ClientID: simulator.DefaultClientID,
+		ClientSecret: simulator.DefaultClientSecret,
+	}
+	cfg.LoginHistory.PollInterval, cfg.SetupAuditTrail.PollInterval = time.Second, time.Second
+	cfg.EventLogFile.Enabled = false
+	return cfg
+}
+
+func startReceiver(t *testing.T, cfg *Config, next consumer.Logs, host component.Host, logger *zap.Logger) func() {
+	t.Helper()
+	set := receivertest.NewNopSettings(metadata.Type)
+	set.ID = component.NewID(metadata.Type) // the same storage client across restarts
+	if logger != nil {
+		set.Logger = logger
+	}
+	rcv, err := NewFactory().CreateLogs(context.Background(), set, cfg, next)
+	require.NoError(t, err)
+	require.NoError(t, rcv.Start(context.Background(), host))
+	return func() { require.NoError(t, rcv.Shutdown(context.Background())) }
+}
+
+func waitDelivered(t *testing.T, s *idSink, sim *simulator.Server, objects ...string) {
+	t.Helper()
+	require.Eventually(t, func() bool { m, _ := s.missingAndDup(sim, objects...); return m == 0 }, 30*time.Second, 10*time.Millisecond)
+	_, dup := s.missingAndDup(sim, objects...)
+	require.Zero(t, dup, "duplicates")
+}
+
+func TestEveryAuthFlowDelivers(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	flows := map[string]AuthConfig{
+		flowJWTBearer: {Flow: flowJWTBearer, ClientID: simulator.DefaultClientID, Username: simulator.DefaultUsername,
+			PrivateKey: configopaque.String(keyPEM)},
+		flowClientCredentials: {Flow: flowClientCredentials, ClientID: simulator.DefaultClientID,
+			ClientSecret: simulator.DefaultClientSecret},
+		flowRefreshToken: {Flow: flowRefreshToken, ClientID: simulator.DefaultClientID,
+			ClientSecret: simulator.DefaultClientSecret, RefreshToken: simulator.DefaultRefreshToken},
+		flowPassword: {Flow: flowPassword, ClientID: simulator.DefaultClientID, ClientSecret: simulator.DefaultClientSecret,
+			Username: simulator.DefaultUsername, Password: simulator.DefaultPassword, SecurityToken: simulator.DefaultSecurityToken},
+	}
+	for name, a := range flows {
+		t.Run(name, func(t *testing.T) {
+			sim := simulator.NewTestServer(t, simulator.Options{JWTPublicKey: &key.PublicKey, SameTimestampRuns: true})
+			cfg := simConfig(sim)
+			cfg.Auth = a
+			require.NoError(t, cfg.Validate())
+			core, logs := observer.New(zap.InfoLevel)
+			s := newIDSink()
+			stop := startReceiver(t, cfg, s, componenttest.NewNopHost(), zap.New(core))
+			waitDelivered(t, s, sim, bothStreams...)
+			stop()
+			warned := logs.FilterMessageSnippet("retires it in February 2027").Len()
+			assert.Equal(t, name == flowPassword, warned == 1, "password flow warns at start, others do not")
+		})
+	}
+}
+
+// A restart with file storage resumes: rows that arrived meanwhile come
+// once, nothing already delivered comes again.
+func TestRestartResumesFromStorage(t *testing.T) {
+	sim := simulator.NewTestServer(t, simulator.Defaults())
+	host := storagetest.NewStorageHost().WithFileBackedStorageExtension("file_storage", t.TempDir())
+	cfg := simConfig(sim)
+	id := storagetest.NewStorageID("file_storage")
+	cfg.Storage = &id
+
+	s := newIDSink()
+	stop := startReceiver(t, cfg, s, host, nil)
+	waitDelivered(t, s, sim, bothStreams...)
+	stop()
+
+	sim.Arrive("LoginHistory", 20, time.Now())
+	sim.Arrive("SetupAuditTrail", 3, time.Now())
+	stop = startReceiver(t, cfg, s, host, nil)
+	waitDelivered(t, s, sim, bothStreams...)
+	time.Sleep(1500 * time.Millisecond) // another poll finds nothing new
+	stop()
+	m, dup := s.missingAndDup(sim, bothStreams...)
+	assert.Zero(t, m)
+	assert.Zero(t, dup)
+}
+
+func TestStartFailsOnMissingStorageAndKey(t *testing.T) {
+	sim := simulator.NewTestServer(t, simulator.Options{})
+	cfg := simConfig(sim)
+	missing := component.MustNewID("file_storage")
+	cfg.Storage = &missing
+	rcv, err := NewFactory().CreateLogs(context.Background(), receivertest.NewNopSettings(metadata.Type), cfg, newIDSink())
+	require.NoError(t, err)
+	require.ErrorContains(t, rcv.Start(context.Background(), componenttest.NewNopHost()), "storage")
+	require.NoError(t, rcv.Shutdown(context.Background()))
+
+	cfg = simConfig(sim)
+	cfg.Auth = AuthConfig{Flow: flowJWTBearer, ClientID: "x", Username: "u", PrivateKeyFile: "/nonexistent/sf.key"}
+	rcv, err = NewFactory().CreateLogs(context.Background(), receivertest.NewNopSettings(metadata.Type), cfg, newIDSink())
+	require.NoError(t, err)
+	require.ErrorContains(t, rcv.Start(context.Background(), componenttest.NewNopHost()), "auth.private_key_file")
+	cfg.Auth.PrivateKeyFile, cfg.Auth.PrivateKey = "", "not a key"
+	rcv, err = NewFactory().CreateLogs(context.Background(), receivertest.NewNopSettings(metadata.Type), cfg, newIDSink())
+	require.NoError(t, err)
+	require.ErrorContains(t, rcv.Start(context.Background(), componenttest.NewNopHost()), "auth")
+}
