@@ -1,0 +1,115 @@
+package apibench
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/sfevents/salesforcereceiver/internal/auth"
+	"github.com/sfevents/salesforcereceiver/internal/eventlog"
+	"github.com/sfevents/salesforcereceiver/internal/sfapi"
+	"github.com/sfevents/salesforcereceiver/internal/simulator"
+	"github.com/sfevents/salesforcereceiver/internal/soqlstream"
+	"github.com/sfevents/salesforcereceiver/internal/stream"
+)
+
+const records = 100_000
+
+func client(b *testing.B, sim *simulator.Server) *sfapi.Client {
+	tokens, err := auth.NewSource(auth.Config{
+		Flow: auth.FlowPassword, LoginURL: sim.URL(),
+		ClientID: simulator.DefaultClientID, ClientSecret: simulator.DefaultClientSecret,
+		Username: simulator.DefaultUsername, Password: simulator.DefaultPassword, SecurityToken: simulator.DefaultSecurityToken,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := sfapi.New(sfapi.Config{HTTPClient: &http.Client{}, Tokens: tokens, APIVersion: "66.0"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+// counting is an Emit that counts records and accepts everything.
+func counting[C any](n *int) stream.Emit[C] {
+	return func(_ context.Context, l plog.Logs, _ C) error {
+		*n += l.LogRecordCount()
+		return nil
+	}
+}
+
+// report turns a poll's call count into the figures the summary prints.
+func report(b *testing.B, calls, minimum int64, polls, got int) {
+	b.ReportMetric(float64(calls)/float64(polls)*records/float64(got), "calls/100k")
+	b.ReportMetric(float64(minimum)*records/float64(got), "min-calls/100k")
+	b.ReportMetric(float64(calls-minimum*int64(polls))/float64(polls), "extra-calls/poll")
+}
+
+// BenchmarkAPICallsLoginHistory backfills 100,000 LoginHistory rows in one
+// poll (an op): the minimum is one query plus a queryMore per further page
+// of 2,000.
+func BenchmarkAPICallsLoginHistory(b *testing.B) {
+	opts := simulator.Options{History: 72 * time.Hour, LoginHistoryRows: records, SetupAuditTrailRows: -1, DailyLimit: 1 << 40}
+	sim := simulator.NewTestServer(b, opts)
+	c := client(b, sim)
+	ctx := context.Background()
+	if _, _, err := c.Identity(ctx); err != nil { // token and identity: not per poll
+		b.Fatal(err)
+	}
+	var calls int64
+	polls, got := 0, 0
+	for b.Loop() {
+		src := soqlstream.New(c, soqlstream.LoginHistory, soqlstream.Options{Backfill: 96 * time.Hour, Overlap: soqlstream.DefaultOverlap})
+		before := sim.Calls().Total
+		n := 0
+		if err := src.Poll(ctx, nil, counting[soqlstream.Cursor](&n)); err != nil {
+			b.Fatal(err)
+		}
+		if n != records {
+			b.Fatalf("delivered %d of %d", n, records)
+		}
+		calls += sim.Calls().Total - before
+		polls++
+		got = n
+	}
+	report(b, calls, (records+1999)/2000, polls, got)
+}
+
+// BenchmarkAPICallsEventLogFile backfills ten daily Login files of 10,000
+// rows in one poll: the minimum is one listing query plus one download per
+// file.
+func BenchmarkAPICallsEventLogFile(b *testing.B) {
+	const files, perFile = 10, records / 10
+	now := time.Now().UTC()
+	sim := simulator.NewTestServer(b, simulator.Options{LoginHistoryRows: -1, SetupAuditTrailRows: -1, History: -1, DailyLimit: 1 << 40})
+	day := now.Truncate(24 * time.Hour)
+	for i := range files {
+		sim.AddLogFile(simulator.LogFile{EventType: "Login", LogDate: day.Add(-time.Duration(i+2) * 24 * time.Hour), GenRows: perFile})
+	}
+	c := client(b, sim)
+	ctx := context.Background()
+	if _, _, err := c.Identity(ctx); err != nil {
+		b.Fatal(err)
+	}
+	var calls int64
+	polls, got := 0, 0
+	for b.Loop() {
+		src := eventlog.New(c, eventlog.Options{Backfill: 30 * 24 * time.Hour})
+		before := sim.Calls().Total
+		n := 0
+		if err := src.Poll(ctx, nil, counting[eventlog.Cursor](&n)); err != nil {
+			b.Fatal(err)
+		}
+		if n != records {
+			b.Fatalf("delivered %d of %d", n, records)
+		}
+		calls += sim.Calls().Total - before
+		polls++
+		got = n
+	}
+	report(b, calls, 1+files, polls, got)
+}

@@ -1,0 +1,199 @@
+// Command benchreport reads `go test -bench` output (the file `make bench`
+// saves; benchstat reads the same file) and prints the performance summary:
+// each figure, the limit or peer it is compared with from the same run, the
+// ratio and its target. Figures are medians over the -count runs.
+//
+//	go run ./internal/benchreport _bench/bench.txt
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// results maps benchmark name (without the -GOMAXPROCS suffix) and unit to
+// every value seen.
+type results map[string]map[string][]float64
+
+var procSuffix = regexp.MustCompile(`-\d+$`)
+
+func parse(r io.Reader, res results) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
+			continue
+		}
+		if _, err := strconv.Atoi(f[1]); err != nil {
+			continue // not a result line
+		}
+		name := procSuffix.ReplaceAllString(f[0], "")
+		for i := 2; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				break
+			}
+			if res[name] == nil {
+				res[name] = map[string][]float64{}
+			}
+			res[name][f[i+1]] = append(res[name][f[i+1]], v)
+		}
+	}
+	return sc.Err()
+}
+
+// get returns the median of a benchmark's metric.
+func (r results) get(name, unit string) (float64, bool) {
+	vs := r[name][unit]
+	if len(vs) == 0 {
+		return 0, false
+	}
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2], true
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2, true
+}
+
+type row struct{ figure, value, against, ratio, target, status string }
+
+func status(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "NOT MET"
+}
+
+func human(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.2fM", v/1e6)
+	case v >= 1e4:
+		return fmt.Sprintf("%.0fk", v/1e3)
+	default:
+		return fmt.Sprintf("%.3g", v)
+	}
+}
+
+func build(r results) []row {
+	var rows []row
+	missing := func(fig string) { rows = append(rows, row{fig, "n/a", "", "", "", "not run"}) }
+
+	// CSV conversion against encoding/csv.
+	if conv, ok := r.get("BenchmarkELFCSVToPlog", "rows/s"); ok {
+		base, _ := r.get("BenchmarkELFCSVRead", "rows/s")
+		mb, _ := r.get("BenchmarkELFCSVToPlog", "MB/s")
+		baseMB, _ := r.get("BenchmarkELFCSVRead", "MB/s")
+		ratio := conv / base
+		rows = append(rows, row{"ELF CSV → plog (encoding/csv + AppendCSV)",
+			fmt.Sprintf("%s rows/s, %.1f MB/s", human(conv), mb),
+			fmt.Sprintf("encoding/csv read: %s rows/s, %.1f MB/s", human(base), baseMB),
+			fmt.Sprintf("%.2fx", ratio), "≥ 0.25x", status(ratio >= 0.25)})
+	} else {
+		missing("ELF CSV → plog")
+	}
+	if a, ok := r.get("BenchmarkELFRowToPlog", "allocs/row"); ok {
+		rows = append(rows, row{"ELF Login row → plog, allocations", fmt.Sprintf("%.2f allocs/row", a),
+			"pdata floor: 1 per value + 5 per record", "", "≤ 35", status(a <= 35)})
+	}
+	if a, ok := r.get("BenchmarkAppendCSV", "allocs/op"); ok {
+		rows = append(rows, row{"  the reference 28-column Login row", fmt.Sprintf("%.0f allocs/row", a),
+			"22 body values + 9 attributes + 5", "", "≤ 35", status(a <= 35)})
+	}
+	// JSON conversion against encoding/json.
+	if conv, ok := r.get("BenchmarkSOQLPageToPlog", "rows/s"); ok {
+		base, _ := r.get("BenchmarkSOQLPageDecode", "rows/s")
+		mb, _ := r.get("BenchmarkSOQLPageToPlog", "MB/s")
+		baseMB, _ := r.get("BenchmarkSOQLPageDecode", "MB/s")
+		a, _ := r.get("BenchmarkSOQLPageToPlog", "allocs/row")
+		ratio := conv / base
+		rows = append(rows, row{"SOQL page (2,000 LoginEvent) → plog",
+			fmt.Sprintf("%s rows/s, %.1f MB/s, %.1f allocs/row", human(conv), mb, a),
+			fmt.Sprintf("encoding/json decode: %s rows/s, %.1f MB/s", human(base), baseMB),
+			fmt.Sprintf("%.2fx", ratio), "≥ 0.5x", status(ratio >= 0.5)})
+	} else {
+		missing("SOQL page → plog")
+	}
+	// The peer.
+	if own, ok := r.get("BenchmarkPeerReceiverELF", "rows/s"); ok {
+		peer, _ := r.get("BenchmarkPeerFilelogCSV", "rows/s")
+		pa, _ := r.get("BenchmarkPeerFilelogCSV", "allocs/row")
+		oa, _ := r.get("BenchmarkPeerReceiverELF", "allocs/row")
+		ratio := own / peer
+		rows = append(rows, row{"Receiver ELF path vs filelog + csv_parser",
+			fmt.Sprintf("%s rows/s, %.1f allocs/row", human(own), oa),
+			fmt.Sprintf("filelog: %s rows/s, %.1f allocs/row", human(peer), pa),
+			fmt.Sprintf("%.1fx", ratio), "≥ 5x", status(ratio >= 5)})
+	} else {
+		missing("Receiver vs filelog")
+	}
+	// Memory (internal/eventlog's 1 GiB benchmark, when present).
+	if peak, ok := r.get("BenchmarkLoginFile", "peak-heap-MiB"); ok {
+		v := fmt.Sprintf("%.1f MiB peak heap", peak)
+		if rss, ok := r.get("BenchmarkLoginFile", "peak-rss-MiB"); ok {
+			v += fmt.Sprintf(", %.0f MiB RSS", rss)
+		}
+		rows = append(rows, row{"1 GiB ELF file, streamed", v, "", "", "< 32 MiB heap", status(peak < 32)})
+	}
+	// API efficiency.
+	for _, s := range []struct{ name, bench string }{
+		{"API calls, LoginHistory backfill", "BenchmarkAPICallsLoginHistory"},
+		{"API calls, EventLogFile backfill", "BenchmarkAPICallsEventLogFile"},
+	} {
+		calls, ok := r.get(s.bench, "calls/100k")
+		if !ok {
+			missing(s.name)
+			continue
+		}
+		minimum, _ := r.get(s.bench, "min-calls/100k")
+		extra, _ := r.get(s.bench, "extra-calls/poll")
+		rows = append(rows, row{s.name, fmt.Sprintf("%.0f calls / 100k records", calls),
+			fmt.Sprintf("minimum %.0f", minimum), fmt.Sprintf("+%.0f per poll", extra),
+			"≤ +1 per poll", status(extra <= 1)})
+	}
+	// End to end.
+	if rps, ok := r.get("BenchmarkE2ELoginHistoryBackfill", "records/s"); ok {
+		steady, _ := r.get("BenchmarkE2ELoginHistoryBackfill", "steady-records/s")
+		rows = append(rows, row{"End to end: collector, simulator → OTLP sink",
+			fmt.Sprintf("%s records/s (%s from first record)", human(rps), human(steady)),
+			"100k LoginHistory backfill", "", "(measured)", ""})
+	} else {
+		missing("End to end")
+	}
+	return rows
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: benchreport bench-output.txt...")
+		os.Exit(2)
+	}
+	res := results{}
+	for _, p := range os.Args[1:] {
+		f, err := os.Open(p)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		err = parse(f, res)
+		f.Close()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+	rows := build(res)
+	fmt.Println("| figure | measured | against (same run) | ratio | target | |")
+	fmt.Println("|---|---|---|---|---|---|")
+	for _, r := range rows {
+		fmt.Printf("| %s | %s | %s | %s | %s | %s |\n", r.figure, r.value, r.against, r.ratio, r.target, r.status)
+	}
+}

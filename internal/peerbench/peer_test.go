@@ -1,0 +1,202 @@
+package peerbench
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/entry"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/operator"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/operator/parser/csv"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/filelogreceiver"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+
+	"github.com/sfevents/salesforcereceiver/internal/benchdata"
+	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/eventlog"
+)
+
+// rows per op: large enough that the filelog receiver's start, first poll
+// and shutdown are a small part of an op.
+const rows = 50_000
+
+// writeFile writes the generated Login file (with or without its header
+// line) into a temp dir and returns its path and size.
+func writeFile(b *testing.B, header bool) (string, int) {
+	data := benchdata.LoginCSV(rows)
+	if !header {
+		for i, c := range data {
+			if c == '\n' {
+				data = data[i+1:]
+				break
+			}
+		}
+	}
+	path := filepath.Join(b.TempDir(), "Login.csv")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return path, len(data)
+}
+
+func report(b *testing.B, began time.Time, before *runtime.MemStats) {
+	elapsed := time.Since(began)
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	total := float64(rows) * float64(b.N)
+	b.ReportMetric(total/elapsed.Seconds(), "rows/s")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/total, "allocs/row")
+}
+
+// BenchmarkPeerFilelogCSV is what a user would assemble from stock parts:
+// the contrib filelog receiver reading the file from the beginning with a
+// csv_parser operator (header given, parsed into the body), delivering plog
+// to a consumer that counts records.
+func BenchmarkPeerFilelogCSV(b *testing.B) {
+	path, size := writeFile(b, false)
+	f := filelogreceiver.NewFactory()
+	cfg := f.CreateDefaultConfig().(*filelogreceiver.FileLogConfig)
+	cfg.InputConfig.Include = []string{path}
+	cfg.InputConfig.StartAt = "beginning"
+	cfg.InputConfig.PollInterval = 10 * time.Millisecond
+	parser := csv.NewConfig()
+	parser.Header = benchdata.HeaderLine()
+	parser.ParseTo = entry.RootableField{Field: entry.NewBodyField()}
+	cfg.Operators = []operator.Config{{Builder: parser}}
+
+	var got atomic.Int64
+	done := make(chan struct{}, 1)
+	next, err := consumer.NewLogs(func(_ context.Context, ld plog.Logs) error {
+		if got.Add(int64(ld.LogRecordCount())) >= rows {
+			select {
+			case done <- struct{}{}:
+			default:
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	set := receivertest.NewNopSettings(f.Type())
+	host := componenttest.NewNopHost()
+	ctx := context.Background()
+
+	b.ReportAllocs()
+	b.SetBytes(int64(size))
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	began := time.Now()
+	for b.Loop() {
+		got.Store(0)
+		rcv, err := f.CreateLogs(ctx, set, cfg, next)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := rcv.Start(ctx, host); err != nil {
+			b.Fatal(err)
+		}
+		select {
+		case <-done:
+		case <-time.After(5 * time.Minute):
+			b.Fatalf("filelog delivered %d of %d rows", got.Load(), rows)
+		}
+		if err := rcv.Shutdown(ctx); err != nil {
+			b.Fatal(err)
+		}
+		if n := got.Load(); n != rows {
+			b.Fatalf("filelog delivered %d rows, want %d", n, rows)
+		}
+	}
+	report(b, began, &before)
+}
+
+// BenchmarkPeerReceiverELF is the receiver's own path for the same rows:
+// the EventLogFile stream's CSV reader over the file, AppendCSV into
+// batches of 1,000, each handed to a consumer.
+func BenchmarkPeerReceiverELF(b *testing.B) {
+	path, size := writeFile(b, true)
+	res := convert.Resource{OrgID: "00D5g00000OrgAbEAC", InstanceURL: "https://acme.my.salesforce.com"}
+	m := convert.Mapping{EventName: convert.EventEventLogFile, Stream: "event_log_file", EventType: "Login"}
+	const fileID = "0AT5g00000Elf01GAA"
+	var got int64
+	next, err := consumer.NewLogs(func(_ context.Context, ld plog.Logs) error {
+		got += int64(ld.LogRecordCount())
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	var keys keyPool
+	rd := eventlog.NewReader(nil, 0)
+
+	b.ReportAllocs()
+	b.SetBytes(int64(size))
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	began := time.Now()
+	for b.Loop() {
+		got = 0
+		fh, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rd.Reset(fh, 0)
+		if !rd.Next() {
+			b.Fatal("no header")
+		}
+		h := convert.NewCSVHeader(rd.Fields(), benchdata.LoginTypes)
+		observed := time.Now()
+		batch := convert.NewBatch(res, 1000)
+		for n := 1; rd.Next(); n++ {
+			if rd.ParseError() != nil {
+				b.Fatal(rd.ParseError())
+			}
+			if _, err := m.AppendCSV(batch, h, rd.Fields(), fileID, keys.next(fileID, n), observed); err != nil {
+				b.Fatal(err)
+			}
+			if batch.Len() == 1000 {
+				if err := next.ConsumeLogs(ctx, batch.Logs()); err != nil {
+					b.Fatal(err)
+				}
+				batch = convert.NewBatch(res, 1000)
+			}
+		}
+		if rd.Err() != nil {
+			b.Fatal(rd.Err())
+		}
+		if batch.Len() > 0 {
+			_ = next.ConsumeLogs(ctx, batch.Logs())
+		}
+		fh.Close()
+		if got != rows {
+			b.Fatalf("delivered %d rows, want %d", got, rows)
+		}
+	}
+	report(b, began, &before)
+}
+
+// keyPool carves "<fileId>/<row>" keys out of shared chunks, as the
+// EventLogFile stream does: about one allocation per few hundred rows.
+type keyPool struct{ buf []byte }
+
+func (p *keyPool) next(id string, n int) string {
+	if cap(p.buf)-len(p.buf) < len(id)+21 {
+		p.buf = make([]byte, 0, 16<<10)
+	}
+	start := len(p.buf)
+	p.buf = strconv.AppendInt(append(append(p.buf, id...), '/'), int64(n), 10)
+	return unsafe.String(&p.buf[start], len(p.buf)-start)
+}
