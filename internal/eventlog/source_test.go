@@ -285,9 +285,15 @@ func TestRestartMidFile(t *testing.T) {
 	opts := testOptions()
 	opts.BatchRows = 100
 
+	// The pipeline stops taking rows inside the second file, so the stop
+	// lands mid-file every time.
+	col.refuse = func(accepted int) bool { return accepted >= 1250 }
 	first := start(t, New(newClient(t, sim), opts), col, store)
 	require.Eventually(t, func() bool { return col.count() >= 1250 }, 10*time.Second, time.Millisecond)
 	first.stop()
+	col.mu.Lock()
+	col.refuse = nil
+	col.mu.Unlock()
 	stoppedAt := col.count()
 	require.Less(t, stoppedAt, len(want), "stopped in the middle")
 	require.NotZero(t, stoppedAt%1000, "stopped inside a file")
