@@ -6,6 +6,7 @@
 package e2e
 
 import (
+	"cmp"
 	"compress/gzip"
 	"crypto/rand"
 	"crypto/rsa"
@@ -14,11 +15,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -28,6 +31,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 
+	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/simulator"
 )
 
@@ -41,10 +45,15 @@ type sink struct {
 	byUID   map[string]int
 	byRecID map[string]string // salesforce.record.id -> uid
 	refuse  bool
+
+	ident   map[string]string // uid -> salesforce.log_file.id, else salesforce.record.id
+	event   map[string]string // uid -> EventName
+	refused int               // requests answered 503 while refusing
+	delay   time.Duration     // wait after storing a request, before answering
 }
 
 func newSink(t *testing.T) *sink {
-	s := &sink{byUID: map[string]int{}, byRecID: map[string]string{}}
+	s := &sink{byUID: map[string]int{}, byRecID: map[string]string{}, ident: map[string]string{}, event: map[string]string{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
 	return s
@@ -67,6 +76,9 @@ func (s *sink) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	refuse := s.refuse
+	if refuse {
+		s.refused++
+	}
 	s.mu.Unlock()
 	if refuse {
 		http.Error(w, "refusing", http.StatusServiceUnavailable)
@@ -78,6 +90,11 @@ func (s *sink) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.add(req.Logs())
+	s.mu.Lock()
+	delay := s.delay
+	s.mu.Unlock()
+	// Stored but not yet acknowledged: a crash now loses the answer only.
+	time.Sleep(delay)
 	resp, _ := plogotlp.NewExportResponse().MarshalProto()
 	w.Header().Set("Content-Type", "application/x-protobuf")
 	_, _ = w.Write(resp)
@@ -96,10 +113,22 @@ func (s *sink) add(logs plog.Logs) {
 				s.byUID[uid.Str()]++
 				if id, ok := attrs.Get("salesforce.record.id"); ok {
 					s.byRecID[id.Str()] = uid.Str()
+					s.ident[uid.Str()] = id.Str()
 				}
+				if id, ok := attrs.Get("salesforce.log_file.id"); ok {
+					s.ident[uid.Str()] = id.Str()
+				}
+				s.event[uid.Str()] = lrs.At(k).EventName()
 			}
 		}
 	}
+}
+
+// setDelay makes the sink answer each request d after storing it.
+func (s *sink) setDelay(d time.Duration) {
+	s.mu.Lock()
+	s.delay = d
+	s.mu.Unlock()
 }
 
 func (s *sink) setRefuse(v bool) {
@@ -147,6 +176,27 @@ type env struct {
 
 func newEnv(t *testing.T, opts simulator.Options, receiverExtra string) *env {
 	t.Helper()
+	return newEnvWith(t, opts, envConfig{Receiver: receiverExtra})
+}
+
+// envConfig varies the collector config of newEnvWith. Its YAML fragments
+// are indented as the keys they sit under.
+type envConfig struct {
+	// Receiver: extra keys of the salesforce receiver (4 spaces).
+	Receiver string
+	// EventLogFile: the event_log_file keys (6 spaces); "" disables it.
+	EventLogFile string
+	// Exporter: the otlphttp exporter's keys besides the endpoint (4
+	// spaces); "" gives fast, unbounded retries and the default queue.
+	Exporter string
+	// LogsEndpoint, when set, replaces the sink (otlphttp logs_endpoint).
+	LogsEndpoint string
+	// LogLevel is service.telemetry.logs.level ("" = info).
+	LogLevel string
+}
+
+func newEnvWith(t *testing.T, opts simulator.Options, ec envConfig) *env {
+	t.Helper()
 	if _, err := os.Stat(*collectorPath); err != nil {
 		t.Fatalf("collector binary %s missing (run make build): %v", *collectorPath, err)
 	}
@@ -159,6 +209,16 @@ func newEnv(t *testing.T, opts simulator.Options, receiverExtra string) *env {
 	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600))
 	require.NoError(t, os.MkdirAll(filepath.Join(e.dir, "storage"), 0o700))
 	e.config = filepath.Join(e.dir, "config.yaml")
+	endpoint := "endpoint: " + e.sink.srv.URL
+	if ec.LogsEndpoint != "" {
+		endpoint = "logs_endpoint: " + ec.LogsEndpoint
+	}
+	elf := cmp.Or(ec.EventLogFile, "      enabled: false")
+	exporter := cmp.Or(ec.Exporter, `    retry_on_failure:
+      initial_interval: 100ms
+      max_interval: 1s
+      max_elapsed_time: 0`)
+	level := cmp.Or(ec.LogLevel, "info")
 	cfg := fmt.Sprintf(`
 extensions:
   file_storage:
@@ -179,18 +239,17 @@ receivers:
       poll_interval: 1s
       backfill: 2400h
     event_log_file:
-      enabled: false
+%[6]s
 %[5]s
 exporters:
   otlphttp:
-    endpoint: %[4]s
+    %[4]s
     compression: none
-    retry_on_failure:
-      initial_interval: 100ms
-      max_interval: 1s
-      max_elapsed_time: 0
+%[7]s
 service:
   telemetry:
+    logs:
+      level: %[8]s
     metrics:
       level: none
   extensions: [file_storage]
@@ -198,7 +257,7 @@ service:
     logs:
       receivers: [salesforce]
       exporters: [otlphttp]
-`, e.dir, e.sim.URL(), keyFile, e.sink.srv.URL, receiverExtra)
+`, e.dir, e.sim.URL(), keyFile, endpoint, ec.Receiver, elf, exporter, level)
 	require.NoError(t, os.WriteFile(e.config, []byte(cfg), 0o600))
 	e.logFile, err = os.Create(filepath.Join(e.dir, "collector.log"))
 	require.NoError(t, err)
@@ -270,4 +329,116 @@ func (e *env) waitAll(timeout time.Duration, objects ...string) (missing, duplic
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// tally is a delivery count against the ground truth, by log.record.uid.
+type tally struct {
+	Expected   int // records the simulator holds
+	Delivered  int // records the sink received, repeats included
+	Missing    int // expected uids never received
+	Duplicated int // receptions beyond the first of an expected uid
+	Mismatched int // uids not expected, or carrying another record's id
+}
+
+func (t tally) String() string {
+	return fmt.Sprintf("expected %d, delivered %d, missing %d, duplicated %d, mismatched %d",
+		t.Expected, t.Delivered, t.Missing, t.Duplicated, t.Mismatched)
+}
+
+// tally compares what arrived with want (uid -> the record id, or for
+// EventLogFile rows the file id, the record must carry).
+func (s *sink) tally(want map[string]string) tally {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := tally{Expected: len(want)}
+	for uid, n := range s.byUID {
+		t.Delivered += n
+		id, ok := want[uid]
+		if !ok || s.ident[uid] != id {
+			t.Mismatched++
+			continue
+		}
+		t.Duplicated += n - 1
+	}
+	for uid := range want {
+		if s.byUID[uid] == 0 {
+			t.Missing++
+		}
+	}
+	return t
+}
+
+// snapshot copies the per-uid reception counts.
+func (s *sink) snapshot() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.byUID)
+}
+
+func (s *sink) refusals() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
+}
+
+// eventOf is the EventName a uid arrived with.
+func (s *sink) eventOf(uid string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.event[uid]
+}
+
+var soqlStreams = map[string]string{"LoginHistory": "login_history", "SetupAuditTrail": "setup_audit_trail"}
+
+// wantSOQL is the ground truth of LoginHistory/SetupAuditTrail objects.
+func (e *env) wantSOQL(objects ...string) map[string]string {
+	org := e.sim.Options().OrgID
+	want := map[string]string{}
+	for _, o := range objects {
+		for _, r := range e.sim.Records(o) {
+			want[convert.RecordUID(org, soqlStreams[o], r.ID)] = r.ID
+		}
+	}
+	return want
+}
+
+// wantELF is the ground truth of EventLogFile files: one record per data
+// row, keyed "<fileId>/<rowNumber>" (rows counted from 1).
+func (e *env) wantELF(fileIDs []string) map[string]string {
+	org := e.sim.Options().OrgID
+	want := map[string]string{}
+	for _, id := range fileIDs {
+		n := e.sim.LogFileRowCount(id)
+		for row := 1; row <= n; row++ {
+			want[convert.RecordUID(org, "event_log_file", id+"/"+strconv.Itoa(row))] = id
+		}
+	}
+	return want
+}
+
+// waitTally waits until nothing expected is missing (or timeout), lets
+// stragglers land, and returns the tally.
+func (e *env) waitTally(timeout time.Duration, want func() map[string]string) tally {
+	e.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		t := e.sink.tally(want())
+		if t.Missing == 0 || time.Now().After(deadline) {
+			if t.Missing == 0 {
+				time.Sleep(1500 * time.Millisecond) // a repeat would land now
+				t = e.sink.tally(want())
+			}
+			return t
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// merge unions ground truths.
+func merge(ms ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range ms {
+		maps.Copy(out, m)
+	}
+	return out
 }
