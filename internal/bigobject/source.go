@@ -19,12 +19,8 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
 
-// Querier is the part of the Salesforce client a big-object stream uses.
-type Querier interface {
-	Identity(ctx context.Context) (orgID, instanceURL string, err error)
-	Query(ctx context.Context, stream, soql string, batchSize int) (*sfapi.QueryResult, error)
-	QueryMore(ctx context.Context, stream, nextRecordsURL string, batchSize int) (*sfapi.QueryResult, error)
-}
+// Querier is the part of the Salesforce client the stream uses.
+type Querier = sfapi.Querier
 
 // Spec says what to read and how it maps.
 type Spec struct {

@@ -146,6 +146,16 @@ func (c *Client) Identity(ctx context.Context) (orgID, instanceURL string, err e
 	return tok.OrgID, tok.InstanceURL, nil
 }
 
+// Querier is what a SOQL stream needs of the client; *Client has it and
+// tests fake it.
+type Querier interface {
+	Identity(ctx context.Context) (orgID, instanceURL string, err error)
+	Query(ctx context.Context, stream, soql string, batchSize int) (*QueryResult, error)
+	QueryMore(ctx context.Context, stream, nextRecordsURL string, batchSize int) (*QueryResult, error)
+}
+
+var _ Querier = (*Client)(nil)
+
 // QueryResult is one page of a SOQL query.
 type QueryResult struct {
 	TotalSize      int               `json:"totalSize"`
