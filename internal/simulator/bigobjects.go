@@ -288,33 +288,10 @@ func (s *Server) generateObjectStreamHistory() {
 	now := s.opts.Now()
 	for _, obj := range objectHistoryRows {
 		sch := s.reg.lookup(obj.object)
-		for _, ts := range s.gen.eventTimes(obj.rows, now.Add(-s.opts.History), now) {
+		for _, ts := range s.gen.timestamps(obj.rows, now.Add(-s.opts.History), now, time.Millisecond, eventRuns) {
 			s.mustInsert(obj.object, sch.generate(s.gen, ts))
 		}
 	}
-}
-
-// eventTimes returns n millisecond-precision times in [from, to),
-// ascending; about one in twenty is a run of 2..8 events in the same
-// millisecond, as busy orgs produce.
-func (g *generator) eventTimes(n int, from, to time.Time) []time.Time {
-	span := to.Sub(from)
-	if n <= 0 || span <= 0 {
-		return nil
-	}
-	out := make([]time.Time, 0, n)
-	for len(out) < n {
-		ts := from.Add(time.Duration(g.rnd.Int64N(int64(span)))).Truncate(time.Millisecond)
-		k := 1
-		if g.chance(0.05) {
-			k = 2 + g.rnd.IntN(7)
-		}
-		for range min(k, n-len(out)) {
-			out = append(out, ts)
-		}
-	}
-	slices.SortStableFunc(out, time.Time.Compare)
-	return out
 }
 
 func (g *generator) uuid() string {

@@ -211,20 +211,36 @@ func genSetupAuditTrail(g *generator, ts time.Time) map[string]any {
 	return rec
 }
 
-// timestamps returns n second-precision times in [from, to), ascending.
-// With runs, some timestamps are shared by runs of 2..30 records, the case
-// that breaks receivers whose cursor is "timestamp > last seen".
-func (g *generator) timestamps(n int, from, to time.Time, runs bool) []time.Time {
+// runs describes how often generated events share one timestamp: with
+// probability chance a time is used by 2..max events.
+type runs struct {
+	chance float64
+	max    int
+}
+
+var (
+	noRuns = runs{}
+	// soqlRuns: runs of 2..30 records sharing a second, the case that
+	// breaks receivers whose cursor is "timestamp > last seen".
+	soqlRuns = runs{chance: 0.03, max: 30}
+	// eventRuns: runs of 2..8 events sharing a millisecond, as busy orgs
+	// produce in the Real-Time Event Monitoring objects.
+	eventRuns = runs{chance: 0.05, max: 8}
+)
+
+// timestamps returns n times in [from, to), ascending, truncated to
+// precision, some of them shared by runs of events.
+func (g *generator) timestamps(n int, from, to time.Time, precision time.Duration, r runs) []time.Time {
 	span := to.Sub(from)
 	if n <= 0 || span <= 0 {
 		return nil
 	}
 	out := make([]time.Time, 0, n)
 	for len(out) < n {
-		ts := from.Add(time.Duration(g.rnd.Int64N(int64(span)))).Truncate(time.Second)
+		ts := from.Add(time.Duration(g.rnd.Int64N(int64(span)))).Truncate(precision)
 		k := 1
-		if runs && g.chance(0.03) {
-			k = 2 + g.rnd.IntN(29)
+		if r.chance > 0 && g.chance(r.chance) {
+			k = 2 + g.rnd.IntN(r.max-1)
 		}
 		for range min(k, n-len(out)) {
 			out = append(out, ts)

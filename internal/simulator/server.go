@@ -186,12 +186,16 @@ func (s *Server) generateHistory() {
 		return
 	}
 	now := s.opts.Now()
+	r := noRuns
+	if s.opts.SameTimestampRuns {
+		r = soqlRuns
+	}
 	for _, obj := range []struct {
 		name string
 		rows int
 	}{{"LoginHistory", s.opts.LoginHistoryRows}, {"SetupAuditTrail", s.opts.SetupAuditTrailRows}} {
 		sch := s.reg.lookup(obj.name)
-		for _, ts := range s.gen.timestamps(obj.rows, now.Add(-s.opts.History), now, s.opts.SameTimestampRuns) {
+		for _, ts := range s.gen.timestamps(obj.rows, now.Add(-s.opts.History), now, time.Second, r) {
 			s.mustInsert(obj.name, sch.generate(s.gen, ts))
 		}
 	}
