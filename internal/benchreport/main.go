@@ -160,13 +160,18 @@ func build(r results) []row {
 			"≤ +1 per poll", status(extra <= 1)})
 	}
 	// End to end.
-	if rps, ok := r.get("BenchmarkE2ELoginHistoryBackfill", "records/s"); ok {
-		steady, _ := r.get("BenchmarkE2ELoginHistoryBackfill", "steady-records/s")
-		rows = append(rows, row{"End to end: collector, simulator → OTLP sink",
-			fmt.Sprintf("%s records/s (%s from first record)", human(rps), human(steady)),
-			"100k LoginHistory backfill", "", "(measured)", ""})
-	} else {
-		missing("End to end")
+	for _, e := range []struct{ bench, what string }{
+		{"BenchmarkE2ELoginHistoryBackfill", "100k LoginHistory backfill"},
+		{"BenchmarkE2EEventLogFileBackfill", "100k EventLogFile rows (10 files)"},
+	} {
+		if rps, ok := r.get(e.bench, "records/s"); ok {
+			steady, _ := r.get(e.bench, "steady-records/s")
+			rows = append(rows, row{"End to end: collector, simulator → OTLP sink",
+				fmt.Sprintf("%s records/s (%s from first record)", human(rps), human(steady)),
+				e.what, "", "(measured)", ""})
+		} else {
+			missing("End to end, " + e.what)
+		}
 	}
 	return rows
 }
