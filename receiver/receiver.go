@@ -76,7 +76,7 @@ func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) err
 		src := soqlstream.New(client, spec, soqlstream.Options{
 			Backfill: backfill, Overlap: soqlstream.DefaultOverlap, Logger: logger,
 		})
-		start(r, runCtx, &stream.Runner[soqlstream.Cursor]{
+		start(runCtx, r, &stream.Runner[soqlstream.Cursor]{
 			Name: spec.Mapping.Stream, Interval: interval, Source: src,
 		}, store, orgID)
 	}
@@ -92,7 +92,7 @@ func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) err
 			LogInterval: c.LogInterval, EventTypes: c.EventTypes, Backfill: c.Backfill,
 			Logger: logger, Observer: r.monitor,
 		})
-		start(r, runCtx, &stream.Runner[eventlog.Cursor]{
+		start(runCtx, r, &stream.Runner[eventlog.Cursor]{
 			Name: eventlog.StreamName, Interval: c.PollInterval, Source: src,
 		}, store, orgID)
 	}
@@ -100,7 +100,7 @@ func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) err
 		src := objects.New(client, objects.Config{
 			Name: o.Name, TimestampField: o.TimestampField, Fields: o.Fields, Where: o.Where,
 		}, objects.Options{Backfill: o.Backfill, APIVersion: r.cfg.APIVersion, Logger: logger})
-		start(r, runCtx, &stream.Runner[objects.Cursor]{
+		start(runCtx, r, &stream.Runner[objects.Cursor]{
 			Name: objects.StreamName(o.Name), Interval: o.PollInterval, Source: src,
 		}, store, orgID)
 	}
@@ -109,7 +109,7 @@ func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) err
 
 // start completes a stream's runner with what every stream shares and
 // runs it until Shutdown.
-func start[C any](r *salesforceReceiver, ctx context.Context, run *stream.Runner[C], store *checkpoint.Store, orgID func(context.Context) (string, error)) {
+func start[C any](ctx context.Context, r *salesforceReceiver, run *stream.Runner[C], store *checkpoint.Store, orgID func(context.Context) (string, error)) {
 	run.Consumer, run.Store, run.OrgID = r.next, store, orgID
 	run.Logger, run.Observer = r.set.Logger, r.monitor
 	r.wg.Go(func() { run.Run(ctx) })
