@@ -90,6 +90,9 @@ func TestStatusMissingPermissionIsPermanent(t *testing.T) {
 	require.Eventually(t, func() bool { return host.last() == componentstatus.StatusPermanentError }, 10*time.Second, 10*time.Millisecond)
 	require.Eventually(t, func() bool { return logs.FilterMessage("Stream ready").Len() == 1 }, 5*time.Second, 10*time.Millisecond)
 	assert.Equal(t, "login_history", logs.FilterMessage("Stream ready").All()[0].ContextMap()["stream"])
+	// The stream's own first poll may report the status before the
+	// connection test reaches that stream: wait for its line too.
+	require.Eventually(t, func() bool { return logs.FilterMessage("Stream cannot read its object").Len() >= 1 }, 5*time.Second, 10*time.Millisecond)
 	denied := logs.FilterMessage("Stream cannot read its object").All()
 	require.Len(t, denied, 1)
 	assert.Equal(t, "setup_audit_trail", denied[0].ContextMap()["stream"])
