@@ -77,6 +77,7 @@ func TestStatusWrongKeyIsPermanent(t *testing.T) {
 	logs, stop := startObserved(t, cfg, host)
 	defer stop()
 	require.Eventually(t, func() bool { return host.last() == componentstatus.StatusPermanentError }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return logs.FilterMessage("Salesforce rejected the receiver's credentials").Len() >= 1 }, 5*time.Second, 10*time.Millisecond)
 	line := logs.FilterMessage("Salesforce rejected the receiver's credentials").All()
 	require.Len(t, line, 1)
 	assert.Contains(t, line[0].ContextMap()["fix"], "certificate matches private_key_file")
