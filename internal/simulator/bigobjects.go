@@ -222,7 +222,8 @@ func keywordPos(src, kw string) int {
 // Salesforce's DescribeSObjectResult a client needs to choose fields.
 func (s *Server) handleDescribe(w http.ResponseWriter, ver, name string) {
 	sch := s.reg.lookup(name)
-	if sch == nil {
+	view := s.view(ver) // fields of newer versions and hidden ones are left out
+	if sch == nil || !view.objectVisible(sch) {
 		writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 		return
 	}
@@ -239,7 +240,7 @@ func (s *Server) handleDescribe(w http.ResponseWriter, ver, name string) {
 		ReferenceTo      []string `json:"referenceTo"`
 	}
 	fields := make([]fieldDesc, 0, len(sch.Fields))
-	for _, f := range sch.Fields {
+	for _, f := range view.fields(sch) {
 		d := fieldDesc{
 			Name: f.Name, Label: f.Name, Type: describeType(f.Type),
 			Custom:      strings.HasSuffix(f.Name, "__c"),

@@ -24,6 +24,7 @@ func eventLogFileSchema() *objectSchema {
 		Name:           "EventLogFile",
 		KeyPrefix:      "0AT",
 		TimestampField: "CreatedDate",
+		Since:          "32.0", // confirmed
 		Fields: []field{
 			{Name: "Id", Type: TypeID},
 			{Name: "EventType", Type: TypeString},
@@ -32,10 +33,13 @@ func eventLogFileSchema() *objectSchema {
 			{Name: "LogFileLength", Type: TypeDouble},
 			{Name: "LogFile", Type: TypeString},
 			{Name: "LogFileContentType", Type: TypeString},
-			{Name: "LogFileFieldNames", Type: TypeString},
-			{Name: "LogFileFieldTypes", Type: TypeString},
-			{Name: "Interval", Type: TypeString},
-			{Name: "Sequence", Type: TypeInt},
+			// Listed in the API 38.0 field reference; 36.0 is a guess.
+			{Name: "LogFileFieldNames", Type: TypeString, Since: "36.0"},
+			{Name: "LogFileFieldTypes", Type: TypeString, Since: "36.0"},
+			// "available only in API version 37.0 and later" (confirmed):
+			// they came with hourly files.
+			{Name: "Interval", Type: TypeString, Since: "37.0"},
+			{Name: "Sequence", Type: TypeInt, Since: "37.0"},
 		},
 	}
 }

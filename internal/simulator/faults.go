@@ -1,6 +1,9 @@
 package simulator
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -31,6 +34,14 @@ type Fault struct {
 	// DropAfterBytes sends the real response's headers and this many body
 	// bytes, then closes the connection.
 	DropAfterBytes int
+	// TruncateAfterBytes serves the real response with its content (after
+	// undoing any gzip) cut after this many bytes, and ends it cleanly: no
+	// broken connection, no Content-Length promising more, as a proxy or a
+	// server cutting a body short would. The cut body is sent uncompressed
+	// unless TruncateGzip is set, which sends it gzip-compressed with a
+	// clean gzip end when the real response was compressed.
+	TruncateAfterBytes int
+	TruncateGzip       bool
 	// Delay waits before answering (ending early if the client gives up);
 	// alone it just slows the real response.
 	Delay time.Duration
@@ -88,28 +99,30 @@ var defaultFaultCodes = map[int]string{
 }
 
 // applyFault acts out f. serve produces the real response (used after a
-// bare Delay and for DropAfterBytes). It reports whether the request has
+// bare Delay and for DropAfterBytes and TruncateAfterBytes). It reports whether the request has
 // been answered; false means "serve normally".
 func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault, serve func(http.ResponseWriter)) bool {
 	token := r.URL.Path == "/services/oauth2/token"
+	// Token requests and the Versions listing were never charged.
+	uncharged := token || r.URL.Path == "/services/data" || r.URL.Path == "/services/data/"
 	if f.Delay > 0 {
 		t := time.NewTimer(f.Delay)
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
 			t.Stop()
-			s.refundData(token)
+			s.refundData(uncharged)
 			return true
 		}
 	}
 	switch {
 	case f.Drop:
-		s.refundData(token)
+		s.refundData(uncharged)
 		s.hangUp(w, false)
 		return true
 	case f.ExpireSession:
 		s.ExpireSessions()
-		s.refundData(token)
+		s.refundData(uncharged)
 		s.setLimitHeader(w)
 		if token {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant", "error_description": "expired access/refresh token"})
@@ -128,6 +141,32 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault, se
 		w.WriteHeader(rec.Code)
 		_, _ = w.Write(body[:min(f.DropAfterBytes, len(body))])
 		s.hangUp(w, true)
+		return true
+	case f.TruncateAfterBytes > 0:
+		rec := httptest.NewRecorder()
+		serve(rec)
+		body := rec.Body.Bytes()
+		gz := strings.EqualFold(rec.Header().Get("Content-Encoding"), "gzip")
+		if gz {
+			if zr, err := gzip.NewReader(bytes.NewReader(body)); err == nil {
+				body, _ = io.ReadAll(zr)
+			}
+		}
+		body = body[:min(f.TruncateAfterBytes, len(body))]
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Del("Content-Length")
+		if !gz || !f.TruncateGzip {
+			w.Header().Del("Content-Encoding")
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(body)
+			return true
+		}
+		w.WriteHeader(rec.Code)
+		zw := gzip.NewWriter(w)
+		_, _ = zw.Write(body)
+		_ = zw.Close()
 		return true
 	case f.Status > 0:
 		code, msg := f.ErrorCode, f.Message

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
@@ -152,4 +153,57 @@ func TestFaultInvalidQueryLocator(t *testing.T) {
 	require.Equal(t, 400, r.status)
 	require.Equal(t, "INVALID_QUERY_LOCATOR", r.errorCode(t))
 	require.Equal(t, 200, get(t, s, tok, qr.NextRecordsURL, nil).status)
+}
+
+func TestFaultTruncateAfterBytes(t *testing.T) {
+	day := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
+	raw := []byte("\"EVENT_TYPE\",\"REQUEST_ID\"\n\"Login\",\"4a\"\n\"Login\",\"multi\nline\"\n")
+	tests := []struct {
+		name  string
+		fault Fault
+		want  []byte
+		gzip  bool
+	}{
+		{"identity", Fault{Path: "/LogFile", TruncateAfterBytes: 30}, raw[:30], false},
+		{"gzip", Fault{Path: "/LogFile", TruncateAfterBytes: 50, TruncateGzip: true}, raw[:50], true},
+		{"past the end", Fault{Path: "/LogFile", TruncateAfterBytes: 1000}, raw, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewTestServer(t, testOptions())
+			tok := login(t, s)
+			id := s.AddLogFile(LogFile{EventType: "Login", LogDate: day, Raw: raw, RawRows: 2,
+				Header: []string{"EVENT_TYPE", "REQUEST_ID"}, Types: []string{"String", "String"}})
+			s.InjectFault(tc.fault)
+			// No transparent gunzip: the test sees what went over the wire.
+			client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+			fetch := func() (*http.Response, []byte) {
+				req, _ := http.NewRequest(http.MethodGet, s.URL()+"/services/data/v66.0/sobjects/EventLogFile/"+id+"/LogFile", nil)
+				req.Header.Set("Authorization", "Bearer "+tok)
+				req.Header.Set("Accept-Encoding", "gzip")
+				resp, err := client.Do(req)
+				require.NoError(t, err)
+				defer resp.Body.Close()
+				var body io.Reader = resp.Body
+				if resp.Header.Get("Content-Encoding") == "gzip" {
+					zr, err := gzip.NewReader(resp.Body)
+					require.NoError(t, err)
+					body = zr
+				}
+				b, err := io.ReadAll(body) // a clean end: no error
+				require.NoError(t, err)
+				return resp, b
+			}
+			resp, got := fetch()
+			require.Equal(t, 200, resp.StatusCode)
+			require.Equal(t, tc.gzip, resp.Header.Get("Content-Encoding") == "gzip")
+			require.Equal(t, string(tc.want), string(got))
+			require.Zero(t, s.PendingFaults())
+			require.Zero(t, s.Calls().Dropped)
+
+			resp, got = fetch()
+			require.Equal(t, "gzip", resp.Header.Get("Content-Encoding"), "served normally again")
+			require.Equal(t, string(raw), string(got))
+		})
+	}
 }

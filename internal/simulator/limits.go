@@ -8,8 +8,9 @@ import (
 // CallStats counts the requests the server has seen.
 type CallStats struct {
 	Total int64 // /services/data requests, whatever their outcome
-	// By kind. Token requests are not part of Total (they are not API calls).
-	Token, Query, QueryMore, Limits, Other int64
+	// By kind. Token and Versions (GET /services/data/) requests are not
+	// part of Total (they are not API calls).
+	Token, Versions, Query, QueryMore, Limits, Other int64
 	// Responses served with these statuses, on any path.
 	Unauthorized, Forbidden, ServerErrors int64
 	Dropped                               int64 // connections cut by Drop/DropAfterBytes faults

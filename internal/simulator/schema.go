@@ -1,6 +1,8 @@
 package simulator
 
 import (
+	"cmp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -48,6 +50,9 @@ type field struct {
 	// can then select RelName.Field.
 	RelName   string
 	RefObject string
+	// Since is the API version the field appeared in ("58.0"; "" = always):
+	// requests under an older /services/data/vNN.N/ do not see it.
+	Since string
 }
 
 // objectSchema is one queryable sObject. New objects (EventLogFile, big
@@ -56,7 +61,9 @@ type field struct {
 type objectSchema struct {
 	Name      string
 	KeyPrefix string // 3-char Id prefix, e.g. "0Ya"
-	Fields    []field
+	// Since is the API version the object appeared in ("" = always).
+	Since  string
+	Fields []field
 	// TimestampField is the field Arrive stamps and history spreads over.
 	TimestampField string
 	// generate makes a realistic record at ts (nil: the object has no
@@ -93,3 +100,73 @@ func (r registry) add(o *objectSchema) {
 }
 
 func (r registry) lookup(name string) *objectSchema { return r[strings.ToLower(name)] }
+
+// ---- API versions and what a request may see ----
+
+// apiVersion is a parsed REST API version such as 66.0.
+type apiVersion struct{ major, minor int }
+
+// parseAPIVersion reads "NN.N" (the minor part may have more digits).
+func parseAPIVersion(s string) (apiVersion, bool) {
+	maj, min, ok := strings.Cut(s, ".")
+	if !ok || maj == "" || min == "" {
+		return apiVersion{}, false
+	}
+	a, err1 := strconv.Atoi(maj)
+	b, err2 := strconv.Atoi(min)
+	if err1 != nil || err2 != nil || strings.ContainsAny(s, "+-") {
+		return apiVersion{}, false
+	}
+	return apiVersion{a, b}, true
+}
+
+func (v apiVersion) compare(w apiVersion) int {
+	return cmp.Or(cmp.Compare(v.major, w.major), cmp.Compare(v.minor, w.minor))
+}
+
+func (v apiVersion) String() string { return strconv.Itoa(v.major) + "." + strconv.Itoa(v.minor) }
+
+// versionAtMost reports whether version a is at most b, numerically (9.0 <
+// 10.0); false when either does not parse.
+func versionAtMost(a, b string) bool {
+	va, ok1 := parseAPIVersion(a)
+	vb, ok2 := parseAPIVersion(b)
+	return ok1 && ok2 && va.compare(vb) <= 0
+}
+
+// hiddenFields is lower-case object → lower-case field → hidden; a value
+// is never modified once published (HideField swaps in a new one).
+type hiddenFields map[string]map[string]bool
+
+// schemaView is what one request may see of the schema: fields of its API
+// version, minus those field-level security hides from the integration
+// user. A nil view sees everything.
+type schemaView struct {
+	ver    string // the request's API version; "" = every version
+	hidden hiddenFields
+}
+
+func (v *schemaView) objectVisible(o *objectSchema) bool {
+	return v == nil || o.Since == "" || v.ver == "" || versionAtMost(o.Since, v.ver)
+}
+
+func (v *schemaView) fieldVisible(o *objectSchema, f *field) bool {
+	if v == nil {
+		return true
+	}
+	if f.Since != "" && v.ver != "" && !versionAtMost(f.Since, v.ver) {
+		return false
+	}
+	return !v.hidden[strings.ToLower(o.Name)][strings.ToLower(f.Name)]
+}
+
+// fields lists the fields of o the view sees, in schema order.
+func (v *schemaView) fields(o *objectSchema) []*field {
+	out := make([]*field, 0, len(o.Fields))
+	for i := range o.Fields {
+		if f := &o.Fields[i]; v.fieldVisible(o, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}

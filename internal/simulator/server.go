@@ -41,10 +41,15 @@ const (
 
 // Options configure a simulated org. Zero fields take the defaults above.
 type Options struct {
-	OrgID      string
-	UserID     string // the integration user every token acts as
-	APIVersion string // advertised version; any vNN.N path is served
-	DailyLimit int64  // DailyApiRequests max
+	OrgID  string
+	UserID string // the integration user every token acts as
+	// APIVersion is the newest version the org serves: it serves every
+	// version from 20.0 up to it, lists them at GET /services/data/ and
+	// answers 404 NOT_FOUND under a /services/data/vNN.N/ outside that
+	// range (an org on an older release, or a client asking for a version
+	// that does not exist yet).
+	APIVersion string
+	DailyLimit int64 // DailyApiRequests max
 
 	// Credentials the token endpoint accepts.
 	ClientID, ClientSecret, Username, Password, SecurityToken, RefreshToken string
@@ -67,6 +72,18 @@ type Options struct {
 	// DeniedObjects are objects the integration user may not read: as in
 	// Salesforce, queries on them answer INVALID_TYPE.
 	DeniedObjects []string
+	// HiddenFields maps an object name to fields field-level security hides
+	// from the integration user (names case-insensitive). As in Salesforce,
+	// a hidden field does not exist for the user: describe omits it and SOQL
+	// naming it answers INVALID_FIELD "No such column". See also HideField.
+	HiddenFields map[string][]string
+	// LockoutAfter locks the integration user after that many consecutive
+	// failed password logins (0: never); see Unlock.
+	LockoutAfter int
+	// NoLoginHistory stops token requests from adding LoginHistory rows
+	// (by default every password or jwt_bearer token request naming a user
+	// of the org adds one, as in Salesforce).
+	NoLoginHistory bool
 }
 
 // Defaults returns the default options, with SameTimestampRuns on.
@@ -126,6 +143,12 @@ type Server struct {
 	faultMu sync.Mutex
 	faults  []*Fault
 
+	hiddenMu sync.RWMutex
+	hidden   hiddenFields // never modified once published (HideField)
+
+	loginMu sync.Mutex
+	login   loginState // logins.go
+
 	elf elfFiles // EventLogFile bodies (elf.go)
 
 	statsMu   sync.Mutex
@@ -141,6 +164,9 @@ type Server struct {
 // New builds an org and generates its history, deterministically from Seed.
 func New(opts Options) *Server {
 	opts = opts.withDefaults()
+	if v, ok := parseAPIVersion(opts.APIVersion); !ok || v.compare(oldestAPIVersion) < 0 {
+		panic("simulator: APIVersion " + strconv.Quote(opts.APIVersion) + " is not a version (NN.N) of at least " + oldestAPIVersion.String())
+	}
 	s := &Server{
 		opts:     opts,
 		reg:      builtinSchemas(),
@@ -155,6 +181,11 @@ func New(opts Options) *Server {
 		return span + (h.Sum64()^seed)%span
 	})
 	s.gen = &generator{rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	for object, fields := range opts.HiddenFields {
+		for _, f := range fields {
+			s.HideField(object, f)
+		}
+	}
 	s.seedUsers()
 	s.generateHistory()
 	s.generateObjectStreamHistory()
@@ -397,6 +428,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		serve(sw)
+	case path == "/services/data" || path == "/services/data/":
+		// The Versions resource needs no session and is not an API call.
+		s.count(func(c *CallStats) { c.Versions++ })
+		serve := func(w http.ResponseWriter) { s.handleVersions(w, r) }
+		if f := s.takeFault(path, false); f != nil && s.applyFault(sw, r, f, serve) {
+			return
+		}
+		serve(sw)
 	case strings.HasPrefix(path, "/id/"):
 		s.handleIdentity(sw, r)
 	case path == "/services/data" || strings.HasPrefix(path, "/services/data/"):
@@ -430,6 +469,11 @@ func (s *Server) handleData(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid")
 		return
 	}
+	if ver != "" && !s.servesVersion(ver) {
+		// Not charged: the org has no such resource.
+		writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+		return
+	}
 	if !s.charge(r.URL.Path) {
 		s.setLimitHeader(w)
 		writeErrors(w, http.StatusForbidden, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
@@ -451,10 +495,6 @@ func (s *Server) handleData(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request, ver, rest string) {
 	switch {
-	case ver == "" && (r.URL.Path == "/services/data" || r.URL.Path == "/services/data/"):
-		writeJSON(w, http.StatusOK, []map[string]string{{
-			"label": "Summer '26", "url": "/services/data/v" + s.opts.APIVersion, "version": s.opts.APIVersion,
-		}})
 	case ver == "":
 		writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 	case rest == "/limits":
@@ -510,6 +550,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, ver string)
 		if slices.ContainsFunc(s.opts.DeniedObjects, func(o string) bool { return strings.EqualFold(o, q.object) }) {
 			reg = registry{} // without permission, Salesforce denies the object exists
 		}
+		q.view = s.view(ver)
 		err = q.bind(reg)
 	}
 	if err != nil {
@@ -592,7 +633,8 @@ func (s *Server) ExpireLocators() {
 
 func (s *Server) handleSObject(w http.ResponseWriter, ver string, parts []string) {
 	sch := s.reg.lookup(parts[0])
-	if sch == nil || len(parts) != 2 {
+	view := s.view(ver)
+	if sch == nil || len(parts) != 2 || !view.objectVisible(sch) {
 		writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 		return
 	}
@@ -604,8 +646,7 @@ func (s *Server) handleSObject(w http.ResponseWriter, ver string, parts []string
 		return
 	}
 	q := &query{schema: sch}
-	for i := range sch.Fields {
-		f := &sch.Fields[i]
+	for _, f := range view.fields(sch) {
 		q.fields = append(q.fields, selItem{name: f.Name, ref: &fieldRef{path: f.Name, f: f}})
 	}
 	var buf bytes.Buffer

@@ -277,6 +277,9 @@ type query struct {
 	limit  int // -1: none
 	offset int
 	schema *objectSchema
+	// view limits what bind resolves to what the request may see (its API
+	// version, field-level security); nil sees everything.
+	view *schemaView
 }
 
 // ---- parser ----
@@ -629,6 +632,9 @@ func likeRegexp(raw string) *regexp.Regexp {
 
 func (q *query) bind(reg registry) error {
 	q.schema = reg.lookup(q.object)
+	if q.schema != nil && !q.view.objectVisible(q.schema) {
+		q.schema = nil // not in this API version
+	}
 	if q.schema == nil {
 		return errAt("INVALID_TYPE", q.src, q.objPos, fmt.Sprintf("sObject type '%s' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.", q.object))
 	}
@@ -666,18 +672,26 @@ func (q *query) resolve(reg registry, name string, pos int) (*fieldRef, error) {
 	}
 	switch len(parts) {
 	case 1:
+		// A field of a newer API version, or hidden by field-level
+		// security, does not exist for this request.
 		f := q.schema.field(parts[0])
-		if f == nil {
+		if f == nil || !q.view.fieldVisible(q.schema, f) {
 			return nil, noColumn()
 		}
 		return &fieldRef{path: f.Name, f: f}, nil
 	case 2:
 		rf := q.schema.byRel[strings.ToLower(parts[0])]
+		if rf != nil && !q.view.fieldVisible(q.schema, rf) {
+			rf = nil // an invisible lookup takes its relationship with it
+		}
 		if rf == nil {
 			return nil, errAt("INVALID_FIELD", q.src, pos, fmt.Sprintf("Didn't understand relationship '%s' in field path. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names.", parts[0]))
 		}
 		target := reg.lookup(rf.RefObject)
 		f := target.field(parts[1])
+		if f != nil && !q.view.fieldVisible(target, f) {
+			f = nil
+		}
 		if f == nil {
 			return nil, errAt("INVALID_FIELD", q.src, pos, fmt.Sprintf("No such column '%s' on entity '%s'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.", parts[1], target.Name))
 		}

@@ -34,11 +34,15 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "invalid_request", "error_description": "must use HTTP POST"})
 		return
 	}
+	if oe := s.refusal(); oe != nil { // RefuseTokens
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": oe.code, "error_description": oe.desc})
+		return
+	}
 	if err := r.ParseForm(); err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "malformed form body"})
 		return
 	}
-	if oe := s.checkGrant(r); oe != nil {
+	if oe := s.checkGrant(r); oe != nil { // password and jwt_bearer grants are recorded (logins.go)
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": oe.code, "error_description": oe.desc})
 		return
 	}
@@ -64,15 +68,12 @@ func (s *Server) checkGrant(r *http.Request) *oauthError {
 	o := s.opts
 	f := r.PostForm
 	badClient := &oauthError{"invalid_client", "invalid client credentials"}
-	authFailure := &oauthError{"invalid_grant", "authentication failure"}
 	switch f.Get("grant_type") {
 	case grantPassword:
 		if f.Get("client_id") != o.ClientID || f.Get("client_secret") != o.ClientSecret {
 			return badClient
 		}
-		if f.Get("username") != o.Username || f.Get("password") != o.Password+o.SecurityToken {
-			return authFailure
-		}
+		return s.passwordLogin(r, f.Get("username"), f.Get("password"))
 	case grantClientCredentials:
 		if f.Get("client_id") != o.ClientID || f.Get("client_secret") != o.ClientSecret {
 			return badClient
@@ -87,7 +88,7 @@ func (s *Server) checkGrant(r *http.Request) *oauthError {
 			return &oauthError{"invalid_grant", "expired access/refresh token"}
 		}
 	case grantJWTBearer:
-		return s.checkAssertion(f.Get("assertion"))
+		return s.jwtLogin(r, f.Get("assertion"))
 	default:
 		return &oauthError{"unsupported_grant_type", "grant type not supported"}
 	}

@@ -13,6 +13,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,13 +37,21 @@ func run(args []string) error {
 	history := fs.Duration("history", 72*time.Hour, "generated history before start")
 	seed := fs.Int64("seed", 1, "data generator seed")
 	logFileRows := fs.Int("log-file-rows", 40, "rows in each generated daily EventLogFile over the history (0: no files)")
+	apiVersion := fs.String("api-version", simulator.DefaultAPIVersion, "newest API version the org serves (it serves 20.0 up to it; newer paths answer 404)")
+	hide := fs.String("hide", "", "fields hidden by field-level security, as Object.Field,... (e.g. LoginHistory.ForwardedForIp,LoginHistory.AuthMethodReference)")
+	lockoutAfter := fs.Int("lockout-after", 0, "lock the integration user after this many consecutive failed password logins (0: never)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	hidden, err := parseHidden(*hide)
+	if err != nil {
 		return err
 	}
 
 	opts := simulator.Defaults()
 	opts.ClientID, opts.Username, opts.DailyLimit = *clientID, *username, *dailyLimit
 	opts.ArrivalEvery, opts.History, opts.Seed = *arrivalEvery, *history, *seed
+	opts.APIVersion, opts.HiddenFields, opts.LockoutAfter = *apiVersion, hidden, *lockoutAfter
 	if *history == 0 {
 		opts.History = -1 // Options treats 0 as "default"
 	}
@@ -54,7 +63,10 @@ func run(args []string) error {
 		opts.JWTPublicKey = pub
 	}
 
-	srv := simulator.New(opts)
+	srv, err := newServer(opts)
+	if err != nil {
+		return err
+	}
 	if *logFileRows > 0 && opts.History > 0 {
 		now := time.Now()
 		srv.SeedLogFiles(now.Add(-opts.History), now, false, *logFileRows)
@@ -63,8 +75,8 @@ func run(args []string) error {
 		return err
 	}
 	o := srv.Options()
-	log.Printf("sfsim: Salesforce simulator at %s (org %s) — client_id=%q client_secret=%q username=%q password=%q security_token=%q refresh_token=%q audience=%q private_key_file=%q",
-		srv.URL(), o.OrgID, o.ClientID, o.ClientSecret, o.Username, o.Password, o.SecurityToken, o.RefreshToken, o.Audience, *keyOut)
+	log.Printf("sfsim: Salesforce simulator at %s (org %s) — client_id=%q client_secret=%q username=%q password=%q security_token=%q refresh_token=%q audience=%q private_key_file=%q api_version=%q (newest served)",
+		srv.URL(), o.OrgID, o.ClientID, o.ClientSecret, o.Username, o.Password, o.SecurityToken, o.RefreshToken, o.Audience, *keyOut, o.APIVersion)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -93,4 +105,32 @@ func writeKey(path string) (*rsa.PublicKey, error) {
 		return nil, fmt.Errorf("private key: %w", err)
 	}
 	return &key.PublicKey, nil
+}
+
+// parseHidden reads -hide: comma-separated Object.Field names.
+func parseHidden(s string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for item := range strings.SplitSeq(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		object, field, ok := strings.Cut(item, ".")
+		if !ok || object == "" || field == "" || strings.Contains(field, ".") {
+			return nil, fmt.Errorf("-hide: %q is not Object.Field", item)
+		}
+		out[object] = append(out[object], field)
+	}
+	return out, nil
+}
+
+// newServer is simulator.New, with its panics on bad options (an unknown
+// hidden field, a malformed API version) turned into errors.
+func newServer(opts simulator.Options) (srv *simulator.Server, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return simulator.New(opts), nil
 }

@@ -29,7 +29,35 @@ func TestWriteKey(t *testing.T) {
 }
 
 func TestRunRejectsBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"-nope"}, {"-history", "soon"}, {"-addr", "256.0.0.1:bad"}} {
+	for _, args := range [][]string{
+		{"-nope"}, {"-history", "soon"}, {"-addr", "256.0.0.1:bad"},
+		{"-api-version", "v66"}, {"-api-version", "19.0"}, {"-lockout-after", "many"},
+		{"-hide", "LoginHistory"}, {"-hide", "Nope.Field"}, {"-hide", "LoginHistory.Nope"},
+	} {
 		require.Error(t, run(args), args)
+	}
+}
+
+func TestParseHidden(t *testing.T) {
+	tests := []struct {
+		in   string
+		want map[string][]string
+		err  bool
+	}{
+		{"", map[string][]string{}, false},
+		{"LoginHistory.ForwardedForIp, LoginHistory.AuthMethodReference,SetupAuditTrail.DelegateUser",
+			map[string][]string{"LoginHistory": {"ForwardedForIp", "AuthMethodReference"}, "SetupAuditTrail": {"DelegateUser"}}, false},
+		{"LoginHistory", nil, true},
+		{".Field", nil, true},
+		{"A.B.C", nil, true},
+	}
+	for _, tc := range tests {
+		got, err := parseHidden(tc.in)
+		if tc.err {
+			require.Error(t, err, tc.in)
+			continue
+		}
+		require.NoError(t, err, tc.in)
+		require.Equal(t, tc.want, got, tc.in)
 	}
 }

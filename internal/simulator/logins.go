@@ -1,0 +1,216 @@
+package simulator
+
+import (
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// loginState is the token endpoint's memory of logins; Server.loginMu
+// guards it.
+type loginState struct {
+	consecutive int  // failed password logins of the integration user in a row
+	locked      bool // the integration user is locked out
+	failed      int  // failed token requests naming a user
+
+	refuseUntil      time.Time // RefuseTokens: refuse every token request until then
+	refuseCode, desc string
+}
+
+// LoginHistory Status values. Salesforce does not document the list; these
+// are the strings orgs show ("Success", "Invalid Password", "Password
+// Lockout", "Failed: API security token required" are well attested; the
+// JWT ones follow the same "Failed: ..." form and are not confirmed).
+const (
+	statusSuccess          = "Success"
+	statusInvalidPassword  = "Invalid Password"
+	statusLockout          = "Password Lockout"
+	statusTokenRequired    = "Failed: API security token required"
+	statusInvalidSignature = "Failed: Invalid Signature"
+	statusInvalidTimestamp = "Failed: Invalid Timestamp"
+	statusInvalidAudience  = "Failed: Invalid Audience"
+	statusNotApproved      = "Failed: OAuth Consumer Not Approved"
+)
+
+// RefuseTokens makes every token request answer 400 with OAuth error code
+// and description (e.g. "invalid_client_id", as Salesforce answers while a
+// new connected app propagates, or "invalid_grant"), whatever its
+// credentials, for d by the server's clock; then the endpoint is normal
+// again. An empty description takes a default for the code. Refused
+// requests are answered before any user is authenticated: they add no
+// LoginHistory row and count neither as failed logins nor toward a
+// lockout. d <= 0 ends a refusal.
+func (s *Server) RefuseTokens(code, description string, d time.Duration) {
+	if description == "" {
+		description = map[string]string{
+			"invalid_client_id": "client identifier invalid",
+			"invalid_client":    "invalid client credentials",
+		}[code]
+		if description == "" {
+			description = "authentication failure"
+		}
+	}
+	s.loginMu.Lock()
+	defer s.loginMu.Unlock()
+	s.login.refuseCode, s.login.desc = code, description
+	s.login.refuseUntil = time.Time{}
+	if d > 0 {
+		s.login.refuseUntil = s.opts.Now().Add(d)
+	}
+}
+
+// refusal returns the error of a refused token request, or nil.
+func (s *Server) refusal() *oauthError {
+	s.loginMu.Lock()
+	defer s.loginMu.Unlock()
+	if s.login.refuseUntil.IsZero() || !s.opts.Now().Before(s.login.refuseUntil) {
+		return nil
+	}
+	return &oauthError{s.login.refuseCode, s.login.desc}
+}
+
+// Locked reports whether the integration user is locked out (see
+// Options.LockoutAfter).
+func (s *Server) Locked() bool {
+	s.loginMu.Lock()
+	defer s.loginMu.Unlock()
+	return s.login.locked
+}
+
+// Unlock unlocks the integration user, as an admin would, and resets its
+// count of consecutive failed logins.
+func (s *Server) Unlock() {
+	s.loginMu.Lock()
+	defer s.loginMu.Unlock()
+	s.login.locked, s.login.consecutive = false, 0
+}
+
+// FailedLogins is how many token requests naming a user (password and
+// jwt_bearer grants) have failed, locked-out attempts included. Requests
+// rejected for their client credentials, before any user is looked at,
+// and refused ones (RefuseTokens) are not counted.
+func (s *Server) FailedLogins() int {
+	s.loginMu.Lock()
+	defer s.loginMu.Unlock()
+	return s.login.failed
+}
+
+// passwordLogin authenticates a password grant whose client is valid,
+// keeping the lockout state, and records it.
+func (s *Server) passwordLogin(r *http.Request, username, password string) *oauthError {
+	o := s.opts
+	status := statusSuccess
+	s.loginMu.Lock()
+	switch {
+	case username != o.Username:
+		// Another user of the org, or nobody: no password of theirs works here.
+		status = statusInvalidPassword
+	case s.login.locked:
+		status = statusLockout
+	case password != o.Password+o.SecurityToken:
+		status = statusInvalidPassword
+		if password == o.Password {
+			status = statusTokenRequired
+		}
+		s.login.consecutive++
+		if o.LockoutAfter > 0 && s.login.consecutive >= o.LockoutAfter {
+			s.login.locked = true
+		}
+	default:
+		s.login.consecutive = 0
+	}
+	if status != statusSuccess {
+		s.login.failed++
+	}
+	s.loginMu.Unlock()
+	s.recordLogin(r, username, status, "OAuth Username-Password Flow")
+	if status != statusSuccess {
+		return &oauthError{"invalid_grant", "authentication failure"}
+	}
+	return nil
+}
+
+// jwtLogin checks a jwt_bearer assertion and records the attempt against
+// the user its sub names (an assertion too broken to name one records
+// nothing, as does one whose issuer is not the connected app).
+func (s *Server) jwtLogin(r *http.Request, assertion string) *oauthError {
+	oe := s.checkAssertion(assertion)
+	claims := &jwt.RegisteredClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(assertion, claims); err != nil || claims.Subject == "" {
+		return oe
+	}
+	if oe != nil && oe.code == "invalid_client_id" {
+		return oe // the client is wrong: no user was authenticated
+	}
+	status := statusSuccess
+	if oe != nil {
+		switch oe.desc {
+		case "expired authorization code", "invalid assertion expiration":
+			status = statusInvalidTimestamp
+		case "audience is invalid":
+			status = statusInvalidAudience
+		case "user hasn't approved this consumer":
+			status = statusNotApproved
+		default:
+			status = statusInvalidSignature
+		}
+	}
+	s.loginMu.Lock()
+	if oe != nil {
+		s.login.failed++
+	} else if claims.Subject == s.opts.Username && !s.login.locked {
+		s.login.consecutive = 0
+	}
+	s.loginMu.Unlock()
+	s.recordLogin(r, claims.Subject, status, "OAuth JWT Bearer Flow")
+	return oe
+}
+
+// recordLogin adds the LoginHistory row of a token request for the user
+// named username, at Now (nothing for a name no user of the org has).
+func (s *Server) recordLogin(r *http.Request, username, status, subType string) {
+	if s.opts.NoLoginHistory {
+		return
+	}
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	var forwarded any
+	if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+		forwarded = strings.TrimSpace(strings.Split(xff, ",")[0])
+	}
+	rec := map[string]any{
+		"LoginTime":      s.opts.Now(),
+		"LoginType":      "Remote Access 2.0",
+		"LoginSubType":   subType,
+		"SourceIp":       ip,
+		"ForwardedForIp": forwarded,
+		"LoginUrl":       r.Host,
+		"Browser":        "Unknown",
+		"Platform":       "Unknown",
+		"Status":         status,
+		"Application":    "sfsim-collector",
+		"ClientVersion":  "N/A",
+		"ApiType":        "N/A",
+		"ApiVersion":     "N/A",
+		"HttpMethod":     r.Method,
+		"OptionsIsGet":   r.Method == http.MethodGet,
+		"OptionsIsPost":  r.Method == http.MethodPost,
+	}
+	if r.TLS != nil {
+		rec["TlsProtocol"] = map[uint16]string{0x0303: "TLS 1.2", 0x0304: "TLS 1.3"}[r.TLS.Version]
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range s.st.table("User").rows {
+		if name, _ := u.fields["Username"].(string); strings.EqualFold(name, username) {
+			rec["UserId"] = u.id
+			s.mustInsert("LoginHistory", rec)
+			return
+		}
+	}
+}
