@@ -3,6 +3,9 @@ package auth
 
 import (
 	"context"
+	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
@@ -153,54 +156,83 @@ type call struct {
 	err     error
 }
 
-// NewSource validates cfg for its flow.
-func NewSource(cfg Config) (*Source, error) {
-	if cfg.LoginURL == "" {
-		return nil, errors.New("login URL is required")
+// FieldError is a problem with one setting. Field is the setting's name as
+// the user writes it under auth: (flow, client_id, client_secret, username,
+// password, refresh_token, private_key, audience) or login_url; Msg never
+// holds a secret or the key's content.
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+const flowList = "jwt_bearer, client_credentials, refresh_token, password"
+
+// Validate checks cfg for its flow and returns an errors.Join of
+// *FieldError, one per problem; nil if cfg is usable. HTTPClient is not checked.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
-	u, err := url.Parse(cfg.LoginURL)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, errors.New("login URL must be an absolute http(s) URL")
+	known := true
+	switch c.Flow {
+	case FlowJWTBearer, FlowClientCredentials, FlowRefreshToken, FlowPassword:
+	case "":
+		known = false
+		bad("flow", "required, one of %s", flowList)
+	default:
+		known = false
+		bad("flow", "%q is not one of %s", c.Flow, flowList)
 	}
-	if cfg.ClientID == "" {
-		return nil, errors.New("client id is required")
-	}
-	need := func(v, what string) error {
-		if v == "" {
-			return fmt.Errorf("%s is required for the %s flow", what, cfg.Flow)
+	need := func(field string, set bool) {
+		switch {
+		case set:
+		case known:
+			bad(field, "required for flow %s", c.Flow)
+		default:
+			bad(field, "required")
 		}
-		return nil
 	}
-	switch cfg.Flow {
+
+	if c.LoginURL == "" {
+		bad("login_url", "required")
+	} else if u, err := url.Parse(c.LoginURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		bad("login_url", "must be an absolute http(s) URL")
+	}
+	need("client_id", c.ClientID != "")
+	switch c.Flow {
 	case FlowJWTBearer:
-		if err := need(cfg.Username, "username"); err != nil {
-			return nil, err
+		need("username", c.Username != "")
+		if len(c.PrivateKeyPEM) == 0 {
+			need("private_key", false)
+		} else if _, err := parseRSAKey(c.PrivateKeyPEM); err != nil {
+			bad("private_key", "%v", err)
 		}
-		if len(cfg.PrivateKeyPEM) == 0 {
-			return nil, fmt.Errorf("private key is required for the %s flow", cfg.Flow)
-		}
-		if _, err := parseRSAKey(cfg.PrivateKeyPEM); err != nil {
-			return nil, err
-		}
-	case FlowClientCredentials:
-		if err := need(cfg.ClientSecret, "client secret"); err != nil {
-			return nil, err
-		}
-	case FlowRefreshToken:
-		// The secret is optional: connected apps may waive it for refresh.
-		if err := need(cfg.RefreshToken, "refresh token"); err != nil {
-			return nil, err
-		}
-	case FlowPassword:
-		for _, f := range []struct{ v, what string }{
-			{cfg.ClientSecret, "client secret"}, {cfg.Username, "username"}, {cfg.Password, "password"},
-		} {
-			if err := need(f.v, f.what); err != nil {
-				return nil, err
+		if c.Audience != "" {
+			if u, err := url.Parse(c.Audience); err != nil || u.Scheme != "https" || u.Host == "" {
+				bad("audience", "%q is not an https URL", c.Audience)
 			}
 		}
-	default:
-		return nil, fmt.Errorf("unknown flow %q (want jwt_bearer, client_credentials, refresh_token or password)", cfg.Flow)
+	case FlowClientCredentials:
+		need("client_secret", c.ClientSecret != "")
+	case FlowRefreshToken:
+		// The secret is optional: connected apps may waive it for refresh.
+		need("refresh_token", c.RefreshToken != "")
+	case FlowPassword:
+		// Salesforce's username-password flow needs the app's secret too.
+		need("client_secret", c.ClientSecret != "")
+		need("username", c.Username != "")
+		need("password", c.Password != "")
+	}
+	return errors.Join(errs...)
+}
+
+// NewSource validates cfg (see Config.Validate) and returns its token source.
+func NewSource(cfg Config) (*Source, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 
 	s := &Source{
@@ -224,23 +256,39 @@ func NewSource(cfg Config) (*Source, error) {
 	return s, nil
 }
 
+// parseRSAKey reads the first PEM block as the PKCS#1 or unencrypted PKCS#8
+// RSA key that oauth2/jwt signs with. Its errors never quote the key.
 func parseRSAKey(data []byte) (*rsa.PrivateKey, error) {
 	block, _ := pem.Decode(data)
 	if block == nil {
-		return nil, errors.New("private key is not PEM encoded")
+		return nil, errors.New("not PEM encoded: want a PEM RSA key, PKCS#1 or PKCS#8")
+	}
+	if block.Type == "ENCRYPTED PRIVATE KEY" || strings.Contains(block.Headers["Proc-Type"], "ENCRYPTED") {
+		return nil, errors.New("the key is encrypted: the receiver needs it unencrypted (e.g. openssl pkcs8 -in KEY -out PLAIN), kept in a file only it can read")
+	}
+	if block.Type == "EC PRIVATE KEY" {
+		return nil, errors.New("an EC key: the JWT bearer flow needs an RSA key")
 	}
 	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
 		return k, nil
 	}
 	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 	if err != nil {
-		return nil, errors.New("private key is neither a PKCS#1 nor an unencrypted PKCS#8 RSA key")
+		if block.Type != "RSA PRIVATE KEY" && block.Type != "PRIVATE KEY" {
+			return nil, fmt.Errorf("the PEM block is %q, not an RSA key (PKCS#1 or PKCS#8)", block.Type)
+		}
+		return nil, errors.New("neither a PKCS#1 nor an unencrypted PKCS#8 RSA key")
 	}
-	rk, ok := k.(*rsa.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("private key is %T, want RSA", k)
+	switch k := k.(type) {
+	case *rsa.PrivateKey:
+		return k, nil
+	case *ecdsa.PrivateKey, *ecdh.PrivateKey:
+		return nil, errors.New("an EC key: the JWT bearer flow needs an RSA key")
+	case ed25519.PrivateKey:
+		return nil, errors.New("an Ed25519 key: the JWT bearer flow needs an RSA key")
+	default:
+		return nil, fmt.Errorf("a %T key: the JWT bearer flow needs an RSA key", k)
 	}
-	return rk, nil
 }
 
 // Token returns the cached token, fetching one if there is none.

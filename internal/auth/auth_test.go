@@ -2,6 +2,9 @@ package auth
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -190,29 +193,58 @@ func TestNewSourceValidation(t *testing.T) {
 		return Config{Flow: f, LoginURL: "https://login.salesforce.com", ClientID: "cid", ClientSecret: testSecret,
 			Username: "u", Password: testPassword, RefreshToken: testRefresh, PrivateKeyPEM: pkcs8PEM(t)}
 	}
-	ecKey := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte("garbage")})
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	ecDER, err := x509.MarshalPKCS8PrivateKey(ecKey)
+	require.NoError(t, err)
+	sec1DER, err := x509.MarshalECPrivateKey(ecKey)
+	require.NoError(t, err)
+	_, edKey, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	edDER, err := x509.MarshalPKCS8PrivateKey(edKey)
+	require.NoError(t, err)
+	rsaDER, err := x509.MarshalPKCS8PrivateKey(rsaKey(t))
+	require.NoError(t, err)
+	pemOf := func(typ string, der []byte, headers map[string]string) []byte {
+		return pem.EncodeToMemory(&pem.Block{Type: typ, Headers: headers, Bytes: der})
+	}
 	tests := []struct {
-		name    string
-		mutate  func(*Config)
-		flow    Flow
-		wantErr string
+		name      string
+		mutate    func(*Config)
+		flow      Flow
+		wantField string // "" means valid
+		wantMsg   string
 	}{
-		{"jwt ok", nil, FlowJWTBearer, ""},
-		{"cc ok", nil, FlowClientCredentials, ""},
-		{"refresh ok without secret", func(c *Config) { c.ClientSecret = "" }, FlowRefreshToken, ""},
-		{"password ok", nil, FlowPassword, ""},
-		{"unknown flow", nil, "saml", "unknown flow"},
-		{"no login url", func(c *Config) { c.LoginURL = "" }, FlowClientCredentials, "login URL"},
-		{"relative login url", func(c *Config) { c.LoginURL = "login.salesforce.com" }, FlowClientCredentials, "absolute"},
-		{"no client id", func(c *Config) { c.ClientID = "" }, FlowClientCredentials, "client id"},
-		{"jwt no username", func(c *Config) { c.Username = "" }, FlowJWTBearer, "username"},
-		{"jwt no key", func(c *Config) { c.PrivateKeyPEM = nil }, FlowJWTBearer, "private key is required"},
-		{"jwt not pem", func(c *Config) { c.PrivateKeyPEM = []byte("nope") }, FlowJWTBearer, "not PEM"},
-		{"jwt bad key", func(c *Config) { c.PrivateKeyPEM = ecKey }, FlowJWTBearer, "PKCS"},
-		{"cc no secret", func(c *Config) { c.ClientSecret = "" }, FlowClientCredentials, "client secret"},
-		{"refresh no token", func(c *Config) { c.RefreshToken = "" }, FlowRefreshToken, "refresh token"},
-		{"password no password", func(c *Config) { c.Password = "" }, FlowPassword, "password is required"},
-		{"password no secret", func(c *Config) { c.ClientSecret = "" }, FlowPassword, "client secret"},
+		{"jwt ok", nil, FlowJWTBearer, "", ""},
+		{"jwt ok pkcs1", func(c *Config) { c.PrivateKeyPEM = pkcs1PEM(t) }, FlowJWTBearer, "", ""},
+		{"jwt ok audience", func(c *Config) { c.Audience = "https://test.salesforce.com" }, FlowJWTBearer, "", ""},
+		{"cc ok", nil, FlowClientCredentials, "", ""},
+		{"refresh ok without secret", func(c *Config) { c.ClientSecret = "" }, FlowRefreshToken, "", ""},
+		{"password ok", nil, FlowPassword, "", ""},
+		{"password ok without security token", func(c *Config) { c.SecurityToken = "" }, FlowPassword, "", ""},
+		{"no flow", nil, "", "flow", "required, one of jwt_bearer"},
+		{"unknown flow", nil, "saml", "flow", `"saml" is not one of`},
+		{"no login url", func(c *Config) { c.LoginURL = "" }, FlowClientCredentials, "login_url", "required"},
+		{"relative login url", func(c *Config) { c.LoginURL = "login.salesforce.com" }, FlowClientCredentials, "login_url", "absolute"},
+		{"no client id", func(c *Config) { c.ClientID = "" }, FlowClientCredentials, "client_id", "required for flow client_credentials"},
+		{"jwt no username", func(c *Config) { c.Username = "" }, FlowJWTBearer, "username", "required for flow jwt_bearer"},
+		{"jwt no key", func(c *Config) { c.PrivateKeyPEM = nil }, FlowJWTBearer, "private_key", "required for flow jwt_bearer"},
+		{"jwt not pem", func(c *Config) { c.PrivateKeyPEM = []byte("nope") }, FlowJWTBearer, "private_key", "not PEM"},
+		{"jwt garbage pkcs8", func(c *Config) { c.PrivateKeyPEM = pemOf("PRIVATE KEY", []byte("garbage"), nil) }, FlowJWTBearer, "private_key", "PKCS"},
+		{"jwt ec pkcs8", func(c *Config) { c.PrivateKeyPEM = pemOf("PRIVATE KEY", ecDER, nil) }, FlowJWTBearer, "private_key", "EC key"},
+		{"jwt ec sec1", func(c *Config) { c.PrivateKeyPEM = pemOf("EC PRIVATE KEY", sec1DER, nil) }, FlowJWTBearer, "private_key", "EC key"},
+		{"jwt ed25519", func(c *Config) { c.PrivateKeyPEM = pemOf("PRIVATE KEY", edDER, nil) }, FlowJWTBearer, "private_key", "Ed25519"},
+		{"jwt encrypted pkcs8", func(c *Config) { c.PrivateKeyPEM = pemOf("ENCRYPTED PRIVATE KEY", rsaDER, nil) }, FlowJWTBearer, "private_key", "encrypted"},
+		{"jwt encrypted pkcs1", func(c *Config) {
+			c.PrivateKeyPEM = pemOf("RSA PRIVATE KEY", rsaDER, map[string]string{"Proc-Type": "4,ENCRYPTED", "DEK-Info": "AES-256-CBC,00"})
+		}, FlowJWTBearer, "private_key", "encrypted"},
+		{"jwt certificate", func(c *Config) { c.PrivateKeyPEM = pemOf("CERTIFICATE", []byte("x"), nil) }, FlowJWTBearer, "private_key", `"CERTIFICATE"`},
+		{"jwt audience", func(c *Config) { c.Audience = "login.salesforce.com" }, FlowJWTBearer, "audience", "https URL"},
+		{"cc no secret", func(c *Config) { c.ClientSecret = "" }, FlowClientCredentials, "client_secret", "required for flow client_credentials"},
+		{"refresh no token", func(c *Config) { c.RefreshToken = "" }, FlowRefreshToken, "refresh_token", "required for flow refresh_token"},
+		{"password no password", func(c *Config) { c.Password = "" }, FlowPassword, "password", "required for flow password"},
+		{"password no username", func(c *Config) { c.Username = "" }, FlowPassword, "username", "required for flow password"},
+		{"password no secret", func(c *Config) { c.ClientSecret = "" }, FlowPassword, "client_secret", "required for flow password"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -220,15 +252,54 @@ func TestNewSourceValidation(t *testing.T) {
 			if tt.mutate != nil {
 				tt.mutate(&cfg)
 			}
+			verr := cfg.Validate()
 			_, err := NewSource(cfg)
-			if tt.wantErr == "" {
+			if tt.wantField == "" {
+				require.NoError(t, verr)
 				require.NoError(t, err)
 				return
 			}
-			require.ErrorContains(t, err, tt.wantErr)
+			require.Equal(t, verr, err, "NewSource refuses what Validate does, with the same error")
+			fe := fieldErrors(t, err)
+			require.Len(t, fe, 1, "%v", err)
+			assert.Equal(t, tt.wantField, fe[0].Field)
+			assert.Contains(t, fe[0].Msg, tt.wantMsg)
 			assertNoSecrets(t, err.Error())
 		})
 	}
+}
+
+// fieldErrors returns the *FieldError values err joins, failing on anything else.
+func fieldErrors(t *testing.T, err error) []*FieldError {
+	t.Helper()
+	j, ok := err.(interface{ Unwrap() []error })
+	require.True(t, ok, "an errors.Join: %v", err)
+	var out []*FieldError
+	for _, e := range j.Unwrap() {
+		var fe *FieldError
+		require.True(t, errors.As(e, &fe), "a *FieldError: %v", e)
+		out = append(out, fe)
+	}
+	return out
+}
+
+// Every problem is reported at once, each naming its field.
+func TestValidateReportsEveryField(t *testing.T) {
+	err := Config{Flow: FlowPassword, LoginURL: "https://login.salesforce.com"}.Validate()
+	var fields []string
+	for _, fe := range fieldErrors(t, err) {
+		fields = append(fields, fe.Field)
+		assert.Equal(t, "required for flow password", fe.Msg)
+	}
+	assert.Equal(t, []string{"client_id", "client_secret", "username", "password"}, fields)
+	assert.EqualError(t, &FieldError{Field: "client_id", Msg: "required"}, "client_id: required")
+
+	err = Config{Flow: "saml"}.Validate()
+	fields = nil
+	for _, fe := range fieldErrors(t, err) {
+		fields = append(fields, fe.Field)
+	}
+	assert.Equal(t, []string{"flow", "login_url", "client_id"}, fields)
 }
 
 func TestDefaultAudience(t *testing.T) {
