@@ -102,6 +102,12 @@ type Client struct {
 
 	mu      sync.Mutex
 	budgets map[string]Budget
+
+	apiVersion string
+	verMu      sync.Mutex
+	verDone    bool
+	verErr     error
+	verRetry   time.Time
 }
 
 var apiVersionRE = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
@@ -122,15 +128,16 @@ func New(cfg Config) (*Client, error) {
 		log = zap.NewNop()
 	}
 	return &Client{
-		hc:        cfg.HTTPClient,
-		tokens:    cfg.Tokens,
-		dataPath:  "/services/data/v" + cfg.APIVersion,
-		budgetFor: cfg.BudgetFor,
-		log:       log,
-		retry:     cfg.Retry.withDefaults(),
-		budgets:   map[string]Budget{},
-		timeout:   cmp.Or(cfg.Timeout, 60*time.Second),
-		onCall:    cfg.OnCall,
+		hc:         cfg.HTTPClient,
+		tokens:     cfg.Tokens,
+		dataPath:   "/services/data/v" + cfg.APIVersion,
+		budgetFor:  cfg.BudgetFor,
+		log:        log,
+		retry:      cfg.Retry.withDefaults(),
+		budgets:    map[string]Budget{},
+		timeout:    cmp.Or(cfg.Timeout, 60*time.Second),
+		onCall:     cfg.OnCall,
+		apiVersion: cfg.APIVersion,
 	}, nil
 }
 
@@ -150,6 +157,7 @@ func (c *Client) Identity(ctx context.Context) (orgID, instanceURL string, err e
 // tests fake it.
 type Querier interface {
 	Identity(ctx context.Context) (orgID, instanceURL string, err error)
+	Describe(ctx context.Context, stream, object string) (*Describe, error)
 	Query(ctx context.Context, stream, soql string, batchSize int) (*QueryResult, error)
 	QueryMore(ctx context.Context, stream, nextRecordsURL string, batchSize int) (*QueryResult, error)
 }
@@ -322,6 +330,9 @@ func (c *Client) exchange(ctx context.Context, stream, path string, hdr http.Hea
 	tok, err := c.tokens.Token(ctx)
 	if err != nil {
 		return nil, classifyTokenErr(ctx, err)
+	}
+	if err := c.checkVersion(ctx, tok); err != nil {
+		return nil, err
 	}
 	for refreshed := false; ; refreshed = true {
 		resp, budget, err := c.send(ctx, stream, tok, path, hdr, idle)

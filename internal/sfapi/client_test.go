@@ -65,6 +65,17 @@ func (f *fakeTokens) Refresh(_ context.Context, stale *auth.Token) (*auth.Token,
 	return f.cur(), nil
 }
 
+// serveVersions answers the Versions resource with versions.
+func serveVersions(versions ...string) func(w http.ResponseWriter) {
+	return func(w http.ResponseWriter) {
+		var list []map[string]string
+		for _, v := range versions {
+			list = append(list, map[string]string{"label": "v" + v, "url": "/services/data/v" + v, "version": v})
+		}
+		writeJSON(w, http.StatusOK, list)
+	}
+}
+
 type fakeBudget struct {
 	mu        sync.Mutex
 	acquired  int
@@ -104,12 +115,18 @@ type env struct {
 	logs   *observer.ObservedLogs
 	mu     sync.Mutex
 	hits   map[string]int
+	// versions answers the Versions resource (nil: h does)
+	versions func(w http.ResponseWriter)
 }
 
 func newEnv(t *testing.T, h func(e *env, w http.ResponseWriter, r *http.Request, hit int)) *env {
 	t.Helper()
-	e := &env{budget: &fakeBudget{}, hits: map[string]int{}}
+	e := &env{budget: &fakeBudget{}, hits: map[string]int{}, versions: serveVersions("65.0", "66.0")}
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/services/data/" && e.versions != nil {
+			e.versions(w)
+			return
+		}
 		e.mu.Lock()
 		e.hits[r.URL.Path]++
 		n := e.hits[r.URL.Path]

@@ -12,12 +12,23 @@ import (
 // the org's API allowance is spent.
 var ErrLimitExceeded = errors.New("salesforce: API request limit exceeded")
 
-// Salesforce error codes the client acts on.
+// Salesforce error codes the receiver acts on.
 const (
-	CodeInvalidSession       = "INVALID_SESSION_ID"
-	CodeRequestLimitExceeded = "REQUEST_LIMIT_EXCEEDED"
-	CodeQueryTimeout         = "QUERY_TIMEOUT"
-	CodeServerUnavailable    = "SERVER_UNAVAILABLE"
+	CodeInvalidSession         = "INVALID_SESSION_ID"
+	CodeRequestLimitExceeded   = "REQUEST_LIMIT_EXCEEDED"
+	CodeQueryTimeout           = "QUERY_TIMEOUT"
+	CodeServerUnavailable      = "SERVER_UNAVAILABLE"
+	CodeInvalidField           = "INVALID_FIELD"
+	CodeInvalidType            = "INVALID_TYPE"
+	CodeInsufficientAccess     = "INSUFFICIENT_ACCESS"
+	CodeMalformedQuery         = "MALFORMED_QUERY"
+	CodeInvalidQueryLocator    = "INVALID_QUERY_LOCATOR"
+	CodeNotFound               = "NOT_FOUND"
+	CodeAPIDisabledForOrg      = "API_DISABLED_FOR_ORG"
+	CodeAPICurrentlyDisabled   = "API_CURRENTLY_DISABLED"
+	CodeFunctionalityDisabled  = "FUNCTIONALITY_NOT_ENABLED"
+	CodeBigObjectUnsupported   = "BIG_OBJECT_UNSUPPORTED_OPERATION"
+	CodeInvalidQueryFilterOper = "INVALID_QUERY_FILTER_OPERATOR"
 )
 
 // APIError is a non-2xx REST response.
