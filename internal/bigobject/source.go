@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/fieldset"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
@@ -24,9 +25,15 @@ type Querier = sfapi.Querier
 
 // Spec says what to read and how it maps.
 type Spec struct {
-	Object         string
-	Fields         []string // KeyField and TimestampField are added when missing
-	TimestampField string   // the big object's date index field, e.g. EventDate
+	Object string
+	// Fields are read where the org shows them (its describe says);
+	// KeyField and TimestampField are added and must be shown. Empty:
+	// every standard field.
+	Fields []string
+	// Listed: Fields come from the user; one the org does not show is an
+	// error naming it.
+	Listed         bool
+	TimestampField string // the big object's date index field, e.g. EventDate
 	// KeyField identifies an event across queries (log.record.uid and
 	// de-duplication); default EventIdentifier.
 	KeyField string
@@ -48,8 +55,10 @@ type Options struct {
 	// being written to storage are read by a later window, not skipped.
 	Lag       time.Duration
 	BatchSize int
-	Now       func() time.Time
-	Logger    *zap.Logger
+	// APIVersion is named when a field is not visible.
+	APIVersion string
+	Now        func() time.Time
+	Logger     *zap.Logger
 }
 
 // Defaults for Options.
@@ -62,7 +71,7 @@ const (
 )
 
 // CodeUnsupported is Salesforce's answer to a query a big object cannot run.
-const CodeUnsupported = "BIG_OBJECT_UNSUPPORTED_OPERATION"
+const CodeUnsupported = sfapi.CodeBigObjectUnsupported
 
 // Cursor is the checkpoint of a big-object stream.
 type Cursor struct {
@@ -91,10 +100,13 @@ type Source struct {
 	spec   Spec
 	opts   Options
 	client Querier
-	fields string
+	fields *fieldset.Resolver
 }
 
-var _ stream.Source[Cursor] = (*Source)(nil)
+var (
+	_ stream.Source[Cursor] = (*Source)(nil)
+	_ stream.Checker        = (*Source)(nil)
+)
 
 // New returns a Source; Spec.Mapping.Stream names the stream.
 func New(client Querier, spec Spec, opts Options) *Source {
@@ -125,24 +137,24 @@ func New(client Querier, spec Spec, opts Options) *Source {
 	if opts.TargetRows <= 0 {
 		opts.TargetRows = DefaultTargetRows
 	}
-	fields := []string{spec.KeyField, spec.TimestampField}
-	for _, f := range spec.Fields {
-		if !slices.ContainsFunc(fields, func(g string) bool { return strings.EqualFold(f, g) }) {
-			fields = append(fields, f)
-		}
-	}
-	return &Source{spec: spec, opts: opts, client: client, fields: strings.Join(fields, ", ")}
+	fields := fieldset.NewResolver(client, fieldset.Want{
+		Stream: spec.Mapping.Stream, Object: spec.Object,
+		Required: []string{spec.KeyField, spec.TimestampField}, Fields: spec.Fields,
+		Listed: spec.Listed, Standard: len(spec.Fields) == 0, APIVersion: opts.APIVersion,
+	}, opts.Logger)
+	return &Source{spec: spec, opts: opts, client: client, fields: fields}
 }
 
-// Query is the SOQL for the events of (from, upper], newest first. upper
-// is rounded up to a whole second; the caller drops what lies above it.
-func (s *Source) Query(from, upper time.Time) string {
+// Query is the SOQL for the events of (from, upper], newest first,
+// selecting set's fields. upper is rounded up to a whole second; the
+// caller drops what lies above it.
+func (s *Source) Query(set fieldset.Set, from, upper time.Time) string {
 	if u := upper.Truncate(time.Second); !u.Equal(upper) {
 		upper = u.Add(time.Second)
 	}
 	ts := s.spec.TimestampField
 	var b strings.Builder
-	fmt.Fprintf(&b, "SELECT %s FROM %s WHERE %s > %s AND %s <= %s", s.fields, s.spec.Object,
+	fmt.Fprintf(&b, "SELECT %s FROM %s WHERE %s > %s AND %s <= %s", strings.Join(set.Fields, ", "), s.spec.Object,
 		ts, sfapi.FormatDateTime(from), ts, sfapi.FormatDateTime(upper))
 	if s.spec.Where != "" {
 		fmt.Fprintf(&b, " AND (%s)", s.spec.Where)
@@ -167,6 +179,7 @@ func (s *Source) Poll(ctx context.Context, cursor *Cursor, emit stream.Emit[Curs
 	}
 	res := convert.Resource{OrgID: org, InstanceURL: instance}
 	end := s.opts.Now().Add(-s.opts.Lag).UTC().Truncate(time.Second)
+	refused := false
 	for {
 		if c.Window == nil {
 			to := c.From.Add(s.span(c))
@@ -185,12 +198,33 @@ func (s *Source) Poll(ctx context.Context, cursor *Cursor, emit stream.Emit[Curs
 				c = shrunk
 				continue
 			}
+			if !refused && s.fields.Invalidate(err) {
+				// A field hidden since the describe: describe again, once.
+				refused, c = true, next
+				continue
+			}
 			if sfapi.IsCode(err, CodeUnsupported) && s.spec.Where != "" {
 				return fmt.Errorf("%s is a big object and filters only on its index fields; Salesforce rejected the query with where %q: %w", s.spec.Object, s.spec.Where, err)
 			}
 			return err
 		}
 		c = next
+	}
+}
+
+// Check runs the stream's query over the last minute before its lag for
+// one row, so the connection test says what a poll will meet.
+func (s *Source) Check(ctx context.Context) (stream.Readiness, error) {
+	to := s.opts.Now().Add(-s.opts.Lag).UTC().Truncate(time.Second)
+	for refused := false; ; refused = true {
+		set, err := s.fields.Get(ctx)
+		if err != nil {
+			return stream.Readiness{Object: s.spec.Object}, err
+		}
+		_, err = s.client.Query(ctx, s.spec.Mapping.Stream, s.Query(set, to.Add(-time.Minute), to)+" LIMIT 1", 0)
+		if err == nil || refused || !s.fields.Invalidate(err) {
+			return stream.Readiness{Object: s.spec.Object, Missing: set.Missing, Note: "big object"}, err
+		}
 	}
 }
 
@@ -222,7 +256,11 @@ func (s *Source) shrink(c Cursor, err error) (Cursor, bool) {
 // the window closed, From moved to its end.
 func (s *Source) window(ctx context.Context, res convert.Resource, c Cursor, emit stream.Emit[Cursor]) (Cursor, error) {
 	name := s.spec.Mapping.Stream
-	page, err := s.client.Query(ctx, name, s.Query(c.From, c.Window.Low), s.opts.BatchSize)
+	set, err := s.fields.Get(ctx)
+	if err != nil {
+		return c, err
+	}
+	page, err := s.client.Query(ctx, name, s.Query(set, c.From, c.Window.Low), s.opts.BatchSize)
 	if err != nil {
 		return c, err
 	}
@@ -255,7 +293,7 @@ func (s *Source) window(ctx context.Context, res convert.Resource, c Cursor, emi
 			if err == nil {
 				continue
 			}
-			if !sfapi.IsCode(err, "INVALID_QUERY_LOCATOR") {
+			if !sfapi.IsCode(err, sfapi.CodeInvalidQueryLocator) {
 				return c, err
 			}
 			// The locator expired (a long stall in delivery): the cursor
@@ -270,7 +308,7 @@ func (s *Source) window(ctx context.Context, res convert.Resource, c Cursor, emi
 		// No locator to follow: move the window's top down to where the
 		// walk stands and query the rest.
 		fresh = 0
-		if page, err = s.client.Query(ctx, name, s.Query(c.From, c.Window.Low), s.opts.BatchSize); err != nil {
+		if page, err = s.client.Query(ctx, name, s.Query(set, c.From, c.Window.Low), s.opts.BatchSize); err != nil {
 			return c, err
 		}
 	}

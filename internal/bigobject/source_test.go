@@ -19,6 +19,7 @@ import (
 
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
+	"github.com/sfevents/salesforcereceiver/internal/sftest"
 )
 
 type event struct {
@@ -43,6 +44,10 @@ var windowRE = regexp.MustCompile(`EventDate > (\S+) AND EventDate <= (\S+) ORDE
 
 func (f *fakeOrg) Identity(context.Context) (string, string, error) {
 	return "00Dorg", "https://example.my.salesforce.com", nil
+}
+
+func (f *fakeOrg) Describe(_ context.Context, _, object string) (*sfapi.Describe, error) {
+	return sftest.Describe(object, "EventIdentifier", "EventDate", "Operation", "UserId"), nil
 }
 
 func (f *fakeOrg) Query(_ context.Context, _, soql string, _ int) (*sfapi.QueryResult, error) {
@@ -198,7 +203,9 @@ func TestUnpageableSecondFails(t *testing.T) {
 }
 
 func TestQuery(t *testing.T) {
-	src := New(nil, Spec{Object: "ApiEvent", TimestampField: "EventDate", Fields: []string{"eventdate", "Operation"}, Where: "EventIdentifier = 'x'"}, Options{})
+	src := New(&fakeOrg{}, Spec{Object: "ApiEvent", TimestampField: "EventDate", Fields: []string{"eventdate", "Operation"}, Where: "EventIdentifier = 'x'"}, Options{})
+	set, err := src.fields.Get(context.Background())
+	require.NoError(t, err)
 	from := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
 	tests := []struct {
 		upper time.Time
@@ -209,7 +216,7 @@ func TestQuery(t *testing.T) {
 	}
 	for _, tc := range tests {
 		assert.Equal(t, "SELECT EventIdentifier, EventDate, Operation FROM ApiEvent WHERE EventDate > 2024-05-01T10:00:00Z AND EventDate <= "+
-			tc.want+" AND (EventIdentifier = 'x') ORDER BY EventDate DESC", src.Query(from, tc.upper))
+			tc.want+" AND (EventIdentifier = 'x') ORDER BY EventDate DESC", src.Query(set, from, tc.upper))
 	}
 }
 

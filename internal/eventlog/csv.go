@@ -41,6 +41,7 @@ type Reader struct {
 	fields   []string
 	raw      []byte
 	parseErr error
+	cut      bool // the input ended inside the current row
 	started  bool // BOM checked
 }
 
@@ -82,6 +83,14 @@ func (r *Reader) Raw() []byte { return r.raw }
 // ParseError is why the current row could not be parsed, or nil.
 func (r *Reader) ParseError() error { return r.parseErr }
 
+// Unterminated reports whether the input ended inside the current row:
+// the row had no line ending, or a quote it opened was still open at the
+// end of input (the row is then reported as its first line, and the lines
+// after it follow as rows of their own).
+// When the body is known to be shorter than the file, such a row is a
+// fragment of a cut download, not a row of the file.
+func (r *Reader) Unterminated() bool { return r.cut }
+
 // Err is the read error that ended the rows, nil at a clean end of input.
 // Rows returned before it are complete; the row it interrupted is not
 // returned, so a caller may resume after the last row it saw.
@@ -103,7 +112,7 @@ var (
 )
 
 func (r *Reader) next(keep bool) bool {
-	r.fields, r.raw, r.parseErr = r.fields[:0], nil, nil
+	r.fields, r.raw, r.parseErr, r.cut = r.fields[:0], nil, nil, false
 	for {
 		// Skip blank lines between rows.
 		if err := r.need(1); err != nil {
@@ -182,7 +191,8 @@ func trimCR(b []byte) []byte {
 // balanced quotes before it. It returns the row's end (line ending
 // excluded), where the next row starts, the first newline inside the row
 // (-1 if none seen), and bounded = false when the row hit maxRow or the end
-// of input with a quote open. Offsets are into r.buf, valid after refills.
+// of input with a quote open. It sets r.cut when the end of input came
+// before the row's line ending. Offsets are into r.buf, valid after refills.
 func (r *Reader) findRow() (end, next, firstNL int, bounded bool) {
 	scan, quotes := 0, 0 // relative to r.r, which refills may move
 	firstNL = -1
@@ -202,6 +212,7 @@ func (r *Reader) findRow() (end, next, firstNL int, bounded bool) {
 					return 0, 0, -1, false
 				}
 				// Clean end of input: the last row has no line ending.
+				r.cut = true
 				return r.w, r.w, relNL(r, firstNL), quotes%2 == 0
 			}
 			continue

@@ -12,6 +12,7 @@ type fuzzRow struct {
 	fields []string
 	raw    string
 	err    string
+	cut    bool // Unterminated
 }
 
 // readRows reads every row of src (Next, or Skip when skip is set).
@@ -28,7 +29,7 @@ func readRows(src io.Reader, maxRow int, skip bool) ([]fuzzRow, error) {
 		if !more {
 			return out, rd.Err()
 		}
-		r := fuzzRow{raw: string(rd.Raw())}
+		r := fuzzRow{raw: string(rd.Raw()), cut: rd.Unterminated()}
 		if rd.ParseError() != nil {
 			r.err = rd.ParseError().Error()
 		} else if !skip {
@@ -40,7 +41,8 @@ func readRows(src io.Reader, maxRow int, skip bool) ([]fuzzRow, error) {
 
 // FuzzReaderChunking: however the body arrives (a byte at a time, in
 // halves, with the last read carrying EOF), the rows, their raw text and
-// their parse errors are the same; Skip counts rows exactly like Next;
+// their parse errors and whether the input ended inside them are the
+// same; Skip counts rows exactly like Next;
 // no row is longer than maxRow; an error never comes without a row's raw
 // text; and the reader always finishes.
 func FuzzReaderChunking(f *testing.F) {
@@ -83,7 +85,7 @@ func FuzzReaderChunking(f *testing.F) {
 				t.Fatalf("%s: %v", name, err)
 			}
 			if !slices.EqualFunc(got, whole, sameRow) {
-				t.Fatalf("%s: rows differ:\n got %q\nwant %q", name, got, whole)
+				t.Fatalf("%s: rows differ:\n got %#v\nwant %#v", name, got, whole)
 			}
 		}
 		skipped, err := readRows(iotest.OneByteReader(strings.NewReader(in)), maxRow, true)
@@ -94,15 +96,15 @@ func FuzzReaderChunking(f *testing.F) {
 			t.Fatalf("Skip saw %d rows, Next %d", len(skipped), len(whole))
 		}
 		for i := range skipped {
-			if skipped[i].raw != whole[i].raw || skipped[i].err != whole[i].err {
-				t.Fatalf("row %d: Skip %q, Next %q", i, skipped[i], whole[i])
+			if skipped[i].raw != whole[i].raw || skipped[i].err != whole[i].err || skipped[i].cut != whole[i].cut {
+				t.Fatalf("row %d: Skip %#v, Next %#v", i, skipped[i], whole[i])
 			}
 		}
 	})
 }
 
 func sameRow(a, b fuzzRow) bool {
-	return a.raw == b.raw && a.err == b.err && slices.Equal(a.fields, b.fields)
+	return a.raw == b.raw && a.err == b.err && a.cut == b.cut && slices.Equal(a.fields, b.fields)
 }
 
 // FuzzReaderRoundTrip: rows written as CSV (quoted where needed, or
@@ -136,7 +138,7 @@ func FuzzReaderRoundTrip(f *testing.F) {
 			t.Fatal(err)
 		}
 		if len(got) != len(rows) {
-			t.Fatalf("%d rows read back, %d written: %q", len(got), len(rows), got)
+			t.Fatalf("%d rows read back, %d written: %#v", len(got), len(rows), got)
 		}
 		for i := range rows {
 			if got[i].err != "" {

@@ -136,6 +136,52 @@ func TestReaderSkipCountsLikeNext(t *testing.T) {
 	}
 }
 
+// Unterminated tells rows that ended with their line ending from rows the
+// input ended inside, whichever way the reads split the input.
+func TestReaderUnterminated(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []bool // Unterminated per row
+	}{
+		{"terminated", "\"a\"\n\"b\"\r\n", []bool{false, false}},
+		{"no final newline", "\"a\"\n\"b\"", []bool{false, true}},
+		{"unquoted, no final newline", "a,b\nc,d", []bool{false, true}},
+		{"inside a quoted cell", "\"a\"\n\"b\",\"op", []bool{false, true}},
+		// The open quote swallows the lines after it up to the end of
+		// input: its first line is reported, and the lines after it follow.
+		{"quote open across lines", "\"a\"\n\"b\",\"open\nx\ny\n", []bool{false, true, false, false}},
+		{"trailing blank lines", "\"a\"\n\n\r\n", []bool{false}},
+		{"quoted newline, terminated", "\"a\nb\"\n", []bool{false}},
+	}
+	for _, tt := range tests {
+		for _, oneByte := range []bool{false, true} {
+			t.Run(tt.name, func(t *testing.T) {
+				var src io.Reader = strings.NewReader(tt.in)
+				if oneByte {
+					src = iotest.OneByteReader(src)
+				}
+				for _, skip := range []bool{false, true} {
+					rd := NewReader(src, 0)
+					var got []bool
+					for (!skip && rd.Next()) || (skip && rd.Skip()) {
+						got = append(got, rd.Unterminated())
+					}
+					require.NoError(t, rd.Err())
+					require.Equal(t, tt.want, got, "skip %v", skip)
+					require.False(t, rd.Unterminated(), "reset at the end")
+					src = strings.NewReader(tt.in)
+				}
+			})
+		}
+	}
+	// A row cut at maxRow is not at the end of input.
+	rd := NewReader(strings.NewReader("\"abcdefghij\"\n"), 6)
+	require.True(t, rd.Next())
+	require.ErrorIs(t, rd.ParseError(), ErrRowTooLong)
+	require.False(t, rd.Unterminated())
+}
+
 func TestReaderReadError(t *testing.T) {
 	boom := errors.New("connection reset")
 	in := "\"a\"\n\"b\"\n\"partial"

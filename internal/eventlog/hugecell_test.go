@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
+	"github.com/sfevents/salesforcereceiver/internal/sftest"
 )
 
 // oneFile lists one log file and serves body for it.
@@ -22,6 +23,10 @@ type oneFile struct {
 
 func (oneFile) Identity(context.Context) (string, string, error) {
 	return "00D000000000001AAA", "https://example.my.salesforce.com", nil
+}
+
+func (oneFile) Describe(_ context.Context, _, object string) (*sfapi.Describe, error) {
+	return sftest.Describe(object, "Id", "EventType", "CreatedDate", "LogFile", "LogFileFieldNames", "LogFileFieldTypes"), nil
 }
 
 func (oneFile) Query(context.Context, string, string, int) (*sfapi.QueryResult, error) {

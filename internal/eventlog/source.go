@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/fieldset"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
@@ -32,6 +33,7 @@ const StreamName = "event_log_file"
 // Querier is the part of the Salesforce client the stream uses.
 type Querier interface {
 	Identity(ctx context.Context) (orgID, instanceURL string, err error)
+	Describe(ctx context.Context, stream, object string) (*sfapi.Describe, error)
 	Query(ctx context.Context, stream, soql string, batchSize int) (*sfapi.QueryResult, error)
 	Open(ctx context.Context, stream, path string) (*http.Response, error)
 }
@@ -41,7 +43,8 @@ type Options struct {
 	LogInterval string   // "daily" (default) or "hourly"
 	EventTypes  []string // empty: every type
 	Backfill    time.Duration
-	BatchRows   int // rows per emitted batch; default 1000
+	APIVersion  string // named when a field is not visible
+	BatchRows   int    // rows per emitted batch; default 1000
 	Now         func() time.Time
 	Logger      *zap.Logger
 
@@ -105,14 +108,18 @@ type Source struct {
 	client  Querier
 	opts    Options
 	hourly  bool
-	filter  atomic.Int32
+	fields  *fieldset.Resolver
+	warned  atomic.Int32 // the filter last explained, +1 (0: none yet)
 	reader  Reader
 	bad     atomic.Int64
 	keyBuf  []byte
 	keyPool []byte
 }
 
-var _ stream.Source[Cursor] = (*Source)(nil)
+var (
+	_ stream.Source[Cursor] = (*Source)(nil)
+	_ stream.Checker        = (*Source)(nil)
+)
 
 // New returns a Source reading files of opts.LogInterval.
 func New(client Querier, opts Options) *Source {
@@ -134,7 +141,15 @@ func New(client Querier, opts Options) *Source {
 	if opts.RetryMax <= 0 {
 		opts.RetryMax = 30 * time.Second
 	}
-	return &Source{client: client, opts: opts, hourly: strings.EqualFold(opts.LogInterval, "hourly")}
+	fields := fieldset.NewResolver(client, fieldset.Want{
+		Stream: StreamName, Object: "EventLogFile",
+		Required: []string{"Id", "EventType", "CreatedDate", "LogFile"},
+		Fields:   []string{"LogDate", "LogFileLength", "LogFileFieldNames", "LogFileFieldTypes", "Interval", "Sequence"},
+		// How files are told apart without Interval or Sequence is
+		// explained by the filter's own warning.
+		Quiet: []string{"Interval", "Sequence"}, APIVersion: opts.APIVersion,
+	}, opts.Logger)
+	return &Source{client: client, opts: opts, hourly: strings.EqualFold(opts.LogInterval, "hourly"), fields: fields}
 }
 
 // ParseErrors is how many rows could not be parsed (delivered raw).
@@ -148,19 +163,38 @@ type logFile struct {
 	LogFile           string `json:"LogFile"`
 	LogFileFieldNames string `json:"LogFileFieldNames"`
 	LogFileFieldTypes string `json:"LogFileFieldTypes"`
-	created           time.Time
+	// LogFileLength is the file's size in bytes, uncompressed (a JSON
+	// number, a double in the schema); 0 when absent, null or unknown.
+	LogFileLength float64 `json:"LogFileLength"`
+	created       time.Time
 }
 
-// Query is the SOQL listing the files after cursor c.
-func (s *Source) Query(c Cursor) string {
-	fields := "Id, EventType, LogDate, CreatedDate, LogFileLength, LogFile, LogFileFieldNames, LogFileFieldTypes"
-	f := filter(s.filter.Load())
-	switch f {
-	case byInterval:
-		fields += ", Interval, Sequence"
-	case bySequence:
-		fields += ", Sequence"
+// length is the file's size in bytes, or 0 if unknown.
+func (f logFile) length() int64 {
+	if f.LogFileLength >= 1 && f.LogFileLength < 1<<62 {
+		return int64(f.LogFileLength)
 	}
+	return 0
+}
+
+// Query is the SOQL listing the files after cursor c, with the fields
+// the org showed at the last describe.
+func (s *Source) Query(c Cursor) string { return s.query(s.fields.Current(), c, filesPerQuery) }
+
+// filterOf says how the fields in set tell daily from hourly files.
+func filterOf(set fieldset.Set) filter {
+	switch {
+	case set.Has("Interval"):
+		return byInterval
+	case set.Has("Sequence"):
+		return bySequence
+	}
+	return noFilter
+}
+
+func (s *Source) query(set fieldset.Set, c Cursor, limit int) string {
+	fields := strings.Join(set.Fields, ", ")
+	f := filterOf(set)
 	var b strings.Builder
 	fmt.Fprintf(&b, "SELECT %s FROM EventLogFile WHERE ", fields)
 	// SOQL datetimes have whole seconds: the condition is widened to the
@@ -188,7 +222,7 @@ func (s *Source) Query(c Cursor) string {
 		}
 		fmt.Fprintf(&b, " AND EventType IN (%s)", strings.Join(q, ", "))
 	}
-	fmt.Fprintf(&b, " ORDER BY CreatedDate ASC, Id ASC LIMIT %d", filesPerQuery)
+	fmt.Fprintf(&b, " ORDER BY CreatedDate ASC, Id ASC LIMIT %d", limit)
 	return b.String()
 }
 
@@ -230,18 +264,23 @@ func (s *Source) Poll(ctx context.Context, cursor *Cursor, emit stream.Emit[Curs
 	}
 }
 
-// list returns the files after c in cursor order, stepping down to an older
-// way of telling daily from hourly files when the org lacks a field.
-// full says the listing was cut at filesPerQuery.
+// list returns the files after c in cursor order, telling daily from
+// hourly files by what the org shows (see filterOf). full says the
+// listing was cut at filesPerQuery.
 func (s *Source) list(ctx context.Context, c Cursor) ([]logFile, bool, error) {
 	var page *sfapi.QueryResult
-	for {
-		var err error
-		page, err = s.client.Query(ctx, StreamName, s.Query(c), filesPerQuery)
+	for refused := false; ; refused = true {
+		set, err := s.fields.Get(ctx)
+		if err != nil {
+			return nil, false, err
+		}
+		s.explainFilter(filterOf(set))
+		page, err = s.client.Query(ctx, StreamName, s.query(set, c, filesPerQuery), filesPerQuery)
 		if err == nil {
 			break
 		}
-		if !s.fallBack(err) {
+		// A field hidden since the describe: describe again, once.
+		if refused || !s.fields.Invalidate(err) {
 			return nil, false, err
 		}
 	}
@@ -272,31 +311,41 @@ func after(t time.Time, id string, c Cursor) bool {
 	return t.After(c.CreatedDate) || (t.Equal(c.CreatedDate) && id > c.ID)
 }
 
-// fallBack handles INVALID_FIELD for Interval or Sequence by stepping down
-// one filter, saying so once; it reports whether to query again.
-func (s *Source) fallBack(err error) bool {
-	var apiErr *sfapi.APIError
-	if !errors.As(err, &apiErr) || apiErr.Code != "INVALID_FIELD" {
-		return false
+// explainFilter says once how files of the configured interval are told
+// apart when the org lacks Interval (older API versions, field-level
+// security).
+func (s *Source) explainFilter(f filter) {
+	if filter(s.warned.Swap(int32(f)+1)-1) == f {
+		return
 	}
-	f := filter(s.filter.Load())
 	interval := "daily"
 	if s.hourly {
 		interval = "hourly"
 	}
-	switch {
-	case f == byInterval && strings.Contains(apiErr.Message, "Interval"):
+	switch f {
+	case bySequence:
 		s.opts.Logger.Warn("EventLogFile has no Interval field on this org or API version; telling "+interval+" files apart by Sequence (daily files have Sequence 0)",
 			zap.String("stream", StreamName))
-		s.filter.Store(int32(bySequence))
-		return true
-	case f <= bySequence && strings.Contains(apiErr.Message, "Sequence"):
+	case noFilter:
 		s.opts.Logger.Warn("EventLogFile has neither Interval nor Sequence on this org or API version; reading every log file whatever its interval (log_interval is "+interval+")",
 			zap.String("stream", StreamName))
-		s.filter.Store(int32(noFilter))
-		return true
 	}
-	return false
+}
+
+// Check lists one file the way a poll does, so the connection test says
+// what a poll will meet.
+func (s *Source) Check(ctx context.Context) (stream.Readiness, error) {
+	c := Cursor{CreatedDate: s.opts.Now().Add(-s.opts.Backfill).UTC()}
+	for refused := false; ; refused = true {
+		set, err := s.fields.Get(ctx)
+		if err != nil {
+			return stream.Readiness{Object: "EventLogFile"}, err
+		}
+		_, err = s.client.Query(ctx, StreamName, s.query(set, c, 1), 0)
+		if err == nil || refused || !s.fields.Invalidate(err) {
+			return stream.Readiness{Object: "EventLogFile", Missing: set.Missing}, err
+		}
+	}
 }
 
 // errGone: the file was listed but its body is gone (retention).
@@ -327,6 +376,7 @@ func (s *Source) readFile(ctx context.Context, res convert.Resource, f logFile, 
 	}
 	bo.Reset()
 	failures := 0
+	lastShort := int64(-1)
 	for {
 		before := done
 		next, err := s.download(ctx, res, f, c, &done, emit)
@@ -350,8 +400,22 @@ func (s *Source) readFile(ctx context.Context, res convert.Resource, f logFile, 
 			return c, fmt.Errorf("eventlog: downloading %s failed %d times: %w", f.ID, failures, err)
 		}
 		wait := bo.NextBackOff()
-		log.Warn("Log file download broke off; resuming after the accepted rows",
-			zap.Int64("rows_accepted", done), zap.Int("attempt", failures), zap.Duration("retry_in", wait), zap.Error(err))
+		msg, fields := "Log file download broke off; resuming after the accepted rows", []zap.Field{
+			zap.Int64("rows_accepted", done), zap.Int("attempt", failures), zap.Duration("retry_in", wait), zap.Error(err)}
+		if short, ok := errors.AsType[shortError](err); ok {
+			msg = "Log file body ended short of its LogFileLength; resuming after the accepted rows"
+			fields = append(fields, zap.Int64("bytes_received", short.got), zap.Int64("bytes_expected", short.want))
+			if short.got == lastShort {
+				// The same length twice: that is the body Salesforce has,
+				// and LogFileLength is wrong. Take the body as the whole
+				// file rather than stall on it; a row it ends inside is
+				// then delivered raw, as any malformed row is.
+				msg = "Log file body is the same length on every download, short of its LogFileLength; taking it as the whole file"
+				f.LogFileLength = 0
+			}
+			lastShort = short.got
+		}
+		log.Warn(msg, fields...)
 		select {
 		case <-ctx.Done():
 			return c, ctx.Err()
@@ -360,13 +424,23 @@ func (s *Source) readFile(ctx context.Context, res convert.Resource, f logFile, 
 	}
 }
 
+// shortError: the body ended cleanly but before LogFileLength bytes (a
+// proxy, or a body without Content-Length, cut short). It is a broken
+// download, resumed like one; the row it ended inside is not delivered.
+type shortError struct{ got, want int64 }
+
+func (e shortError) Error() string {
+	return fmt.Sprintf("log file body ended after %d of its %d bytes", e.got, e.want)
+}
+
 // download reads the file once, skipping *done rows, emitting a batch every
 // BatchRows rows; *done follows what was accepted. It returns the cursor
-// past the file when the body ended cleanly.
+// past the file when the body ended cleanly and was not short of
+// LogFileLength (a short body breaks off after its last complete row).
 func (s *Source) download(ctx context.Context, res convert.Resource, f logFile, c Cursor, done *int64, emit stream.Emit[Cursor]) (Cursor, error) {
 	resp, err := s.client.Open(ctx, StreamName, f.LogFile)
 	if err != nil {
-		if sfapi.IsCode(err, "NOT_FOUND") {
+		if sfapi.IsCode(err, sfapi.CodeNotFound) {
 			return c, fmt.Errorf("%w: %w", errGone, err)
 		}
 		return c, openError{err}
@@ -379,10 +453,16 @@ func (s *Source) download(ctx context.Context, res convert.Resource, f logFile, 
 	}
 	rd := &s.reader
 	rd.Reset(body, s.opts.MaxRowBytes)
+	// cut says the current row is a fragment: the body ended inside it (so
+	// body.n is final) and before the file's length. Reading stops there:
+	// what follows a quote left open is part of the fragment too.
+	want := f.length()
+	cut := func() bool { return rd.Unterminated() && body.n < want }
 
 	mapping := convert.Mapping{EventName: convert.EventEventLogFile, Stream: StreamName, EventType: f.EventType}
 	var header *convert.CSVHeader
-	if rd.Next() {
+	more := rd.Next() && !cut()
+	if more {
 		names := rd.Fields()
 		if rd.ParseError() != nil {
 			// Columns come from the metadata then; the header is not a row.
@@ -396,7 +476,10 @@ func (s *Source) download(ctx context.Context, res convert.Resource, f logFile, 
 		return c, rd.Err()
 	}
 	var row int64
-	for ; row < *done && rd.Skip(); row++ {
+	for more && row < *done {
+		if more = rd.Skip() && !cut(); more {
+			row++
+		}
 	}
 	if rd.Err() != nil {
 		return c, rd.Err()
@@ -409,7 +492,7 @@ func (s *Source) download(ctx context.Context, res convert.Resource, f logFile, 
 	}
 	observed := s.opts.Now()
 	batch := convert.NewBatch(res, s.opts.BatchRows)
-	for rd.Next() {
+	for more && rd.Next() && !cut() {
 		row++
 		key := s.rowKey(f.ID, row)
 		if perr := rd.ParseError(); perr != nil {
@@ -428,7 +511,13 @@ func (s *Source) download(ctx context.Context, res convert.Resource, f logFile, 
 			batch = convert.NewBatch(res, s.opts.BatchRows)
 		}
 	}
-	if err := rd.Err(); err != nil {
+	err = rd.Err()
+	if err == nil && body.n < want {
+		// The reader saw the end of the body (body.n is final): it ended
+		// early though cleanly, inside a row (not delivered) or after one.
+		err = shortError{got: body.n, want: want}
+	}
+	if err != nil {
 		// Rows read before the break are complete: hand them over, so every
 		// attempt makes progress however early the connection drops.
 		if batch.Len() > 0 {

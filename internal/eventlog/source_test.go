@@ -1,8 +1,11 @@
 package eventlog
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -420,4 +423,221 @@ func TestMalformedRowsAreDeliveredRaw(t *testing.T) {
 		require.True(t, strings.HasPrefix(lr.Body().Str(), "\"Login\""), n)
 	}
 	require.Equal(t, "\"Login\",\"20240502101012\",\"4c\"", byKey[id+"/3"].Body().Str())
+}
+
+// downloads records what an Observer is told of downloads.
+type downloads struct {
+	mu    sync.Mutex
+	bytes []int64
+	done  []bool
+}
+
+func (d *downloads) Downloaded(n int64, complete bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.bytes, d.done = append(d.bytes, n), append(d.done, complete)
+}
+
+func (*downloads) ParseError() {}
+
+// A body that ends cleanly (no transport error) short of LogFileLength is
+// a broken download: the row it ends inside is not delivered, not even
+// raw, the rows before it are, and the download resumes after them.
+func TestShortDownloadResumes(t *testing.T) {
+	day := testNow.Truncate(24 * time.Hour).Add(-24 * time.Hour)
+	header := []string{"EVENT_TYPE", "TIMESTAMP", "REQUEST_ID", "NOTE", "RUN_TIME"}
+	rows := []string{
+		"\"Login\",\"20240502101010.123\",\"4a\",\"first\",\"12\"\n",
+		"Login,20240502101011.000,4b,unquoted,7\n",
+		"\"Login\",\"20240502101012.000\",\"4c\",\"multi\nline, \"\"quoted\"\"\",\"3\"\n",
+		"Login,20240502101013.000,4d,plain,1234\n",
+		"\"Login\",\"20240502101014.000\",\"4e\",\"last\",\"5\"\n",
+	}
+	want := []map[string]any{
+		{"REQUEST_ID": "4a", "NOTE": "first", "RUN_TIME": int64(12)},
+		{"REQUEST_ID": "4b", "NOTE": "unquoted", "RUN_TIME": int64(7)},
+		{"REQUEST_ID": "4c", "NOTE": "multi\nline, \"quoted\"", "RUN_TIME": int64(3)},
+		{"REQUEST_ID": "4d", "NOTE": "plain", "RUN_TIME": int64(1234)},
+		{"REQUEST_ID": "4e", "NOTE": "last", "RUN_TIME": int64(5)},
+	}
+	raw := "\"" + strings.Join(header, "\",\"") + "\"\n" + strings.Join(rows, "")
+	at := func(s string) int { // offset just past the first s in raw
+		i := strings.Index(raw, s)
+		require.GreaterOrEqual(t, i, 0, s)
+		return i + len(s)
+	}
+	rowEnd := func(n int) int { return at(rows[n-1]) } // just past row n's newline
+
+	tests := []struct {
+		name string
+		cuts []int // uncompressed bytes served by consecutive downloads
+	}{
+		// Unparsed, the fragment would be "…,\"multi" raw, then "li" raw.
+		{"inside a quoted cell", []int{at("\"multi\nli")}},
+		// Unchecked, the fragment would parse as RUN_TIME 12.
+		{"mid-row without quotes", []int{at("4d,plain,12")}},
+		{"at a row boundary", []int{rowEnd(2)}},
+		{"inside the header", []int{10}},
+		// The second download ends inside the rows it has to skip.
+		{"again before the accepted rows", []int{rowEnd(4), at("4b,unq")}},
+	}
+	for _, tt := range tests {
+		for _, gz := range []bool{false, true} {
+			name := tt.name + "/identity"
+			if gz {
+				name = tt.name + "/gzip"
+			}
+			t.Run(name, func(t *testing.T) {
+				sim := newSim(t)
+				id := sim.AddLogFile(simulator.LogFile{EventType: "Login", LogDate: day, Raw: []byte(raw), RawRows: len(rows),
+					Header: header, Types: []string{"String", "String", "String", "String", "Number"}})
+				truth := expect(t, sim, isInterval("Daily"))
+				for _, n := range tt.cuts {
+					sim.InjectFault(simulator.Fault{Path: "/LogFile", TruncateAfterBytes: n, TruncateGzip: gz})
+				}
+				core, logs := observer.New(zapcore.WarnLevel)
+				obs := &downloads{}
+				opts := testOptions()
+				opts.BatchRows = 2
+				opts.Logger, opts.Observer = zap.New(core), obs
+				src := New(newClient(t, sim), opts)
+				col := newCollector()
+				store := checkpoint.New(nil)
+				start(t, src, col, store)
+				settle(t, col, len(rows))
+
+				col.exactlyOnce(t, truth)
+				require.Zero(t, src.ParseErrors())
+				col.mu.Lock()
+				for _, lr := range col.records {
+					_, bad := lr.Attributes().Get(convert.AttrParseError)
+					require.False(t, bad, "raw record %q", lr.Body().AsString())
+					uid, _ := lr.Attributes().Get(convert.AttrLogRecordUID)
+					_, n, _ := strings.Cut(truth[uid.Str()], "/")
+					i, err := strconv.Atoi(n)
+					require.NoError(t, err)
+					body := lr.Body().Map().AsRaw()
+					for k, v := range want[i-1] {
+						require.Equal(t, v, body[k], "row %d: %s", i, k)
+					}
+				}
+				col.mu.Unlock()
+				require.Zero(t, sim.PendingFaults())
+
+				var final Cursor
+				_, err := store.Load(context.Background(), checkpoint.Key(simulator.DefaultOrgID, StreamName), &final)
+				require.NoError(t, err)
+				require.Nil(t, final.File, "the cursor is past the file")
+				require.Equal(t, id, final.ID)
+
+				short := logs.FilterMessageSnippet("short of its LogFileLength").All()
+				require.Len(t, short, len(tt.cuts), "%v", logs.All())
+				obs.mu.Lock()
+				defer obs.mu.Unlock()
+				require.Len(t, obs.done, len(tt.cuts)+1)
+				for i, n := range tt.cuts {
+					fields := short[i].ContextMap()
+					require.EqualValues(t, n, fields["bytes_received"])
+					require.EqualValues(t, len(raw), fields["bytes_expected"])
+					require.Equal(t, zapcore.WarnLevel, short[i].Level)
+					require.False(t, obs.done[i], "download %d is counted as broken", i)
+					require.EqualValues(t, n, obs.bytes[i])
+				}
+				require.True(t, obs.done[len(tt.cuts)])
+				require.EqualValues(t, len(raw), obs.bytes[len(tt.cuts)])
+			})
+		}
+	}
+}
+
+// sizedFile is oneFile listed with a LogFileLength (omitted when absent).
+type sizedFile struct {
+	oneFile
+	length any
+	absent bool
+}
+
+func (f sizedFile) Query(ctx context.Context, stream, soql string, n int) (*sfapi.QueryResult, error) {
+	res, _ := f.oneFile.Query(ctx, stream, soql, n)
+	if f.absent {
+		return res, nil
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(res.Records[0], &rec); err != nil {
+		return nil, err
+	}
+	rec["LogFileLength"] = f.length
+	res.Records[0], _ = json.Marshal(rec)
+	return res, nil
+}
+
+// Only a body known to be short is a broken download: with LogFileLength
+// unknown (absent, null, 0) or reached, a body ending inside a quoted cell
+// is a malformed file and its last row is delivered raw as before.
+func TestShortBodyNeedsKnownLength(t *testing.T) {
+	body := "\"EVENT_TYPE\",\"TIMESTAMP\",\"REQUEST_ID\",\"ROWS_PROCESSED\",\"HUGE\"\n" +
+		"\"API\",\"20260501120000.000\",\"R1\",\"5\",\"x\"\n" +
+		"\"API\",\"20260501120001.000\",\"R2\",\"6\",\"open\nmore"
+	tests := []struct {
+		name   string
+		length any
+		absent bool
+		raw    int  // rows delivered raw
+		short  bool // the poll fails as a short download
+		// attempts is DownloadAttempts (default 2: one retry)
+		attempts int
+	}{
+		{name: "absent", absent: true, raw: 2},
+		{name: "null", length: nil, raw: 2},
+		{name: "zero", length: 0, raw: 2},
+		{name: "reached", length: float64(len(body)), raw: 2},
+		{name: "reached, as Salesforce writes doubles", length: json.RawMessage(strconv.Itoa(len(body)) + ".0"), raw: 2},
+		{name: "short", length: len(body) + 1, short: true},
+		// The same short length on every download: LogFileLength is
+		// wrong, and the body is the file; no stall on it.
+		{name: "short on every download", length: len(body) + 1, raw: 2, attempts: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client := sizedFile{oneFile: oneFile{body: func() io.Reader { return strings.NewReader(body) }}, length: tt.length, absent: tt.absent}
+			src := New(client, Options{Backfill: 720 * time.Hour, DownloadAttempts: cmp.Or(tt.attempts, 2), RetryInitial: time.Millisecond, RetryMax: time.Millisecond,
+				Now: func() time.Time { return time.Date(2026, 5, 2, 0, 0, 0, 0, time.UTC) }})
+			var parsed []string
+			raw, emits := 0, 0
+			var last Cursor
+			err := src.Poll(context.Background(), nil, func(_ context.Context, logs plog.Logs, c Cursor) error {
+				emits++
+				last = c
+				if logs.LogRecordCount() == 0 {
+					return nil
+				}
+				lrs := logs.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
+				for i := range lrs.Len() {
+					lr := lrs.At(i)
+					if _, bad := lr.Attributes().Get(convert.AttrParseError); bad {
+						raw++
+						continue
+					}
+					id, _ := lr.Body().Map().Get("REQUEST_ID")
+					parsed = append(parsed, id.Str())
+				}
+				return nil
+			})
+			require.Equal(t, []string{"R1"}, parsed)
+			require.Equal(t, tt.raw, raw)
+			require.EqualValues(t, tt.raw, src.ParseErrors())
+			if tt.short {
+				var se shortError
+				require.ErrorAs(t, err, &se)
+				require.Equal(t, shortError{got: int64(len(body)), want: int64(len(body) + 1)}, se)
+				require.Equal(t, 1, emits, "R1 once; the retry made no progress")
+				require.NotNil(t, last.File)
+				require.EqualValues(t, 1, last.File.Rows)
+				return
+			}
+			require.NoError(t, err)
+			require.Nil(t, last.File, "the file is complete")
+			require.Equal(t, "0AT000000000001AAA", last.ID)
+		})
+	}
 }

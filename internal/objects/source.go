@@ -8,12 +8,11 @@ package objects
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
 	"regexp"
+	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -21,30 +20,27 @@ import (
 
 	"github.com/sfevents/salesforcereceiver/internal/bigobject"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/fieldset"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/soqlstream"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
 
-// Client is the part of the Salesforce client an object stream uses; Open
-// fetches the object's describe when the default fields are wanted.
-type Client interface {
-	soqlstream.Querier
-	Open(ctx context.Context, stream, path string) (*http.Response, error)
-}
+// Client is the part of the Salesforce client an object stream uses.
+type Client = soqlstream.Querier
 
 // Config is one `objects:` entry.
 type Config struct {
 	Name           string
 	TimestampField string
-	Fields         []string // empty: every standard field, from the object's describe
+	Fields         []string // empty: every standard field the org shows, from the object's describe
 	Where          string   // extra SOQL condition, ANDed
 }
 
 // Options tune a Source. Zero values take the defaults.
 type Options struct {
 	Backfill   time.Duration
-	APIVersion string // for the describe call; default "66.0"
+	APIVersion string // named when a field is not visible
 	BatchSize  int
 	// Overlap is the ordinary objects' re-read window; default soqlstream.DefaultOverlap.
 	Overlap time.Duration
@@ -94,10 +90,14 @@ type Source struct {
 	kind    string // learnt from Salesforce; "" until known
 	soql    *soqlstream.Source
 	big     *bigobject.Source
-	lastErr string // the last configuration error logged, to log each once
+	mu      sync.Mutex // Check runs beside Poll
+	lastErr string     // the last configuration error logged, to log each once
 }
 
-var _ stream.Source[Cursor] = (*Source)(nil)
+var (
+	_ stream.Source[Cursor] = (*Source)(nil)
+	_ stream.Checker        = (*Source)(nil)
+)
 
 // New returns the Source for one `objects:` entry.
 func New(client Client, cfg Config, opts Options) *Source {
@@ -107,21 +107,17 @@ func New(client Client, cfg Config, opts Options) *Source {
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
 	}
-	if opts.APIVersion == "" {
-		opts.APIVersion = "66.0"
-	}
 	if opts.Overlap == 0 {
 		opts.Overlap = soqlstream.DefaultOverlap
 	}
-	return &Source{cfg: cfg, opts: opts, client: client, name: StreamName(cfg.Name)}
+	s := &Source{cfg: cfg, opts: opts, client: client, name: StreamName(cfg.Name)}
+	s.readers()
+	return s
 }
 
 // Poll reads what is new, as the cursor's kind says or, before the kind is
 // known, by trying the ordinary query first.
 func (s *Source) Poll(ctx context.Context, cursor *Cursor, emit stream.Emit[Cursor]) error {
-	if err := s.init(ctx); err != nil {
-		return s.explain(err)
-	}
 	kind := s.kind
 	if cursor != nil && cursor.Kind != "" {
 		kind = cursor.Kind
@@ -167,71 +163,35 @@ func (s *Source) pollBig(ctx context.Context, cursor *Cursor, emit stream.Emit[C
 	})
 }
 
-// init builds both readers once the field list is known.
-func (s *Source) init(ctx context.Context) error {
-	if s.soql != nil {
-		return nil
-	}
-	fields := s.cfg.Fields
-	if len(fields) == 0 {
-		var err error
-		if fields, err = s.standardFields(ctx); err != nil {
-			return err
-		}
-	}
+// readers builds both readers; each chooses its fields from the object's
+// describe when it first reads.
+func (s *Source) readers() {
 	m := convert.Mapping{
 		EventName: convert.EventObject, Stream: s.name, EventType: s.cfg.Name,
 		TimestampField: s.cfg.TimestampField,
 	}
+	listed := len(s.cfg.Fields) > 0
 	s.soql = soqlstream.New(s.client, soqlstream.Spec{
-		Object: s.cfg.Name, Fields: fields, TimestampField: s.cfg.TimestampField, Where: s.cfg.Where, Mapping: m,
+		Object: s.cfg.Name, Fields: s.cfg.Fields, Listed: listed, TimestampField: s.cfg.TimestampField, Where: s.cfg.Where, Mapping: m,
 	}, soqlstream.Options{
-		Backfill: s.opts.Backfill, Overlap: s.opts.Overlap, BatchSize: s.opts.BatchSize, Now: s.opts.Now, Logger: s.opts.Logger,
+		Backfill: s.opts.Backfill, Overlap: s.opts.Overlap, BatchSize: s.opts.BatchSize, APIVersion: s.opts.APIVersion,
+		Now: s.opts.Now, Logger: s.opts.Logger,
 	})
 	bo := s.opts.Big
-	bo.Backfill, bo.BatchSize, bo.Now, bo.Logger = s.opts.Backfill, s.opts.BatchSize, s.opts.Now, s.opts.Logger
+	bo.Backfill, bo.BatchSize, bo.Now, bo.Logger, bo.APIVersion = s.opts.Backfill, s.opts.BatchSize, s.opts.Now, s.opts.Logger, s.opts.APIVersion
 	s.big = bigobject.New(s.client, bigobject.Spec{
-		Object: s.cfg.Name, Fields: fields, TimestampField: s.cfg.TimestampField, Where: s.cfg.Where, Mapping: m,
+		Object: s.cfg.Name, Fields: s.cfg.Fields, Listed: listed, TimestampField: s.cfg.TimestampField, Where: s.cfg.Where, Mapping: m,
 	}, bo)
-	return nil
 }
 
-// standardFields reads the object's describe. Describe rather than SOQL's
-// FIELDS(STANDARD): it works the same for big objects and ordinary ones,
-// and the explicit list can be combined with Id and the timestamp field
-// without "duplicate field selected" errors. Compound fields (their parts
-// are fields of their own) and base64 fields (readable one record at a
-// time only) are left out.
-func (s *Source) standardFields(ctx context.Context) ([]string, error) {
-	path := "/services/data/v" + s.opts.APIVersion + "/sobjects/" + url.PathEscape(s.cfg.Name) + "/describe"
-	resp, err := s.client.Open(ctx, s.name, path)
-	if err != nil {
-		return nil, fmt.Errorf("describing %s: %w", s.cfg.Name, err)
+// Check tries the object's query for one row, as the kind Salesforce
+// says it is.
+func (s *Source) Check(ctx context.Context) (stream.Readiness, error) {
+	r, err := s.soql.Check(ctx)
+	if sfapi.IsCode(err, bigobject.CodeUnsupported) {
+		r, err = s.big.Check(ctx)
 	}
-	defer resp.Body.Close()
-	var d struct {
-		Fields []struct {
-			Name       string `json:"name"`
-			Type       string `json:"type"`
-			Custom     bool   `json:"custom"`
-			Deprecated bool   `json:"deprecatedAndHidden"`
-		} `json:"fields"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
-		return nil, fmt.Errorf("describing %s: decoding the response: %w", s.cfg.Name, err)
-	}
-	var out []string
-	for _, f := range d.Fields {
-		switch {
-		case f.Custom, f.Deprecated, f.Type == "address", f.Type == "location", f.Type == "base64":
-			continue
-		}
-		out = append(out, f.Name)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("describing %s: no standard fields; list objects[].fields", s.cfg.Name)
-	}
-	return out, nil
+	return r, s.explain(err)
 }
 
 var fieldInMessage = regexp.MustCompile(`(?:No such column|Didn't understand relationship|Filtering on field) '([^']+)'`)
@@ -241,13 +201,24 @@ var fieldInMessage = regexp.MustCompile(`(?:No such column|Didn't understand rel
 // Salesforce's own message and the object and field it names; the runner
 // retries on its interval, as the operator may fix the org instead.
 func (s *Source) explain(err error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if err == nil {
 		s.lastErr = ""
 		return nil
 	}
+	var notVisible *fieldset.NotVisibleError
+	if errors.As(err, &notVisible) {
+		if msg := notVisible.Error(); msg != s.lastErr {
+			s.lastErr = msg
+			s.opts.Logger.Error("A configured object cannot be read as configured; check its fields and timestamp_field, or grant the integration user field access. Retrying on the poll interval",
+				zap.String("stream", s.name), zap.String("object", s.cfg.Name),
+				zap.String("field", strings.Join(notVisible.Fields, ", ")), zap.Error(err))
+		}
+		return fmt.Errorf("object %s: %w", s.cfg.Name, err)
+	}
 	var apiErr *sfapi.APIError
-	if !errors.As(err, &apiErr) || apiErr.Status < 400 || apiErr.Status >= 500 ||
-		apiErr.Code == sfapi.CodeInvalidSession || apiErr.Code == sfapi.CodeRequestLimitExceeded || apiErr.Code == sfapi.CodeQueryTimeout {
+	if !errors.As(err, &apiErr) || sfapi.Classify(err) != sfapi.ClassQuery {
 		return err
 	}
 	if msg := apiErr.Code + apiErr.Message; msg != s.lastErr {

@@ -345,9 +345,9 @@ func TestWhere(t *testing.T) {
 	assert.Equal(t, "SessionType = 'UI'", ctx["where"])
 }
 
-// A field the object lacks: Salesforce's INVALID_FIELD message is logged
-// with the object and field, the stream keeps retrying, and another stream
-// keeps delivering.
+// A listed field the object lacks: the describe shows it is not there, the
+// error names the object and field once, the stream keeps retrying, and
+// another stream keeps delivering.
 func TestInvalidFieldIsSurfacedAndOthersKeepGoing(t *testing.T) {
 	tests := []struct{ object, ts, good string }{
 		{"LoginEvent", "EventDate", "Username"},
@@ -367,14 +367,14 @@ func TestInvalidFieldIsSurfacedAndOthersKeepGoing(t *testing.T) {
 			good.check(t, e.sim, "ApiEvent")
 			assert.Zero(t, bad.count())
 
-			errs := e.logs.FilterMessageSnippet("Salesforce rejected").All()
+			errs := e.logs.FilterMessageSnippet("cannot be read as configured").All()
 			require.Len(t, errs, 1, "logged once, not on every retry")
 			assert.Equal(t, zapcore.ErrorLevel, errs[0].Level)
 			ctx := errs[0].ContextMap()
 			assert.Equal(t, tc.object, ctx["object"])
 			assert.Equal(t, "Bogus_Field__c", ctx["field"])
-			assert.Equal(t, "INVALID_FIELD", ctx["error_code"])
-			assert.Contains(t, ctx["salesforce_message"], "No such column 'Bogus_Field__c' on entity '"+tc.object+"'")
+			assert.Contains(t, ctx["error"], tc.object+": Bogus_Field__c is not a field the integration user can see")
+			assert.Contains(t, ctx["error"], "it is listed in fields")
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
+	"github.com/sfevents/salesforcereceiver/internal/sftest"
 )
 
 // pageQuerier answers every query with one fixed page.
@@ -18,6 +19,10 @@ type pageQuerier struct{ records []json.RawMessage }
 
 func (pageQuerier) Identity(context.Context) (string, string, error) {
 	return "00D000000000001AAA", "https://example.my.salesforce.com", nil
+}
+
+func (pageQuerier) Describe(_ context.Context, _, object string) (*sfapi.Describe, error) {
+	return sftest.Describe(object, append([]string{"Id", "LoginTime"}, LoginHistory.Fields...)...), nil
 }
 
 func (q pageQuerier) Query(context.Context, string, string, int) (*sfapi.QueryResult, error) {

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/fieldset"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
@@ -22,8 +23,14 @@ type Querier = sfapi.Querier
 
 // Spec says what to read and how it maps.
 type Spec struct {
-	Object         string
-	Fields         []string // Id and TimestampField are added when missing
+	Object string
+	// Fields are read where the org shows them to the integration user
+	// (its describe says); Id and TimestampField are added and must be
+	// shown. Empty: every standard field.
+	Fields []string
+	// Listed: Fields come from the user, and one the org does not show is
+	// an error naming it rather than a field to do without.
+	Listed         bool
 	TimestampField string
 	Where          string // extra SOQL condition, ANDed
 	Mapping        convert.Mapping
@@ -37,8 +44,10 @@ type Options struct {
 	// still delivered; rows already delivered are dropped by Id.
 	Overlap   time.Duration
 	BatchSize int
-	Now       func() time.Time
-	Logger    *zap.Logger
+	// APIVersion is named when a field is not visible.
+	APIVersion string
+	Now        func() time.Time
+	Logger     *zap.Logger
 }
 
 // DefaultOverlap covers the commit lag seen on busy orgs.
@@ -62,10 +71,13 @@ type Source struct {
 	spec   Spec
 	opts   Options
 	client Querier
-	fields string
+	fields *fieldset.Resolver
 }
 
-var _ stream.Source[Cursor] = (*Source)(nil)
+var (
+	_ stream.Source[Cursor] = (*Source)(nil)
+	_ stream.Checker        = (*Source)(nil)
+)
 
 // New returns a Source; Spec.Mapping.Stream names the stream.
 func New(client Querier, spec Spec, opts Options) *Source {
@@ -78,20 +90,19 @@ func New(client Querier, spec Spec, opts Options) *Source {
 	if opts.BatchSize == 0 {
 		opts.BatchSize = 2000
 	}
-	fields := []string{"Id", spec.TimestampField}
-	for _, f := range spec.Fields {
-		if !containsFold(fields, f) {
-			fields = append(fields, f)
-		}
-	}
-	return &Source{spec: spec, opts: opts, client: client, fields: strings.Join(fields, ", ")}
+	fields := fieldset.NewResolver(client, fieldset.Want{
+		Stream: spec.Mapping.Stream, Object: spec.Object,
+		Required: []string{"Id", spec.TimestampField}, Fields: spec.Fields,
+		Listed: spec.Listed, Standard: len(spec.Fields) == 0, APIVersion: opts.APIVersion,
+	}, opts.Logger)
+	return &Source{spec: spec, opts: opts, client: client, fields: fields}
 }
 
-// Query is the SOQL a poll from cursor c sends.
-func (s *Source) Query(c Cursor) string {
+// Query is the SOQL a poll from cursor c sends, selecting set's fields.
+func (s *Source) Query(set fieldset.Set, c Cursor) string {
 	from := c.Time.Add(-s.opts.Overlap)
 	var b strings.Builder
-	fmt.Fprintf(&b, "SELECT %s FROM %s WHERE %s >= %s", s.fields, s.spec.Object, s.spec.TimestampField, sfapi.FormatDateTime(from))
+	fmt.Fprintf(&b, "SELECT %s FROM %s WHERE %s >= %s", strings.Join(set.Fields, ", "), s.spec.Object, s.spec.TimestampField, sfapi.FormatDateTime(from))
 	if s.spec.Where != "" {
 		fmt.Fprintf(&b, " AND (%s)", s.spec.Where)
 	}
@@ -116,24 +127,51 @@ func (s *Source) Poll(ctx context.Context, cursor *Cursor, emit stream.Emit[Curs
 	name := s.spec.Mapping.Stream
 
 	// A query locator expires when delivery stalls for long; query again
-	// from the last accepted cursor rather than fail the poll.
+	// from the last accepted cursor rather than fail the poll. A field
+	// refused although the describe showed it (hidden since) is left out
+	// and the query sent again, once.
+	refused := false
 	for restarts := 0; ; restarts++ {
 		next, err := s.pages(ctx, res, c, emit)
 		if err == nil {
 			return nil
 		}
-		if !sfapi.IsCode(err, "INVALID_QUERY_LOCATOR") || restarts >= 3 {
+		switch {
+		case !refused && s.fields.Invalidate(err):
+			refused = true
+		case sfapi.IsCode(err, sfapi.CodeInvalidQueryLocator) && restarts < 3:
+			s.opts.Logger.Info("Query locator expired; querying again from the cursor", zap.String("stream", name))
+		default:
 			return err
 		}
-		s.opts.Logger.Info("Query locator expired; querying again from the cursor", zap.String("stream", name))
 		c = next
+	}
+}
+
+// Check runs the stream's real query for one row, so the connection test
+// says what a poll will meet.
+func (s *Source) Check(ctx context.Context) (stream.Readiness, error) {
+	c := Cursor{Time: s.opts.Now().Add(-s.opts.Backfill).UTC()}
+	for refused := false; ; refused = true {
+		set, err := s.fields.Get(ctx)
+		if err != nil {
+			return stream.Readiness{Object: s.spec.Object}, err
+		}
+		_, err = s.client.Query(ctx, s.spec.Mapping.Stream, s.Query(set, c)+" LIMIT 1", 0)
+		if err == nil || refused || !s.fields.Invalidate(err) {
+			return stream.Readiness{Object: s.spec.Object, Missing: set.Missing}, err
+		}
 	}
 }
 
 // pages runs one query from c and returns the last accepted cursor.
 func (s *Source) pages(ctx context.Context, res convert.Resource, c Cursor, emit stream.Emit[Cursor]) (Cursor, error) {
 	name := s.spec.Mapping.Stream
-	page, err := s.client.Query(ctx, name, s.Query(c), s.opts.BatchSize)
+	set, err := s.fields.Get(ctx)
+	if err != nil {
+		return c, err
+	}
+	page, err := s.client.Query(ctx, name, s.Query(set, c), s.opts.BatchSize)
 	if err != nil {
 		return c, err
 	}
@@ -203,13 +241,4 @@ func prune(c *Cursor, overlap time.Duration) {
 			delete(c.Seen, id)
 		}
 	}
-}
-
-func containsFold(list []string, s string) bool {
-	for _, v := range list {
-		if strings.EqualFold(v, s) {
-			return true
-		}
-	}
-	return false
 }

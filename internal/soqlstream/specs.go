@@ -9,7 +9,7 @@ var LoginHistory = Spec{
 	Fields: []string{
 		"UserId", "LoginType", "SourceIp", "LoginUrl", "Browser", "Platform", "Status",
 		"Application", "ClientVersion", "ApiType", "ApiVersion", "CountryIso",
-		"AuthMethodReference", "LoginGeoId", "TlsProtocol", "CipherSuite", "HttpMethod",
+		"AuthMethodReference", "LoginGeoId", "TlsProtocol", "CipherSuite",
 		"LoginSubType", "ForwardedForIp", "OptionsIsGet", "OptionsIsPost",
 	},
 	Mapping: convert.Mapping{

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
+	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 )
 
 // Emit hands one page of records to the runner together with the cursor
@@ -27,6 +28,20 @@ type Emit[C any] func(ctx context.Context, logs plog.Logs, next C) error
 // cursor it was given: on an error the runner polls again from it.
 type Source[C any] interface {
 	Poll(ctx context.Context, cursor *C, emit Emit[C]) error
+}
+
+// Checker is implemented by sources that can try their real query before
+// their first poll, for the start-up connection test.
+type Checker interface {
+	Check(ctx context.Context) (Readiness, error)
+}
+
+// Readiness is what a Check found: the object read and the fields wanted
+// that the org does not show (records will lack them).
+type Readiness struct {
+	Object  string
+	Missing []string
+	Note    string // anything else worth a line, e.g. "big object"
 }
 
 // Runner drives one stream.
@@ -85,11 +100,18 @@ func (r *Runner[C]) Run(ctx context.Context) {
 			r.Observer.PollDone(r.Name, err)
 		}
 		wait := r.Interval
-		if err != nil {
+		switch class := sfapi.Classify(err); {
+		case err == nil:
+			failures.Reset()
+		case class.Permanent():
+			// Only an operator can fix it (credentials, a permission, a
+			// field): asking again sooner than the poll would only spend
+			// the org's allowance.
+			r.Logger.Warn("Poll failed; retrying at the poll interval", zap.String("stream", r.Name),
+				zap.String("class", class.String()), zap.Duration("retry_in", wait), zap.Error(err))
+		default:
 			wait = failures.NextBackOff()
 			r.Logger.Warn("Poll failed; retrying", zap.String("stream", r.Name), zap.Duration("retry_in", wait), zap.Error(err))
-		} else {
-			failures.Reset()
 		}
 		select {
 		case <-ctx.Done():

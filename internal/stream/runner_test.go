@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
+	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 )
 
 // countSource emits `total` records, one per page, counting up from the cursor.
@@ -151,26 +152,68 @@ func TestRunnerResumesFromLastAcceptedPage(t *testing.T) {
 	require.Equal(t, 2, src.polls[0], "second runner starts from the saved cursor")
 }
 
-type failingSource struct {
-	mu    sync.Mutex
-	calls int
-}
-
-func (s *failingSource) Poll(context.Context, *int, Emit[int]) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls++
-	return errors.New("salesforce down")
-}
-
 func TestRunnerRetriesFailedPolls(t *testing.T) {
-	src := &failingSource{}
+	src := &failingSource{err: errors.New("salesforce down")}
 	r := newRunner(src, &consumertest.LogsSink{}, checkpoint.New(nil))
 	r.Interval = time.Hour // failures retry on the backoff, not the interval
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { r.Run(ctx); close(done) }()
-	require.Eventually(t, func() bool { src.mu.Lock(); defer src.mu.Unlock(); return src.calls >= 3 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return len(src.polls()) >= 3 }, 5*time.Second, time.Millisecond)
 	cancel()
 	<-done
+}
+
+// failingSource fails every poll with err and records when.
+type failingSource struct {
+	err   error
+	mu    sync.Mutex
+	times []time.Time
+}
+
+func (s *failingSource) Poll(context.Context, *int, Emit[int]) error {
+	s.mu.Lock()
+	s.times = append(s.times, time.Now())
+	s.mu.Unlock()
+	return s.err
+}
+
+func (s *failingSource) polls() []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Time(nil), s.times...)
+}
+
+// A refusal only an operator can fix is asked again at the poll interval;
+// anything else on the (faster) failure backoff.
+func TestRunnerPacesFailuresByClass(t *testing.T) {
+	tests := []struct {
+		name    string
+		err     error
+		minGap  time.Duration
+		maxPoll int
+	}{
+		{"a field Salesforce refuses", &sfapi.APIError{Status: 400, Code: sfapi.CodeInvalidField}, 200 * time.Millisecond, 4},
+		{"an object the user may not read", &sfapi.APIError{Status: 400, Code: sfapi.CodeInvalidType}, 200 * time.Millisecond, 4},
+		{"a transient 503", &sfapi.APIError{Status: 503, Code: sfapi.CodeServerUnavailable}, 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &failingSource{err: tc.err}
+			r := newRunner(src, &consumertest.LogsSink{}, checkpoint.New(nil))
+			r.Interval = 250 * time.Millisecond
+			ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+			defer cancel()
+			r.Run(ctx)
+			polls := src.polls()
+			if tc.maxPoll == 0 {
+				require.Greater(t, len(polls), 6, "transient failures retry on the fast backoff")
+				return
+			}
+			require.LessOrEqual(t, len(polls), tc.maxPoll)
+			for i := 1; i < len(polls); i++ {
+				require.GreaterOrEqual(t, polls[i].Sub(polls[i-1]), tc.minGap)
+			}
+		})
+	}
 }
