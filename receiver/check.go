@@ -9,6 +9,7 @@ import (
 
 	"github.com/sfevents/salesforcereceiver/internal/auth"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
+	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
 
 // access is what one enabled stream needs to be able to read.
@@ -36,10 +37,16 @@ func (cfg *Config) accessNeeded() []access {
 	return out
 }
 
-// checkConnection is the start-up connection test: a token, the org's
-// allowance, and each enabled stream's access, one log line each. It runs
-// beside the streams and never blocks the collector.
-func (r *salesforceReceiver) checkConnection(ctx context.Context, client *sfapi.Client) {
+// streamCheck is one enabled stream's part of the connection test.
+type streamCheck struct {
+	access
+	checker stream.Checker
+}
+
+// checkConnection is the start-up connection test: a token, the API
+// version, the org's allowance, and each enabled stream's real query, one
+// log line each. It runs beside the streams and never blocks the collector.
+func (r *salesforceReceiver) checkConnection(ctx context.Context, client *sfapi.Client, checks []streamCheck) {
 	logger := r.set.Logger
 	org, instance, err := client.Identity(ctx)
 	if err != nil {
@@ -48,12 +55,26 @@ func (r *salesforceReceiver) checkConnection(ctx context.Context, client *sfapi.
 		}
 		if auth.IsPermanent(err) {
 			logger.Error("Salesforce rejected the receiver's credentials", zap.String("flow", r.cfg.Auth.Flow),
-				zap.String("fix", credentialsFix(r.cfg.Auth.Flow)), zap.Error(err))
+				zap.String("fix", auth.Flow(r.cfg.Auth.Flow).Fix()), zap.Error(err))
 		} else {
 			logger.Warn("Cannot reach Salesforce yet; the streams keep retrying", zap.String("login_url", r.cfg.LoginURL), zap.Error(err))
 		}
 		r.monitor.fail(err)
 		return
+	}
+	if err := client.CheckAPIVersion(ctx); err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		var verErr *sfapi.VersionError
+		if errors.As(err, &verErr) {
+			logger.Error("Salesforce does not serve the configured api_version; no stream can read until it is changed",
+				zap.String("org_id", org), zap.String("api_version", verErr.Configured),
+				zap.String("newest_served", verErr.Newest), zap.Error(err))
+			r.monitor.fail(err)
+			return
+		}
+		logger.Warn("Could not check the org's API versions", zap.Error(err))
 	}
 	if limits, err := client.Limits(ctx); err == nil {
 		logger.Info("Connected to Salesforce", zap.String("org_id", org), zap.String("instance_url", instance),
@@ -62,36 +83,28 @@ func (r *salesforceReceiver) checkConnection(ctx context.Context, client *sfapi.
 		logger.Warn("Connected to Salesforce, but could not read the org's limits", zap.String("org_id", org),
 			zap.String("fix", "give the integration user's profile View Setup and Configuration"), zap.Error(err))
 	}
-	for _, a := range r.cfg.accessNeeded() {
-		_, err := client.Query(ctx, a.stream, fmt.Sprintf("SELECT Id FROM %s LIMIT 1", a.object), 0)
-		switch {
+	for _, c := range checks {
+		ready, err := c.checker.Check(ctx)
+		fields := []zap.Field{zap.String("stream", c.stream), zap.String("object", c.object)}
+		if len(ready.Missing) > 0 {
+			fields = append(fields, zap.Strings("missing_fields", ready.Missing),
+				zap.String("missing_fix", "grant the integration user field access (or raise api_version) to add them"))
+		}
+		if ready.Note != "" {
+			fields = append(fields, zap.String("note", ready.Note))
+		}
+		switch class := sfapi.Classify(err); {
 		case ctx.Err() != nil:
 			return
 		case err == nil:
-			logger.Info("Stream ready", zap.String("stream", a.stream), zap.String("object", a.object))
-		case sfapi.IsCode(err, "INVALID_TYPE") || sfapi.IsCode(err, "INSUFFICIENT_ACCESS"):
-			logger.Error("Stream cannot read its object", zap.String("stream", a.stream), zap.String("object", a.object),
-				zap.String("fix", a.fix), zap.Error(err))
-			r.monitor.fail(fmt.Errorf("%s: cannot read %s: %w", a.stream, a.object, err))
-		case errors.Is(err, sfapi.ErrLimitExceeded):
-			logger.Warn("Stream not checked: the org's daily API allowance is used up", zap.String("stream", a.stream))
+			logger.Info("Stream ready", fields...)
+		case class == sfapi.ClassQuery:
+			logger.Error("Stream cannot read its object", append(fields, zap.String("fix", c.fix), zap.Error(err))...)
+			r.monitor.fail(fmt.Errorf("%s: cannot read %s: %w", c.stream, c.object, err))
+		case class == sfapi.ClassLimit:
+			logger.Warn("Stream not checked: the org's daily API allowance is used up", fields...)
 		default:
-			logger.Warn("Stream not checked", zap.String("stream", a.stream), zap.Error(err))
+			logger.Warn("Stream not checked", append(fields, zap.Error(err))...)
 		}
 	}
-}
-
-// credentialsFix says what usually fixes a rejected token request.
-func credentialsFix(flow string) string {
-	switch flow {
-	case flowJWTBearer:
-		return "check that the app's certificate matches private_key_file, the user is pre-authorized (Permitted Users: admin approved, profile or permission set added), and audience is https://test.salesforce.com for sandboxes"
-	case flowClientCredentials:
-		return "enable the Client Credentials Flow on the app, set its Run As user, and use your My Domain URL as login_url"
-	case flowRefreshToken:
-		return "the refresh token was revoked or expired, or the app's refresh token policy ended it: authorize again and update refresh_token"
-	case flowPassword:
-		return "check username, password and security_token, and that the org still allows the username-password flow"
-	}
-	return "check client_id and the flow's credentials"
 }

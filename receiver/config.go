@@ -1,10 +1,12 @@
 package receiver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/confmap"
 
+	"github.com/sfevents/salesforcereceiver/internal/auth"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 )
 
@@ -135,16 +138,20 @@ func (cfg *Config) Validate() error {
 	if err := sfapi.CheckURL(cfg.LoginURL); err != nil {
 		add("login_url", "%v", err)
 	}
+	// Stricter than what sfapi.New accepts (digits.digits), so Start never refuses it.
 	if !apiVersionRE.MatchString(cfg.APIVersion) {
 		add("api_version", "%q is not a Salesforce API version such as \"66.0\"", cfg.APIVersion)
 	}
 	if cfg.Timeout <= 0 {
 		add("timeout", "must be positive, got %s", cfg.Timeout)
 	}
-	if cfg.ProxyURL != "" {
-		if u, err := url.Parse(cfg.ProxyURL); err != nil || u.Host == "" {
-			add("proxy_url", "%q is not a URL", cfg.ProxyURL)
-		}
+	// What confighttp's ToClient refuses at Start: the TLS files and settings
+	// it loads, and the proxy URL it parses.
+	if _, err := cfg.TLS.LoadTLSConfig(context.Background()); err != nil {
+		add("tls", "%v", err)
+	}
+	if err := checkProxyURL(cfg.ProxyURL); err != nil {
+		errs = append(errs, err)
 	}
 	errs = append(errs, cfg.Auth.validate(cfg.LoginURL)...)
 
@@ -176,41 +183,105 @@ func (cfg *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// validate checks the auth settings: internal/auth's rules (Config.Validate,
+// which NewSource applies at Start), each reported under the name the user
+// writes, plus the rules only the receiver knows.
 func (a *AuthConfig) validate(loginURL string) []error {
 	var errs []error
-	need := func(field string, set bool) {
-		if !set {
-			errs = append(errs, fmt.Errorf("auth.%s: required for flow %s", field, a.Flow))
-		}
+	ac, err := a.authConfig(loginURL)
+	// login_url is checked by sfapi.CheckURL, which refuses all that auth does.
+	skip := []string{"login_url"}
+	if err != nil {
+		errs = append(errs, err)
+		skip = append(skip, "private_key") // already reported, more precisely
 	}
-	need("client_id", a.ClientID != "")
-	switch a.Flow {
-	case flowJWTBearer:
-		need("username", a.Username != "")
-		if (a.PrivateKeyFile == "") == (a.PrivateKey == "") {
-			errs = append(errs, errors.New("auth.private_key_file: set exactly one of private_key_file and private_key for flow jwt_bearer"))
-		}
-		if a.Audience != "" {
-			if u, err := url.Parse(a.Audience); err != nil || u.Scheme != "https" || u.Host == "" {
-				errs = append(errs, fmt.Errorf("auth.audience: %q is not an https URL", a.Audience))
-			}
-		}
-	case flowClientCredentials:
-		need("client_secret", a.ClientSecret != "")
-		if isGenericLoginHost(loginURL) {
-			errs = append(errs, errors.New("auth.flow: client_credentials needs login_url to be your My Domain URL (https://<domain>.my.salesforce.com), not login/test.salesforce.com"))
-		}
-	case flowRefreshToken:
-		need("refresh_token", a.RefreshToken != "")
-	case flowPassword:
-		need("username", a.Username != "")
-		need("password", a.Password != "")
-	case "":
-		errs = append(errs, errors.New("auth.flow: required, one of jwt_bearer, client_credentials, refresh_token, password"))
-	default:
-		errs = append(errs, fmt.Errorf("auth.flow: %q is not one of jwt_bearer, client_credentials, refresh_token, password", a.Flow))
+	errs = append(errs, a.authErrors(ac.Validate(), skip...)...)
+	if a.Flow == flowClientCredentials && isGenericLoginHost(loginURL) {
+		errs = append(errs, errors.New("auth.flow: client_credentials needs login_url to be your My Domain URL (https://<domain>.my.salesforce.com), not login/test.salesforce.com"))
 	}
 	return errs
+}
+
+// authConfig is the auth.Config these settings stand for, with the
+// jwt_bearer key read from private_key_file or taken from private_key; its
+// error (the key is missing, set twice or unreadable) names the setting.
+// HTTPClient is left for the caller.
+func (a *AuthConfig) authConfig(loginURL string) (auth.Config, error) {
+	key, err := a.privateKey()
+	return auth.Config{
+		Flow:          auth.Flow(a.Flow),
+		LoginURL:      loginURL,
+		ClientID:      a.ClientID,
+		ClientSecret:  string(a.ClientSecret),
+		Username:      a.Username,
+		Password:      string(a.Password),
+		SecurityToken: string(a.SecurityToken),
+		RefreshToken:  string(a.RefreshToken),
+		PrivateKeyPEM: key,
+		Audience:      a.Audience,
+	}, err
+}
+
+// keyField is the setting the jwt_bearer key comes from.
+func (a *AuthConfig) keyField() string {
+	if a.PrivateKey != "" && a.PrivateKeyFile == "" {
+		return "auth.private_key"
+	}
+	return "auth.private_key_file"
+}
+
+// authErrors renames each *auth.FieldError in err to the setting's full
+// name (auth.<field>, login_url; the key as private_key_file or private_key,
+// where it came from), dropping the fields in skip.
+func (a *AuthConfig) authErrors(err error, skip ...string) []error {
+	if err == nil {
+		return nil
+	}
+	list := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	}
+	var out []error
+	for _, e := range list {
+		var fe *auth.FieldError
+		if !errors.As(e, &fe) {
+			out = append(out, fmt.Errorf("auth: %w", e))
+			continue
+		}
+		if slices.Contains(skip, fe.Field) {
+			continue
+		}
+		name := "auth." + fe.Field
+		switch fe.Field {
+		case "login_url":
+			name = fe.Field
+		case "private_key":
+			name = a.keyField()
+		}
+		out = append(out, fmt.Errorf("%s: %s", name, fe.Msg))
+	}
+	return out
+}
+
+// authError is authErrors joined, for NewSource's error at Start.
+func (a *AuthConfig) authError(err error) error { return errors.Join(a.authErrors(err)...) }
+
+// checkProxyURL accepts what confighttp parses (url.ParseRequestURI) and
+// net/http can dial through. The message never quotes the URL: it may hold
+// the proxy's password.
+func checkProxyURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.ParseRequestURI(raw)
+	if err != nil || u.Host == "" {
+		return errors.New("proxy_url: not an absolute URL such as http://proxy.example.com:3128")
+	}
+	switch u.Scheme {
+	case "http", "https", "socks5", "socks5h":
+		return nil
+	}
+	return fmt.Errorf("proxy_url: scheme %q is not http, https, socks5 or socks5h", u.Scheme)
 }
 
 func isGenericLoginHost(loginURL string) bool {

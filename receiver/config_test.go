@@ -1,12 +1,14 @@
 package receiver
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 )
@@ -18,7 +20,6 @@ func TestLoadConfig(t *testing.T) {
 	sub, err := cm.Sub("salesforce")
 	require.NoError(t, err)
 	require.NoError(t, sub.Unmarshal(cfg))
-	require.NoError(t, confmap.Validate(cfg))
 
 	storage := component.MustNewID("file_storage")
 	want := createDefaultConfig().(*Config)
@@ -38,11 +39,19 @@ func TestLoadConfig(t *testing.T) {
 			Fields: []string{"Name", "Owner.Username"}, Where: "Status__c = 'Open'"},
 	}
 	require.Equal(t, want, cfg)
+
+	// The key file is read at validation: the example's path names the field
+	// where it does not exist, and a readable RSA key passes.
+	if _, err := os.Stat(cfg.Auth.PrivateKeyFile); err != nil {
+		require.ErrorContains(t, confmap.Validate(cfg), "auth.private_key_file: open /etc/otelcol/sf.key")
+	}
+	cfg.Auth.PrivateKeyFile = keyFile(t, pkcs8KeyPEM(t))
+	require.NoError(t, confmap.Validate(cfg))
 }
 
 func validConfig() *Config {
 	cfg := createDefaultConfig().(*Config)
-	cfg.Auth = AuthConfig{Flow: "jwt_bearer", ClientID: "id", Username: "u@example.com", PrivateKey: "pem"}
+	cfg.Auth = AuthConfig{Flow: "jwt_bearer", ClientID: "id", Username: "u@example.com", PrivateKey: configopaque.String(testKeyPEM())}
 	return cfg
 }
 
@@ -56,13 +65,18 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"not a URL", func(c *Config) { c.LoginURL = "login.salesforce.com" }, "login_url"},
 		{"api version", func(c *Config) { c.APIVersion = "v66" }, "api_version"},
 		{"timeout", func(c *Config) { c.Timeout = 0 }, "timeout"},
-		{"proxy", func(c *Config) { c.ProxyURL = "::" }, "proxy_url"},
+		{"proxy", func(c *Config) { c.ProxyURL = "::" }, "proxy_url: not an absolute URL"},
+		{"proxy scheme", func(c *Config) { c.ProxyURL = "ftp://proxy.example.com" }, `proxy_url: scheme "ftp"`},
+		{"tls ca_file", func(c *Config) { c.TLS.CAFile = "/nonexistent/ca.pem" }, "tls: failed to load TLS config"},
+		{"tls min_version", func(c *Config) { c.TLS.MinVersion = "1.9" }, "tls:"},
 		{"no flow", func(c *Config) { c.Auth.Flow = "" }, "auth.flow"},
 		{"unknown flow", func(c *Config) { c.Auth.Flow = "saml" }, "auth.flow"},
-		{"no client id", func(c *Config) { c.Auth.ClientID = "" }, "auth.client_id"},
-		{"jwt without username", func(c *Config) { c.Auth.Username = "" }, "auth.username"},
-		{"jwt without key", func(c *Config) { c.Auth.PrivateKey = "" }, "auth.private_key_file"},
-		{"jwt with two keys", func(c *Config) { c.Auth.PrivateKeyFile = "/k" }, "auth.private_key_file"},
+		{"no client id", func(c *Config) { c.Auth.ClientID = "" }, "auth.client_id: required for flow jwt_bearer"},
+		{"jwt without username", func(c *Config) { c.Auth.Username = "" }, "auth.username: required for flow jwt_bearer"},
+		{"jwt without key", func(c *Config) { c.Auth.PrivateKey = "" }, "auth.private_key_file: set exactly one"},
+		{"jwt with two keys", func(c *Config) { c.Auth.PrivateKeyFile = "/k" }, "auth.private_key_file: set exactly one"},
+		{"jwt inline key not PEM", func(c *Config) { c.Auth.PrivateKey = "pem" }, "auth.private_key: not PEM encoded"},
+		{"jwt key file missing", func(c *Config) { c.Auth.PrivateKey, c.Auth.PrivateKeyFile = "", "/nonexistent/sf.key" }, "auth.private_key_file: open /nonexistent/sf.key"},
 		{"jwt audience", func(c *Config) { c.Auth.Audience = "login.salesforce.com" }, "auth.audience"},
 		{"client credentials secret", func(c *Config) {
 			c.LoginURL = "https://acme.my.salesforce.com"
@@ -72,7 +86,12 @@ func TestValidateNamesTheField(t *testing.T) {
 			c.Auth = AuthConfig{Flow: "client_credentials", ClientID: "id", ClientSecret: "s"}
 		}, "auth.flow: client_credentials needs login_url to be your My Domain"},
 		{"refresh token", func(c *Config) { c.Auth = AuthConfig{Flow: "refresh_token", ClientID: "id"} }, "auth.refresh_token"},
-		{"password", func(c *Config) { c.Auth = AuthConfig{Flow: "password", ClientID: "id", Username: "u"} }, "auth.password"},
+		{"password", func(c *Config) {
+			c.Auth = AuthConfig{Flow: "password", ClientID: "id", ClientSecret: "s", Username: "u"}
+		}, "auth.password: required for flow password"},
+		{"password secret", func(c *Config) {
+			c.Auth = AuthConfig{Flow: "password", ClientID: "id", Username: "u", Password: "p"}
+		}, "auth.client_secret: required for flow password"},
 		{"reserve", func(c *Config) { c.APIBudget.ReservePercent = 100 }, "api_budget.reserve_percent"},
 		{"probe", func(c *Config) { c.APIBudget.ProbeInterval = 0 }, "api_budget.probe_interval"},
 		{"concurrency", func(c *Config) { c.APIBudget.MaxConcurrent = 0 }, "api_budget.max_concurrent"},
@@ -106,10 +125,10 @@ func TestValidateNamesTheField(t *testing.T) {
 
 func TestValidateAcceptsEveryFlow(t *testing.T) {
 	for _, a := range []AuthConfig{
-		{Flow: "jwt_bearer", ClientID: "id", Username: "u", PrivateKeyFile: "/k"},
+		{Flow: "jwt_bearer", ClientID: "id", Username: "u", PrivateKeyFile: keyFile(t, testKeyPEM())},
 		{Flow: "client_credentials", ClientID: "id", ClientSecret: "s"},
 		{Flow: "refresh_token", ClientID: "id", RefreshToken: "r"},
-		{Flow: "password", ClientID: "id", Username: "u", Password: "p"},
+		{Flow: "password", ClientID: "id", ClientSecret: "s", Username: "u", Password: "p"},
 	} {
 		cfg := validConfig()
 		cfg.LoginURL = "https://acme.my.salesforce.com"

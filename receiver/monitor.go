@@ -3,6 +3,7 @@ package receiver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -12,7 +13,6 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
-	"github.com/sfevents/salesforcereceiver/internal/auth"
 	"github.com/sfevents/salesforcereceiver/internal/budget"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/receiver/internal/metadata"
@@ -23,6 +23,8 @@ import (
 type monitor struct {
 	tb     *metadata.TelemetryBuilder
 	logger *zap.Logger
+	// authFix is named in the status when Salesforce refuses the credentials.
+	authFix string
 
 	mu        sync.Mutex
 	host      component.Host
@@ -164,6 +166,9 @@ func (m *monitor) PollDone(stream string, err error) {
 	case isPermanent(err):
 		if m.permanent == nil {
 			m.permanent = err
+			if sfapi.Classify(err) == sfapi.ClassAuth && m.authFix != "" {
+				m.permanent = fmt.Errorf("%w; fix: %s", err, m.authFix)
+			}
 		}
 	default:
 		m.failing[stream] = err
@@ -214,18 +219,4 @@ func (m *monitor) reportLocked() {
 
 // isPermanent tells failures that retrying cannot fix: rejected
 // credentials, missing permissions, configuration Salesforce refuses.
-func isPermanent(err error) bool {
-	if auth.IsPermanent(err) {
-		return true
-	}
-	var apiErr *sfapi.APIError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	switch apiErr.Code {
-	case "INVALID_TYPE", "INVALID_FIELD", "INSUFFICIENT_ACCESS", "MALFORMED_QUERY",
-		"API_DISABLED_FOR_ORG", "API_CURRENTLY_DISABLED", "INVALID_SESSION_ID", "FUNCTIONALITY_NOT_ENABLED":
-		return true
-	}
-	return false
-}
+func isPermanent(err error) bool { return sfapi.Classify(err).Permanent() }

@@ -35,8 +35,8 @@ type salesforceReceiver struct {
 	monitor *monitor
 
 	mu sync.Mutex
-	// leaveBudgets withdraws this receiver's settings from the shared
-	// per-org budgets it joined.
+	// leaveBudgets withdraws this receiver from the shared per-org
+	// budgets and sign-ins it joined.
 	leaveBudgets []func()
 }
 
@@ -45,6 +45,7 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*sales
 	if err != nil {
 		return nil, err
 	}
+	m.authFix = auth.Flow(cfg.Auth.Flow).Fix()
 	return &salesforceReceiver{set: set, cfg: cfg, next: next, monitor: m}, nil
 }
 
@@ -72,15 +73,23 @@ func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) err
 		org, _, err := client.Identity(ctx)
 		return org, err
 	}
+	access := map[string]access{}
+	for _, a := range r.cfg.accessNeeded() {
+		access[a.stream] = a
+	}
+	var checks []streamCheck
+	checked := func(name string, c stream.Checker) {
+		checks = append(checks, streamCheck{access: access[name], checker: c})
+	}
 	startSOQL := func(spec soqlstream.Spec, interval, backfill time.Duration) {
 		src := soqlstream.New(client, spec, soqlstream.Options{
-			Backfill: backfill, Overlap: soqlstream.DefaultOverlap, Logger: logger,
+			Backfill: backfill, Overlap: soqlstream.DefaultOverlap, APIVersion: r.cfg.APIVersion, Logger: logger,
 		})
+		checked(spec.Mapping.Stream, src)
 		start(runCtx, r, &stream.Runner[soqlstream.Cursor]{
 			Name: spec.Mapping.Stream, Interval: interval, Source: src,
 		}, store, orgID)
 	}
-	r.wg.Go(func() { r.checkConnection(runCtx, client) })
 	if c := r.cfg.LoginHistory; c.Enabled {
 		startSOQL(soqlstream.LoginHistory, c.PollInterval, c.Backfill)
 	}
@@ -90,8 +99,9 @@ func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) err
 	if c := r.cfg.EventLogFile; c.Enabled {
 		src := eventlog.New(client, eventlog.Options{
 			LogInterval: c.LogInterval, EventTypes: c.EventTypes, Backfill: c.Backfill,
-			Logger: logger, Observer: r.monitor,
+			APIVersion: r.cfg.APIVersion, Logger: logger, Observer: r.monitor,
 		})
+		checked(eventlog.StreamName, src)
 		start(runCtx, r, &stream.Runner[eventlog.Cursor]{
 			Name: eventlog.StreamName, Interval: c.PollInterval, Source: src,
 		}, store, orgID)
@@ -100,10 +110,12 @@ func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) err
 		src := objects.New(client, objects.Config{
 			Name: o.Name, TimestampField: o.TimestampField, Fields: o.Fields, Where: o.Where,
 		}, objects.Options{Backfill: o.Backfill, APIVersion: r.cfg.APIVersion, Logger: logger})
+		checked(objects.StreamName(o.Name), src)
 		start(runCtx, r, &stream.Runner[objects.Cursor]{
 			Name: objects.StreamName(o.Name), Interval: o.PollInterval, Source: src,
 		}, store, orgID)
 	}
+	r.wg.Go(func() { r.checkConnection(runCtx, client, checks) })
 	return nil
 }
 
@@ -145,31 +157,31 @@ func (r *salesforceReceiver) newClient(ctx context.Context, host component.Host)
 	httpCfg := confighttp.NewDefaultClientConfig()
 	httpCfg.TLS = r.cfg.TLS
 	httpCfg.ProxyURL = r.cfg.ProxyURL
+	// Config.Validate checks the proxy URL the same way; confighttp's own
+	// error would quote it, password and all.
+	if err := checkProxyURL(r.cfg.ProxyURL); err != nil {
+		return nil, err
+	}
 	httpClient, err := httpCfg.ToClient(ctx, host.GetExtensions(), r.set.TelemetrySettings)
 	if err != nil {
 		return nil, fmt.Errorf("tls: %w", err)
 	}
-	a := r.cfg.Auth
-	key, err := a.privateKey()
+	// The same auth.Config, and the same field names, as Config.Validate.
+	a := &r.cfg.Auth
+	ac, err := a.authConfig(r.cfg.LoginURL)
 	if err != nil {
 		return nil, err
 	}
-	tokens, err := auth.NewSource(auth.Config{
-		Flow:          auth.Flow(a.Flow),
-		LoginURL:      r.cfg.LoginURL,
-		ClientID:      a.ClientID,
-		ClientSecret:  string(a.ClientSecret),
-		Username:      a.Username,
-		Password:      string(a.Password),
-		SecurityToken: string(a.SecurityToken),
-		RefreshToken:  string(a.RefreshToken),
-		PrivateKeyPEM: key,
-		Audience:      a.Audience,
-		HTTPClient:    httpClient,
-	})
+	ac.HTTPClient = httpClient
+	// One sign-in per set of credentials, shared by every stream and
+	// every receiver using them, paced after refusals (auth.Guard).
+	tokens, leave, err := auth.Shared.Get(ac, r.set.Logger)
 	if err != nil {
-		return nil, fmt.Errorf("auth: %w", err)
+		return nil, a.authError(err)
 	}
+	r.mu.Lock()
+	r.leaveBudgets = append(r.leaveBudgets, leave)
+	r.mu.Unlock()
 	var client *sfapi.Client
 	client, err = sfapi.New(sfapi.Config{
 		HTTPClient: httpClient,
@@ -199,9 +211,14 @@ func (r *salesforceReceiver) newClient(ctx context.Context, host component.Host)
 	return client, err
 }
 
+// privateKey returns the jwt_bearer key from private_key or private_key_file
+// (exactly one must be set); its error names the setting and never holds the key.
 func (a *AuthConfig) privateKey() ([]byte, error) {
 	if a.Flow != flowJWTBearer {
 		return nil, nil
+	}
+	if (a.PrivateKeyFile == "") == (a.PrivateKey == "") {
+		return nil, fmt.Errorf("auth.private_key_file: set exactly one of private_key_file and private_key for flow %s", a.Flow)
 	}
 	if a.PrivateKey != "" {
 		return []byte(a.PrivateKey), nil
