@@ -8,6 +8,13 @@ MDATAGEN    := $(TOOLS)/mdatagen
 # mdatagen v0.159.0 is the newest served here and `go install` cannot fetch it:
 # it is built in a throwaway module so it never enters our go.mod.
 MDATAGEN_VERSION := v0.159.0
+# Pub/Sub API code generation (make generate); protoc-gen-go matches the
+# google.golang.org/protobuf version in go.mod.
+PROTOC_GEN_GO      := $(TOOLS)/protoc-gen-go
+PROTOC_GEN_GO_VERSION := v1.36.12
+PROTOC_GEN_GO_GRPC := $(TOOLS)/protoc-gen-go-grpc
+PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
+PUBSUB_PROTO_DIR   := internal/pubsub/eventbusv1
 COLLECTOR   := _build/otelcol-salesforce
 SIM         := $(TOOLS)/sfsim
 RUN_DIR     := $(CURDIR)/.run
@@ -103,9 +110,22 @@ bench:
 	@echo; echo "Summary (medians; $(BENCH_OUT) is benchstat-readable):"
 	@$(GO) run ./internal/benchreport $(BENCH_OUT)
 
-## generate: regenerate mdatagen's code from metadata.yaml
-generate: $(MDATAGEN)
-	cd receiver && $(MDATAGEN) metadata.yaml
+## generate: regenerate mdatagen's code from metadata.yaml and the Pub/Sub API's Go code from its .proto
+# protoc itself is not a Go tool: it comes from the system (Debian/Ubuntu:
+# apt-get install protobuf-compiler). The generated code is committed, so
+# only this target needs it.
+generate: $(MDATAGEN) $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC)
+	@command -v protoc >/dev/null || { echo "generate: protoc not found on PATH; install it (Debian/Ubuntu: apt-get install protobuf-compiler) and run make generate again"; exit 1; }
+	$(MDATAGEN) metadata.yaml
+	cd $(PUBSUB_PROTO_DIR) && PATH=$(TOOLS):$$PATH protoc -I . \
+		--go_out=. --go_opt=paths=source_relative \
+		--go-grpc_out=. --go-grpc_opt=paths=source_relative pubsub_api.proto
+
+$(PROTOC_GEN_GO):
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+
+$(PROTOC_GEN_GO_GRPC):
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

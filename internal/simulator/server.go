@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -84,6 +85,22 @@ type Options struct {
 	// (by default every password or jwt_bearer token request naming a user
 	// of the org adds one, as in Salesforce).
 	NoLoginHistory bool
+
+	// The Pub/Sub API (pubsub*.go). PubSub makes NewTestServer also serve it
+	// on a loopback port (PubSubAddr); otherwise StartPubSub does.
+	PubSub bool
+	// DeniedTopics are topics the integration user may not subscribe to:
+	// GetTopic says can_subscribe false, Subscribe answers PERMISSION_DENIED.
+	DeniedTopics []string
+	// PublishEvery: when > 0, a server serving Pub/Sub publishes
+	// LoginEventStream events (and their LoginEvent rows) on this tick.
+	PublishEvery time.Duration
+	// PubSubKeepalive (default 270s) is how often a Subscribe stream with
+	// requests pending and no events gets an empty FetchResponse;
+	// PubSubIdleTimeout (default 60s) how long a stream with nothing pending
+	// waits for a FetchRequest before it closes (status OK);
+	// PubSubRetention (default 72h) how long events stay replayable.
+	PubSubKeepalive, PubSubIdleTimeout, PubSubRetention time.Duration
 }
 
 // Defaults returns the default options, with SameTimestampRuns on.
@@ -123,7 +140,7 @@ func (o Options) withDefaults() Options {
 	if o.SetupAuditTrailRows == 0 {
 		o.SetupAuditTrailRows = 200
 	}
-	return o
+	return o.withPubSubDefaults()
 }
 
 // Server is a simulated org; it is an http.Handler safe for concurrent use.
@@ -159,6 +176,9 @@ type Server struct {
 	urlMu   sync.RWMutex
 	url     string
 	closers []func()
+
+	psOnce sync.Once
+	ps     atomic.Pointer[pubsubState] // pubsub.go
 }
 
 // New builds an org and generates its history, deterministically from Seed.
@@ -252,6 +272,11 @@ func NewTestServer(t testing.TB, opts Options) *Server {
 	s.addCloser(ts.Close)
 	s.startArrivals()
 	t.Cleanup(s.Close)
+	if opts.PubSub {
+		if _, err := s.StartPubSub("127.0.0.1:0"); err != nil {
+			t.Fatalf("simulator: Pub/Sub API: %v", err)
+		}
+	}
 	return s
 }
 

@@ -40,6 +40,8 @@ func run(args []string) error {
 	apiVersion := fs.String("api-version", simulator.DefaultAPIVersion, "newest API version the org serves (it serves 20.0 up to it; newer paths answer 404)")
 	hide := fs.String("hide", "", "fields hidden by field-level security, as Object.Field,... (e.g. LoginHistory.ForwardedForIp,LoginHistory.AuthMethodReference)")
 	lockoutAfter := fs.Int("lockout-after", 0, "lock the integration user after this many consecutive failed password logins (0: never)")
+	pubsubAddr := fs.String("pubsub-addr", "", "also serve the Pub/Sub API (plaintext gRPC) on this address, e.g. 127.0.0.1:7443 (empty: off)")
+	publishEvery := fs.Duration("publish-every", 0, "with -pubsub-addr: publish LoginEventStream events (and their LoginEvent rows) on this tick (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,6 +54,7 @@ func run(args []string) error {
 	opts.ClientID, opts.Username, opts.DailyLimit = *clientID, *username, *dailyLimit
 	opts.ArrivalEvery, opts.History, opts.Seed = *arrivalEvery, *history, *seed
 	opts.APIVersion, opts.HiddenFields, opts.LockoutAfter = *apiVersion, hidden, *lockoutAfter
+	opts.PublishEvery = *publishEvery
 	if *history == 0 {
 		opts.History = -1 // Options treats 0 as "default"
 	}
@@ -73,6 +76,14 @@ func run(args []string) error {
 	}
 	if err := srv.Start(*addr); err != nil {
 		return err
+	}
+	if *pubsubAddr != "" {
+		a, err := srv.StartPubSub(*pubsubAddr)
+		if err != nil {
+			srv.Close()
+			return fmt.Errorf("-pubsub-addr: %w", err)
+		}
+		log.Printf("sfsim: Pub/Sub API (plaintext gRPC) at %s, topics %s", a, strings.Join(srv.PubSubTopics(), " "))
 	}
 	o := srv.Options()
 	log.Printf("sfsim: Salesforce simulator at %s (org %s) — client_id=%q client_secret=%q username=%q password=%q security_token=%q refresh_token=%q audience=%q private_key_file=%q api_version=%q (newest served)",
