@@ -1,4 +1,4 @@
-package receiver
+package salesforcereceiver
 
 import (
 	"context"
@@ -14,8 +14,8 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/sfevents/salesforcereceiver/internal/budget"
+	"github.com/sfevents/salesforcereceiver/internal/metadata"
 	"github.com/sfevents/salesforcereceiver/internal/simulator"
-	"github.com/sfevents/salesforcereceiver/receiver/internal/metadata"
 )
 
 // With 1,000 calls a day, 880 used and other applications spending at the

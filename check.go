@@ -1,4 +1,4 @@
-package receiver
+package salesforcereceiver
 
 import (
 	"context"
@@ -12,34 +12,9 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
 
-// access is what one enabled stream needs to be able to read.
-type access struct {
-	stream, object string
-	fix            string // what to grant when Salesforce says no
-}
-
-// accessNeeded lists, per enabled stream, the object it reads and the
-// permission that lets the integration user read it.
-func (cfg *Config) accessNeeded() []access {
-	var out []access
-	if cfg.LoginHistory.Enabled {
-		out = append(out, access{"login_history", "LoginHistory", "give the integration user's profile Manage Users and View All Data"})
-	}
-	if cfg.SetupAuditTrail.Enabled {
-		out = append(out, access{"setup_audit_trail", "SetupAuditTrail", "give the integration user's profile View Setup and Configuration (View All Data covers it)"})
-	}
-	if cfg.EventLogFile.Enabled {
-		out = append(out, access{"event_log_file", "EventLogFile", "give the integration user's profile View Event Log Files and API Enabled; the org needs Event Monitoring for more than the free Login and Logout files"})
-	}
-	for _, o := range cfg.Objects {
-		out = append(out, access{"object/" + o.Name, o.Name, "give the integration user read access to " + o.Name + " (for Real-Time Event Monitoring objects: View Real-Time Event Monitoring Data, and the object enabled in Event Manager)"})
-	}
-	return out
-}
-
 // streamCheck is one enabled stream's part of the connection test.
 type streamCheck struct {
-	access
+	stream  stream.Descriptor
 	checker stream.Checker
 }
 
@@ -85,7 +60,7 @@ func (r *salesforceReceiver) checkConnection(ctx context.Context, client *sfapi.
 	}
 	for _, c := range checks {
 		ready, err := c.checker.Check(ctx)
-		fields := []zap.Field{zap.String("stream", c.stream), zap.String("object", c.object)}
+		fields := []zap.Field{zap.String("stream", c.stream.Name), zap.String("object", c.stream.Object)}
 		if len(ready.Missing) > 0 {
 			fields = append(fields, zap.Strings("missing_fields", ready.Missing),
 				zap.String("missing_fix", "grant the integration user field access (or raise api_version) to add them"))
@@ -99,8 +74,8 @@ func (r *salesforceReceiver) checkConnection(ctx context.Context, client *sfapi.
 		case err == nil:
 			logger.Info("Stream ready", fields...)
 		case class == sfapi.ClassQuery:
-			logger.Error("Stream cannot read its object", append(fields, zap.String("fix", c.fix), zap.Error(err))...)
-			r.monitor.fail(fmt.Errorf("%s: cannot read %s: %w", c.stream, c.object, err))
+			logger.Error("Stream cannot read its object", append(fields, zap.String("fix", c.stream.Access.Fix), zap.Error(err))...)
+			r.monitor.fail(fmt.Errorf("%s: cannot read %s: %w", c.stream.Name, c.stream.Object, err))
 		case class == sfapi.ClassLimit:
 			logger.Warn("Stream not checked: the org's daily API allowance is used up", fields...)
 		default:

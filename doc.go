@@ -2,4 +2,4 @@
 // and emits every event as a log record.
 //
 //go:generate mdatagen metadata.yaml
-package receiver
+package salesforcereceiver

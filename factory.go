@@ -1,4 +1,4 @@
-package receiver
+package salesforcereceiver
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
 
-	"github.com/sfevents/salesforcereceiver/receiver/internal/metadata"
+	"github.com/sfevents/salesforcereceiver/internal/metadata"
 )
 
 // NewFactory returns the factory of the salesforce receiver.

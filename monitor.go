@@ -1,4 +1,4 @@
-package receiver
+package salesforcereceiver
 
 import (
 	"context"
@@ -14,8 +14,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sfevents/salesforcereceiver/internal/budget"
+	"github.com/sfevents/salesforcereceiver/internal/metadata"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
-	"github.com/sfevents/salesforcereceiver/receiver/internal/metadata"
 )
 
 // monitor turns what the streams do into the receiver's own metrics and
@@ -143,8 +143,8 @@ func (m *monitor) Downloaded(bytes int64, complete bool) {
 }
 
 // ParseError implements eventlog.Observer.
-func (m *monitor) ParseError() {
-	m.tb.ReceiverSalesforceParseErrors.Add(context.Background(), 1, streamAttr("event_log_file"))
+func (m *monitor) ParseError(stream string) {
+	m.tb.ReceiverSalesforceParseErrors.Add(context.Background(), 1, streamAttr(stream))
 }
 
 // Advanced implements stream.Observer.

@@ -1,4 +1,4 @@
-package receiver
+package salesforcereceiver
 
 import (
 	"context"
@@ -22,9 +22,9 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/sfevents/salesforcereceiver/internal/metadata"
+	"github.com/sfevents/salesforcereceiver/internal/metadatatest"
 	"github.com/sfevents/salesforcereceiver/internal/simulator"
-	"github.com/sfevents/salesforcereceiver/receiver/internal/metadata"
-	"github.com/sfevents/salesforcereceiver/receiver/internal/metadatatest"
 )
 
 // statusHost records the status events a component reports.

@@ -1,4 +1,4 @@
-package receiver
+package salesforcereceiver
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
 
 	"github.com/sfevents/salesforcereceiver/internal/auth"
 	"github.com/sfevents/salesforcereceiver/internal/budget"
@@ -33,6 +34,8 @@ type salesforceReceiver struct {
 	storage storage.Client
 
 	monitor *monitor
+	// obs reports deliveries as the collector's standard receiver metrics.
+	obs *receiverhelper.ObsReport
 
 	mu sync.Mutex
 	// leaveBudgets withdraws this receiver from the shared per-org
@@ -46,7 +49,13 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*sales
 		return nil, err
 	}
 	m.authFix = auth.Flow(cfg.Auth.Flow).Fix()
-	return &salesforceReceiver{set: set, cfg: cfg, next: next, monitor: m}, nil
+	obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
+		ReceiverID: set.ID, Transport: "https", ReceiverCreateSettings: set,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &salesforceReceiver{set: set, cfg: cfg, next: next, monitor: m, obs: obs}, nil
 }
 
 // Start wires config to streams and returns at once: tokens are fetched
@@ -69,62 +78,57 @@ func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) err
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
-	orgID := func(ctx context.Context) (string, error) {
-		org, _, err := client.Identity(ctx)
-		return org, err
+	w := &wiring{r: r, ctx: runCtx, client: client, store: store}
+	soql := func(backfill time.Duration) soqlstream.Options {
+		return soqlstream.Options{Backfill: backfill, Overlap: soqlstream.DefaultOverlap, APIVersion: r.cfg.APIVersion, Logger: logger}
 	}
-	access := map[string]access{}
-	for _, a := range r.cfg.accessNeeded() {
-		access[a.stream] = a
-	}
-	var checks []streamCheck
-	checked := func(name string, c stream.Checker) {
-		checks = append(checks, streamCheck{access: access[name], checker: c})
-	}
-	startSOQL := func(spec soqlstream.Spec, interval, backfill time.Duration) {
-		src := soqlstream.New(client, spec, soqlstream.Options{
-			Backfill: backfill, Overlap: soqlstream.DefaultOverlap, APIVersion: r.cfg.APIVersion, Logger: logger,
-		})
-		checked(spec.Mapping.Stream, src)
-		start(runCtx, r, &stream.Runner[soqlstream.Cursor]{
-			Name: spec.Mapping.Stream, Interval: interval, Source: src,
-		}, store, orgID)
-	}
-	if c := r.cfg.LoginHistory; c.Enabled {
-		startSOQL(soqlstream.LoginHistory, c.PollInterval, c.Backfill)
-	}
-	if c := r.cfg.SetupAuditTrail; c.Enabled {
-		startSOQL(soqlstream.SetupAuditTrail, c.PollInterval, c.Backfill)
+	for _, s := range []struct {
+		on   StreamConfig
+		spec soqlstream.Spec
+	}{{r.cfg.LoginHistory, soqlstream.LoginHistory}, {r.cfg.SetupAuditTrail, soqlstream.SetupAuditTrail}} {
+		if s.on.Enabled {
+			run(w, s.spec.Stream, s.on.PollInterval, soqlstream.New(client, s.spec, soql(s.on.Backfill)))
+		}
 	}
 	if c := r.cfg.EventLogFile; c.Enabled {
-		src := eventlog.New(client, eventlog.Options{
+		run(w, eventlog.Descriptor, c.PollInterval, eventlog.New(client, eventlog.Options{
 			LogInterval: c.LogInterval, EventTypes: c.EventTypes, Backfill: c.Backfill,
 			APIVersion: r.cfg.APIVersion, Logger: logger, Observer: r.monitor,
-		})
-		checked(eventlog.StreamName, src)
-		start(runCtx, r, &stream.Runner[eventlog.Cursor]{
-			Name: eventlog.StreamName, Interval: c.PollInterval, Source: src,
-		}, store, orgID)
+		}))
 	}
 	for _, o := range r.cfg.Objects {
-		src := objects.New(client, objects.Config{
+		run(w, objects.Descriptor(o.Name, o.TimestampField), o.PollInterval, objects.New(client, objects.Config{
 			Name: o.Name, TimestampField: o.TimestampField, Fields: o.Fields, Where: o.Where,
-		}, objects.Options{Backfill: o.Backfill, APIVersion: r.cfg.APIVersion, Logger: logger})
-		checked(objects.StreamName(o.Name), src)
-		start(runCtx, r, &stream.Runner[objects.Cursor]{
-			Name: objects.StreamName(o.Name), Interval: o.PollInterval, Source: src,
-		}, store, orgID)
+		}, objects.Options{Backfill: o.Backfill, APIVersion: r.cfg.APIVersion, Logger: logger}))
 	}
-	r.wg.Go(func() { r.checkConnection(runCtx, client, checks) })
+	r.wg.Go(func() { r.checkConnection(runCtx, client, w.checks) })
 	return nil
 }
 
-// start completes a stream's runner with what every stream shares and
-// runs it until Shutdown.
-func start[C any](ctx context.Context, r *salesforceReceiver, run *stream.Runner[C], store *checkpoint.Store, orgID func(context.Context) (string, error)) {
-	run.Consumer, run.Store, run.OrgID = r.next, store, orgID
-	run.Logger, run.Observer = r.set.Logger, r.monitor
-	r.wg.Go(func() { run.Run(ctx) })
+// wiring is what every stream of a receiver shares.
+type wiring struct {
+	r      *salesforceReceiver
+	ctx    context.Context
+	client *sfapi.Client
+	store  *checkpoint.Store
+	checks []streamCheck
+}
+
+// checkedSource is a stream's source, which can also try its query.
+type checkedSource[C any] interface {
+	stream.Source[C]
+	stream.Checker
+}
+
+// run starts one stream, until Shutdown, and enrols it in the connection test.
+func run[C any](w *wiring, d stream.Descriptor, interval time.Duration, src checkedSource[C]) {
+	w.checks = append(w.checks, streamCheck{stream: d, checker: src})
+	runner := &stream.Runner[C]{
+		Stream: d, Interval: interval, Source: src,
+		Consumer: w.r.next, Store: w.store, Org: w.client.Org,
+		Logger: w.r.set.Logger, Observer: w.r.monitor, Obs: w.r.obs,
+	}
+	w.r.wg.Go(func() { runner.Run(w.ctx) })
 }
 
 // Shutdown stops every stream, waits for in-flight pages to settle and
@@ -182,25 +186,21 @@ func (r *salesforceReceiver) newClient(ctx context.Context, host component.Host)
 	r.mu.Lock()
 	r.leaveBudgets = append(r.leaveBudgets, leave)
 	r.mu.Unlock()
-	var client *sfapi.Client
-	client, err = sfapi.New(sfapi.Config{
+	return sfapi.New(sfapi.Config{
 		HTTPClient: httpClient,
 		Tokens:     tokens,
 		APIVersion: r.cfg.APIVersion,
 		Timeout:    r.cfg.Timeout,
 		Logger:     r.set.Logger,
 		OnCall:     r.monitor.apiCall,
-		BudgetFor: func(orgID string) sfapi.Budget {
+		BudgetFor: func(orgID string, probe func(context.Context) error) sfapi.Budget {
 			b, leave := budget.Shared.For(orgID, budget.Settings{
 				ReservePercent: r.cfg.APIBudget.ReservePercent,
 				ProbeInterval:  r.cfg.APIBudget.ProbeInterval,
 				MaxConcurrent:  r.cfg.APIBudget.MaxConcurrent,
 				Logger:         r.set.Logger,
 			})
-			b.SetProber(func(ctx context.Context) error {
-				_, err := client.Limits(ctx)
-				return err
-			})
+			b.SetProber(probe)
 			r.mu.Lock()
 			r.leaveBudgets = append(r.leaveBudgets, leave)
 			r.mu.Unlock()
@@ -208,7 +208,6 @@ func (r *salesforceReceiver) newClient(ctx context.Context, host component.Host)
 			return b
 		},
 	})
-	return client, err
 }
 
 // privateKey returns the jwt_bearer key from private_key or private_key_file

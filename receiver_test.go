@@ -1,4 +1,4 @@
-package receiver
+package salesforcereceiver
 
 import (
 	"context"
@@ -22,8 +22,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/sfevents/salesforcereceiver/internal/metadata"
 	"github.com/sfevents/salesforcereceiver/internal/simulator"
-	"github.com/sfevents/salesforcereceiver/receiver/internal/metadata"
 )
 
 // idSink counts deliveries per salesforce.record.id.

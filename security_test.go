@@ -1,4 +1,4 @@
-package receiver
+package salesforcereceiver
 
 import (
 	"context"
@@ -29,8 +29,8 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/sfevents/salesforcereceiver/internal/metadata"
 	"github.com/sfevents/salesforcereceiver/internal/simulator"
-	"github.com/sfevents/salesforcereceiver/receiver/internal/metadata"
 )
 
 // logText renders every observed entry, message and fields, as JSON.

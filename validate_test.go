@@ -1,4 +1,4 @@
-package receiver
+package salesforcereceiver
 
 import (
 	"context"
@@ -29,8 +29,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/sfevents/salesforcereceiver/internal/metadata"
 	"github.com/sfevents/salesforcereceiver/internal/simulator"
-	"github.com/sfevents/salesforcereceiver/receiver/internal/metadata"
 )
 
 // testRSAKey is one RSA key for the package's validation tests.

@@ -46,7 +46,8 @@ func counting[C any](n *int) stream.Emit[C] {
 // delivered every record, and reports its data API calls against minimum.
 func measure[C any](b *testing.B, sim *simulator.Server, c *sfapi.Client, minimum int64, newSource func() stream.Source[C]) {
 	ctx := context.Background()
-	if _, _, err := c.Identity(ctx); err != nil { // token and identity: not per poll
+	org, err := c.Org(ctx) // token and identity: not per poll
+	if err != nil {
 		b.Fatal(err)
 	}
 	var calls int64
@@ -55,7 +56,7 @@ func measure[C any](b *testing.B, sim *simulator.Server, c *sfapi.Client, minimu
 		src := newSource()
 		before := sim.Calls().Total
 		n := 0
-		if err := src.Poll(ctx, nil, counting[C](&n)); err != nil {
+		if err := src.Poll(ctx, org, src.Initial(), counting[C](&n)); err != nil {
 			b.Fatal(err)
 		}
 		if n != records {

@@ -23,25 +23,25 @@ import (
 // Querier is the part of the Salesforce client the stream uses.
 type Querier = sfapi.Querier
 
-// Spec says what to read and how it maps.
+// Spec is a stream's descriptor and what it reads: the big object is
+// Stream.Object, its date index field Stream.Map.TimestampField (e.g.
+// EventDate).
 type Spec struct {
-	Object string
+	Stream stream.Descriptor
 	// Fields are read where the org shows them (its describe says);
 	// KeyField and TimestampField are added and must be shown. Empty:
 	// every standard field.
 	Fields []string
 	// Listed: Fields come from the user; one the org does not show is an
 	// error naming it.
-	Listed         bool
-	TimestampField string // the big object's date index field, e.g. EventDate
+	Listed bool
 	// KeyField identifies an event across queries (log.record.uid and
 	// de-duplication); default EventIdentifier.
 	KeyField string
 	// Where is ANDed into every query. Big objects accept conditions on
 	// their index fields only; Salesforce rejects anything else, and the
 	// stream then fails with that message rather than filter locally.
-	Where   string
-	Mapping convert.Mapping
+	Where string
 }
 
 // Options tune a Source beyond its Spec. Zero values take the defaults.
@@ -97,10 +97,11 @@ type Window struct {
 
 // Source is a stream.Source over one big object.
 type Source struct {
-	spec   Spec
-	opts   Options
-	client Querier
-	fields *fieldset.Resolver
+	spec    Spec
+	opts    Options
+	client  Querier
+	fields  *fieldset.Resolver
+	mapping convert.Mapping
 }
 
 var (
@@ -108,7 +109,7 @@ var (
 	_ stream.Checker        = (*Source)(nil)
 )
 
-// New returns a Source; Spec.Mapping.Stream names the stream.
+// New returns a Source for spec.
 func New(client Querier, spec Spec, opts Options) *Source {
 	if spec.KeyField == "" {
 		spec.KeyField = "EventIdentifier"
@@ -138,11 +139,16 @@ func New(client Querier, spec Spec, opts Options) *Source {
 		opts.TargetRows = DefaultTargetRows
 	}
 	fields := fieldset.NewResolver(client, fieldset.Want{
-		Stream: spec.Mapping.Stream, Object: spec.Object,
-		Required: []string{spec.KeyField, spec.TimestampField}, Fields: spec.Fields,
+		Caller: spec.Stream.Caller(), Object: spec.Stream.Object,
+		Required: []string{spec.KeyField, spec.Stream.Map.TimestampField}, Fields: spec.Fields,
 		Listed: spec.Listed, Standard: len(spec.Fields) == 0, APIVersion: opts.APIVersion,
 	}, opts.Logger)
-	return &Source{spec: spec, opts: opts, client: client, fields: fields}
+	return &Source{spec: spec, opts: opts, client: client, fields: fields, mapping: spec.Stream.Mapping()}
+}
+
+// Initial starts the backfill, at a whole second.
+func (s *Source) Initial() Cursor {
+	return Cursor{From: s.opts.Now().Add(-s.opts.Backfill).UTC().Truncate(time.Second)}
 }
 
 // Query is the SOQL for the events of (from, upper], newest first,
@@ -152,9 +158,9 @@ func (s *Source) Query(set fieldset.Set, from, upper time.Time) string {
 	if u := upper.Truncate(time.Second); !u.Equal(upper) {
 		upper = u.Add(time.Second)
 	}
-	ts := s.spec.TimestampField
+	ts := s.mapping.TimestampField
 	var b strings.Builder
-	fmt.Fprintf(&b, "SELECT %s FROM %s WHERE %s > %s AND %s <= %s", strings.Join(set.Fields, ", "), s.spec.Object,
+	fmt.Fprintf(&b, "SELECT %s FROM %s WHERE %s > %s AND %s <= %s", strings.Join(set.Fields, ", "), s.spec.Stream.Object,
 		ts, sfapi.FormatDateTime(from), ts, sfapi.FormatDateTime(upper))
 	if s.spec.Where != "" {
 		fmt.Fprintf(&b, " AND (%s)", s.spec.Where)
@@ -165,19 +171,8 @@ func (s *Source) Query(set fieldset.Set, from, upper time.Time) string {
 
 // Poll delivers every complete window up to now minus Lag, finishing a
 // window a previous poll stopped in first.
-func (s *Source) Poll(ctx context.Context, cursor *Cursor, emit stream.Emit[Cursor]) error {
-	var c Cursor
-	if cursor != nil {
-		c = *cursor
-		c.Window = c.Window.clone()
-	} else {
-		c = Cursor{From: s.opts.Now().Add(-s.opts.Backfill).UTC().Truncate(time.Second)}
-	}
-	org, instance, err := s.client.Identity(ctx)
-	if err != nil {
-		return err
-	}
-	res := convert.Resource{OrgID: org, InstanceURL: instance}
+func (s *Source) Poll(ctx context.Context, res convert.Resource, c Cursor, emit stream.Emit[Cursor]) error {
+	c.Window = c.Window.clone()
 	end := s.opts.Now().Add(-s.opts.Lag).UTC().Truncate(time.Second)
 	refused := false
 	for {
@@ -204,7 +199,7 @@ func (s *Source) Poll(ctx context.Context, cursor *Cursor, emit stream.Emit[Curs
 				continue
 			}
 			if sfapi.IsCode(err, CodeUnsupported) && s.spec.Where != "" {
-				return fmt.Errorf("%s is a big object and filters only on its index fields; Salesforce rejected the query with where %q: %w", s.spec.Object, s.spec.Where, err)
+				return fmt.Errorf("%s is a big object and filters only on its index fields; Salesforce rejected the query with where %q: %w", s.spec.Stream.Object, s.spec.Where, err)
 			}
 			return err
 		}
@@ -219,11 +214,11 @@ func (s *Source) Check(ctx context.Context) (stream.Readiness, error) {
 	for refused := false; ; refused = true {
 		set, err := s.fields.Get(ctx)
 		if err != nil {
-			return stream.Readiness{Object: s.spec.Object}, err
+			return stream.Readiness{Object: s.spec.Stream.Object}, err
 		}
-		_, err = s.client.Query(ctx, s.spec.Mapping.Stream, s.Query(set, to.Add(-time.Minute), to)+" LIMIT 1", 0)
+		_, err = s.client.Query(ctx, s.spec.Stream.Caller(), s.Query(set, to.Add(-time.Minute), to)+" LIMIT 1", 0)
 		if err == nil || refused || !s.fields.Invalidate(err) {
-			return stream.Readiness{Object: s.spec.Object, Missing: set.Missing, Note: "big object"}, err
+			return stream.Readiness{Object: s.spec.Stream.Object, Missing: set.Missing, Note: "big object"}, err
 		}
 	}
 }
@@ -245,7 +240,7 @@ func (s *Source) shrink(c Cursor, err error) (Cursor, bool) {
 		return c, false
 	}
 	half := max((length / 2).Truncate(time.Second), time.Second)
-	s.opts.Logger.Info("Big object window timed out; halving it", zap.String("stream", s.spec.Mapping.Stream),
+	s.opts.Logger.Info("Big object window timed out; halving it", zap.String("stream", s.spec.Stream.Name),
 		zap.Duration("window", length), zap.Duration("new_window", half))
 	c.Window = &Window{To: c.From.Add(half), Low: c.From.Add(half)}
 	c.Span = int64(half / time.Second)
@@ -255,12 +250,12 @@ func (s *Source) shrink(c Cursor, err error) (Cursor, bool) {
 // window delivers the rest of c.Window and returns the cursor after it:
 // the window closed, From moved to its end.
 func (s *Source) window(ctx context.Context, res convert.Resource, c Cursor, emit stream.Emit[Cursor]) (Cursor, error) {
-	name := s.spec.Mapping.Stream
+	name, caller := s.spec.Stream.Name, s.spec.Stream.Caller()
 	set, err := s.fields.Get(ctx)
 	if err != nil {
 		return c, err
 	}
-	page, err := s.client.Query(ctx, name, s.Query(set, c.From, c.Window.Low), s.opts.BatchSize)
+	page, err := s.client.Query(ctx, caller, s.Query(set, c.From, c.Window.Low), s.opts.BatchSize)
 	if err != nil {
 		return c, err
 	}
@@ -289,7 +284,7 @@ func (s *Source) window(ctx context.Context, res convert.Resource, c Cursor, emi
 			return c, nil
 		}
 		if page.NextRecordsURL != "" {
-			page, err = s.client.QueryMore(ctx, name, page.NextRecordsURL, s.opts.BatchSize)
+			page, err = s.client.QueryMore(ctx, caller, page.NextRecordsURL, s.opts.BatchSize)
 			if err == nil {
 				continue
 			}
@@ -303,12 +298,12 @@ func (s *Source) window(ctx context.Context, res convert.Resource, c Cursor, emi
 		if fresh == 0 {
 			// Only when more events share one second than a page holds.
 			return c, fmt.Errorf("%s: cannot page below %s: a query from there brought nothing new and could not be continued",
-				s.spec.Object, c.Window.Low.Format(time.RFC3339Nano))
+				s.spec.Stream.Object, c.Window.Low.Format(time.RFC3339Nano))
 		}
 		// No locator to follow: move the window's top down to where the
 		// walk stands and query the rest.
 		fresh = 0
-		if page, err = s.client.Query(ctx, name, s.Query(set, c.From, c.Window.Low), s.opts.BatchSize); err != nil {
+		if page, err = s.client.Query(ctx, caller, s.Query(set, c.From, c.Window.Low), s.opts.BatchSize); err != nil {
 			return c, err
 		}
 	}
@@ -317,7 +312,7 @@ func (s *Source) window(ctx context.Context, res convert.Resource, c Cursor, emi
 // add appends one record unless it lies outside the window or was
 // delivered already, and moves w's position down to it.
 func (s *Source) add(batch *convert.Batch, from time.Time, w *Window, raw []byte, rec *convert.Record, observed time.Time) {
-	m := &s.spec.Mapping
+	m := &s.mapping
 	if err := convert.DecodeRecord(raw, rec); err != nil {
 		// Undecodable JSON still goes out, as text with the reason; it
 		// cannot be placed in time, so a re-read may send it again.
@@ -328,7 +323,7 @@ func (s *Source) add(batch *convert.Batch, from time.Time, w *Window, raw []byte
 	if key == "" {
 		key = rec.String("Id")
 	}
-	ts, tsErr := convert.ParseDateTime(rec.String(s.spec.TimestampField))
+	ts, tsErr := convert.ParseDateTime(rec.String(s.mapping.TimestampField))
 	if tsErr != nil {
 		ts = w.Low // keep the walk where it is; AtLow drops it on a re-read
 	}

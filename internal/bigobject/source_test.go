@@ -20,6 +20,7 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/sftest"
+	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
 
 type event struct {
@@ -42,15 +43,17 @@ type fakeOrg struct {
 
 var windowRE = regexp.MustCompile(`EventDate > (\S+) AND EventDate <= (\S+) ORDER BY EventDate DESC$`)
 
-func (f *fakeOrg) Identity(context.Context) (string, string, error) {
-	return "00Dorg", "https://example.my.salesforce.com", nil
-}
+// testOrg is the org the fake serves.
+var testOrg = convert.Resource{OrgID: "00Dorg", InstanceURL: "https://example.my.salesforce.com"}
 
-func (f *fakeOrg) Describe(_ context.Context, _, object string) (*sfapi.Describe, error) {
+// loginEvent is a LoginEvent stream's descriptor, for tests.
+var loginEvent = stream.Descriptor{Name: "object/LoginEvent", Object: "LoginEvent", Map: convert.Mapping{TimestampField: "EventDate"}}
+
+func (f *fakeOrg) Describe(_ context.Context, _ sfapi.Caller, object string) (*sfapi.Describe, error) {
 	return sftest.Describe(object, "EventIdentifier", "EventDate", "Operation", "UserId"), nil
 }
 
-func (f *fakeOrg) Query(_ context.Context, _, soql string, _ int) (*sfapi.QueryResult, error) {
+func (f *fakeOrg) Query(_ context.Context, _ sfapi.Caller, soql string, _ int) (*sfapi.QueryResult, error) {
 	f.queries++
 	m := windowRE.FindStringSubmatch(soql)
 	if m == nil {
@@ -71,7 +74,7 @@ func (f *fakeOrg) Query(_ context.Context, _, soql string, _ int) (*sfapi.QueryR
 	return f.render(key, 0), nil
 }
 
-func (f *fakeOrg) QueryMore(_ context.Context, _, next string, _ int) (*sfapi.QueryResult, error) {
+func (f *fakeOrg) QueryMore(_ context.Context, _ sfapi.Caller, next string, _ int) (*sfapi.QueryResult, error) {
 	key, off, _ := strings.Cut(strings.TrimPrefix(next, "/q/"), "-")
 	n, _ := strconv.Atoi(off)
 	return f.render(key, n), nil
@@ -100,13 +103,13 @@ func drive(t *testing.T, src *Source, saved *[]byte, refuse int) map[string]int 
 	got := map[string]int{}
 	calls := 0
 	for range 1000 {
-		var cur *Cursor
+		cur := src.Initial()
 		if *saved != nil {
-			cur = new(Cursor)
-			require.NoError(t, json.Unmarshal(*saved, cur))
+			cur = Cursor{}
+			require.NoError(t, json.Unmarshal(*saved, &cur))
 		}
 		before := string(*saved)
-		err := src.Poll(context.Background(), cur, func(_ context.Context, logs plog.Logs, next Cursor) error {
+		err := src.Poll(context.Background(), testOrg, cur, func(_ context.Context, logs plog.Logs, next Cursor) error {
 			calls++
 			if refuse > 0 && calls%refuse == 0 {
 				return errors.New("refused")
@@ -171,8 +174,7 @@ func TestWindowsDeliverEveryEventOnce(t *testing.T) {
 			clock := now
 			opts := tc.opts
 			opts.Backfill, opts.Lag, opts.Now = 6*time.Hour, 2*time.Minute, func() time.Time { return clock }
-			src := New(org, Spec{Object: "LoginEvent", TimestampField: "EventDate",
-				Mapping: convert.Mapping{Stream: "object/LoginEvent", TimestampField: "EventDate"}}, opts)
+			src := New(org, Spec{Stream: loginEvent}, opts)
 
 			var saved []byte
 			got := drive(t, src, &saved, tc.refuse)
@@ -197,13 +199,13 @@ func TestUnpageableSecondFails(t *testing.T) {
 		events = append(events, event{ts: now.Add(-time.Hour + time.Duration(i)*time.Millisecond), id: strconv.Itoa(i)})
 	}
 	org := &fakeOrg{events: events, page: 5, rnd: rand.New(rand.NewPCG(1, 1)), results: map[string][]event{}}
-	src := New(org, Spec{Object: "LoginEvent", TimestampField: "EventDate"}, Options{Backfill: 2 * time.Hour, Now: func() time.Time { return now }})
-	err := src.Poll(context.Background(), nil, func(context.Context, plog.Logs, Cursor) error { return nil })
+	src := New(org, Spec{Stream: loginEvent}, Options{Backfill: 2 * time.Hour, Now: func() time.Time { return now }})
+	err := src.Poll(context.Background(), testOrg, src.Initial(), func(context.Context, plog.Logs, Cursor) error { return nil })
 	require.ErrorContains(t, err, "cannot page below")
 }
 
 func TestQuery(t *testing.T) {
-	src := New(&fakeOrg{}, Spec{Object: "ApiEvent", TimestampField: "EventDate", Fields: []string{"eventdate", "Operation"}, Where: "EventIdentifier = 'x'"}, Options{})
+	src := New(&fakeOrg{}, Spec{Stream: stream.Descriptor{Object: "ApiEvent", Map: convert.Mapping{TimestampField: "EventDate"}}, Fields: []string{"eventdate", "Operation"}, Where: "EventIdentifier = 'x'"}, Options{})
 	set, err := src.fields.Get(context.Background())
 	require.NoError(t, err)
 	from := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)

@@ -26,26 +26,15 @@ type Settings struct {
 	Logger         *zap.Logger
 }
 
-// Priority orders streams when calls are scarce.
-type Priority int
+// Priority orders calls when they are scarce; each stream's descriptor
+// says which it has.
+type Priority = sfapi.Priority
 
 const (
-	Bulk     Priority = iota // event log file downloads and backfills
-	Normal                   // configured objects
-	Security                 // login history, audit trail
+	Bulk     = sfapi.PriorityBulk     // event log file downloads and backfills
+	Normal   = sfapi.PriorityNormal   // configured objects
+	Security = sfapi.PrioritySecurity // login history, audit trail
 )
-
-// PriorityOf maps a stream name to its priority.
-func PriorityOf(stream string) Priority {
-	switch stream {
-	case "login_history", "setup_audit_trail", sfapi.StreamLimits:
-		return Security
-	case "event_log_file":
-		return Bulk
-	default:
-		return Normal
-	}
-}
 
 // headroom is the extra share of the daily max, above the reserve, that a
 // priority leaves for the ones above it: bulk work stops first.
@@ -181,25 +170,20 @@ func (b *Budget) applyLocked(all []Settings) {
 }
 
 // SetProber gives the budget a way to read the org's usage while it holds
-// every stream back: one cheap call (GET /limits) whose response carries
-// a fresh reading. Receivers sharing the org each set theirs; any will do.
+// every stream back: one cheap call (GET /limits, sfapi.Client.Probe) whose
+// response carries a fresh reading, made without asking the budget: the
+// budget rate-limits and counts it itself. Receivers sharing the org each
+// set theirs; any will do.
 func (b *Budget) SetProber(probe func(context.Context) error) {
 	b.mu.Lock()
 	b.prober = probe
 	b.mu.Unlock()
 }
 
-// Acquire blocks until a call for stream may be made.
-func (b *Budget) Acquire(ctx context.Context, stream string) (func(), error) {
-	w := &waiter{prio: PriorityOf(stream), ready: make(chan struct{})}
+// Acquire blocks until a call of priority prio may be made.
+func (b *Budget) Acquire(ctx context.Context, prio Priority) (func(), error) {
+	w := &waiter{prio: prio, ready: make(chan struct{})}
 	b.mu.Lock()
-	if stream == sfapi.StreamLimits && b.probing {
-		// The budget's own probe: it was already rate-limited.
-		b.inflight++
-		b.granted++
-		b.mu.Unlock()
-		return b.releaseOnce(), nil
-	}
 	b.waiters = append(b.waiters, w)
 	b.dispatchLocked()
 	b.mu.Unlock()
@@ -373,6 +357,9 @@ func (b *Budget) dispatchLocked() {
 			b.lastProbe = b.now()
 			b.probes++
 			b.probing = true
+			// The probe is a call like any other: in flight, and spent.
+			b.inflight++
+			b.granted++
 			go b.probe(b.prober)
 		}
 		b.scheduleProbeLocked(v == needFresh)
@@ -388,6 +375,7 @@ func (b *Budget) probe(prober func(context.Context) error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.probing = false
+	b.inflight--
 	if err != nil {
 		b.logger.Debug("API budget: probe failed", zap.String("org_id", b.org), zap.Error(err))
 	}

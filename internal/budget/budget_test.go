@@ -57,7 +57,7 @@ func TestReserveIsNeverSpent(t *testing.T) {
 			calls := 0
 			for range 50 {
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-				release, err := b.Acquire(ctx, "login_history")
+				release, err := b.Acquire(ctx, Security)
 				cancel()
 				if err != nil {
 					break
@@ -79,13 +79,13 @@ func TestInflightCountsAsSpent(t *testing.T) {
 	b.Observe(sfapi.LimitInfo{Used: 897, Max: 1000})
 	var releases []func()
 	for range 3 {
-		r, err := b.Acquire(context.Background(), "login_history")
+		r, err := b.Acquire(context.Background(), Security)
 		require.NoError(t, err)
 		releases = append(releases, r)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	_, err := b.Acquire(ctx, "login_history")
+	_, err := b.Acquire(ctx, Security)
 	require.ErrorIs(t, err, context.DeadlineExceeded, "a fourth call would leave 99 once all land")
 	for _, r := range releases {
 		r()
@@ -101,13 +101,9 @@ func TestProbeRateWhileHeldBack(t *testing.T) {
 	b.Observe(sfapi.LimitInfo{Used: 950, Max: 1000})
 	var probes atomic.Int32
 	b.SetProber(func(ctx context.Context) error {
-		release, err := b.Acquire(ctx, sfapi.StreamLimits)
-		if err != nil {
-			return err
-		}
+		// A plain call: the budget counts it without being asked.
 		probes.Add(1)
 		b.Observe(sfapi.LimitInfo{Used: 950, Max: 1000}) // still held back
-		release()
 		return nil
 	})
 
@@ -116,10 +112,10 @@ func TestProbeRateWhileHeldBack(t *testing.T) {
 	defer cancel()
 	var granted atomic.Int32
 	var wg sync.WaitGroup
-	for _, stream := range []string{"login_history", "setup_audit_trail", "event_log_file"} {
+	for _, prio := range []Priority{Security, Security, Bulk} {
 		wg.Go(func() {
 			for {
-				release, err := b.Acquire(ctx, stream)
+				release, err := b.Acquire(ctx, prio)
 				if err != nil {
 					return
 				}
@@ -146,19 +142,14 @@ func TestResumesWhenAllowanceComesBack(t *testing.T) {
 	b := New("00D", s)
 	b.Observe(sfapi.LimitInfo{Used: 999, Max: 1000})
 	b.SetProber(func(ctx context.Context) error {
-		release, err := b.Acquire(ctx, sfapi.StreamLimits)
-		if err != nil {
-			return err
-		}
 		b.Observe(sfapi.LimitInfo{Used: 300, Max: 1000}) // the rolling window moved on
-		release()
 		return nil
 	})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for range 5 {
-			release, err := b.Acquire(context.Background(), "login_history")
+			release, err := b.Acquire(context.Background(), Security)
 			require.NoError(t, err)
 			release()
 		}
@@ -179,7 +170,7 @@ func TestExhaustedHoldsBack(t *testing.T) {
 	b.Exhausted()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	_, err := b.Acquire(ctx, "login_history")
+	_, err := b.Acquire(ctx, Security)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.True(t, b.Status().HeldBack)
 }
@@ -191,12 +182,12 @@ func TestPriorityNearTheReserve(t *testing.T) {
 	b.Observe(sfapi.LimitInfo{Used: 860, Max: 1000}) // 140 left: within bulk's 150 headroom
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	_, err := b.Acquire(ctx, "event_log_file")
+	_, err := b.Acquire(ctx, Bulk)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	release, err := b.Acquire(context.Background(), "object/LoginEvent") // 120 floor
+	release, err := b.Acquire(context.Background(), Normal) // 120 floor
 	require.NoError(t, err)
 	release()
-	release, err = b.Acquire(context.Background(), "login_history")
+	release, err = b.Acquire(context.Background(), Security)
 	require.NoError(t, err)
 	release()
 	assert.False(t, b.Status().HeldBack, "bulk waiting is not holding back")
@@ -209,8 +200,8 @@ func TestConcurrencyCapAndNoStarvation(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var wg sync.WaitGroup
-	call := func(stream string) bool {
-		release, err := b.Acquire(ctx, stream)
+	call := func(prio Priority) bool {
+		release, err := b.Acquire(ctx, prio)
 		if err != nil {
 			return false
 		}
@@ -225,14 +216,14 @@ func TestConcurrencyCapAndNoStarvation(t *testing.T) {
 	// Four busy security streams...
 	for range 4 {
 		wg.Go(func() {
-			for call("login_history") {
+			for call(Security) {
 			}
 		})
 	}
 	// ...and one bulk stream still gets its calls.
 	bulk := 0
 	for bulk < 10 {
-		require.True(t, call("event_log_file"))
+		require.True(t, call(Bulk))
 		bulk++
 	}
 	cancel()
@@ -242,15 +233,15 @@ func TestConcurrencyCapAndNoStarvation(t *testing.T) {
 
 func TestFirstCallFetchesAReading(t *testing.T) {
 	b := New("00D", settings(time.Hour))
-	release, err := b.Acquire(context.Background(), "login_history")
+	release, err := b.Acquire(context.Background(), Security)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	_, err = b.Acquire(ctx, "setup_audit_trail")
+	_, err = b.Acquire(ctx, Security)
 	require.ErrorIs(t, err, context.DeadlineExceeded, "without a reading, one call at a time")
 	b.Observe(sfapi.LimitInfo{Used: 1, Max: 1000})
 	release()
-	release2, err := b.Acquire(context.Background(), "setup_audit_trail")
+	release2, err := b.Acquire(context.Background(), Security)
 	require.NoError(t, err)
 	release2()
 }
@@ -290,13 +281,13 @@ func TestOtherApplicationsRateIsProjected(t *testing.T) {
 	require.InDelta(t, 80, b.otherRate, 0.01)
 
 	clock = clock.Add(400 * time.Millisecond) // projected: 780 + 32 = 812; 187 left after one call
-	release, err := b.Acquire(context.Background(), "login_history")
+	release, err := b.Acquire(context.Background(), Security)
 	require.NoError(t, err)
 	release()
 
 	clock = clock.Add(time.Second) // projected: 780 + 112 = 892, and 1 call of ours: the reserve
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	_, err = b.Acquire(ctx, "login_history")
+	_, err = b.Acquire(ctx, Security)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 }

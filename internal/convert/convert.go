@@ -117,6 +117,9 @@ type Mapping struct {
 	// TIMESTAMP_DERIVED, then TIMESTAMP, are tried after it (or instead of it
 	// when empty).
 	TimestampField string
+	// LoginOK, when set, is the Status of a successful login: a record
+	// with another Status is a failed login, WARN.
+	LoginOK string
 }
 
 var errNilArg = errors.New("convert: nil batch or record")
@@ -232,7 +235,7 @@ func (m *Mapping) finish(b *Batch, lr plog.LogRecord, p *picks, logFileID, key s
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(ts))
 	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
 
-	warn := (m.EventName == EventLoginHistory && p.val[slotStatus] != "" && p.val[slotStatus] != "Success") ||
+	warn := (m.LoginOK != "" && p.val[slotStatus] != "" && p.val[slotStatus] != m.LoginOK) ||
 		(p.val[slotLoginStatus] != "" && p.val[slotLoginStatus] != "LOGIN_NO_ERROR") ||
 		p.val[slotRequestStatus] == "F"
 	if warn {
@@ -304,7 +307,7 @@ const (
 	slotUserAgent
 	slotURLPath
 	slotSessionID
-	slotStatus // LoginHistory Status; severity only
+	slotStatus // a login's Status (Mapping.LoginOK); severity only
 	slotLoginStatus
 	slotRequestStatus
 	numSlots

@@ -96,7 +96,7 @@ func TestEventTypeAndLogFileID(t *testing.T) {
 	_, ok := attr(lr, AttrLogFileID)
 	assert.False(t, ok, "no log file id outside CSV")
 
-	lr = appendFields(t, Mapping{EventName: EventLoginHistory, Stream: "s", TimestampField: "T"})
+	lr = appendFields(t, Mapping{EventName: EventLoginHistory, Stream: "s", TimestampField: "T", LoginOK: "Success"})
 	_, ok = attr(lr, AttrEventType)
 	assert.False(t, ok)
 
@@ -109,7 +109,7 @@ func TestEventTypeAndLogFileID(t *testing.T) {
 }
 
 func TestSeverity(t *testing.T) {
-	lh := Mapping{EventName: EventLoginHistory, Stream: "login_history", TimestampField: "LoginTime"}
+	lh := Mapping{EventName: EventLoginHistory, Stream: "login_history", TimestampField: "LoginTime", LoginOK: "Success"}
 	obj := Mapping{EventName: EventObject, Stream: "object/LoginEvent", TimestampField: "EventDate"}
 	tests := []struct {
 		name   string
@@ -147,7 +147,7 @@ func TestSeverity(t *testing.T) {
 }
 
 func TestTimestamps(t *testing.T) {
-	lh := Mapping{EventName: EventLoginHistory, Stream: "lh", TimestampField: "LoginTime"}
+	lh := Mapping{EventName: EventLoginHistory, Stream: "lh", TimestampField: "LoginTime", LoginOK: "Success"}
 	lr := appendFields(t, lh, Field{"LoginTime", "2024-05-01T12:34:56.000+0000"})
 	assert.Equal(t, time.Date(2024, 5, 1, 12, 34, 56, 0, time.UTC), lr.Timestamp().AsTime())
 	assert.Equal(t, testObserved, lr.ObservedTimestamp().AsTime())

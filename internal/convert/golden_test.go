@@ -108,7 +108,7 @@ func TestGolden(t *testing.T) {
 	}{
 		{"login_history_expected.yaml", func(t *testing.T) plog.Logs {
 			return convertPage(t, "login_history.json",
-				Mapping{EventName: EventLoginHistory, Stream: "login_history", TimestampField: "LoginTime"}, "Id")
+				Mapping{EventName: EventLoginHistory, Stream: "login_history", TimestampField: "LoginTime", LoginOK: "Success"}, "Id")
 		}},
 		{"setup_audit_trail_expected.yaml", func(t *testing.T) plog.Logs {
 			return convertPage(t, "setup_audit_trail.json",

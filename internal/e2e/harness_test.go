@@ -204,6 +204,9 @@ func newEnvWith(t *testing.T, opts simulator.Options, ec envConfig) *env {
 	require.NoError(t, err)
 	opts.JWTPublicKey = &key.PublicKey
 	opts.ClientID, opts.Username = "e2e-client", "integration@e2e.example.com"
+	// The ground truth is the history generated up front; each start's
+	// sign-in would add a LoginHistory row to it.
+	opts.NoLoginHistory = true
 	e := &env{t: t, sim: simulator.NewTestServer(t, opts), sink: newSink(t), dir: t.TempDir()}
 	keyFile := filepath.Join(e.dir, "sf.key")
 	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600))

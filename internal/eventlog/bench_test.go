@@ -107,7 +107,8 @@ func peakHeap() (stop func() uint64) {
 func BenchmarkLoginFile(b *testing.B) {
 	size := benchBytes(b)
 	_, types := simulator.ELFColumns("Login")
-	m := convert.Mapping{EventName: convert.EventEventLogFile, Stream: StreamName, EventType: "Login"}
+	m := Descriptor.Mapping()
+	m.EventType = "Login"
 	res := convert.Resource{OrgID: simulator.DefaultOrgID, InstanceURL: "https://sim.my.salesforce.com"}
 	src := New(nil, Options{})
 	size = newLoopReader(b, size).size

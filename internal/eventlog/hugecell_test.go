@@ -21,15 +21,11 @@ type oneFile struct {
 	body func() io.Reader
 }
 
-func (oneFile) Identity(context.Context) (string, string, error) {
-	return "00D000000000001AAA", "https://example.my.salesforce.com", nil
-}
-
-func (oneFile) Describe(_ context.Context, _, object string) (*sfapi.Describe, error) {
+func (oneFile) Describe(_ context.Context, _ sfapi.Caller, object string) (*sfapi.Describe, error) {
 	return sftest.Describe(object, "Id", "EventType", "CreatedDate", "LogFile", "LogFileFieldNames", "LogFileFieldTypes"), nil
 }
 
-func (oneFile) Query(context.Context, string, string, int) (*sfapi.QueryResult, error) {
+func (oneFile) Query(context.Context, sfapi.Caller, string, int) (*sfapi.QueryResult, error) {
 	rec, _ := json.Marshal(map[string]any{
 		"Id": "0AT000000000001AAA", "EventType": "API", "CreatedDate": "2026-05-01T03:00:00.000+0000",
 		"LogFile":           "/services/data/v66.0/sobjects/EventLogFile/0AT000000000001AAA/LogFile",
@@ -39,7 +35,7 @@ func (oneFile) Query(context.Context, string, string, int) (*sfapi.QueryResult, 
 	return &sfapi.QueryResult{TotalSize: 1, Done: true, Records: []json.RawMessage{rec}}, nil
 }
 
-func (f oneFile) Open(context.Context, string, string) (*http.Response, error) {
+func (f oneFile) Open(context.Context, sfapi.Caller, string) (*http.Response, error) {
 	return &http.Response{StatusCode: 200, Body: io.NopCloser(f.body()), Header: http.Header{}}, nil
 }
 
@@ -83,7 +79,7 @@ func TestHugeCSVCellIsDeliveredNotFatal(t *testing.T) {
 		rawRecs  int
 		uids     = map[string]bool{}
 	)
-	err := src.Poll(context.Background(), nil, func(_ context.Context, logs plog.Logs, _ Cursor) error {
+	err := src.Poll(context.Background(), testOrg, src.Initial(), func(_ context.Context, logs plog.Logs, _ Cursor) error {
 		if logs.LogRecordCount() == 0 {
 			return nil
 		}

@@ -26,16 +26,23 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
 
-// StreamName is the stream id: checkpoint key, log.record.uid input and
-// API budget priority.
-const StreamName = "event_log_file"
+// Descriptor is the EventLogFile stream.
+var Descriptor = stream.Descriptor{
+	Name:     "event_log_file",
+	Priority: sfapi.PriorityBulk,
+	Object:   "EventLogFile",
+	Access: stream.Access{
+		Needs: "View Event Log Files, API Enabled",
+		Fix:   "give the integration user's profile View Event Log Files and API Enabled; the org needs Event Monitoring for more than the free Login and Logout files",
+	},
+	Map: convert.Mapping{EventName: convert.EventEventLogFile},
+}
 
 // Querier is the part of the Salesforce client the stream uses.
 type Querier interface {
-	Identity(ctx context.Context) (orgID, instanceURL string, err error)
-	Describe(ctx context.Context, stream, object string) (*sfapi.Describe, error)
-	Query(ctx context.Context, stream, soql string, batchSize int) (*sfapi.QueryResult, error)
-	Open(ctx context.Context, stream, path string) (*http.Response, error)
+	Describe(ctx context.Context, c sfapi.Caller, object string) (*sfapi.Describe, error)
+	Query(ctx context.Context, c sfapi.Caller, soql string, batchSize int) (*sfapi.QueryResult, error)
+	Open(ctx context.Context, c sfapi.Caller, path string) (*http.Response, error)
 }
 
 // Options tune a Source.
@@ -64,8 +71,8 @@ type Observer interface {
 	// Downloaded reports the bytes one download read (after gzip) and
 	// whether it read the file to its end.
 	Downloaded(bytes int64, complete bool)
-	// ParseError reports a row delivered raw because it did not parse.
-	ParseError()
+	// ParseError reports a row of stream delivered raw because it did not parse.
+	ParseError(stream string)
 }
 
 // Cursor is the stream's checkpoint. CreatedDate/ID name the last file
@@ -142,7 +149,7 @@ func New(client Querier, opts Options) *Source {
 		opts.RetryMax = 30 * time.Second
 	}
 	fields := fieldset.NewResolver(client, fieldset.Want{
-		Stream: StreamName, Object: "EventLogFile",
+		Caller: Descriptor.Caller(), Object: Descriptor.Object,
 		Required: []string{"Id", "EventType", "CreatedDate", "LogFile"},
 		Fields:   []string{"LogDate", "LogFileLength", "LogFileFieldNames", "LogFileFieldTypes", "Interval", "Sequence"},
 		// How files are told apart without Interval or Sequence is
@@ -226,24 +233,18 @@ func (s *Source) query(set fieldset.Set, c Cursor, limit int) string {
 	return b.String()
 }
 
+// Initial starts the backfill.
+func (s *Source) Initial() Cursor {
+	return Cursor{CreatedDate: s.opts.Now().Add(-s.opts.Backfill).UTC()}
+}
+
 // Poll delivers every file created after the cursor, resuming a partly
 // delivered one at its next row.
-func (s *Source) Poll(ctx context.Context, cursor *Cursor, emit stream.Emit[Cursor]) error {
-	var c Cursor
-	if cursor != nil {
-		c = *cursor
-		if c.File != nil {
-			fp := *c.File // never share (or change) the caller's progress
-			c.File = &fp
-		}
-	} else {
-		c = Cursor{CreatedDate: s.opts.Now().Add(-s.opts.Backfill).UTC()}
+func (s *Source) Poll(ctx context.Context, res convert.Resource, c Cursor, emit stream.Emit[Cursor]) error {
+	if c.File != nil {
+		fp := *c.File // never share (or change) the caller's progress
+		c.File = &fp
 	}
-	org, instance, err := s.client.Identity(ctx)
-	if err != nil {
-		return err
-	}
-	res := convert.Resource{OrgID: org, InstanceURL: instance}
 	for {
 		files, full, err := s.list(ctx, c)
 		if err != nil {
@@ -275,7 +276,7 @@ func (s *Source) list(ctx context.Context, c Cursor) ([]logFile, bool, error) {
 			return nil, false, err
 		}
 		s.explainFilter(filterOf(set))
-		page, err = s.client.Query(ctx, StreamName, s.query(set, c, filesPerQuery), filesPerQuery)
+		page, err = s.client.Query(ctx, Descriptor.Caller(), s.query(set, c, filesPerQuery), filesPerQuery)
 		if err == nil {
 			break
 		}
@@ -325,25 +326,25 @@ func (s *Source) explainFilter(f filter) {
 	switch f {
 	case bySequence:
 		s.opts.Logger.Warn("EventLogFile has no Interval field on this org or API version; telling "+interval+" files apart by Sequence (daily files have Sequence 0)",
-			zap.String("stream", StreamName))
+			zap.String("stream", Descriptor.Name))
 	case noFilter:
 		s.opts.Logger.Warn("EventLogFile has neither Interval nor Sequence on this org or API version; reading every log file whatever its interval (log_interval is "+interval+")",
-			zap.String("stream", StreamName))
+			zap.String("stream", Descriptor.Name))
 	}
 }
 
 // Check lists one file the way a poll does, so the connection test says
 // what a poll will meet.
 func (s *Source) Check(ctx context.Context) (stream.Readiness, error) {
-	c := Cursor{CreatedDate: s.opts.Now().Add(-s.opts.Backfill).UTC()}
+	c := s.Initial()
 	for refused := false; ; refused = true {
 		set, err := s.fields.Get(ctx)
 		if err != nil {
-			return stream.Readiness{Object: "EventLogFile"}, err
+			return stream.Readiness{Object: Descriptor.Object}, err
 		}
-		_, err = s.client.Query(ctx, StreamName, s.query(set, c, 1), 0)
+		_, err = s.client.Query(ctx, Descriptor.Caller(), s.query(set, c, 1), 0)
 		if err == nil || refused || !s.fields.Invalidate(err) {
-			return stream.Readiness{Object: "EventLogFile", Missing: set.Missing}, err
+			return stream.Readiness{Object: Descriptor.Object, Missing: set.Missing}, err
 		}
 	}
 }
@@ -367,7 +368,7 @@ func (s *Source) readFile(ctx context.Context, res convert.Resource, f logFile, 
 	if c.File != nil && c.File.ID == f.ID {
 		done = c.File.Rows
 	}
-	log := s.opts.Logger.With(zap.String("stream", StreamName), zap.String("log_file_id", f.ID), zap.String("event_type", f.EventType))
+	log := s.opts.Logger.With(zap.String("stream", Descriptor.Name), zap.String("log_file_id", f.ID), zap.String("event_type", f.EventType))
 	bo := &backoff.ExponentialBackOff{
 		InitialInterval:     s.opts.RetryInitial,
 		RandomizationFactor: backoff.DefaultRandomizationFactor,
@@ -438,7 +439,7 @@ func (e shortError) Error() string {
 // past the file when the body ended cleanly and was not short of
 // LogFileLength (a short body breaks off after its last complete row).
 func (s *Source) download(ctx context.Context, res convert.Resource, f logFile, c Cursor, done *int64, emit stream.Emit[Cursor]) (Cursor, error) {
-	resp, err := s.client.Open(ctx, StreamName, f.LogFile)
+	resp, err := s.client.Open(ctx, Descriptor.Caller(), f.LogFile)
 	if err != nil {
 		if sfapi.IsCode(err, sfapi.CodeNotFound) {
 			return c, fmt.Errorf("%w: %w", errGone, err)
@@ -459,7 +460,8 @@ func (s *Source) download(ctx context.Context, res convert.Resource, f logFile, 
 	want := f.length()
 	cut := func() bool { return rd.Unterminated() && body.n < want }
 
-	mapping := convert.Mapping{EventName: convert.EventEventLogFile, Stream: StreamName, EventType: f.EventType}
+	mapping := Descriptor.Mapping()
+	mapping.EventType = f.EventType
 	var header *convert.CSVHeader
 	more := rd.Next() && !cut()
 	if more {
@@ -467,7 +469,7 @@ func (s *Source) download(ctx context.Context, res convert.Resource, f logFile, 
 		if rd.ParseError() != nil {
 			// Columns come from the metadata then; the header is not a row.
 			s.opts.Logger.Warn("Log file header does not parse; using LogFileFieldNames",
-				zap.String("stream", StreamName), zap.String("log_file_id", f.ID), zap.Error(rd.ParseError()))
+				zap.String("stream", Descriptor.Name), zap.String("log_file_id", f.ID), zap.Error(rd.ParseError()))
 			names = splitList(f.LogFileFieldNames)
 		}
 		header = convert.NewCSVHeader(names, columnTypes(names, f.LogFileFieldNames, f.LogFileFieldTypes))
@@ -540,7 +542,7 @@ func (s *Source) download(ctx context.Context, res convert.Resource, f logFile, 
 func (s *Source) parseError() {
 	s.bad.Add(1)
 	if s.opts.Observer != nil {
-		s.opts.Observer.ParseError()
+		s.opts.Observer.ParseError(Descriptor.Name)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,10 +21,10 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/sfevents/salesforcereceiver/internal/auth"
 	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
+	"github.com/sfevents/salesforcereceiver/internal/sftest"
 	"github.com/sfevents/salesforcereceiver/internal/simulator"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
@@ -39,21 +38,10 @@ func newSim(t *testing.T) *simulator.Server {
 	return simulator.NewTestServer(t, o)
 }
 
-func newClient(t *testing.T, s *simulator.Server) *sfapi.Client {
-	t.Helper()
-	o := s.Options()
-	tokens, err := auth.NewSource(auth.Config{
-		Flow: auth.FlowPassword, LoginURL: s.URL(), ClientID: o.ClientID, ClientSecret: o.ClientSecret,
-		Username: o.Username, Password: o.Password, SecurityToken: o.SecurityToken, HTTPClient: &http.Client{},
-	})
-	require.NoError(t, err)
-	c, err := sfapi.New(sfapi.Config{
-		HTTPClient: &http.Client{}, Tokens: tokens, APIVersion: "66.0", Timeout: 5 * time.Second,
-		Retry: sfapi.RetryPolicy{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond},
-	})
-	require.NoError(t, err)
-	return c
-}
+func newClient(t *testing.T, s *simulator.Server) *sfapi.Client { return sftest.Client(t, s) }
+
+// testOrg is the simulator's org, as the runner resolves it.
+var testOrg = convert.Resource{OrgID: simulator.DefaultOrgID, InstanceURL: "https://example.my.salesforce.com"}
 
 func testOptions() Options {
 	return Options{
@@ -76,7 +64,7 @@ func expect(t *testing.T, s *simulator.Server, keep func(simulator.Record) bool)
 		require.GreaterOrEqual(t, n, 0)
 		for i := 1; i <= n; i++ {
 			key := r.ID + "/" + strconv.Itoa(i)
-			want[convert.RecordUID(simulator.DefaultOrgID, StreamName, key)] = key
+			want[convert.RecordUID(simulator.DefaultOrgID, Descriptor.Name, key)] = key
 		}
 	}
 	require.NotEmpty(t, want)
@@ -159,8 +147,8 @@ func (h runHandle) stop() { h.cancel(); <-h.done }
 
 func start(t *testing.T, src *Source, next consumer.Logs, store *checkpoint.Store) runHandle {
 	r := &stream.Runner[Cursor]{
-		Name: StreamName, Interval: 20 * time.Millisecond, Source: src, Consumer: next, Store: store,
-		OrgID:  func(context.Context) (string, error) { return simulator.DefaultOrgID, nil },
+		Stream: Descriptor, Interval: 20 * time.Millisecond, Source: src, Consumer: next, Store: store,
+		Org:    func(context.Context) (convert.Resource, error) { return testOrg, nil },
 		Logger: zap.NewNop(), RetryInitial: time.Millisecond, RetryMax: 5 * time.Millisecond,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -302,7 +290,7 @@ func TestRestartMidFile(t *testing.T) {
 	require.NotZero(t, stoppedAt%1000, "stopped inside a file")
 
 	var cur Cursor
-	found, err := store.Load(context.Background(), checkpoint.Key(simulator.DefaultOrgID, StreamName), &cur)
+	found, err := store.Load(context.Background(), checkpoint.Key(simulator.DefaultOrgID, Descriptor.Name), &cur)
 	require.NoError(t, err)
 	require.True(t, found)
 	require.NotNil(t, cur.File, "the cursor records the file being read")
@@ -314,7 +302,7 @@ func TestRestartMidFile(t *testing.T) {
 	col.matchRows(t, sim, want)
 
 	var final Cursor
-	_, err = store.Load(context.Background(), checkpoint.Key(simulator.DefaultOrgID, StreamName), &final)
+	_, err = store.Load(context.Background(), checkpoint.Key(simulator.DefaultOrgID, Descriptor.Name), &final)
 	require.NoError(t, err)
 	require.Nil(t, final.File, "a completed file leaves no partial state")
 	require.NotEmpty(t, final.ID)
@@ -438,7 +426,7 @@ func (d *downloads) Downloaded(n int64, complete bool) {
 	d.bytes, d.done = append(d.bytes, n), append(d.done, complete)
 }
 
-func (*downloads) ParseError() {}
+func (*downloads) ParseError(string) {}
 
 // A body that ends cleanly (no transport error) short of LogFileLength is
 // a broken download: the row it ends inside is not delivered, not even
@@ -525,7 +513,7 @@ func TestShortDownloadResumes(t *testing.T) {
 				require.Zero(t, sim.PendingFaults())
 
 				var final Cursor
-				_, err := store.Load(context.Background(), checkpoint.Key(simulator.DefaultOrgID, StreamName), &final)
+				_, err := store.Load(context.Background(), checkpoint.Key(simulator.DefaultOrgID, Descriptor.Name), &final)
 				require.NoError(t, err)
 				require.Nil(t, final.File, "the cursor is past the file")
 				require.Equal(t, id, final.ID)
@@ -557,8 +545,8 @@ type sizedFile struct {
 	absent bool
 }
 
-func (f sizedFile) Query(ctx context.Context, stream, soql string, n int) (*sfapi.QueryResult, error) {
-	res, _ := f.oneFile.Query(ctx, stream, soql, n)
+func (f sizedFile) Query(ctx context.Context, c sfapi.Caller, soql string, n int) (*sfapi.QueryResult, error) {
+	res, _ := f.oneFile.Query(ctx, c, soql, n)
 	if f.absent {
 		return res, nil
 	}
@@ -605,7 +593,7 @@ func TestShortBodyNeedsKnownLength(t *testing.T) {
 			var parsed []string
 			raw, emits := 0, 0
 			var last Cursor
-			err := src.Poll(context.Background(), nil, func(_ context.Context, logs plog.Logs, c Cursor) error {
+			err := src.Poll(context.Background(), testOrg, src.Initial(), func(_ context.Context, logs plog.Logs, c Cursor) error {
 				emits++
 				last = c
 				if logs.LogRecordCount() == 0 {

@@ -20,12 +20,13 @@ import (
 
 // Describer is what choosing fields needs of the Salesforce client.
 type Describer interface {
-	Describe(ctx context.Context, stream, object string) (*sfapi.Describe, error)
+	Describe(ctx context.Context, c sfapi.Caller, object string) (*sfapi.Describe, error)
 }
 
 // Want is what a stream would like to read.
 type Want struct {
-	Stream, Object string
+	Caller sfapi.Caller // the stream that reads
+	Object string
 	// Required are the cursor and tie-breaker fields: without any of
 	// them the stream cannot keep its place, and says so.
 	Required []string
@@ -180,7 +181,7 @@ func (r *Resolver) Get(ctx context.Context) (Set, error) {
 	if r.set != nil {
 		return *r.set, nil
 	}
-	d, err := r.client.Describe(ctx, r.want.Stream, r.want.Object)
+	d, err := r.client.Describe(ctx, r.want.Caller, r.want.Object)
 	if err != nil {
 		return Set{}, fmt.Errorf("describing %s: %w", r.want.Object, err)
 	}
@@ -192,7 +193,7 @@ func (r *Resolver) Get(ctx context.Context) (Set, error) {
 		if !r.warned[strings.ToLower(f)] && !containsFold(r.want.Quiet, f) {
 			r.warned[strings.ToLower(f)] = true
 			r.log.Warn(fmt.Sprintf("%s: %s is not visible to the integration user; records will lack it; grant field access to add it", r.want.Object, f),
-				zap.String("stream", r.want.Stream), zap.String("object", r.want.Object), zap.String("field", f),
+				zap.String("stream", r.want.Caller.Stream), zap.String("object", r.want.Object), zap.String("field", f),
 				zap.String("api_version", r.want.APIVersion),
 				zap.String("note", "a field newer than api_version is not visible either"))
 		}

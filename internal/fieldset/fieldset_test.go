@@ -86,7 +86,7 @@ type fakeDescriber struct {
 	calls int
 }
 
-func (f *fakeDescriber) Describe(context.Context, string, string) (*sfapi.Describe, error) {
+func (f *fakeDescriber) Describe(context.Context, sfapi.Caller, string) (*sfapi.Describe, error) {
 	f.calls++
 	return f.d, nil
 }
@@ -94,7 +94,7 @@ func (f *fakeDescriber) Describe(context.Context, string, string) (*sfapi.Descri
 func TestResolverDescribesOnceAndAgainAfterInvalidField(t *testing.T) {
 	core, logs := observer.New(zap.WarnLevel)
 	fd := &fakeDescriber{d: sftest.Describe("LoginHistory", "Id", "LoginTime", "UserId", "SourceIp")}
-	r := NewResolver(fd, Want{Stream: "login_history", Object: "LoginHistory", Required: []string{"Id", "LoginTime"},
+	r := NewResolver(fd, Want{Caller: sfapi.Caller{Stream: "login_history"}, Object: "LoginHistory", Required: []string{"Id", "LoginTime"},
 		Fields: []string{"UserId", "SourceIp", "ForwardedForIp"}, APIVersion: "66.0"}, zap.New(core))
 	ctx := context.Background()
 	for range 3 {

@@ -11,7 +11,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
-	"github.com/sfevents/salesforcereceiver/receiver/internal/metadata"
+	"github.com/sfevents/salesforcereceiver/internal/metadata"
 	"go.opentelemetry.io/collector/component/componenttest"
 )
 

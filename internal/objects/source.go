@@ -75,9 +75,19 @@ func (c Cursor) EventTime() time.Time {
 	return time.Time{}
 }
 
-// StreamName is the stream id of an object: checkpoint key, log.record.uid
-// and budget priority all use it.
-func StreamName(object string) string { return "object/" + object }
+// Descriptor is the stream of one configured object.
+func Descriptor(object, timestampField string) stream.Descriptor {
+	return stream.Descriptor{
+		Name:     "object/" + object,
+		Priority: sfapi.PriorityNormal,
+		Object:   object,
+		Access: stream.Access{
+			Needs: "read access to " + object + " (Real-Time Event Monitoring objects: View Real-Time Event Monitoring Data)",
+			Fix:   "give the integration user read access to " + object + " (for Real-Time Event Monitoring objects: View Real-Time Event Monitoring Data, and the object enabled in Event Manager)",
+		},
+		Map: convert.Mapping{EventName: convert.EventObject, EventType: object, TimestampField: timestampField},
+	}
+}
 
 // Source is a stream.Source over one configured object. Its Poll is called
 // by one runner at a time.
@@ -85,7 +95,7 @@ type Source struct {
 	cfg    Config
 	opts   Options
 	client Client
-	name   string
+	desc   stream.Descriptor
 
 	kind    string // learnt from Salesforce; "" until known
 	soql    *soqlstream.Source
@@ -110,40 +120,43 @@ func New(client Client, cfg Config, opts Options) *Source {
 	if opts.Overlap == 0 {
 		opts.Overlap = soqlstream.DefaultOverlap
 	}
-	s := &Source{cfg: cfg, opts: opts, client: client, name: StreamName(cfg.Name)}
+	s := &Source{cfg: cfg, opts: opts, client: client, desc: Descriptor(cfg.Name, cfg.TimestampField)}
 	s.readers()
 	return s
 }
 
+// Initial is a first start: the kind is not known yet.
+func (s *Source) Initial() Cursor { return Cursor{} }
+
 // Poll reads what is new, as the cursor's kind says or, before the kind is
 // known, by trying the ordinary query first.
-func (s *Source) Poll(ctx context.Context, cursor *Cursor, emit stream.Emit[Cursor]) error {
+func (s *Source) Poll(ctx context.Context, res convert.Resource, cursor Cursor, emit stream.Emit[Cursor]) error {
 	kind := s.kind
-	if cursor != nil && cursor.Kind != "" {
+	if cursor.Kind != "" {
 		kind = cursor.Kind
 	}
 	switch kind {
 	case KindBig:
-		return s.explain(s.pollBig(ctx, cursor, emit))
+		return s.explain(s.pollBig(ctx, res, cursor, emit))
 	case KindSOQL:
-		return s.explain(s.pollSOQL(ctx, cursor, emit))
+		return s.explain(s.pollSOQL(ctx, res, cursor, emit))
 	}
-	err := s.pollSOQL(ctx, cursor, emit)
+	err := s.pollSOQL(ctx, res, cursor, emit)
 	if !sfapi.IsCode(err, bigobject.CodeUnsupported) {
 		return s.explain(err)
 	}
 	s.kind = KindBig
 	s.opts.Logger.Info("Salesforce answered that this is a big object; reading it in time windows, newest first within each",
-		zap.String("stream", s.name), zap.String("object", s.cfg.Name))
-	return s.explain(s.pollBig(ctx, cursor, emit))
+		zap.String("stream", s.desc.Name), zap.String("object", s.cfg.Name))
+	return s.explain(s.pollBig(ctx, res, cursor, emit))
 }
 
-func (s *Source) pollSOQL(ctx context.Context, cursor *Cursor, emit stream.Emit[Cursor]) error {
-	var c *soqlstream.Cursor
-	if cursor != nil && cursor.Kind == KindSOQL {
-		c = cursor.SOQL
+func (s *Source) pollSOQL(ctx context.Context, res convert.Resource, cursor Cursor, emit stream.Emit[Cursor]) error {
+	c := s.soql.Initial()
+	if cursor.Kind == KindSOQL && cursor.SOQL != nil {
+		c = *cursor.SOQL
 	}
-	err := s.soql.Poll(ctx, c, func(ctx context.Context, logs plog.Logs, next soqlstream.Cursor) error {
+	err := s.soql.Poll(ctx, res, c, func(ctx context.Context, logs plog.Logs, next soqlstream.Cursor) error {
 		s.kind = KindSOQL
 		return emit(ctx, logs, Cursor{Kind: KindSOQL, SOQL: &next})
 	})
@@ -153,12 +166,12 @@ func (s *Source) pollSOQL(ctx context.Context, cursor *Cursor, emit stream.Emit[
 	return err
 }
 
-func (s *Source) pollBig(ctx context.Context, cursor *Cursor, emit stream.Emit[Cursor]) error {
-	var c *bigobject.Cursor
-	if cursor != nil && cursor.Kind == KindBig {
-		c = cursor.Big
+func (s *Source) pollBig(ctx context.Context, res convert.Resource, cursor Cursor, emit stream.Emit[Cursor]) error {
+	c := s.big.Initial()
+	if cursor.Kind == KindBig && cursor.Big != nil {
+		c = *cursor.Big
 	}
-	return s.big.Poll(ctx, c, func(ctx context.Context, logs plog.Logs, next bigobject.Cursor) error {
+	return s.big.Poll(ctx, res, c, func(ctx context.Context, logs plog.Logs, next bigobject.Cursor) error {
 		return emit(ctx, logs, Cursor{Kind: KindBig, Big: &next})
 	})
 }
@@ -166,13 +179,9 @@ func (s *Source) pollBig(ctx context.Context, cursor *Cursor, emit stream.Emit[C
 // readers builds both readers; each chooses its fields from the object's
 // describe when it first reads.
 func (s *Source) readers() {
-	m := convert.Mapping{
-		EventName: convert.EventObject, Stream: s.name, EventType: s.cfg.Name,
-		TimestampField: s.cfg.TimestampField,
-	}
 	listed := len(s.cfg.Fields) > 0
 	s.soql = soqlstream.New(s.client, soqlstream.Spec{
-		Object: s.cfg.Name, Fields: s.cfg.Fields, Listed: listed, TimestampField: s.cfg.TimestampField, Where: s.cfg.Where, Mapping: m,
+		Stream: s.desc, Fields: s.cfg.Fields, Listed: listed, Where: s.cfg.Where,
 	}, soqlstream.Options{
 		Backfill: s.opts.Backfill, Overlap: s.opts.Overlap, BatchSize: s.opts.BatchSize, APIVersion: s.opts.APIVersion,
 		Now: s.opts.Now, Logger: s.opts.Logger,
@@ -180,7 +189,7 @@ func (s *Source) readers() {
 	bo := s.opts.Big
 	bo.Backfill, bo.BatchSize, bo.Now, bo.Logger, bo.APIVersion = s.opts.Backfill, s.opts.BatchSize, s.opts.Now, s.opts.Logger, s.opts.APIVersion
 	s.big = bigobject.New(s.client, bigobject.Spec{
-		Object: s.cfg.Name, Fields: s.cfg.Fields, Listed: listed, TimestampField: s.cfg.TimestampField, Where: s.cfg.Where, Mapping: m,
+		Stream: s.desc, Fields: s.cfg.Fields, Listed: listed, Where: s.cfg.Where,
 	}, bo)
 }
 
@@ -212,7 +221,7 @@ func (s *Source) explain(err error) error {
 		if msg := notVisible.Error(); msg != s.lastErr {
 			s.lastErr = msg
 			s.opts.Logger.Error("A configured object cannot be read as configured; check its fields and timestamp_field, or grant the integration user field access. Retrying on the poll interval",
-				zap.String("stream", s.name), zap.String("object", s.cfg.Name),
+				zap.String("stream", s.desc.Name), zap.String("object", s.cfg.Name),
 				zap.String("field", strings.Join(notVisible.Fields, ", ")), zap.Error(err))
 		}
 		return fmt.Errorf("object %s: %w", s.cfg.Name, err)
@@ -224,7 +233,7 @@ func (s *Source) explain(err error) error {
 	if msg := apiErr.Code + apiErr.Message; msg != s.lastErr {
 		s.lastErr = msg
 		fields := []zap.Field{
-			zap.String("stream", s.name), zap.String("object", s.cfg.Name),
+			zap.String("stream", s.desc.Name), zap.String("object", s.cfg.Name),
 			zap.String("error_code", apiErr.Code), zap.String("salesforce_message", apiErr.Message),
 		}
 		if m := fieldInMessage.FindStringSubmatch(apiErr.Message); m != nil {

@@ -3,7 +3,6 @@ package objects
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -18,11 +17,11 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/sfevents/salesforcereceiver/internal/auth"
 	"github.com/sfevents/salesforcereceiver/internal/bigobject"
 	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
+	"github.com/sfevents/salesforcereceiver/internal/sftest"
 	"github.com/sfevents/salesforcereceiver/internal/simulator"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
@@ -110,19 +109,8 @@ type env struct {
 func newEnv(t *testing.T, opts simulator.Options) *env {
 	t.Helper()
 	sim := simulator.NewTestServer(t, opts)
-	tokens, err := auth.NewSource(auth.Config{
-		Flow: auth.FlowPassword, LoginURL: sim.URL(),
-		ClientID: simulator.DefaultClientID, ClientSecret: simulator.DefaultClientSecret,
-		Username: simulator.DefaultUsername, Password: simulator.DefaultPassword, SecurityToken: simulator.DefaultSecurityToken,
-	})
-	require.NoError(t, err)
-	client, err := sfapi.New(sfapi.Config{
-		HTTPClient: &http.Client{}, Tokens: tokens, APIVersion: "66.0",
-		Retry: sfapi.RetryPolicy{InitialInterval: time.Millisecond, MaxInterval: 10 * time.Millisecond},
-	})
-	require.NoError(t, err)
 	core, logs := observer.New(zapcore.InfoLevel)
-	return &env{sim: sim, client: client, store: checkpoint.New(nil), logs: logs, logger: zap.New(core), now: time.Now().UTC()}
+	return &env{sim: sim, client: sftest.Client(t, sim), store: checkpoint.New(nil), logs: logs, logger: zap.New(core), now: time.Now().UTC()}
 }
 
 func (e *env) runner(cfg Config, next consumer.Logs, backfill time.Duration, big bigobject.Options) *stream.Runner[Cursor] {
@@ -132,16 +120,16 @@ func (e *env) runner(cfg Config, next consumer.Logs, backfill time.Duration, big
 		Now: func() time.Time { return e.now },
 	})
 	return &stream.Runner[Cursor]{
-		Name: StreamName(cfg.Name), Interval: 20 * time.Millisecond, Source: src, Consumer: next,
+		Stream: Descriptor(cfg.Name, cfg.TimestampField), Interval: 20 * time.Millisecond, Source: src, Consumer: next,
 		Store: e.store, Logger: e.logger, RetryInitial: time.Millisecond, RetryMax: 10 * time.Millisecond,
-		OrgID: func(ctx context.Context) (string, error) { org, _, err := e.client.Identity(ctx); return org, err },
+		Org: e.client.Org,
 	}
 }
 
 func (e *env) cursor(t *testing.T, object string) Cursor {
 	t.Helper()
 	var c Cursor
-	found, err := e.store.Load(context.Background(), checkpoint.Key(simulator.DefaultOrgID, StreamName(object)), &c)
+	found, err := e.store.Load(context.Background(), checkpoint.Key(simulator.DefaultOrgID, Descriptor(object, "").Name), &c)
 	require.NoError(t, err)
 	require.True(t, found)
 	return c
@@ -361,7 +349,7 @@ func TestInvalidFieldIsSurfacedAndOthersKeepGoing(t *testing.T) {
 			badRunner := e.runner(Config{Name: tc.object, TimestampField: tc.ts, Fields: []string{tc.good, "Bogus_Field__c"}}, bad, 96*time.Hour, bigobject.Options{})
 			goodRunner := e.runner(Config{Name: "ApiEvent", TimestampField: "EventDate"}, good, 96*time.Hour, bigobject.Options{})
 			retries := func() int {
-				return len(e.logs.FilterMessageSnippet("Poll failed").FilterField(zap.String("stream", StreamName(tc.object))).All())
+				return len(e.logs.FilterMessageSnippet("Poll failed").FilterField(zap.String("stream", Descriptor(tc.object, "").Name)).All())
 			}
 			run(t, func() bool { return good.count() >= total(e.sim, "ApiEvent") && retries() >= 3 }, badRunner, goodRunner)
 			good.check(t, e.sim, "ApiEvent")

@@ -24,6 +24,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sfevents/salesforcereceiver/internal/auth"
+	"github.com/sfevents/salesforcereceiver/internal/convert"
 )
 
 // TokenSource supplies access tokens; *auth.Source implements it.
@@ -33,18 +34,35 @@ type TokenSource interface {
 }
 
 // Budget is the seam for the org's API allowance. Acquire blocks until one call
-// may be made for the stream and returns a release func to call when the response
-// is done; Observe gets every LimitInfo read from a response; Exhausted is called
-// on 403 REQUEST_LIMIT_EXCEEDED.
+// of that priority may be made and returns a release func to call when the
+// response is done; Observe gets every LimitInfo read from a response;
+// Exhausted is called on 403 REQUEST_LIMIT_EXCEEDED.
 type Budget interface {
-	Acquire(ctx context.Context, stream string) (release func(), err error)
+	Acquire(ctx context.Context, prio Priority) (release func(), err error)
 	Observe(LimitInfo)
 	Exhausted()
 }
 
-// StreamLimits is the stream name Limits passes to Budget.Acquire, so a budget
-// can let its own probes through while holding streams back.
-const StreamLimits = "_limits"
+// Priority orders calls when the org's allowance runs short: the budget
+// serves higher priorities first and stops lower ones further above the
+// reserve.
+type Priority int
+
+const (
+	PriorityBulk     Priority = iota // event log file downloads and backfills
+	PriorityNormal                   // configured objects, real-time gap reads
+	PrioritySecurity                 // login history, audit trail, the receiver's own checks
+)
+
+// Caller is who makes a call: the stream named in telemetry, and the
+// priority the budget gives it.
+type Caller struct {
+	Stream   string
+	Priority Priority
+}
+
+// CallerLimits makes the connection test's read of the org's limits.
+var CallerLimits = Caller{Stream: "_limits", Priority: PrioritySecurity}
 
 // RetryPolicy shapes the exponential backoff; zero fields take the defaults.
 type RetryPolicy struct {
@@ -75,8 +93,10 @@ type Config struct {
 	HTTPClient *http.Client // required; built by the caller (confighttp)
 	Tokens     TokenSource  // required
 	APIVersion string       // e.g. "66.0"
-	// BudgetFor returns the budget of an org; nil means no budget. Called once per org id.
-	BudgetFor func(orgID string) Budget
+	// BudgetFor returns the budget of an org; nil means no budget. Called
+	// once per org id, with the client's Probe for the budget to read the
+	// org's usage while it holds calls back.
+	BudgetFor func(orgID string, probe func(context.Context) error) Budget
 	Logger    *zap.Logger
 	Retry     RetryPolicy
 	// OnCall, when set, hears the outcome of every request sent: "ok",
@@ -94,7 +114,7 @@ type Client struct {
 	hc        *http.Client
 	tokens    TokenSource
 	dataPath  string
-	budgetFor func(string) Budget
+	budgetFor func(string, func(context.Context) error) Budget
 	log       *zap.Logger
 	retry     RetryPolicy
 	timeout   time.Duration
@@ -153,13 +173,18 @@ func (c *Client) Identity(ctx context.Context) (orgID, instanceURL string, err e
 	return tok.OrgID, tok.InstanceURL, nil
 }
 
+// Org is the org of the current token, as records carry it.
+func (c *Client) Org(ctx context.Context) (convert.Resource, error) {
+	org, instance, err := c.Identity(ctx)
+	return convert.Resource{OrgID: org, InstanceURL: instance}, err
+}
+
 // Querier is what a SOQL stream needs of the client; *Client has it and
 // tests fake it.
 type Querier interface {
-	Identity(ctx context.Context) (orgID, instanceURL string, err error)
-	Describe(ctx context.Context, stream, object string) (*Describe, error)
-	Query(ctx context.Context, stream, soql string, batchSize int) (*QueryResult, error)
-	QueryMore(ctx context.Context, stream, nextRecordsURL string, batchSize int) (*QueryResult, error)
+	Describe(ctx context.Context, c Caller, object string) (*Describe, error)
+	Query(ctx context.Context, c Caller, soql string, batchSize int) (*QueryResult, error)
+	QueryMore(ctx context.Context, c Caller, nextRecordsURL string, batchSize int) (*QueryResult, error)
 }
 
 var _ Querier = (*Client)(nil)
@@ -174,21 +199,21 @@ type QueryResult struct {
 
 // Query runs soql and returns its first page. batchSize is a hint Salesforce
 // clamps to 200..2000; 0 leaves it to Salesforce.
-func (c *Client) Query(ctx context.Context, stream, soql string, batchSize int) (*QueryResult, error) {
-	return c.query(ctx, stream, c.dataPath+"/query?"+url.Values{"q": {soql}}.Encode(), batchSize)
+func (c *Client) Query(ctx context.Context, caller Caller, soql string, batchSize int) (*QueryResult, error) {
+	return c.query(ctx, caller, c.dataPath+"/query?"+url.Values{"q": {soql}}.Encode(), batchSize)
 }
 
 // QueryMore fetches the page at nextRecordsURL (a path, as Salesforce returns it).
-func (c *Client) QueryMore(ctx context.Context, stream, nextRecordsURL string, batchSize int) (*QueryResult, error) {
-	return c.query(ctx, stream, nextRecordsURL, batchSize)
+func (c *Client) QueryMore(ctx context.Context, caller Caller, nextRecordsURL string, batchSize int) (*QueryResult, error) {
+	return c.query(ctx, caller, nextRecordsURL, batchSize)
 }
 
-func (c *Client) query(ctx context.Context, stream, path string, batchSize int) (*QueryResult, error) {
+func (c *Client) query(ctx context.Context, caller Caller, path string, batchSize int) (*QueryResult, error) {
 	hdr := http.Header{}
 	if batchSize > 0 {
 		hdr.Set("Sforce-Query-Options", "batchSize="+strconv.Itoa(min(max(batchSize, 200), 2000)))
 	}
-	return getJSON[QueryResult](ctx, c, stream, path, hdr)
+	return getJSON[QueryResult](ctx, c, request{caller: caller, path: path, hdr: hdr})
 }
 
 // Limits is the part of /limits the receiver uses.
@@ -198,20 +223,41 @@ type Limits struct {
 	} `json:"DailyApiRequests"`
 }
 
-// Limits reads the org's limits; Budget.Acquire sees stream StreamLimits.
+// Limits reads the org's limits, within the budget (the connection test).
 func (c *Client) Limits(ctx context.Context) (*Limits, error) {
-	return getJSON[Limits](ctx, c, StreamLimits, c.dataPath+"/limits", nil)
+	return getJSON[Limits](ctx, c, request{caller: CallerLimits, path: c.dataPath + "/limits"})
+}
+
+// Probe is the budget's own read of the org's usage while it holds the
+// streams back: the same GET /limits, made without asking the budget
+// (which rate-limits and counts its probes itself). Its limit header
+// feeds the budget like any other response.
+func (c *Client) Probe(ctx context.Context) error {
+	_, err := getJSON[Limits](ctx, c, request{caller: CallerLimits, path: c.dataPath + "/limits", unbudgeted: true})
+	return err
+}
+
+// request is one GET the client makes.
+type request struct {
+	caller Caller
+	path   string
+	hdr    http.Header
+	// idle: the timeout runs between reads of the body rather than over
+	// the whole exchange (downloads).
+	idle bool
+	// unbudgeted: the budget's own probe, which the budget accounts for.
+	unbudgeted bool
 }
 
 // Open GETs path for streaming (EventLogFile LogFile downloads). Retries, auth and
 // budget apply up to the response headers; the caller must close the body, which
 // is transparently gunzipped.
-func (c *Client) Open(ctx context.Context, stream, path string) (*http.Response, error) {
+func (c *Client) Open(ctx context.Context, caller Caller, path string) (*http.Response, error) {
 	// Setting Accept-Encoding ourselves turns off the transport's own gunzip, so we
 	// see Content-Encoding and must decompress.
-	hdr := http.Header{"Accept-Encoding": {"gzip"}}
+	req := request{caller: caller, path: path, hdr: http.Header{"Accept-Encoding": {"gzip"}}, idle: true}
 	return retry(ctx, c, path, func() (*http.Response, error) {
-		resp, err := c.exchange(ctx, stream, path, hdr, true)
+		resp, err := c.exchange(ctx, req)
 		if err != nil {
 			return nil, err
 		}
@@ -252,9 +298,10 @@ func (g *gzipBody) Close() error {
 
 // getJSON GETs path and decodes a fresh T per attempt, so a retried or
 // half-read body never leaves stale data behind.
-func getJSON[T any](ctx context.Context, c *Client, stream, path string, hdr http.Header) (*T, error) {
+func getJSON[T any](ctx context.Context, c *Client, req request) (*T, error) {
+	path := req.path
 	return retry(ctx, c, path, func() (*T, error) {
-		resp, err := c.exchange(ctx, stream, path, hdr, false)
+		resp, err := c.exchange(ctx, req)
 		if err != nil {
 			return nil, err
 		}
@@ -322,7 +369,8 @@ func retry[T any](ctx context.Context, c *Client, path string, op func() (T, err
 // anything else is an error, wrapped in backoff.Permanent unless retrying may help.
 // idle says the timeout runs between reads of the body rather than over
 // the whole exchange.
-func (c *Client) exchange(ctx context.Context, stream, path string, hdr http.Header, idle bool) (*http.Response, error) {
+func (c *Client) exchange(ctx context.Context, r request) (*http.Response, error) {
+	path := r.path
 	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") {
 		// Only ever send the bearer token to the instance the token names.
 		return nil, backoff.Permanent(fmt.Errorf("salesforce: path %q must start with a single /", urlPath(path)))
@@ -335,7 +383,7 @@ func (c *Client) exchange(ctx context.Context, stream, path string, hdr http.Hea
 		return nil, err
 	}
 	for refreshed := false; ; refreshed = true {
-		resp, budget, err := c.send(ctx, stream, tok, path, hdr, idle)
+		resp, budget, err := c.send(ctx, r, tok)
 		if err != nil {
 			return nil, err
 		}
@@ -366,7 +414,8 @@ func (c *Client) exchange(ctx context.Context, stream, path string, hdr http.Hea
 }
 
 // send makes one HTTP request within the org's budget and reports its limit header.
-func (c *Client) send(ctx context.Context, stream string, tok *auth.Token, path string, hdr http.Header, idle bool) (*http.Response, Budget, error) {
+func (c *Client) send(ctx context.Context, r request, tok *auth.Token) (*http.Response, Budget, error) {
+	path, stream := r.path, r.caller.Stream
 	base, err := url.Parse(tok.InstanceURL)
 	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
 		return nil, nil, backoff.Permanent(fmt.Errorf("salesforce: token has an unusable instance URL %q", tok.InstanceURL))
@@ -375,16 +424,18 @@ func (c *Client) send(ctx context.Context, stream string, tok *auth.Token, path 
 	if err != nil {
 		return nil, nil, backoff.Permanent(fmt.Errorf("salesforce: bad request path %q: %w", urlPath(path), err))
 	}
-	for k, v := range hdr {
+	for k, v := range r.hdr {
 		req.Header[k] = v
 	}
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	req.Header.Set("Accept", "application/json")
 
 	budget := c.budget(tok.OrgID)
-	release, err := budget.Acquire(ctx, stream)
-	if err != nil {
-		return nil, nil, backoff.Permanent(err)
+	release := func() {}
+	if !r.unbudgeted {
+		if release, err = budget.Acquire(ctx, r.caller.Priority); err != nil {
+			return nil, nil, backoff.Permanent(err)
+		}
 	}
 	// The clock starts once the budget granted the call: time held back
 	// is not the request's.
@@ -410,7 +461,7 @@ func (c *Client) send(ctx context.Context, stream string, tok *auth.Token, path 
 		release()
 	}
 	rb := &releaseBody{ReadCloser: resp.Body, release: done}
-	if idle {
+	if r.idle {
 		rb.onRead = func() { timer.Reset(c.timeout) }
 	}
 	resp.Body = rb
@@ -453,7 +504,7 @@ func (c *Client) budget(orgID string) Budget {
 	defer c.mu.Unlock()
 	b, ok := c.budgets[orgID]
 	if !ok {
-		b = c.budgetFor(orgID)
+		b = c.budgetFor(orgID, c.Probe)
 		if b == nil {
 			b = noBudget{}
 		}
@@ -464,9 +515,9 @@ func (c *Client) budget(orgID string) Budget {
 
 type noBudget struct{}
 
-func (noBudget) Acquire(context.Context, string) (func(), error) { return func() {}, nil }
-func (noBudget) Observe(LimitInfo)                               {}
-func (noBudget) Exhausted()                                      {}
+func (noBudget) Acquire(context.Context, Priority) (func(), error) { return func() {}, nil }
+func (noBudget) Observe(LimitInfo)                                 {}
+func (noBudget) Exhausted()                                        {}
 
 // releaseBody returns the budget slot once the body is fully read or closed.
 type releaseBody struct {

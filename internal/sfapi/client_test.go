@@ -28,6 +28,12 @@ import (
 
 const testOrg = "00Dxx0000001gPLEAY"
 
+var (
+	testCaller = Caller{Stream: "s", Priority: PriorityNormal}
+	lhCaller   = Caller{Stream: "login_history", Priority: PrioritySecurity}
+	elfCaller  = Caller{Stream: "event_log_file", Priority: PriorityBulk}
+)
+
 // fakeTokens hands out tok-1, tok-2, ... ; Refresh of the current token mints the next.
 type fakeTokens struct {
 	instance  string
@@ -80,16 +86,16 @@ type fakeBudget struct {
 	mu        sync.Mutex
 	acquired  int
 	released  int
-	streams   []string
+	prios     []Priority
 	observed  []LimitInfo
 	exhausted int
 }
 
-func (b *fakeBudget) Acquire(_ context.Context, stream string) (func(), error) {
+func (b *fakeBudget) Acquire(_ context.Context, prio Priority) (func(), error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.acquired++
-	b.streams = append(b.streams, stream)
+	b.prios = append(b.prios, prio)
 	return func() { b.mu.Lock(); b.released++; b.mu.Unlock() }, nil
 }
 
@@ -143,7 +149,7 @@ func newEnv(t *testing.T, h func(e *env, w http.ResponseWriter, r *http.Request,
 		HTTPClient: e.srv.Client(),
 		Tokens:     e.tokens,
 		APIVersion: "66.0",
-		BudgetFor: func(org string) Budget {
+		BudgetFor: func(org string, _ func(context.Context) error) Budget {
 			assert.Equal(t, testOrg, org)
 			assert.Equal(t, int32(1), budgetCalls.Add(1), "budget must be cached per org")
 			return e.budget
@@ -214,7 +220,7 @@ func pagingHandler(t *testing.T, page2Expired *atomic.Bool) func(*env, http.Resp
 func collect(t *testing.T, e *env) []string {
 	t.Helper()
 	ctx := context.Background()
-	res, err := e.client.Query(ctx, "login_history", "SELECT Id FROM LoginHistory WHERE LoginTime > 2024-05-01T00:00:00Z", 0)
+	res, err := e.client.Query(ctx, lhCaller, "SELECT Id FROM LoginHistory WHERE LoginTime > 2024-05-01T00:00:00Z", 0)
 	require.NoError(t, err)
 	var ids []string
 	for {
@@ -226,7 +232,7 @@ func collect(t *testing.T, e *env) []string {
 		if res.Done {
 			break
 		}
-		res, err = e.client.QueryMore(ctx, "login_history", res.NextRecordsURL, 0)
+		res, err = e.client.QueryMore(ctx, lhCaller, res.NextRecordsURL, 0)
 		require.NoError(t, err)
 	}
 	assert.Equal(t, 3, res.TotalSize)
@@ -241,7 +247,7 @@ func TestQueryPaging(t *testing.T) {
 	acq, rel, _ := e.budget.counts()
 	assert.Equal(t, 2, acq)
 	assert.Equal(t, 2, rel)
-	assert.Equal(t, []string{"login_history", "login_history"}, e.budget.streams)
+	assert.Equal(t, []Priority{PrioritySecurity, PrioritySecurity}, e.budget.prios, "the budget sees the caller's priority")
 }
 
 func TestUnauthorizedMidPagingRefetchesSamePage(t *testing.T) {
@@ -260,7 +266,7 @@ func TestSecondUnauthorizedIsAnError(t *testing.T) {
 	e := newEnv(t, func(e *env, w http.ResponseWriter, r *http.Request, _ int) {
 		writeJSON(w, 401, sfError("INVALID_SESSION_ID", "Session expired or invalid"))
 	})
-	_, err := e.client.Query(context.Background(), "s", "SELECT Id FROM User", 0)
+	_, err := e.client.Query(context.Background(), testCaller, "SELECT Id FROM User", 0)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 401, apiErr.Status)
@@ -338,7 +344,7 @@ func TestRetries(t *testing.T) {
 				}
 				writeJSON(w, 200, okBody)
 			})
-			res, err := e.client.Query(context.Background(), "s", "SELECT Id FROM User", 0)
+			res, err := e.client.Query(context.Background(), testCaller, "SELECT Id FROM User", 0)
 			if tt.wantErr == nil {
 				require.NoError(t, err)
 				assert.Len(t, res.Records, 1)
@@ -382,7 +388,19 @@ func TestObserveSeesEveryResponse(t *testing.T) {
 	assert.Equal(t, int64(5000), lim.DailyAPIRequests.Max)
 	assert.Equal(t, int64(4998), lim.DailyAPIRequests.Remaining)
 	assert.Equal(t, []LimitInfo{{1, 5000}, {2, 5000}}, e.budget.observed)
-	assert.Equal(t, []string{StreamLimits, StreamLimits}, e.budget.streams)
+	assert.Equal(t, []Priority{PrioritySecurity, PrioritySecurity}, e.budget.prios)
+}
+
+// The budget's probe is a plain call: it does not ask the budget (which
+// accounts for its probes itself), and its reading still reaches it.
+func TestProbeBypassesTheBudget(t *testing.T) {
+	e := newEnv(t, func(e *env, w http.ResponseWriter, r *http.Request, hit int) {
+		writeJSON(w, 200, map[string]any{"DailyApiRequests": map[string]int64{"Max": 5000, "Remaining": 4999}})
+	})
+	require.NoError(t, e.client.Probe(context.Background()))
+	acq, _, _ := e.budget.counts()
+	assert.Zero(t, acq)
+	assert.Equal(t, []LimitInfo{{1, 5000}}, e.budget.observed)
 }
 
 func TestBatchSizeHeader(t *testing.T) {
@@ -397,10 +415,10 @@ func TestBatchSizeHeader(t *testing.T) {
 				got.Store(r.Header.Get("Sforce-Query-Options"))
 				writeJSON(w, 200, map[string]any{"done": true})
 			})
-			_, err := e.client.Query(context.Background(), "s", "SELECT Id FROM User", tt.batch)
+			_, err := e.client.Query(context.Background(), testCaller, "SELECT Id FROM User", tt.batch)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got.Load())
-			_, err = e.client.QueryMore(context.Background(), "s", page2Path, tt.batch)
+			_, err = e.client.QueryMore(context.Background(), testCaller, page2Path, tt.batch)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got.Load())
 		})
@@ -436,7 +454,7 @@ func TestOpen(t *testing.T) {
 				}
 				_, _ = io.WriteString(w, csv)
 			})
-			resp, err := e.client.Open(context.Background(), "event_log_file", logPath)
+			resp, err := e.client.Open(context.Background(), elfCaller, logPath)
 			require.NoError(t, err)
 			assert.Empty(t, resp.Header.Get("Content-Encoding"))
 			_, rel, _ := e.budget.counts()
@@ -456,7 +474,7 @@ func TestOpen(t *testing.T) {
 func TestOpenRejectsForeignURLs(t *testing.T) {
 	e := newEnv(t, func(e *env, w http.ResponseWriter, r *http.Request, _ int) { w.WriteHeader(200) })
 	for _, p := range []string{"https://evil.example/x", "//evil.example/x", "relative"} {
-		_, err := e.client.Open(context.Background(), "s", p)
+		_, err := e.client.Open(context.Background(), testCaller, p)
 		require.Error(t, err, p)
 	}
 	assert.Empty(t, e.hits)
@@ -470,7 +488,7 @@ func TestCancelDuringBackoff(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	start := time.Now()
-	_, err := e.client.Query(ctx, "s", "SELECT Id FROM User", 0)
+	_, err := e.client.Query(ctx, testCaller, "SELECT Id FROM User", 0)
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Less(t, time.Since(start), 2*time.Second)
 	assert.Equal(t, 1, e.hitsOf(queryPath))
@@ -488,7 +506,7 @@ func TestCancelDuringRequest(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := e.client.Query(ctx, "s", "SELECT Id FROM User", 0)
+	_, err := e.client.Query(ctx, testCaller, "SELECT Id FROM User", 0)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Less(t, time.Since(start), 2*time.Second)
 	assert.Equal(t, 1, e.hitsOf(queryPath))
@@ -512,7 +530,7 @@ func TestTokenErrors(t *testing.T) {
 				writeJSON(w, 200, map[string]any{"done": true})
 			})
 			e.tokens.tokenErrs = tt.errs
-			_, err := e.client.Query(context.Background(), "s", "SELECT Id FROM User", 0)
+			_, err := e.client.Query(context.Background(), testCaller, "SELECT Id FROM User", 0)
 			assert.Equal(t, tt.wantErr, err != nil, "%v", err)
 			assert.Equal(t, tt.wantHits, e.hitsOf(queryPath))
 		})
@@ -586,13 +604,13 @@ func TestTimeouts(t *testing.T) {
 	e.client.timeout = timeout
 
 	start := time.Now()
-	res, err := e.client.Query(context.Background(), "s", "SELECT Id FROM X", 0)
+	res, err := e.client.Query(context.Background(), testCaller, "SELECT Id FROM X", 0)
 	require.NoError(t, err, "the stalled attempt times out and is retried")
 	assert.True(t, res.Done)
 	assert.Equal(t, 2, e.hitsOf("/services/data/v66.0/query"))
 	assert.Less(t, time.Since(start), 3*time.Second)
 
-	resp, err := e.client.Open(context.Background(), "event_log_file", "/services/data/v66.0/sobjects/EventLogFile/0AT/LogFile")
+	resp, err := e.client.Open(context.Background(), elfCaller, "/services/data/v66.0/sobjects/EventLogFile/0AT/LogFile")
 	require.NoError(t, err)
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)

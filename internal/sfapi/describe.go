@@ -24,7 +24,7 @@ type DescribeField struct {
 	ReferenceTo         []string `json:"referenceTo"`
 }
 
-// Describe reads object's describe for stream.
-func (c *Client) Describe(ctx context.Context, stream, object string) (*Describe, error) {
-	return getJSON[Describe](ctx, c, stream, c.dataPath+"/sobjects/"+url.PathEscape(object)+"/describe", nil)
+// Describe reads object's describe.
+func (c *Client) Describe(ctx context.Context, caller Caller, object string) (*Describe, error) {
+	return getJSON[Describe](ctx, c, request{caller: caller, path: c.dataPath + "/sobjects/" + url.PathEscape(object) + "/describe"})
 }

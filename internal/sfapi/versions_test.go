@@ -35,7 +35,7 @@ func TestAPIVersionCheck(t *testing.T) {
 			})
 			e.versions = tc.versions
 			for range 2 {
-				_, err := e.client.Query(context.Background(), "s", "SELECT Id FROM User", 0)
+				_, err := e.client.Query(context.Background(), testCaller, "SELECT Id FROM User", 0)
 				if tc.wantErr == "" {
 					require.NoError(t, err)
 					continue

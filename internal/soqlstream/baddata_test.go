@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/sftest"
 )
@@ -17,19 +18,15 @@ import (
 // pageQuerier answers every query with one fixed page.
 type pageQuerier struct{ records []json.RawMessage }
 
-func (pageQuerier) Identity(context.Context) (string, string, error) {
-	return "00D000000000001AAA", "https://example.my.salesforce.com", nil
-}
-
-func (pageQuerier) Describe(_ context.Context, _, object string) (*sfapi.Describe, error) {
+func (pageQuerier) Describe(_ context.Context, _ sfapi.Caller, object string) (*sfapi.Describe, error) {
 	return sftest.Describe(object, append([]string{"Id", "LoginTime"}, LoginHistory.Fields...)...), nil
 }
 
-func (q pageQuerier) Query(context.Context, string, string, int) (*sfapi.QueryResult, error) {
+func (q pageQuerier) Query(context.Context, sfapi.Caller, string, int) (*sfapi.QueryResult, error) {
 	return &sfapi.QueryResult{TotalSize: len(q.records), Done: true, Records: q.records}, nil
 }
 
-func (pageQuerier) QueryMore(context.Context, string, string, int) (*sfapi.QueryResult, error) {
+func (pageQuerier) QueryMore(context.Context, sfapi.Caller, string, int) (*sfapi.QueryResult, error) {
 	panic("not paged")
 }
 
@@ -69,7 +66,8 @@ func TestBadRecordsAreDeliveredNotDropped(t *testing.T) {
 		Now: func() time.Time { return now }})
 
 	var got []plog.LogRecord
-	err := src.Poll(context.Background(), nil, func(_ context.Context, logs plog.Logs, _ Cursor) error {
+	org := convert.Resource{OrgID: "00D000000000001AAA", InstanceURL: "https://example.my.salesforce.com"}
+	err := src.Poll(context.Background(), org, src.Initial(), func(_ context.Context, logs plog.Logs, _ Cursor) error {
 		lrs := logs.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
 		for i := 0; i < lrs.Len(); i++ {
 			got = append(got, lrs.At(i))

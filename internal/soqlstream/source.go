@@ -21,19 +21,18 @@ import (
 // Querier is the part of the Salesforce client the stream uses.
 type Querier = sfapi.Querier
 
-// Spec says what to read and how it maps.
+// Spec is a stream's descriptor and what it reads: the object is
+// Stream.Object, keyed by Stream.Map.TimestampField.
 type Spec struct {
-	Object string
+	Stream stream.Descriptor
 	// Fields are read where the org shows them to the integration user
 	// (its describe says); Id and TimestampField are added and must be
 	// shown. Empty: every standard field.
 	Fields []string
 	// Listed: Fields come from the user, and one the org does not show is
 	// an error naming it rather than a field to do without.
-	Listed         bool
-	TimestampField string
-	Where          string // extra SOQL condition, ANDed
-	Mapping        convert.Mapping
+	Listed bool
+	Where  string // extra SOQL condition, ANDed
 }
 
 // Options tune a Source beyond its Spec.
@@ -68,10 +67,11 @@ func (c Cursor) EventTime() time.Time { return c.Time }
 
 // Source is a stream.Source over one object.
 type Source struct {
-	spec   Spec
-	opts   Options
-	client Querier
-	fields *fieldset.Resolver
+	spec    Spec
+	opts    Options
+	client  Querier
+	fields  *fieldset.Resolver
+	mapping convert.Mapping
 }
 
 var (
@@ -79,7 +79,7 @@ var (
 	_ stream.Checker        = (*Source)(nil)
 )
 
-// New returns a Source; Spec.Mapping.Stream names the stream.
+// New returns a Source for spec.
 func New(client Querier, spec Spec, opts Options) *Source {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -91,40 +91,33 @@ func New(client Querier, spec Spec, opts Options) *Source {
 		opts.BatchSize = 2000
 	}
 	fields := fieldset.NewResolver(client, fieldset.Want{
-		Stream: spec.Mapping.Stream, Object: spec.Object,
-		Required: []string{"Id", spec.TimestampField}, Fields: spec.Fields,
+		Caller: spec.Stream.Caller(), Object: spec.Stream.Object,
+		Required: []string{"Id", spec.Stream.Map.TimestampField}, Fields: spec.Fields,
 		Listed: spec.Listed, Standard: len(spec.Fields) == 0, APIVersion: opts.APIVersion,
 	}, opts.Logger)
-	return &Source{spec: spec, opts: opts, client: client, fields: fields}
+	return &Source{spec: spec, opts: opts, client: client, fields: fields, mapping: spec.Stream.Mapping()}
 }
+
+// Initial starts the backfill.
+func (s *Source) Initial() Cursor { return Cursor{Time: s.opts.Now().Add(-s.opts.Backfill).UTC()} }
 
 // Query is the SOQL a poll from cursor c sends, selecting set's fields.
 func (s *Source) Query(set fieldset.Set, c Cursor) string {
 	from := c.Time.Add(-s.opts.Overlap)
 	var b strings.Builder
-	fmt.Fprintf(&b, "SELECT %s FROM %s WHERE %s >= %s", strings.Join(set.Fields, ", "), s.spec.Object, s.spec.TimestampField, sfapi.FormatDateTime(from))
+	ts := s.spec.Stream.Map.TimestampField
+	fmt.Fprintf(&b, "SELECT %s FROM %s WHERE %s >= %s", strings.Join(set.Fields, ", "), s.spec.Stream.Object, ts, sfapi.FormatDateTime(from))
 	if s.spec.Where != "" {
 		fmt.Fprintf(&b, " AND (%s)", s.spec.Where)
 	}
-	fmt.Fprintf(&b, " ORDER BY %s ASC, Id ASC", s.spec.TimestampField)
+	fmt.Fprintf(&b, " ORDER BY %s ASC, Id ASC", ts)
 	return b.String()
 }
 
 // Poll reads everything at or after the cursor's overlap window, drops
 // what was delivered already and emits the rest page by page.
-func (s *Source) Poll(ctx context.Context, cursor *Cursor, emit stream.Emit[Cursor]) error {
-	var c Cursor
-	if cursor != nil {
-		c = *cursor
-	} else {
-		c = Cursor{Time: s.opts.Now().Add(-s.opts.Backfill).UTC()}
-	}
-	org, instance, err := s.client.Identity(ctx)
-	if err != nil {
-		return err
-	}
-	res := convert.Resource{OrgID: org, InstanceURL: instance}
-	name := s.spec.Mapping.Stream
+func (s *Source) Poll(ctx context.Context, res convert.Resource, c Cursor, emit stream.Emit[Cursor]) error {
+	name := s.spec.Stream.Name
 
 	// A query locator expires when delivery stalls for long; query again
 	// from the last accepted cursor rather than fail the poll. A field
@@ -151,27 +144,28 @@ func (s *Source) Poll(ctx context.Context, cursor *Cursor, emit stream.Emit[Curs
 // Check runs the stream's real query for one row, so the connection test
 // says what a poll will meet.
 func (s *Source) Check(ctx context.Context) (stream.Readiness, error) {
-	c := Cursor{Time: s.opts.Now().Add(-s.opts.Backfill).UTC()}
+	c := s.Initial()
+	obj := s.spec.Stream.Object
 	for refused := false; ; refused = true {
 		set, err := s.fields.Get(ctx)
 		if err != nil {
-			return stream.Readiness{Object: s.spec.Object}, err
+			return stream.Readiness{Object: obj}, err
 		}
-		_, err = s.client.Query(ctx, s.spec.Mapping.Stream, s.Query(set, c)+" LIMIT 1", 0)
+		_, err = s.client.Query(ctx, s.spec.Stream.Caller(), s.Query(set, c)+" LIMIT 1", 0)
 		if err == nil || refused || !s.fields.Invalidate(err) {
-			return stream.Readiness{Object: s.spec.Object, Missing: set.Missing}, err
+			return stream.Readiness{Object: obj, Missing: set.Missing}, err
 		}
 	}
 }
 
 // pages runs one query from c and returns the last accepted cursor.
 func (s *Source) pages(ctx context.Context, res convert.Resource, c Cursor, emit stream.Emit[Cursor]) (Cursor, error) {
-	name := s.spec.Mapping.Stream
+	caller := s.spec.Stream.Caller()
 	set, err := s.fields.Get(ctx)
 	if err != nil {
 		return c, err
 	}
-	page, err := s.client.Query(ctx, name, s.Query(set, c), s.opts.BatchSize)
+	page, err := s.client.Query(ctx, caller, s.Query(set, c), s.opts.BatchSize)
 	if err != nil {
 		return c, err
 	}
@@ -197,7 +191,7 @@ func (s *Source) pages(ctx context.Context, res convert.Resource, c Cursor, emit
 		if page.Done || page.NextRecordsURL == "" {
 			return c, nil
 		}
-		if page, err = s.client.QueryMore(ctx, name, page.NextRecordsURL, s.opts.BatchSize); err != nil {
+		if page, err = s.client.QueryMore(ctx, caller, page.NextRecordsURL, s.opts.BatchSize); err != nil {
 			return c, err
 		}
 	}
@@ -205,14 +199,14 @@ func (s *Source) pages(ctx context.Context, res convert.Resource, c Cursor, emit
 
 // add appends one record unless it was delivered already, moving next.
 func (s *Source) add(batch *convert.Batch, next *Cursor, raw []byte, rec *convert.Record, observed time.Time) {
-	m := &s.spec.Mapping
+	m := &s.mapping
 	if err := convert.DecodeRecord(raw, rec); err != nil {
 		// Undecodable JSON still goes out, as text with the reason.
 		m.AppendRaw(batch, string(raw), err.Error(), "", string(raw), observed)
 		return
 	}
 	id := rec.String("Id")
-	ts, tsErr := convert.ParseDateTime(rec.String(s.spec.TimestampField))
+	ts, tsErr := convert.ParseDateTime(rec.String(s.mapping.TimestampField))
 	if tsErr == nil && ts.Before(next.Time.Add(-s.opts.Overlap)) {
 		return // older than the overlap window: delivered before it was pruned
 	}

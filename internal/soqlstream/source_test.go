@@ -3,7 +3,6 @@ package soqlstream
 import (
 	"context"
 	"errors"
-	"net/http"
 	"sort"
 	"sync"
 	"testing"
@@ -17,10 +16,10 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 
-	"github.com/sfevents/salesforcereceiver/internal/auth"
 	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
 	"github.com/sfevents/salesforcereceiver/internal/fieldset"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
+	"github.com/sfevents/salesforcereceiver/internal/sftest"
 	"github.com/sfevents/salesforcereceiver/internal/simulator"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
@@ -95,26 +94,15 @@ func newEnv(t *testing.T, opts simulator.Options) *env {
 	// sign-ins would add some.
 	opts.NoLoginHistory = true
 	sim := simulator.NewTestServer(t, opts)
-	tokens, err := auth.NewSource(auth.Config{
-		Flow: auth.FlowPassword, LoginURL: sim.URL(),
-		ClientID: simulator.DefaultClientID, ClientSecret: simulator.DefaultClientSecret,
-		Username: simulator.DefaultUsername, Password: simulator.DefaultPassword, SecurityToken: simulator.DefaultSecurityToken,
-	})
-	require.NoError(t, err)
-	client, err := sfapi.New(sfapi.Config{
-		HTTPClient: &http.Client{}, Tokens: tokens, APIVersion: "66.0",
-		Retry: sfapi.RetryPolicy{InitialInterval: time.Millisecond, MaxInterval: 10 * time.Millisecond},
-	})
-	require.NoError(t, err)
-	return &env{sim: sim, client: client, store: checkpoint.New(nil)}
+	return &env{sim: sim, client: sftest.Client(t, sim), store: checkpoint.New(nil)}
 }
 
 func (e *env) runner(spec Spec, next consumer.Logs, backfill time.Duration) *stream.Runner[Cursor] {
 	src := New(e.client, spec, Options{Backfill: backfill, Overlap: DefaultOverlap, BatchSize: 200})
 	return &stream.Runner[Cursor]{
-		Name: spec.Mapping.Stream, Interval: 20 * time.Millisecond, Source: src, Consumer: next,
+		Stream: spec.Stream, Interval: 20 * time.Millisecond, Source: src, Consumer: next,
 		Store: e.store, Logger: zap.NewNop(), RetryInitial: time.Millisecond, RetryMax: 10 * time.Millisecond,
-		OrgID: func(ctx context.Context) (string, error) { org, _, err := e.client.Identity(ctx); return org, err },
+		Org: e.client.Org,
 	}
 }
 
@@ -132,13 +120,13 @@ func total(sim *simulator.Server, object string) int { return len(sim.Records(ob
 
 func TestBackfillDeliversEveryRecordOnce(t *testing.T) {
 	for _, spec := range []Spec{LoginHistory, SetupAuditTrail} {
-		t.Run(spec.Object, func(t *testing.T) {
+		t.Run(spec.Stream.Object, func(t *testing.T) {
 			opts := simulator.Defaults()
 			opts.LoginHistoryRows, opts.SetupAuditTrailRows = 1500, 700
 			e := newEnv(t, opts)
 			s := newSink()
-			run(t, e.runner(spec, s, 96*time.Hour), func() bool { return s.count() >= total(e.sim, spec.Object) })
-			s.check(t, e.sim, spec.Object)
+			run(t, e.runner(spec, s, 96*time.Hour), func() bool { return s.count() >= total(e.sim, spec.Stream.Object) })
+			s.check(t, e.sim, spec.Stream.Object)
 			assert.Greater(t, e.sim.Calls().QueryMore, int64(2), "the backfill spans several pages")
 		})
 	}

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
+	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 )
 
@@ -23,11 +24,14 @@ import (
 type Emit[C any] func(ctx context.Context, logs plog.Logs, next C) error
 
 // Source is what differs between streams: how to read what is new after a
-// cursor. Poll gets the last accepted cursor (nil on first start), emits
-// pages in order and returns when it has caught up. It must not change the
-// cursor it was given: on an error the runner polls again from it.
+// cursor. The runner owns the org and the cursor: Initial gives the cursor
+// of a first start (the backfill), and Poll gets the org and the last
+// accepted cursor, emits pages in order and returns when it has caught up.
+// Poll must not change the cursor it was given (nor maps or slices inside
+// it): on an error the runner polls again from it.
 type Source[C any] interface {
-	Poll(ctx context.Context, cursor *C, emit Emit[C]) error
+	Initial() C
+	Poll(ctx context.Context, org convert.Resource, cursor C, emit Emit[C]) error
 }
 
 // Checker is implemented by sources that can try their real query before
@@ -46,26 +50,38 @@ type Readiness struct {
 
 // Runner drives one stream.
 type Runner[C any] struct {
-	Name     string // stream id, also the checkpoint key
+	Stream   Descriptor
 	Interval time.Duration
 	Source   Source[C]
 	Consumer consumer.Logs
 	Store    *checkpoint.Store
-	// OrgID resolves the org the cursor belongs to; checkpoints are kept per org.
-	OrgID  func(ctx context.Context) (string, error)
+	// Org resolves the org the stream reads, once: checkpoints are kept
+	// per org, and records carry it as their resource.
+	Org    func(ctx context.Context) (convert.Resource, error)
 	Logger *zap.Logger
 	// Observer, when set, hears about delivered pages and poll outcomes.
 	Observer Observer
+	// Obs, when set, reports every delivery as the collector's standard
+	// receiver telemetry (receiverhelper.ObsReport has these methods).
+	Obs ObsReport
 	// RetryInitial and RetryMax bound the waits between refused deliveries
 	// and between failed polls; zero values take defaults.
 	RetryInitial, RetryMax time.Duration
 
 	key    string
-	cursor *C
+	org    convert.Resource
+	cursor C
 
 	// progress of the current poll
 	pollStart, lastProgress time.Time
 	pollRecords             int
+}
+
+// ObsReport is the collector's standard receiver telemetry
+// (otelcol_receiver_accepted_log_records and _refused_log_records).
+type ObsReport interface {
+	StartLogsOp(ctx context.Context) context.Context
+	EndLogsOp(ctx context.Context, format string, numReceivedLogRecords int, err error)
 }
 
 // Observer is told what a runner did, for telemetry and status.
@@ -97,7 +113,7 @@ func (r *Runner[C]) Run(ctx context.Context) {
 			return
 		}
 		if r.Observer != nil {
-			r.Observer.PollDone(r.Name, err)
+			r.Observer.PollDone(r.Stream.Name, err)
 		}
 		wait := r.Interval
 		switch class := sfapi.Classify(err); {
@@ -107,11 +123,11 @@ func (r *Runner[C]) Run(ctx context.Context) {
 			// Only an operator can fix it (credentials, a permission, a
 			// field): asking again sooner than the poll would only spend
 			// the org's allowance.
-			r.Logger.Warn("Poll failed; retrying at the poll interval", zap.String("stream", r.Name),
+			r.Logger.Warn("Poll failed; retrying at the poll interval", zap.String("stream", r.Stream.Name),
 				zap.String("class", class.String()), zap.Duration("retry_in", wait), zap.Error(err))
 		default:
 			wait = failures.NextBackOff()
-			r.Logger.Warn("Poll failed; retrying", zap.String("stream", r.Name), zap.Duration("retry_in", wait), zap.Error(err))
+			r.Logger.Warn("Poll failed; retrying", zap.String("stream", r.Stream.Name), zap.Duration("retry_in", wait), zap.Error(err))
 		}
 		select {
 		case <-ctx.Done():
@@ -123,23 +139,23 @@ func (r *Runner[C]) Run(ctx context.Context) {
 
 func (r *Runner[C]) poll(ctx context.Context) error {
 	if r.key == "" {
-		org, err := r.OrgID(ctx)
+		org, err := r.Org(ctx)
 		if err != nil {
 			return err
 		}
-		key := checkpoint.Key(org, r.Name)
+		key := checkpoint.Key(org.OrgID, r.Stream.Name)
 		var c C
 		found, err := r.Store.Load(ctx, key, &c)
 		if err != nil {
 			return err
 		}
-		if found {
-			r.cursor = &c
+		if !found {
+			c = r.Source.Initial()
 		}
-		r.key = key
+		r.org, r.cursor, r.key = org, c, key
 	}
 	r.pollStart, r.lastProgress, r.pollRecords = time.Now(), time.Now(), 0
-	err := r.Source.Poll(ctx, r.cursor, r.emit)
+	err := r.Source.Poll(ctx, r.org, r.cursor, r.emit)
 	if r.pollRecords > 0 && time.Since(r.pollStart) >= progressEvery {
 		r.Logger.Info("Caught up", append(r.position(), zap.Int("records", r.pollRecords),
 			zap.Duration("took", time.Since(r.pollStart).Round(time.Second)))...)
@@ -149,12 +165,10 @@ func (r *Runner[C]) poll(ctx context.Context) error {
 
 // position describes how far the stream has come, for log lines.
 func (r *Runner[C]) position() []zap.Field {
-	fields := []zap.Field{zap.String("stream", r.Name)}
-	if r.cursor != nil {
-		if et, ok := any(*r.cursor).(EventTimer); ok && !et.EventTime().IsZero() {
-			fields = append(fields, zap.Time("event_time", et.EventTime()),
-				zap.Duration("lag", time.Since(et.EventTime()).Round(time.Second)))
-		}
+	fields := []zap.Field{zap.String("stream", r.Stream.Name)}
+	if et, ok := any(r.cursor).(EventTimer); ok && !et.EventTime().IsZero() {
+		fields = append(fields, zap.Time("event_time", et.EventTime()),
+			zap.Duration("lag", time.Since(et.EventTime()).Round(time.Second)))
 	}
 	return fields
 }
@@ -165,19 +179,19 @@ func (r *Runner[C]) emit(ctx context.Context, logs plog.Logs, next C) error {
 			return err
 		}
 		if r.Observer != nil {
-			r.Observer.Delivered(r.Name, n)
+			r.Observer.Delivered(r.Stream.Name, n)
 		}
 	}
-	r.cursor = &next
+	r.cursor = next
 	// The records are accepted: save even if shutdown has begun, or a
 	// graceful restart would deliver them again.
 	if err := r.Store.Save(context.WithoutCancel(ctx), r.key, next); err != nil {
 		// The in-memory cursor still moves, so this process sends nothing
 		// twice; only a restart before the next good save could.
-		r.Logger.Error("Could not save the cursor; a restart now would resend the last page", zap.String("stream", r.Name), zap.Error(err))
+		r.Logger.Error("Could not save the cursor; a restart now would resend the last page", zap.String("stream", r.Stream.Name), zap.Error(err))
 	}
 	if et, ok := any(next).(EventTimer); ok && r.Observer != nil && !et.EventTime().IsZero() {
-		r.Observer.Advanced(r.Name, et.EventTime())
+		r.Observer.Advanced(r.Stream.Name, et.EventTime())
 	}
 	r.pollRecords += logs.LogRecordCount()
 	if time.Since(r.lastProgress) >= progressEvery {
@@ -192,10 +206,10 @@ func (r *Runner[C]) emit(ctx context.Context, logs plog.Logs, next C) error {
 func (r *Runner[C]) deliver(ctx context.Context, logs plog.Logs, n int) error {
 	b := r.backoff(0)
 	for attempt := 1; ; attempt++ {
-		err := r.Consumer.ConsumeLogs(ctx, logs)
+		err := r.consume(ctx, logs, n)
 		if err == nil {
 			if attempt > 1 {
-				r.Logger.Info("Delivery accepted after refusals", zap.String("stream", r.Name), zap.Int("records", n), zap.Int("attempts", attempt))
+				r.Logger.Info("Delivery accepted after refusals", zap.String("stream", r.Stream.Name), zap.Int("records", n), zap.Int("attempts", attempt))
 			}
 			return nil
 		}
@@ -210,7 +224,7 @@ func (r *Runner[C]) deliver(ctx context.Context, logs plog.Logs, n int) error {
 			level = r.Logger.Error
 		}
 		level("Next consumer refused records; holding the cursor and retrying",
-			zap.String("stream", r.Name), zap.Int("records", n), zap.Int("attempt", attempt),
+			zap.String("stream", r.Stream.Name), zap.Int("records", n), zap.Int("attempt", attempt),
 			zap.Duration("retry_in", wait), zap.Error(err))
 		select {
 		case <-ctx.Done():
@@ -219,6 +233,21 @@ func (r *Runner[C]) deliver(ctx context.Context, logs plog.Logs, n int) error {
 		}
 	}
 }
+
+// consume hands logs to the next consumer once, reported as the
+// collector's standard receiver telemetry.
+func (r *Runner[C]) consume(ctx context.Context, logs plog.Logs, n int) error {
+	if r.Obs == nil {
+		return r.Consumer.ConsumeLogs(ctx, logs)
+	}
+	octx := r.Obs.StartLogsOp(ctx)
+	err := r.Consumer.ConsumeLogs(octx, logs)
+	r.Obs.EndLogsOp(octx, dataFormat, n, err)
+	return err
+}
+
+// dataFormat names what the receiver reads, for the standard telemetry.
+const dataFormat = "salesforce"
 
 // backoff returns the retry schedule, capped at limit when limit > 0.
 func (r *Runner[C]) backoff(limit time.Duration) *backoff.ExponentialBackOff {

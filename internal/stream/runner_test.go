@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
+	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 )
 
@@ -25,16 +26,13 @@ type countSource struct {
 	polls []int // cursor seen by each poll (-1: none)
 }
 
-func (s *countSource) Poll(ctx context.Context, cursor *int, emit Emit[int]) error {
-	start := 0
+func (s *countSource) Initial() int { return -1 }
+
+func (s *countSource) Poll(ctx context.Context, _ convert.Resource, cursor int, emit Emit[int]) error {
 	s.mu.Lock()
-	if cursor != nil {
-		start = *cursor
-		s.polls = append(s.polls, *cursor)
-	} else {
-		s.polls = append(s.polls, -1)
-	}
+	s.polls = append(s.polls, cursor)
 	s.mu.Unlock()
+	start := max(cursor, 0)
 	for i := start; i < s.total; i++ {
 		logs := plog.NewLogs()
 		logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty().Body().SetInt(int64(i))
@@ -57,9 +55,9 @@ func newRunner(src Source[int], next interface {
 	ConsumeLogs(context.Context, plog.Logs) error
 }, store *checkpoint.Store) *Runner[int] {
 	return &Runner[int]{
-		Name: "test", Interval: 10 * time.Millisecond, Source: src,
+		Stream: Descriptor{Name: "test"}, Interval: 10 * time.Millisecond, Source: src,
 		Consumer: consumerFunc(next.ConsumeLogs), Store: store,
-		OrgID:  func(context.Context) (string, error) { return "00Dorg", nil },
+		Org:    func(context.Context) (convert.Resource, error) { return convert.Resource{OrgID: "00Dorg"}, nil },
 		Logger: zap.NewNop(), RetryInitial: time.Millisecond, RetryMax: 5 * time.Millisecond,
 	}
 }
@@ -171,7 +169,9 @@ type failingSource struct {
 	times []time.Time
 }
 
-func (s *failingSource) Poll(context.Context, *int, Emit[int]) error {
+func (s *failingSource) Initial() int { return 0 }
+
+func (s *failingSource) Poll(context.Context, convert.Resource, int, Emit[int]) error {
 	s.mu.Lock()
 	s.times = append(s.times, time.Now())
 	s.mu.Unlock()
@@ -216,4 +216,60 @@ func TestRunnerPacesFailuresByClass(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fakeObs counts what the standard receiver telemetry would.
+type fakeObs struct {
+	mu                 sync.Mutex
+	accepted, refused  int
+	started, formatted int
+}
+
+func (o *fakeObs) StartLogsOp(ctx context.Context) context.Context {
+	o.mu.Lock()
+	o.started++
+	o.mu.Unlock()
+	return ctx
+}
+
+func (o *fakeObs) EndLogsOp(_ context.Context, format string, n int, err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if format == dataFormat {
+		o.formatted++
+	}
+	if err != nil {
+		o.refused += n
+	} else {
+		o.accepted += n
+	}
+}
+
+// Every delivery attempt is reported as the collector's standard receiver
+// telemetry: the accepted records once, each refused attempt as refused.
+func TestRunnerReportsStandardTelemetry(t *testing.T) {
+	sink := &consumertest.LogsSink{}
+	refusals := 2
+	next := consumerFunc(func(ctx context.Context, l plog.Logs) error {
+		if refusals > 0 {
+			refusals--
+			return errors.New("full")
+		}
+		return sink.ConsumeLogs(ctx, l)
+	})
+	obs := &fakeObs{}
+	r := newRunner(&countSource{total: 3}, next, checkpoint.New(nil))
+	r.Obs = obs
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	require.Eventually(t, func() bool { return sink.LogRecordCount() == 3 }, 5*time.Second, time.Millisecond)
+	cancel()
+	<-done
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	require.Equal(t, 3, obs.accepted)
+	require.Equal(t, 2, obs.refused)
+	require.Equal(t, 5, obs.started)
+	require.Equal(t, 5, obs.formatted)
 }
