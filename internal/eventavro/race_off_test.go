@@ -1,0 +1,5 @@
+//go:build !race
+
+package eventavro
+
+const raceEnabled = false

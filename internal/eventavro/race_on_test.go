@@ -1,0 +1,6 @@
+//go:build race
+
+package eventavro
+
+// raceEnabled: the race detector makes each decode ~10x slower.
+const raceEnabled = true
