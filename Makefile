@@ -29,7 +29,7 @@ FUZZ_TARGETS := \
 	internal/eventlog:FuzzReader internal/eventlog:FuzzReaderChunking internal/eventlog:FuzzReaderRoundTrip \
 	internal/convert:FuzzDecodeRecord internal/convert:FuzzDecodeRecordMatchesStdlib \
 	internal/sfapi:FuzzParseLimitInfo internal/sfapi:FuzzParseAPIError \
-	internal/simulator:FuzzQuoteStringRoundTrip internal/eventavro:FuzzDecode
+	internal/simulator:FuzzQuoteStringRoundTrip internal/eventavro:FuzzDecode internal/convert:FuzzDecodePageMatchesStdlib
 SOAK_FUZZTIME ?= 5m
 
 .PHONY: run test build bench e2e fuzz soak victorialogs generate lint tools clean
@@ -116,7 +116,10 @@ bench:
 # only this target needs it.
 generate: $(MDATAGEN) $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC)
 	@command -v protoc >/dev/null || { echo "generate: protoc not found on PATH; install it (Debian/Ubuntu: apt-get install protobuf-compiler) and run make generate again"; exit 1; }
-	$(MDATAGEN) metadata.yaml
+	@# mdatagen names the package after its directory: run it where the
+	@# module root is called salesforcereceiver, whatever the checkout's name.
+	@mkdir -p $(TOOLS)/gen && ln -sfn $(CURDIR) $(TOOLS)/gen/salesforcereceiver
+	cd $(TOOLS)/gen/salesforcereceiver && $(MDATAGEN) metadata.yaml
 	cd $(PUBSUB_PROTO_DIR) && PATH=$(TOOLS):$$PATH protoc -I . \
 		--go_out=. --go_opt=paths=source_relative \
 		--go-grpc_out=. --go-grpc_opt=paths=source_relative pubsub_api.proto

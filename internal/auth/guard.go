@@ -23,8 +23,9 @@ const (
 
 // Guard is the one sign-in of an org that every stream shares. It asks
 // the Source for tokens one attempt at a time, and once Salesforce refused
-// the credentials (invalid_grant, invalid_client, ...) it holds every
-// caller back, waiting from 5s doubling to 30m between attempts: a wrong
+// the credentials (invalid_grant, invalid_client, ...) it answers every
+// caller with that refusal, without a request, until the next attempt is
+// due, from 5s doubling to 30m: a wrong
 // key or password never turns into a storm of failed logins in the org's
 // LoginHistory. For the password flow it stops after 3 refusals in a row
 // until restart, so the integration user is never locked out. A 5xx or an
@@ -79,22 +80,13 @@ func (g *Guard) Refresh(ctx context.Context, stale *Token) (*Token, error) {
 func (g *Guard) signIn(ctx context.Context, stale *Token, refresh bool) (*Token, error) {
 	for {
 		g.mu.Lock()
-		stopped, wait, gen := g.stopped, g.next.Sub(g.now()), g.gen
+		stopped, wait, gen, last := g.stopped, g.next.Sub(g.now()), g.gen, g.lastErr
 		g.mu.Unlock()
-		if stopped {
-			// Parked until Shutdown: every caller saw the refusals already.
-			<-ctx.Done()
-			return nil, ctx.Err()
-		}
-		if wait > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return nil, ctx.Err()
-			case <-t.C:
-			}
-			continue
+		if (stopped || wait > 0) && last != nil {
+			// Not yet (or, for the password flow, not again): the caller
+			// gets the refusal without a request, and waits as it does for
+			// any refusal only an operator can fix.
+			return nil, last
 		}
 		select {
 		case g.attempt <- struct{}{}:

@@ -88,11 +88,14 @@ func TestGuardPacesRefusedSignIns(t *testing.T) {
 	assert.Contains(t, refusals[0].ContextMap()["fix"], "authorize again")
 
 	// Fixed (the app re-authorized): the next attempt succeeds and resets.
+	// Until the next attempt is due, callers get the refusal.
 	rs.ok.Store(true)
-	ctx2, cancel2 := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel2()
-	tok, err := g.Token(ctx2)
-	require.NoError(t, err)
+	var tok *Token
+	require.Eventually(t, func() bool {
+		var err error
+		tok, err = g.Token(context.Background())
+		return err == nil
+	}, 2*time.Second, 5*time.Millisecond)
 	assert.Equal(t, "tok", tok.AccessToken)
 	assert.Equal(t, 1, logs.FilterMessageSnippet("accepted the credentials again").Len())
 }
@@ -108,11 +111,10 @@ func TestGuardStopsPasswordFlowBeforeLockout(t *testing.T) {
 	require.Len(t, stop, 1)
 	assert.Contains(t, stop[0].ContextMap()["fix"], "unlock the user")
 
-	// Parked: a caller waits for its context rather than sign in.
-	short, cancel3 := context.WithTimeout(context.Background(), 30*time.Millisecond)
-	defer cancel3()
-	_, err := g.Token(short)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
+	// Stopped: a caller gets the refusal at once, and no request is made.
+	_, err := g.Token(context.Background())
+	require.ErrorIs(t, err, ErrStopped)
+	assert.True(t, IsPermanent(err))
 	assert.Equal(t, int32(passwordRefusals), rs.requests.Load())
 }
 

@@ -260,14 +260,13 @@ func (s *Source) window(ctx context.Context, res convert.Resource, c Cursor, emi
 		return c, err
 	}
 	fresh := 0 // records added since the last query, to detect a stuck walk
-	var rec convert.Record
 	for {
 		observed := s.opts.Now()
 		batch := convert.NewBatch(res, len(page.Records))
 		next := c
 		next.Window = c.Window.clone()
-		for _, raw := range page.Records {
-			s.add(batch, next.From, next.Window, raw, &rec, observed)
+		for i := range page.Records {
+			s.add(batch, next.From, next.Window, &page.Records[i], observed)
 		}
 		fresh += batch.Len()
 		last := page.Done
@@ -311,34 +310,33 @@ func (s *Source) window(ctx context.Context, res convert.Resource, c Cursor, emi
 
 // add appends one record unless it lies outside the window or was
 // delivered already, and moves w's position down to it.
-func (s *Source) add(batch *convert.Batch, from time.Time, w *Window, raw []byte, rec *convert.Record, observed time.Time) {
+func (s *Source) add(batch *convert.Batch, from time.Time, w *Window, rec *convert.Record, observed time.Time) {
 	m := &s.mapping
-	if err := convert.DecodeRecord(raw, rec); err != nil {
+	if rec.Err != nil {
 		// Undecodable JSON still goes out, as text with the reason; it
 		// cannot be placed in time, so a re-read may send it again.
-		m.AppendRaw(batch, string(raw), err.Error(), "", string(raw), observed)
+		m.AppendRaw(batch, rec.Raw, rec.Err.Error(), "", rec.Raw, observed)
 		return
 	}
 	key := rec.String(s.spec.KeyField)
 	if key == "" {
 		key = rec.String("Id")
 	}
-	ts, tsErr := convert.ParseDateTime(rec.String(s.mapping.TimestampField))
-	if tsErr != nil {
-		ts = w.Low // keep the walk where it is; AtLow drops it on a re-read
+	ts, tsErr := m.EventTime(rec)
+	at := ts
+	if tsErr != "" {
+		at = w.Low // keep the walk where it is; AtLow drops it on a re-read
 	}
 	switch {
-	case !ts.After(from) || ts.After(w.Low):
+	case !at.After(from) || at.After(w.Low):
 		return // outside (from, Low]: another window's, or delivered already
-	case ts.Equal(w.Low) && key != "" && slices.Contains(w.AtLow, key):
+	case at.Equal(w.Low) && key != "" && slices.Contains(w.AtLow, key):
 		return // same event time as the last delivered one, and delivered
 	}
-	if _, err := m.Append(batch, rec, key, observed); err != nil {
-		m.AppendRaw(batch, string(raw), err.Error(), "", key, observed)
-	}
+	m.AppendTimed(batch, rec, key, ts, tsErr, observed)
 	w.Rows++
-	if ts.Before(w.Low) {
-		w.Low, w.AtLow = ts, w.AtLow[:0]
+	if at.Before(w.Low) {
+		w.Low, w.AtLow = at, w.AtLow[:0]
 	}
 	if key != "" {
 		w.AtLow = append(w.AtLow, key)

@@ -83,15 +83,18 @@ func (f *fakeOrg) QueryMore(_ context.Context, _ sfapi.Caller, next string, _ in
 func (f *fakeOrg) render(key string, off int) *sfapi.QueryResult {
 	rows := f.results[key]
 	end := min(off+f.page, len(rows))
-	res := &sfapi.QueryResult{TotalSize: len(rows), Done: end == len(rows)}
-	if !res.Done && f.locators {
-		res.NextRecordsURL = "/q/" + key + "-" + strconv.Itoa(end)
+	next := ""
+	if end < len(rows) && f.locators {
+		next = "/q/" + key + "-" + strconv.Itoa(end)
 	}
+	var recs [][]byte
 	for _, e := range rows[off:end] {
-		res.Records = append(res.Records, json.RawMessage(fmt.Sprintf(
+		recs = append(recs, fmt.Appendf(nil,
 			`{"attributes":{"type":"LoginEvent"},"EventIdentifier":%q,"EventDate":%q,"Id":"000000000000000AAA"}`,
-			e.id, e.ts.Format("2006-01-02T15:04:05.000Z"))))
+			e.id, e.ts.Format("2006-01-02T15:04:05.000Z")))
 	}
+	res := sftest.Page(end == len(rows), next, recs...)
+	res.TotalSize = len(rows)
 	return res
 }
 
@@ -100,8 +103,13 @@ func (f *fakeOrg) render(key string, off int) *sfapi.QueryResult {
 // the checkpoint store keeps it) after every refusal.
 func drive(t *testing.T, src *Source, saved *[]byte, refuse int) map[string]int {
 	t.Helper()
-	got := map[string]int{}
-	calls := 0
+	sink := sftest.NewSink()
+	sink.SetRefuse(func(d sftest.Delivery) error {
+		if refuse > 0 && d.Attempt%refuse == 0 {
+			return errors.New("refused")
+		}
+		return nil
+	})
 	for range 1000 {
 		cur := src.Initial()
 		if *saved != nil {
@@ -109,22 +117,16 @@ func drive(t *testing.T, src *Source, saved *[]byte, refuse int) map[string]int 
 			require.NoError(t, json.Unmarshal(*saved, &cur))
 		}
 		before := string(*saved)
-		err := src.Poll(context.Background(), testOrg, cur, func(_ context.Context, logs plog.Logs, next Cursor) error {
-			calls++
-			if refuse > 0 && calls%refuse == 0 {
-				return errors.New("refused")
-			}
-			lrs := logs.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
-			for i := range lrs.Len() {
-				v, _ := lrs.At(i).Body().Map().Get("EventIdentifier")
-				got[v.Str()]++
+		err := src.Poll(context.Background(), testOrg, cur, func(ctx context.Context, logs plog.Logs, next Cursor) error {
+			if err := sink.ConsumeLogs(ctx, logs); err != nil {
+				return err
 			}
 			var err error
 			*saved, err = json.Marshal(next)
 			return err
 		})
 		if err == nil && string(*saved) == before {
-			return got // caught up: a poll that changed nothing
+			return sink.Counts(sftest.Body("EventIdentifier")) // caught up: a poll that changed nothing
 		}
 		if err != nil {
 			require.EqualError(t, err, "refused")

@@ -23,6 +23,7 @@ const (
 	EventSetupAuditTrail = "salesforce.setup_audit_trail"
 	EventEventLogFile    = "salesforce.event_log_file"
 	EventObject          = "salesforce.object"
+	EventPubSub          = "salesforce.pubsub_event"
 )
 
 // Attribute keys.
@@ -40,6 +41,7 @@ const (
 	AttrURLPath      = "url.path"
 	AttrSessionID    = "session.id"
 	AttrLogRecordUID = "log.record.uid"
+	AttrPubSubTopic  = "salesforce.pubsub.topic"
 )
 
 // salesforceIP is what Salesforce reports as the source of its own internal
@@ -133,6 +135,19 @@ func (m *Mapping) Append(b *Batch, rec *Record, key string, observed time.Time) 
 	if b == nil || rec == nil {
 		return time.Time{}, errNilArg
 	}
+	ts, tsErr := m.EventTime(rec)
+	return m.AppendTimed(b, rec, key, ts, tsErr, observed), nil
+}
+
+// EventTime is the record's event time by the mapping's time fields, or
+// why it has none usable (tsErr non-empty), so a caller that needs the
+// time first parses it once.
+func (m *Mapping) EventTime(rec *Record) (ts time.Time, tsErr string) { return m.recordTime(rec) }
+
+// AppendTimed is Append with the event time EventTime gave; it returns the
+// time the record carries (observed when tsErr is set). b and rec must not
+// be nil.
+func (m *Mapping) AppendTimed(b *Batch, rec *Record, key string, ts time.Time, tsErr string, observed time.Time) time.Time {
 	lr := b.records.AppendEmpty()
 	body := lr.Body().SetEmptyMap()
 	body.EnsureCapacity(len(rec.Fields))
@@ -159,8 +174,7 @@ func (m *Mapping) Append(b *Batch, rec *Record, key string, observed time.Time) 
 		}
 	}
 
-	ts, tsErr := m.recordTime(rec)
-	return m.finish(b, lr, &p, "", key, ts, tsErr, observed), nil
+	return m.finish(b, lr, &p, "", key, ts, tsErr, observed)
 }
 
 // putOther keeps values of types DecodeRecord never produces (records built

@@ -24,6 +24,9 @@ const maxInterned = 4096
 // as their raw JSON text.
 type Record struct {
 	Fields []Field
+	// Err and Raw: a record of a Page that did not decode, and its JSON text.
+	Err error
+	Raw string
 
 	// Scratch reused across DecodeRecord calls on the same Record.
 	names   map[string]string // interned field names: one string per distinct name, not per record
@@ -109,13 +112,8 @@ func DecodeRecord(raw []byte, dst *Record) error {
 		dst.Fields = dst.Fields[:0]
 		return fmt.Errorf("decode record: unexpected data after the object at offset %d", d.pos)
 	}
-	if len(dst.pending) > 0 {
-		// One allocation for all of the record's string values.
-		all := string(dst.strs)
-		for _, p := range dst.pending {
-			dst.Fields[p.field].Value = all[p.start:p.end]
-		}
-	}
+	// One allocation for all of the record's string values.
+	dst.finish()
 	return nil
 }
 

@@ -193,6 +193,9 @@ type envConfig struct {
 	LogsEndpoint string
 	// LogLevel is service.telemetry.logs.level ("" = info).
 	LogLevel string
+	// MetricsPort, when set, serves the collector's own metrics in the
+	// Prometheus format on 127.0.0.1 at that port.
+	MetricsPort int
 }
 
 func newEnvWith(t *testing.T, opts simulator.Options, ec envConfig) *env {
@@ -222,6 +225,16 @@ func newEnvWith(t *testing.T, opts simulator.Options, ec envConfig) *env {
       max_interval: 1s
       max_elapsed_time: 0`)
 	level := cmp.Or(ec.LogLevel, "info")
+	metrics := "level: none"
+	if ec.MetricsPort != 0 {
+		metrics = fmt.Sprintf(`level: normal
+      readers:
+        - pull:
+            exporter:
+              prometheus:
+                host: 127.0.0.1
+                port: %d`, ec.MetricsPort)
+	}
 	cfg := fmt.Sprintf(`
 extensions:
   file_storage:
@@ -254,13 +267,13 @@ service:
     logs:
       level: %[8]s
     metrics:
-      level: none
+      %[9]s
   extensions: [file_storage]
   pipelines:
     logs:
       receivers: [salesforce]
       exporters: [otlphttp]
-`, e.dir, e.sim.URL(), keyFile, endpoint, ec.Receiver, elf, exporter, level)
+`, e.dir, e.sim.URL(), keyFile, endpoint, ec.Receiver, elf, exporter, level, metrics)
 	require.NoError(t, os.WriteFile(e.config, []byte(cfg), 0o600))
 	e.logFile, err = os.Create(filepath.Join(e.dir, "collector.log"))
 	require.NoError(t, err)

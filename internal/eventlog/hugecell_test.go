@@ -25,14 +25,19 @@ func (oneFile) Describe(_ context.Context, _ sfapi.Caller, object string) (*sfap
 	return sftest.Describe(object, "Id", "EventType", "CreatedDate", "LogFile", "LogFileFieldNames", "LogFileFieldTypes"), nil
 }
 
-func (oneFile) Query(context.Context, sfapi.Caller, string, int) (*sfapi.QueryResult, error) {
-	rec, _ := json.Marshal(map[string]any{
+// fileRecord is the EventLogFile record oneFile lists.
+func fileRecord() map[string]any {
+	return map[string]any{
 		"Id": "0AT000000000001AAA", "EventType": "API", "CreatedDate": "2026-05-01T03:00:00.000+0000",
 		"LogFile":           "/services/data/v66.0/sobjects/EventLogFile/0AT000000000001AAA/LogFile",
 		"LogFileFieldNames": "EVENT_TYPE,TIMESTAMP,REQUEST_ID,ROWS_PROCESSED,HUGE",
 		"LogFileFieldTypes": "String,String,String,Number,String",
-	})
-	return &sfapi.QueryResult{TotalSize: 1, Done: true, Records: []json.RawMessage{rec}}, nil
+	}
+}
+
+func (oneFile) Query(context.Context, sfapi.Caller, string, int) (*sfapi.QueryResult, error) {
+	rec, _ := json.Marshal(fileRecord())
+	return sftest.Page(true, "", rec), nil
 }
 
 func (f oneFile) Open(context.Context, sfapi.Caller, string) (*http.Response, error) {

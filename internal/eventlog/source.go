@@ -7,7 +7,6 @@ package eventlog
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,11 +16,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
 	"go.uber.org/zap"
 
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/fieldset"
+	"github.com/sfevents/salesforcereceiver/internal/retry"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
@@ -164,16 +163,31 @@ func (s *Source) ParseErrors() int64 { return s.bad.Load() }
 
 // logFile is one EventLogFile record.
 type logFile struct {
-	ID                string `json:"Id"`
-	EventType         string `json:"EventType"`
-	CreatedDate       string `json:"CreatedDate"`
-	LogFile           string `json:"LogFile"`
-	LogFileFieldNames string `json:"LogFileFieldNames"`
-	LogFileFieldTypes string `json:"LogFileFieldTypes"`
-	// LogFileLength is the file's size in bytes, uncompressed (a JSON
-	// number, a double in the schema); 0 when absent, null or unknown.
-	LogFileLength float64 `json:"LogFileLength"`
+	ID, EventType, CreatedDate, LogFile  string
+	LogFileFieldNames, LogFileFieldTypes string
+	// LogFileLength is the file's size in bytes, uncompressed (a double
+	// in the schema); 0 when absent, null or unknown.
+	LogFileLength float64
 	created       time.Time
+}
+
+// fileOf reads an EventLogFile record of the listing.
+func fileOf(rec *convert.Record) (logFile, error) {
+	if rec.Err != nil {
+		return logFile{}, fmt.Errorf("eventlog: decoding an EventLogFile record: %w", rec.Err)
+	}
+	f := logFile{
+		ID: rec.String("Id"), EventType: rec.String("EventType"), CreatedDate: rec.String("CreatedDate"),
+		LogFile: rec.String("LogFile"), LogFileFieldNames: rec.String("LogFileFieldNames"),
+		LogFileFieldTypes: rec.String("LogFileFieldTypes"),
+	}
+	switch v, _ := rec.Get("LogFileLength"); n := v.(type) {
+	case int64:
+		f.LogFileLength = float64(n)
+	case float64:
+		f.LogFileLength = n
+	}
+	return f, nil
 }
 
 // length is the file's size in bytes, or 0 if unknown.
@@ -286,12 +300,12 @@ func (s *Source) list(ctx context.Context, c Cursor) ([]logFile, bool, error) {
 		}
 	}
 	files := make([]logFile, 0, len(page.Records))
-	for _, raw := range page.Records {
-		var f logFile
-		if err := json.Unmarshal(raw, &f); err != nil {
-			return nil, false, fmt.Errorf("eventlog: decoding an EventLogFile record: %w", err)
+	for i := range page.Records {
+		f, err := fileOf(&page.Records[i])
+		if err != nil {
+			return nil, false, err
 		}
-		t, err := sfapi.ParseDateTime(f.CreatedDate)
+		t, err := convert.ParseDateTime(f.CreatedDate)
 		if err != nil {
 			return nil, false, fmt.Errorf("eventlog: EventLogFile %s: %w", f.ID, err)
 		}
@@ -369,13 +383,7 @@ func (s *Source) readFile(ctx context.Context, res convert.Resource, f logFile, 
 		done = c.File.Rows
 	}
 	log := s.opts.Logger.With(zap.String("stream", Descriptor.Name), zap.String("log_file_id", f.ID), zap.String("event_type", f.EventType))
-	bo := &backoff.ExponentialBackOff{
-		InitialInterval:     s.opts.RetryInitial,
-		RandomizationFactor: backoff.DefaultRandomizationFactor,
-		Multiplier:          2,
-		MaxInterval:         s.opts.RetryMax,
-	}
-	bo.Reset()
+	bo := retry.Policy{Initial: s.opts.RetryInitial, Max: s.opts.RetryMax}.New(0) // layer 2 of package retry
 	failures := 0
 	lastShort := int64(-1)
 	for {

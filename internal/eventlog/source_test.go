@@ -29,6 +29,8 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
 
+var errPipelineFull = errors.New("pipeline full")
+
 var testNow = time.Date(2024, 5, 3, 12, 0, 0, 0, time.UTC)
 
 func newSim(t *testing.T) *simulator.Server {
@@ -37,8 +39,6 @@ func newSim(t *testing.T) *simulator.Server {
 	o.History = -1
 	return simulator.NewTestServer(t, o)
 }
-
-func newClient(t *testing.T, s *simulator.Server) *sfapi.Client { return sftest.Client(t, s) }
 
 // testOrg is the simulator's org, as the runner resolves it.
 var testOrg = convert.Resource{OrgID: simulator.DefaultOrgID, InstanceURL: "https://example.my.salesforce.com"}
@@ -51,118 +51,28 @@ func testOptions() Options {
 }
 
 // truth maps the uid of every row that must arrive to its file and row.
-type truth map[string]string
+type truth = map[string]string
 
 func expect(t *testing.T, s *simulator.Server, keep func(simulator.Record) bool) truth {
 	t.Helper()
-	want := truth{}
-	for _, r := range s.Records("EventLogFile") {
-		if !keep(r) {
-			continue
-		}
-		n := s.LogFileRowCount(r.ID)
-		require.GreaterOrEqual(t, n, 0)
-		for i := 1; i <= n; i++ {
-			key := r.ID + "/" + strconv.Itoa(i)
-			want[convert.RecordUID(simulator.DefaultOrgID, Descriptor.Name, key)] = key
-		}
-	}
+	want := sftest.LogFileTruth(t, s, keep)
 	require.NotEmpty(t, want)
 	return want
 }
 
-// collector is the next consumer: it records every accepted log record and
-// can refuse deliveries.
-type collector struct {
-	mu      sync.Mutex
-	uids    map[string]int
-	records []plog.LogRecord
-	refuse  func(accepted int) bool
-}
-
-func newCollector() *collector { return &collector{uids: map[string]int{}} }
-
-func (c *collector) ConsumeLogs(_ context.Context, ld plog.Logs) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.refuse != nil && c.refuse(len(c.records)) {
-		return errors.New("pipeline full")
-	}
-	rls := ld.ResourceLogs()
-	for i := range rls.Len() {
-		sls := rls.At(i).ScopeLogs()
-		for j := range sls.Len() {
-			lrs := sls.At(j).LogRecords()
-			for k := range lrs.Len() {
-				lr := lrs.At(k)
-				uid, _ := lr.Attributes().Get(convert.AttrLogRecordUID)
-				c.uids[uid.Str()]++
-				c.records = append(c.records, lr)
-			}
-		}
-	}
-	return nil
-}
-
-func (*collector) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
-
-func (c *collector) count() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.records)
-}
-
-// exactlyOnce checks every expected row arrived once and nothing else did.
-func (c *collector) exactlyOnce(t *testing.T, want truth) {
-	t.Helper()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var missing, dup, extra []string
-	for uid, key := range want {
-		switch n := c.uids[uid]; {
-		case n == 0:
-			missing = append(missing, key)
-		case n > 1:
-			dup = append(dup, key)
-		}
-	}
-	for uid := range c.uids {
-		if _, ok := want[uid]; !ok {
-			extra = append(extra, uid)
-		}
-	}
-	slices.Sort(missing)
-	slices.Sort(dup)
-	require.Empty(t, missing, "missing rows")
-	require.Empty(t, dup, "duplicated rows")
-	require.Empty(t, extra, "unexpected rows")
-}
-
-type runHandle struct {
-	cancel context.CancelFunc
-	done   chan struct{}
-}
-
-func (h runHandle) stop() { h.cancel(); <-h.done }
-
-func start(t *testing.T, src *Source, next consumer.Logs, store *checkpoint.Store) runHandle {
-	r := &stream.Runner[Cursor]{
+func start(t *testing.T, src *Source, next consumer.Logs, store *checkpoint.Store) (stop func()) {
+	return sftest.Start(t, &stream.Runner[Cursor]{
 		Stream: Descriptor, Interval: 20 * time.Millisecond, Source: src, Consumer: next, Store: store,
 		Org:    func(context.Context) (convert.Resource, error) { return testOrg, nil },
 		Logger: zap.NewNop(), RetryInitial: time.Millisecond, RetryMax: 5 * time.Millisecond,
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	h := runHandle{cancel: cancel, done: make(chan struct{})}
-	go func() { r.Run(ctx); close(h.done) }()
-	t.Cleanup(h.stop)
-	return h
+	})
 }
 
 // settle waits until n records arrived, then a few more polls, so that a
 // duplicate delivered late would be seen.
-func settle(t *testing.T, c *collector, n int) {
+func settle(t *testing.T, c *sftest.Sink, n int) {
 	t.Helper()
-	require.Eventually(t, func() bool { return c.count() >= n }, 30*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return c.Count() >= n }, 30*time.Second, 5*time.Millisecond)
 	time.Sleep(150 * time.Millisecond)
 }
 
@@ -179,7 +89,7 @@ func TestEveryRowOnce(t *testing.T) {
 		interval string
 		types    []string
 		faults   []simulator.Fault
-		refuse   func(accepted int) bool
+		refuse   func(sftest.Delivery) error
 		keep     func(simulator.Record) bool
 	}{
 		{name: "daily", interval: "daily", keep: isInterval("Daily")},
@@ -192,9 +102,14 @@ func TestEveryRowOnce(t *testing.T) {
 				{Path: "/LogFile", Skip: 4, DropAfterBytes: 9000, Times: 2},
 			}},
 		{name: "refused deliveries mid-file", interval: "daily", keep: isInterval("Daily"),
-			refuse: func() func(int) bool {
+			refuse: func() func(sftest.Delivery) error {
 				var n atomic.Int32
-				return func(accepted int) bool { return accepted >= 120 && n.Add(1) <= 5 }
+				return func(d sftest.Delivery) error {
+					if d.Records >= 120 && n.Add(1) <= 5 {
+						return errPipelineFull
+					}
+					return nil
+				}
 			}()},
 	}
 	for _, tt := range tests {
@@ -211,13 +126,13 @@ func TestEveryRowOnce(t *testing.T) {
 			}
 			opts := testOptions()
 			opts.LogInterval, opts.EventTypes = tt.interval, tt.types
-			col := newCollector()
-			col.refuse = tt.refuse
-			src := New(newClient(t, sim), opts)
+			col := sftest.NewSink()
+			col.SetRefuse(tt.refuse)
+			src := New(sftest.Client(t, sim), opts)
 			start(t, src, col, checkpoint.New(nil))
 			settle(t, col, len(want))
-			col.exactlyOnce(t, want)
-			col.matchRows(t, sim, want)
+			col.ExactlyOnce(t, sftest.UID, want)
+			matchRows(t, col, sim, want)
 			require.Zero(t, src.ParseErrors())
 			require.Zero(t, sim.PendingFaults())
 		})
@@ -227,15 +142,13 @@ func TestEveryRowOnce(t *testing.T) {
 // matchRows compares each delivered body with the simulator's row: every
 // non-empty text cell is there, unchanged (commas, quotes, newlines,
 // non-ASCII), and empty cells are left out.
-func (c *collector) matchRows(t *testing.T, s *simulator.Server, want truth) {
+func matchRows(t *testing.T, c *sftest.Sink, s *simulator.Server, want truth) {
 	t.Helper()
 	types := map[string]string{}
 	for _, r := range s.Records("EventLogFile") {
 		types[r.ID] = r.Fields["EventType"].(string)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, lr := range c.records {
+	for _, lr := range c.Records() {
 		uid, _ := lr.Attributes().Get(convert.AttrLogRecordUID)
 		id, n, _ := strings.Cut(want[uid.Str()], "/")
 		i, err := strconv.Atoi(n)
@@ -272,20 +185,23 @@ func TestRestartMidFile(t *testing.T) {
 	}
 	want := expect(t, sim, isInterval("Daily"))
 	store := checkpoint.New(nil)
-	col := newCollector()
+	col := sftest.NewSink()
 	opts := testOptions()
 	opts.BatchRows = 100
 
 	// The pipeline stops taking rows inside the second file, so the stop
 	// lands mid-file every time.
-	col.refuse = func(accepted int) bool { return accepted >= 1250 }
-	first := start(t, New(newClient(t, sim), opts), col, store)
-	require.Eventually(t, func() bool { return col.count() >= 1250 }, 10*time.Second, time.Millisecond)
-	first.stop()
-	col.mu.Lock()
-	col.refuse = nil
-	col.mu.Unlock()
-	stoppedAt := col.count()
+	col.SetRefuse(func(d sftest.Delivery) error {
+		if d.Records >= 1250 {
+			return errPipelineFull
+		}
+		return nil
+	})
+	first := start(t, New(sftest.Client(t, sim), opts), col, store)
+	require.Eventually(t, func() bool { return col.Count() >= 1250 }, 10*time.Second, time.Millisecond)
+	first()
+	col.SetRefuse(nil)
+	stoppedAt := col.Count()
 	require.Less(t, stoppedAt, len(want), "stopped in the middle")
 	require.NotZero(t, stoppedAt%1000, "stopped inside a file")
 
@@ -296,10 +212,10 @@ func TestRestartMidFile(t *testing.T) {
 	require.NotNil(t, cur.File, "the cursor records the file being read")
 	require.EqualValues(t, stoppedAt%1000, cur.File.Rows)
 
-	start(t, New(newClient(t, sim), opts), col, store)
+	start(t, New(sftest.Client(t, sim), opts), col, store)
 	settle(t, col, len(want))
-	col.exactlyOnce(t, want)
-	col.matchRows(t, sim, want)
+	col.ExactlyOnce(t, sftest.UID, want)
+	matchRows(t, col, sim, want)
 
 	var final Cursor
 	_, err = store.Load(context.Background(), checkpoint.Key(simulator.DefaultOrgID, Descriptor.Name), &final)
@@ -313,8 +229,8 @@ func TestLateFile(t *testing.T) {
 	hour := testNow.Truncate(time.Hour).Add(-8 * time.Hour)
 	sim.AddLogFile(simulator.LogFile{EventType: "Login", LogDate: hour, Interval: "Hourly", Sequence: 1,
 		CreatedDate: hour.Add(4 * time.Hour), GenRows: 30})
-	col := newCollector()
-	start(t, New(newClient(t, sim), func() Options { o := testOptions(); o.LogInterval = "hourly"; return o }()), col, checkpoint.New(nil))
+	col := sftest.NewSink()
+	start(t, New(sftest.Client(t, sim), func() Options { o := testOptions(); o.LogInterval = "hourly"; return o }()), col, checkpoint.New(nil))
 	settle(t, col, 30)
 
 	// Published after the file above although it covers an earlier hour; a
@@ -325,7 +241,7 @@ func TestLateFile(t *testing.T) {
 		CreatedDate: hour.Add(5*time.Hour + time.Minute), GenRows: 10})
 	want := expect(t, sim, isInterval("Hourly"))
 	settle(t, col, 60)
-	col.exactlyOnce(t, want)
+	col.ExactlyOnce(t, sftest.UID, want)
 }
 
 func TestIntervalFallback(t *testing.T) {
@@ -354,11 +270,11 @@ func TestIntervalFallback(t *testing.T) {
 			core, logs := observer.New(zapcore.WarnLevel)
 			opts := testOptions()
 			opts.LogInterval, opts.Logger = tt.interval, zap.New(core)
-			src := New(newClient(t, sim), opts)
-			col := newCollector()
+			src := New(sftest.Client(t, sim), opts)
+			col := sftest.NewSink()
 			start(t, src, col, checkpoint.New(nil))
 			settle(t, col, len(want))
-			col.exactlyOnce(t, want)
+			col.ExactlyOnce(t, sftest.UID, want)
 			require.Contains(t, src.Query(Cursor{}), tt.query)
 			if tt.warn == "" {
 				require.Zero(t, logs.Len())
@@ -383,19 +299,16 @@ func TestMalformedRowsAreDeliveredRaw(t *testing.T) {
 		Header: []string{"EVENT_TYPE", "TIMESTAMP", "REQUEST_ID", "USER_ID", "RUN_TIME"},
 		Types:  []string{"String", "String", "String", "Id", "Number"}})
 	want := expect(t, sim, isInterval("Daily"))
-	src := New(newClient(t, sim), testOptions())
-	col := newCollector()
+	src := New(sftest.Client(t, sim), testOptions())
+	col := sftest.NewSink()
 	start(t, src, col, checkpoint.New(nil))
 	settle(t, col, 5)
-	col.exactlyOnce(t, want)
+	col.ExactlyOnce(t, sftest.UID, want)
 	require.EqualValues(t, 3, src.ParseErrors())
 
-	col.mu.Lock()
-	defer col.mu.Unlock()
 	byKey := map[string]plog.LogRecord{}
-	for _, lr := range col.records {
-		uid, _ := lr.Attributes().Get(convert.AttrLogRecordUID)
-		byKey[want[uid.Str()]] = lr
+	for uid, lr := range col.By(sftest.UID) {
+		byKey[want[uid]] = lr
 	}
 	good := byKey[id+"/1"].Body().Map()
 	v, _ := good.Get("RUN_TIME")
@@ -488,16 +401,15 @@ func TestShortDownloadResumes(t *testing.T) {
 				opts := testOptions()
 				opts.BatchRows = 2
 				opts.Logger, opts.Observer = zap.New(core), obs
-				src := New(newClient(t, sim), opts)
-				col := newCollector()
+				src := New(sftest.Client(t, sim), opts)
+				col := sftest.NewSink()
 				store := checkpoint.New(nil)
 				start(t, src, col, store)
 				settle(t, col, len(rows))
 
-				col.exactlyOnce(t, truth)
+				col.ExactlyOnce(t, sftest.UID, truth)
 				require.Zero(t, src.ParseErrors())
-				col.mu.Lock()
-				for _, lr := range col.records {
+				for _, lr := range col.Records() {
 					_, bad := lr.Attributes().Get(convert.AttrParseError)
 					require.False(t, bad, "raw record %q", lr.Body().AsString())
 					uid, _ := lr.Attributes().Get(convert.AttrLogRecordUID)
@@ -509,7 +421,6 @@ func TestShortDownloadResumes(t *testing.T) {
 						require.Equal(t, v, body[k], "row %d: %s", i, k)
 					}
 				}
-				col.mu.Unlock()
 				require.Zero(t, sim.PendingFaults())
 
 				var final Cursor
@@ -545,18 +456,13 @@ type sizedFile struct {
 	absent bool
 }
 
-func (f sizedFile) Query(ctx context.Context, c sfapi.Caller, soql string, n int) (*sfapi.QueryResult, error) {
-	res, _ := f.oneFile.Query(ctx, c, soql, n)
-	if f.absent {
-		return res, nil
+func (f sizedFile) Query(context.Context, sfapi.Caller, string, int) (*sfapi.QueryResult, error) {
+	rec := fileRecord()
+	if !f.absent {
+		rec["LogFileLength"] = f.length
 	}
-	var rec map[string]any
-	if err := json.Unmarshal(res.Records[0], &rec); err != nil {
-		return nil, err
-	}
-	rec["LogFileLength"] = f.length
-	res.Records[0], _ = json.Marshal(rec)
-	return res, nil
+	b, err := json.Marshal(rec)
+	return sftest.Page(true, "", b), err
 }
 
 // Only a body known to be short is a broken download: with LogFileLength

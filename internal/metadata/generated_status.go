@@ -10,7 +10,7 @@ import (
 
 var (
 	Type      = component.MustNewType("salesforce")
-	ScopeName = "github.com/sfevents/salesforcereceiver/receiver"
+	ScopeName = "github.com/sfevents/salesforcereceiver"
 )
 
 const (

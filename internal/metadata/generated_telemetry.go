@@ -15,11 +15,11 @@ import (
 )
 
 func Meter(settings component.TelemetrySettings) metric.Meter {
-	return settings.MeterProvider.Meter("github.com/sfevents/salesforcereceiver/receiver")
+	return settings.MeterProvider.Meter("github.com/sfevents/salesforcereceiver")
 }
 
 func Tracer(settings component.TelemetrySettings) trace.Tracer {
-	return settings.TracerProvider.Tracer("github.com/sfevents/salesforcereceiver/receiver")
+	return settings.TracerProvider.Tracer("github.com/sfevents/salesforcereceiver")
 }
 
 // TelemetryBuilder provides an interface for components to report telemetry
@@ -150,25 +150,25 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	var err, errs error
 	builder.ReceiverSalesforceAPICalls, err = builder.meter.Int64Counter(
 		"otelcol_receiver_salesforce_api_calls",
-		metric.WithDescription("Salesforce REST calls made, by stream and outcome (ok, client_error, server_error, limit_exceeded, network_error). [Development]"),
+		metric.WithDescription("Salesforce REST calls made, with attributes stream and outcome (ok, auth_error, client_error, limit_exceeded, server_error, network_error). [Development]"),
 		metric.WithUnit("{call}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ReceiverSalesforceAPIMax, err = builder.meter.Int64ObservableGauge(
 		"otelcol_receiver_salesforce_api_max",
-		metric.WithDescription("The org's maximum daily API calls, as last read from Salesforce. [Development]"),
+		metric.WithDescription("The org's maximum daily API calls, as last read from Salesforce, with attribute salesforce.org.id. [Development]"),
 		metric.WithUnit("{call}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ReceiverSalesforceAPIRemaining, err = builder.meter.Int64ObservableGauge(
 		"otelcol_receiver_salesforce_api_remaining",
-		metric.WithDescription("The org's remaining daily API calls, as last read from Salesforce. [Development]"),
+		metric.WithDescription("The org's remaining daily API calls, as last read from Salesforce, with attribute salesforce.org.id. [Development]"),
 		metric.WithUnit("{call}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ReceiverSalesforceBudgetHeldBack, err = builder.meter.Float64ObservableCounter(
 		"otelcol_receiver_salesforce_budget_held_back",
-		metric.WithDescription("Time the API budget has held the org's streams back to keep its reserve. [Development]"),
+		metric.WithDescription("Time the API budget has held the org's streams back to keep its reserve, with attribute salesforce.org.id. [Development]"),
 		metric.WithUnit("s"),
 	)
 	errs = errors.Join(errs, err)
@@ -186,19 +186,19 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ReceiverSalesforceParseErrors, err = builder.meter.Int64Counter(
 		"otelcol_receiver_salesforce_parse_errors",
-		metric.WithDescription("Source rows that could not be parsed and were delivered as raw text, by stream. [Development]"),
+		metric.WithDescription("Source rows that could not be parsed and were delivered as raw text, with attribute stream. [Development]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ReceiverSalesforceRecordsDelivered, err = builder.meter.Int64Counter(
 		"otelcol_receiver_salesforce_records_delivered",
-		metric.WithDescription("Records accepted by the next consumer, by stream. [Development]"),
+		metric.WithDescription("Records accepted by the next consumer, with attribute stream. [Development]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ReceiverSalesforceStreamLag, err = builder.meter.Float64ObservableGauge(
 		"otelcol_receiver_salesforce_stream_lag",
-		metric.WithDescription("Now minus the event time of each stream's cursor. [Development]"),
+		metric.WithDescription("Now minus the event time of each stream's cursor, with attribute stream. [Development]"),
 		metric.WithUnit("s"),
 	)
 	errs = errors.Join(errs, err)

@@ -24,7 +24,7 @@ func NewSettings(tt *componenttest.Telemetry) receiver.Settings {
 func AssertEqualReceiverSalesforceAPICalls(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_salesforce_api_calls",
-		Description: "Salesforce REST calls made, by stream and outcome (ok, client_error, server_error, limit_exceeded, network_error). [Development]",
+		Description: "Salesforce REST calls made, with attributes stream and outcome (ok, auth_error, client_error, limit_exceeded, server_error, network_error). [Development]",
 		Unit:        "{call}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -40,7 +40,7 @@ func AssertEqualReceiverSalesforceAPICalls(t *testing.T, tt *componenttest.Telem
 func AssertEqualReceiverSalesforceAPIMax(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_salesforce_api_max",
-		Description: "The org's maximum daily API calls, as last read from Salesforce. [Development]",
+		Description: "The org's maximum daily API calls, as last read from Salesforce, with attribute salesforce.org.id. [Development]",
 		Unit:        "{call}",
 		Data: metricdata.Gauge[int64]{
 			DataPoints: dps,
@@ -54,7 +54,7 @@ func AssertEqualReceiverSalesforceAPIMax(t *testing.T, tt *componenttest.Telemet
 func AssertEqualReceiverSalesforceAPIRemaining(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_salesforce_api_remaining",
-		Description: "The org's remaining daily API calls, as last read from Salesforce. [Development]",
+		Description: "The org's remaining daily API calls, as last read from Salesforce, with attribute salesforce.org.id. [Development]",
 		Unit:        "{call}",
 		Data: metricdata.Gauge[int64]{
 			DataPoints: dps,
@@ -68,7 +68,7 @@ func AssertEqualReceiverSalesforceAPIRemaining(t *testing.T, tt *componenttest.T
 func AssertEqualReceiverSalesforceBudgetHeldBack(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[float64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_salesforce_budget_held_back",
-		Description: "Time the API budget has held the org's streams back to keep its reserve. [Development]",
+		Description: "Time the API budget has held the org's streams back to keep its reserve, with attribute salesforce.org.id. [Development]",
 		Unit:        "s",
 		Data: metricdata.Sum[float64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -116,7 +116,7 @@ func AssertEqualReceiverSalesforceFilesDownloaded(t *testing.T, tt *componenttes
 func AssertEqualReceiverSalesforceParseErrors(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_salesforce_parse_errors",
-		Description: "Source rows that could not be parsed and were delivered as raw text, by stream. [Development]",
+		Description: "Source rows that could not be parsed and were delivered as raw text, with attribute stream. [Development]",
 		Unit:        "{record}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -132,7 +132,7 @@ func AssertEqualReceiverSalesforceParseErrors(t *testing.T, tt *componenttest.Te
 func AssertEqualReceiverSalesforceRecordsDelivered(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_salesforce_records_delivered",
-		Description: "Records accepted by the next consumer, by stream. [Development]",
+		Description: "Records accepted by the next consumer, with attribute stream. [Development]",
 		Unit:        "{record}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -148,7 +148,7 @@ func AssertEqualReceiverSalesforceRecordsDelivered(t *testing.T, tt *componentte
 func AssertEqualReceiverSalesforceStreamLag(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[float64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_salesforce_stream_lag",
-		Description: "Now minus the event time of each stream's cursor. [Development]",
+		Description: "Now minus the event time of each stream's cursor, with attribute stream. [Development]",
 		Unit:        "s",
 		Data: metricdata.Gauge[float64]{
 			DataPoints: dps,

@@ -25,6 +25,7 @@ import (
 
 	"github.com/sfevents/salesforcereceiver/internal/auth"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/retry"
 )
 
 // TokenSource supplies access tokens; *auth.Source implements it.
@@ -64,7 +65,8 @@ type Caller struct {
 // CallerLimits makes the connection test's read of the org's limits.
 var CallerLimits = Caller{Stream: "_limits", Priority: PrioritySecurity}
 
-// RetryPolicy shapes the exponential backoff; zero fields take the defaults.
+// RetryPolicy shapes a call's retries (layer 1 of package retry, which
+// states every layer's worst case); zero fields take the defaults.
 type RetryPolicy struct {
 	InitialInterval time.Duration // default 500ms
 	MaxInterval     time.Duration // default 30s
@@ -130,7 +132,12 @@ type Client struct {
 	verRetry   time.Time
 }
 
-var apiVersionRE = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
+// apiVersionRE is the one API-version rule: Salesforce's versions are
+// whole numbers, written NN.0.
+var apiVersionRE = regexp.MustCompile(`^[1-9][0-9]*\.0$`)
+
+// ValidAPIVersion reports whether v is an API version such as "66.0".
+func ValidAPIVersion(v string) bool { return apiVersionRE.MatchString(v) }
 
 // New validates cfg and returns a Client.
 func New(cfg Config) (*Client, error) {
@@ -140,7 +147,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Tokens == nil {
 		return nil, errors.New("sfapi: token source is required")
 	}
-	if !apiVersionRE.MatchString(cfg.APIVersion) {
+	if !ValidAPIVersion(cfg.APIVersion) {
 		return nil, fmt.Errorf("sfapi: API version %q must look like 66.0", cfg.APIVersion)
 	}
 	log := cfg.Logger
@@ -163,7 +170,7 @@ func New(cfg Config) (*Client, error) {
 
 // Identity returns the org id and instance URL of the current token.
 func (c *Client) Identity(ctx context.Context) (orgID, instanceURL string, err error) {
-	tok, err := retry(ctx, c, "token", func() (*auth.Token, error) {
+	tok, err := withRetries(ctx, c, "token", func() (*auth.Token, error) {
 		t, err := c.tokens.Token(ctx)
 		return t, classifyTokenErr(ctx, err)
 	})
@@ -189,13 +196,9 @@ type Querier interface {
 
 var _ Querier = (*Client)(nil)
 
-// QueryResult is one page of a SOQL query.
-type QueryResult struct {
-	TotalSize      int               `json:"totalSize"`
-	Done           bool              `json:"done"`
-	NextRecordsURL string            `json:"nextRecordsUrl"`
-	Records        []json.RawMessage `json:"records"`
-}
+// QueryResult is one page of a SOQL query, its records decoded straight
+// from the response body (convert.DecodePage).
+type QueryResult = convert.Page
 
 // Query runs soql and returns its first page. batchSize is a hint Salesforce
 // clamps to 200..2000; 0 leaves it to Salesforce.
@@ -256,7 +259,7 @@ func (c *Client) Open(ctx context.Context, caller Caller, path string) (*http.Re
 	// Setting Accept-Encoding ourselves turns off the transport's own gunzip, so we
 	// see Content-Encoding and must decompress.
 	req := request{caller: caller, path: path, hdr: http.Header{"Accept-Encoding": {"gzip"}}, idle: true}
-	return retry(ctx, c, path, func() (*http.Response, error) {
+	return withRetries(ctx, c, path, func() (*http.Response, error) {
 		resp, err := c.exchange(ctx, req)
 		if err != nil {
 			return nil, err
@@ -300,7 +303,7 @@ func (g *gzipBody) Close() error {
 // half-read body never leaves stale data behind.
 func getJSON[T any](ctx context.Context, c *Client, req request) (*T, error) {
 	path := req.path
-	return retry(ctx, c, path, func() (*T, error) {
+	return withRetries(ctx, c, path, func() (*T, error) {
 		resp, err := c.exchange(ctx, req)
 		if err != nil {
 			return nil, err
@@ -308,6 +311,16 @@ func getJSON[T any](ctx context.Context, c *Client, req request) (*T, error) {
 		defer resp.Body.Close()
 		rec := &readRecorder{r: resp.Body}
 		v := new(T)
+		if p, ok := any(v).(*convert.Page); ok {
+			body, err := io.ReadAll(rec)
+			if err == nil {
+				err = convert.DecodePage(body, p)
+			}
+			if err != nil {
+				return nil, readErr(ctx, rec, urlPath(path), err)
+			}
+			return v, nil
+		}
 		if err := json.NewDecoder(rec).Decode(v); err != nil {
 			return nil, readErr(ctx, rec, urlPath(path), err)
 		}
@@ -341,14 +354,9 @@ func (r *readRecorder) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func retry[T any](ctx context.Context, c *Client, path string, op func() (T, error)) (T, error) {
+func withRetries[T any](ctx context.Context, c *Client, path string, op func() (T, error)) (T, error) {
 	p := c.retry
-	b := &backoff.ExponentialBackOff{
-		InitialInterval:     p.InitialInterval,
-		RandomizationFactor: backoff.DefaultRandomizationFactor,
-		Multiplier:          2,
-		MaxInterval:         p.MaxInterval,
-	}
+	b := retry.Policy{Initial: p.InitialInterval, Max: p.MaxInterval}.New(0)
 	tries := 0
 	return backoff.Retry(ctx, func() (T, error) {
 		tries++

@@ -224,10 +224,8 @@ func collect(t *testing.T, e *env) []string {
 	require.NoError(t, err)
 	var ids []string
 	for {
-		for _, raw := range res.Records {
-			var rec struct{ Id string }
-			require.NoError(t, json.Unmarshal(raw, &rec))
-			ids = append(ids, rec.Id)
+		for i := range res.Records {
+			ids = append(ids, res.Records[i].String("Id"))
 		}
 		if res.Done {
 			break

@@ -78,17 +78,3 @@ func QuoteString(s string) string {
 func FormatDateTime(t time.Time) string {
 	return t.UTC().Truncate(time.Second).Format("2006-01-02T15:04:05Z")
 }
-
-// Salesforce writes "+0000" in REST results; "Z" and "+hh:mm" appear elsewhere.
-// Fractional seconds are accepted by time.Parse even though the layouts omit them.
-var dateTimeLayouts = []string{"2006-01-02T15:04:05Z0700", "2006-01-02T15:04:05Z07:00"}
-
-// ParseDateTime parses a Salesforce dateTime such as 2024-05-01T12:34:56.000+0000, returning UTC.
-func ParseDateTime(s string) (time.Time, error) {
-	for _, l := range dateTimeLayouts {
-		if t, err := time.Parse(l, s); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("salesforce: invalid dateTime %q", s)
-}

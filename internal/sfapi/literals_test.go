@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 func TestParseLimitInfo(t *testing.T) {
@@ -89,42 +88,6 @@ func TestFormatDateTime(t *testing.T) {
 	est := time.FixedZone("EST", -5*3600)
 	assert.Equal(t, "2024-05-01T12:34:56Z", FormatDateTime(time.Date(2024, 5, 1, 12, 34, 56, 999_999_999, time.UTC)))
 	assert.Equal(t, "2024-05-01T17:34:56Z", FormatDateTime(time.Date(2024, 5, 1, 12, 34, 56, 0, est)))
-}
-
-func TestParseDateTime(t *testing.T) {
-	want := time.Date(2024, 5, 1, 12, 34, 56, 0, time.UTC)
-	tests := []struct {
-		in   string
-		want time.Time
-		ok   bool
-	}{
-		{"2024-05-01T12:34:56.000+0000", want, true},
-		{"2024-05-01T12:34:56+0000", want, true},
-		{"2024-05-01T12:34:56Z", want, true},
-		{"2024-05-01T12:34:56.123Z", want.Add(123 * time.Millisecond), true},
-		{"2024-05-01T14:34:56.000+0200", want, true},
-		{"2024-05-01T14:34:56+02:00", want, true},
-		{"2024-05-01T07:04:56.5-05:30", want.Add(500 * time.Millisecond), true},
-		{"2024-05-01", time.Time{}, false},
-		{"2024-05-01 12:34:56", time.Time{}, false},
-		{"2024-05-01T12:34:56", time.Time{}, false},
-		{"garbage", time.Time{}, false},
-		{"", time.Time{}, false},
-	}
-	for _, tt := range tests {
-		got, err := ParseDateTime(tt.in)
-		if !tt.ok {
-			assert.Error(t, err, tt.in)
-			continue
-		}
-		require.NoError(t, err, tt.in)
-		assert.True(t, tt.want.Equal(got), "%s: got %s", tt.in, got)
-		assert.Equal(t, time.UTC, got.Location(), tt.in)
-	}
-	// Round trip through the SOQL literal.
-	got, err := ParseDateTime(FormatDateTime(want))
-	require.NoError(t, err)
-	assert.Equal(t, want, got)
 }
 
 func TestParseAPIError(t *testing.T) {

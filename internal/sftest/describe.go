@@ -2,8 +2,10 @@
 package sftest
 
 import (
+	"strconv"
 	"strings"
 
+	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 )
 
@@ -20,4 +22,27 @@ func Describe(object string, fields ...string) *sfapi.Describe {
 		d.Fields = append(d.Fields, sfapi.DescribeField{Name: f, Type: "string"})
 	}
 	return d
+}
+
+// Page is a query result holding records (JSON objects, or anything a
+// test wants Salesforce to have sent), decoded as the client decodes a
+// response body. done and next are the paging fields.
+func Page(done bool, next string, records ...[]byte) *sfapi.QueryResult {
+	body := []byte(`{"totalSize":` + strconv.Itoa(len(records)) + `,"done":` + strconv.FormatBool(done))
+	if next != "" {
+		body = append(append(append(body, `,"nextRecordsUrl":`...), strconv.Quote(next)...), ' ')
+	}
+	body = append(body, `,"records":[`...)
+	for i, r := range records {
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = append(body, r...)
+	}
+	body = append(body, "]}"...)
+	var p convert.Page
+	if err := convert.DecodePage(body, &p); err != nil {
+		panic("sftest.Page: " + err.Error())
+	}
+	return &p
 }

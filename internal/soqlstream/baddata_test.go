@@ -23,7 +23,11 @@ func (pageQuerier) Describe(_ context.Context, _ sfapi.Caller, object string) (*
 }
 
 func (q pageQuerier) Query(context.Context, sfapi.Caller, string, int) (*sfapi.QueryResult, error) {
-	return &sfapi.QueryResult{TotalSize: len(q.records), Done: true, Records: q.records}, nil
+	raws := make([][]byte, len(q.records))
+	for i, r := range q.records {
+		raws[i] = r
+	}
+	return sftest.Page(true, "", raws...), nil
 }
 
 func (pageQuerier) QueryMore(context.Context, sfapi.Caller, string, int) (*sfapi.QueryResult, error) {

@@ -169,7 +169,6 @@ func (s *Source) pages(ctx context.Context, res convert.Resource, c Cursor, emit
 	if err != nil {
 		return c, err
 	}
-	var rec convert.Record
 	for {
 		observed := s.opts.Now()
 		batch := convert.NewBatch(res, len(page.Records))
@@ -178,8 +177,8 @@ func (s *Source) pages(ctx context.Context, res convert.Resource, c Cursor, emit
 		if next.Seen == nil {
 			next.Seen = map[string]int64{}
 		}
-		for _, raw := range page.Records {
-			s.add(batch, &next, raw, &rec, observed)
+		for i := range page.Records {
+			s.add(batch, &next, &page.Records[i], observed)
 		}
 		prune(&next, s.opts.Overlap)
 		if batch.Len() > 0 {
@@ -198,26 +197,24 @@ func (s *Source) pages(ctx context.Context, res convert.Resource, c Cursor, emit
 }
 
 // add appends one record unless it was delivered already, moving next.
-func (s *Source) add(batch *convert.Batch, next *Cursor, raw []byte, rec *convert.Record, observed time.Time) {
+func (s *Source) add(batch *convert.Batch, next *Cursor, rec *convert.Record, observed time.Time) {
 	m := &s.mapping
-	if err := convert.DecodeRecord(raw, rec); err != nil {
+	if rec.Err != nil {
 		// Undecodable JSON still goes out, as text with the reason.
-		m.AppendRaw(batch, string(raw), err.Error(), "", string(raw), observed)
+		m.AppendRaw(batch, rec.Raw, rec.Err.Error(), "", rec.Raw, observed)
 		return
 	}
 	id := rec.String("Id")
-	ts, tsErr := convert.ParseDateTime(rec.String(s.mapping.TimestampField))
-	if tsErr == nil && ts.Before(next.Time.Add(-s.opts.Overlap)) {
+	ts, tsErr := m.EventTime(rec)
+	if tsErr == "" && ts.Before(next.Time.Add(-s.opts.Overlap)) {
 		return // older than the overlap window: delivered before it was pruned
 	}
 	if _, dup := next.Seen[id]; dup && id != "" {
 		return
 	}
-	if tsErr != nil {
+	m.AppendTimed(batch, rec, id, ts, tsErr, observed)
+	if tsErr != "" {
 		ts = next.Time // keep it in the window so a re-read drops it
-	}
-	if _, err := m.Append(batch, rec, id, observed); err != nil {
-		m.AppendRaw(batch, string(raw), err.Error(), "", id, observed)
 	}
 	if id != "" {
 		next.Seen[id] = ts.UnixMilli()

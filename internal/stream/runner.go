@@ -15,6 +15,7 @@ import (
 
 	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/retry"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 )
 
@@ -249,19 +250,8 @@ func (r *Runner[C]) consume(ctx context.Context, logs plog.Logs, n int) error {
 // dataFormat names what the receiver reads, for the standard telemetry.
 const dataFormat = "salesforce"
 
-// backoff returns the retry schedule, capped at limit when limit > 0.
+// backoff returns the retry schedule, capped at limit when limit > 0
+// (layers 3 and 4 of package retry).
 func (r *Runner[C]) backoff(limit time.Duration) *backoff.ExponentialBackOff {
-	b := backoff.NewExponentialBackOff()
-	b.InitialInterval, b.MaxInterval = r.RetryInitial, r.RetryMax
-	if b.InitialInterval <= 0 {
-		b.InitialInterval = time.Second
-	}
-	if b.MaxInterval <= 0 {
-		b.MaxInterval = time.Minute
-	}
-	if limit > 0 {
-		b.MaxInterval = min(b.MaxInterval, limit)
-		b.InitialInterval = min(b.InitialInterval, b.MaxInterval)
-	}
-	return b
+	return retry.Policy{Initial: r.RetryInitial, Max: r.RetryMax}.New(limit)
 }
