@@ -88,9 +88,7 @@ func BenchmarkELFCSVRead(b *testing.B) {
 // every row into plog, in batches of 1,000 rows like the stream sends.
 func BenchmarkELFCSVToPlog(b *testing.B) {
 	data := benchdata.LoginCSV(elfRows)
-	m := convert.Mapping{EventName: convert.EventEventLogFile, Stream: "event_log_file", EventType: "Login"}
-	const fileID = "0AT5g00000Elf01GAA"
-	keys := rowKeys(fileID, elfRows)
+	conv := newELFLogin()
 	p := startPerRow(b, elfRows, len(data))
 	for b.Loop() {
 		r := csv.NewReader(bytes.NewReader(data))
@@ -99,7 +97,6 @@ func BenchmarkELFCSVToPlog(b *testing.B) {
 			b.Fatal(err)
 		}
 		h := convert.NewCSVHeader(names, benchdata.LoginTypes)
-		batch := convert.NewBatch(resource, batchRows)
 		for row := 0; ; row++ {
 			rec, err := r.Read()
 			if err == io.EOF {
@@ -108,15 +105,9 @@ func BenchmarkELFCSVToPlog(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := m.AppendCSV(batch, h, rec, fileID, keys[row], observed); err != nil {
-				b.Fatal(err)
-			}
-			if batch.Len() == batchRows {
-				sink(batch)
-				batch = convert.NewBatch(resource, batchRows)
-			}
+			conv.add(b, h, row, rec)
 		}
-		sink(batch)
+		conv.flush()
 	}
 	p.stop()
 }
@@ -125,35 +116,53 @@ func BenchmarkELFCSVToPlog(b *testing.B) {
 // parsing): the conversion's own cost and allocations per row.
 func BenchmarkELFRowToPlog(b *testing.B) {
 	rows := benchdata.LoginRows(elfRows)
-	m := convert.Mapping{EventName: convert.EventEventLogFile, Stream: "event_log_file", EventType: "Login"}
-	const fileID = "0AT5g00000Elf01GAA"
-	keys := rowKeys(fileID, elfRows)
+	conv := newELFLogin()
 	h := convert.NewCSVHeader(benchdata.LoginNames, benchdata.LoginTypes)
 	p := startPerRow(b, elfRows, 0)
 	for b.Loop() {
-		batch := convert.NewBatch(resource, batchRows)
 		for i, rec := range rows {
-			if _, err := m.AppendCSV(batch, h, rec, fileID, keys[i], observed); err != nil {
-				b.Fatal(err)
-			}
-			if batch.Len() == batchRows {
-				sink(batch)
-				batch = convert.NewBatch(resource, batchRows)
-			}
+			conv.add(b, h, i, rec)
 		}
-		sink(batch)
+		conv.flush()
 	}
 	p.stop()
 }
 
-// rowKeys precomputes the "<fileId>/<row>" keys; the stream carves them out
-// of a shared buffer, which is about as cheap.
-func rowKeys(fileID string, n int) []string {
-	keys := make([]string, n)
+// elfLogin converts the rows of one Login EventLogFile into batches of
+// batchRows, as the EventLogFile stream sends them, handing each to sink.
+type elfLogin struct {
+	m     convert.Mapping
+	keys  []string // "<fileId>/<row>", precomputed: the stream carves them out of a shared buffer, about as cheap
+	batch *convert.Batch
+}
+
+const elfFileID = "0AT5g00000Elf01GAA"
+
+func newELFLogin() *elfLogin {
+	keys := make([]string, elfRows)
 	for i := range keys {
-		keys[i] = fileID + "/" + strconv.Itoa(i+1)
+		keys[i] = elfFileID + "/" + strconv.Itoa(i+1)
 	}
-	return keys
+	return &elfLogin{
+		m:    convert.Mapping{EventName: convert.EventEventLogFile, Stream: "event_log_file", EventType: "Login"},
+		keys: keys, batch: convert.NewBatch(resource, batchRows),
+	}
+}
+
+// add converts rec, the row-th row (from 0), sending the batch once full.
+func (e *elfLogin) add(b *testing.B, h *convert.CSVHeader, row int, rec []string) {
+	if _, err := e.m.AppendCSV(e.batch, h, rec, elfFileID, e.keys[row], observed); err != nil {
+		b.Fatal(err)
+	}
+	if e.batch.Len() == batchRows {
+		e.flush()
+	}
+}
+
+// flush sends the batch, and starts the next.
+func (e *elfLogin) flush() {
+	sink(e.batch)
+	e.batch = convert.NewBatch(resource, batchRows)
 }
 
 var sunk int
@@ -187,9 +196,35 @@ type queryResult struct {
 }
 
 // BenchmarkSOQLPageToPlog is the receiver's whole path for the same page:
-// sfapi's decode into raw records, then DecodeRecord and Append per record
-// into one batch.
+// DecodePage straight from the body, then the event time and Append per
+// record into one batch.
 func BenchmarkSOQLPageToPlog(b *testing.B) {
+	page := benchdata.LoginEventPage(pageRows)
+	m := convert.Mapping{EventName: convert.EventObject, Stream: "object/LoginEvent", EventType: "LoginEvent", TimestampField: "EventDate"}
+	p := startPerRow(b, pageRows, len(page))
+	for b.Loop() {
+		var res convert.Page
+		if err := convert.DecodePage(page, &res); err != nil {
+			b.Fatal(err)
+		}
+		batch := convert.NewBatch(resource, len(res.Records))
+		for i := range res.Records {
+			rec := &res.Records[i]
+			ts, tsErr := m.EventTime(rec)
+			m.AppendTimed(batch, rec, rec.String("Id"), ts, tsErr, observed)
+		}
+		if batch.Len() != pageRows {
+			b.Fatal("short batch")
+		}
+		sink(batch)
+	}
+	p.stop()
+}
+
+// BenchmarkSOQLPageToPlogTwoParses is the path before DecodePage, for
+// comparison in the same run: encoding/json into raw records, then
+// DecodeRecord and Append per record.
+func BenchmarkSOQLPageToPlogTwoParses(b *testing.B) {
 	page := benchdata.LoginEventPage(pageRows)
 	m := convert.Mapping{EventName: convert.EventObject, Stream: "object/LoginEvent", EventType: "LoginEvent", TimestampField: "EventDate"}
 	var rec convert.Record
