@@ -26,6 +26,9 @@ const (
 	EventPubSub          = "salesforce.pubsub_event"
 )
 
+// ELFTimeFields are the event-time columns of an EventLogFile row.
+var ELFTimeFields = []string{"TIMESTAMP_DERIVED", "TIMESTAMP"}
+
 // Attribute keys.
 const (
 	AttrOrgID        = "salesforce.org.id"
@@ -115,10 +118,11 @@ type Mapping struct {
 	// EventType is the salesforce.event_type value ("" = none): the ELF
 	// file's EventType, or the object name.
 	EventType string
-	// TimestampField names the event-time field. For EventLogFile rows
-	// TIMESTAMP_DERIVED, then TIMESTAMP, are tried after it (or instead of it
-	// when empty).
+	// TimestampField names the event-time field; see TimeFallbacks.
 	TimestampField string
+	// TimeFallbacks are tried, in order, when TimestampField is empty or
+	// unusable (EventLogFile: TIMESTAMP_DERIVED, then TIMESTAMP).
+	TimeFallbacks []string
 	// LoginOK, when set, is the Status of a successful login: a record
 	// with another Status is a failed login, WARN.
 	LoginOK string
@@ -223,11 +227,9 @@ func (m *Mapping) timeFields(dst []string) []string {
 	if m.TimestampField != "" {
 		dst = append(dst, m.TimestampField)
 	}
-	if m.EventName == EventEventLogFile {
-		for _, f := range [2]string{"TIMESTAMP_DERIVED", "TIMESTAMP"} {
-			if f != m.TimestampField {
-				dst = append(dst, f)
-			}
+	for _, f := range m.TimeFallbacks {
+		if f != m.TimestampField {
+			dst = append(dst, f)
 		}
 	}
 	return dst

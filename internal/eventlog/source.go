@@ -34,7 +34,7 @@ var Descriptor = stream.Descriptor{
 		Needs: "View Event Log Files, API Enabled",
 		Fix:   "give the integration user's profile View Event Log Files and API Enabled; the org needs Event Monitoring for more than the free Login and Logout files",
 	},
-	Map: convert.Mapping{EventName: convert.EventEventLogFile},
+	Map: convert.Mapping{EventName: convert.EventEventLogFile, TimeFallbacks: convert.ELFTimeFields},
 }
 
 // Querier is the part of the Salesforce client the stream uses.
