@@ -15,6 +15,7 @@ import (
 
 	"github.com/sfevents/salesforcereceiver/internal/budget"
 	"github.com/sfevents/salesforcereceiver/internal/metadata"
+	"github.com/sfevents/salesforcereceiver/internal/sftest"
 	"github.com/sfevents/salesforcereceiver/internal/simulator"
 )
 
@@ -49,7 +50,7 @@ func TestBudgetKeepsTheReserveAndCatchesUp(t *testing.T) {
 	})
 	defer func() { stopOthers(); othersDone.Wait() }()
 
-	s := newIDSink()
+	s := sftest.NewSink()
 	stop := startReceiver(t, cfg, s, componenttest.NewNopHost(), nil)
 	defer stop()
 
@@ -88,14 +89,14 @@ func TestBudgetKeepsTheReserveAndCatchesUp(t *testing.T) {
 // budget.
 func TestTwoReceiversShareOneBudget(t *testing.T) {
 	sim := simulator.NewTestServer(t, simulator.Options{OrgID: "00D5g0000SharedAQE", LoginHistoryRows: 50, SetupAuditTrailRows: 20})
-	a, b := newIDSink(), newIDSink()
+	a, b := sftest.NewSink(), sftest.NewSink()
 	cfgA := simConfig(sim)
 	cfgA.SetupAuditTrail.Enabled = false
 	cfgB := simConfig(sim)
 	cfgB.LoginHistory.Enabled = false
 	cfgB.APIBudget.ReservePercent = 30
 
-	start := func(name string, cfg *Config, next *idSink) {
+	start := func(name string, cfg *Config, next *sftest.Sink) {
 		set := receivertest.NewNopSettings(metadata.Type)
 		set.ID = component.MustNewIDWithName("salesforce", name)
 		rcv, err := NewFactory().CreateLogs(context.Background(), set, cfg, next)

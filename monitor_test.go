@@ -2,10 +2,6 @@ package salesforcereceiver
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"sync"
 	"testing"
 	"time"
@@ -20,10 +16,10 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/sfevents/salesforcereceiver/internal/metadata"
 	"github.com/sfevents/salesforcereceiver/internal/metadatatest"
+	"github.com/sfevents/salesforcereceiver/internal/sftest"
 	"github.com/sfevents/salesforcereceiver/internal/simulator"
 )
 
@@ -58,23 +54,15 @@ func (h *statusHost) last() componentstatus.Status {
 
 func newStatusHost() *statusHost { return &statusHost{Host: componenttest.NewNopHost()} }
 
-func startObserved(t *testing.T, cfg *Config, host component.Host) (*observer.ObservedLogs, func()) {
-	t.Helper()
-	core, logs := observer.New(zap.InfoLevel)
-	return logs, startReceiver(t, cfg, newIDSink(), host, zap.New(core))
-}
-
 func TestStatusWrongKeyIsPermanent(t *testing.T) {
-	trusted, err := rsa.GenerateKey(rand.Reader, 2048)
-	require.NoError(t, err)
-	other, err := rsa.GenerateKey(rand.Reader, 2048)
-	require.NoError(t, err)
+	trusted, _ := sftest.RSAKey(t)
+	_, other := sftest.RSAKey(t)
 	sim := simulator.NewTestServer(t, simulator.Options{JWTPublicKey: &trusted.PublicKey})
 	cfg := simConfig(sim)
 	cfg.Auth = AuthConfig{Flow: flowJWTBearer, ClientID: simulator.DefaultClientID, Username: simulator.DefaultUsername,
-		PrivateKey: configopaque.String(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(other)}))}
+		PrivateKey: configopaque.String(other)}
 	host := newStatusHost()
-	logs, stop := startObserved(t, cfg, host)
+	_, logs, stop := startObserved(t, cfg, host, zap.InfoLevel)
 	defer stop()
 	require.Eventually(t, func() bool { return host.last() == componentstatus.StatusPermanentError }, 10*time.Second, 10*time.Millisecond)
 	require.Eventually(t, func() bool { return logs.FilterMessage("Salesforce rejected the receiver's credentials").Len() >= 1 }, 5*time.Second, 10*time.Millisecond)
@@ -86,7 +74,7 @@ func TestStatusWrongKeyIsPermanent(t *testing.T) {
 func TestStatusMissingPermissionIsPermanent(t *testing.T) {
 	sim := simulator.NewTestServer(t, simulator.Options{DeniedObjects: []string{"SetupAuditTrail"}})
 	host := newStatusHost()
-	logs, stop := startObserved(t, simConfig(sim), host)
+	_, logs, stop := startObserved(t, simConfig(sim), host, zap.InfoLevel)
 	defer stop()
 	require.Eventually(t, func() bool { return host.last() == componentstatus.StatusPermanentError }, 10*time.Second, 10*time.Millisecond)
 	require.Eventually(t, func() bool { return logs.FilterMessage("Stream ready").Len() == 1 }, 5*time.Second, 10*time.Millisecond)
@@ -107,7 +95,7 @@ func TestStatusRecoversAfterOutage(t *testing.T) {
 	// Every data call fails for a while: more than the client's retries.
 	sim.InjectFault(simulator.Fault{Status: 503, ErrorCode: "SERVER_UNAVAILABLE", Message: "down for maintenance", Times: 12})
 	host := newStatusHost()
-	_, stop := startObserved(t, simConfig(sim), host)
+	_, _, stop := startObserved(t, simConfig(sim), host, zap.InfoLevel)
 	defer stop()
 	require.Eventually(t, func() bool {
 		for _, s := range host.statuses() {
@@ -128,7 +116,7 @@ func TestMetricsMatchASimulatorRun(t *testing.T) {
 	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
 	set := metadatatest.NewSettings(tt)
 	set.ID = component.NewID(metadata.Type)
-	s := newIDSink()
+	s := sftest.NewSink()
 	rcv, err := NewFactory().CreateLogs(context.Background(), set, simConfig(sim), s)
 	require.NoError(t, err)
 	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))

@@ -1,13 +1,6 @@
 package salesforcereceiver
 
 import (
-	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
-	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,76 +8,26 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/config/configopaque"
-	"go.opentelemetry.io/collector/consumer"
-	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/sftest"
 	"github.com/sfevents/salesforcereceiver/internal/simulator"
 )
 
-// uidSink counts deliveries per log.record.uid, whatever the stream.
-type uidSink struct {
-	mu   sync.Mutex
-	uids map[string]int
-}
-
-func newUIDSink() *uidSink { return &uidSink{uids: map[string]int{}} }
-
-func (s *uidSink) ConsumeLogs(_ context.Context, l plog.Logs) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := 0; i < l.ResourceLogs().Len(); i++ {
-		for j := 0; j < l.ResourceLogs().At(i).ScopeLogs().Len(); j++ {
-			lrs := l.ResourceLogs().At(i).ScopeLogs().At(j).LogRecords()
-			for k := 0; k < lrs.Len(); k++ {
-				uid, _ := lrs.At(k).Attributes().Get("log.record.uid")
-				s.uids[uid.Str()]++
-			}
-		}
-	}
-	return nil
-}
-
-func (*uidSink) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
-
-// missing counts the uids of want not delivered, and the repeats.
-func (s *uidSink) missing(want map[string]bool) (missing, dup int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for uid := range want {
-		switch c := s.uids[uid]; {
-		case c == 0:
-			missing++
-		case c > 1:
-			dup += c - 1
-		}
-	}
-	return missing, dup
-}
-
 // allStreamsTruth is what the four kinds of stream should deliver from sim:
 // LoginHistory, SetupAuditTrail, the daily log files' rows and LoginEvent.
-func allStreamsTruth(sim *simulator.Server) map[string]bool {
+func allStreamsTruth(t *testing.T, sim *simulator.Server) map[string]string {
 	org := sim.Options().OrgID
-	want := map[string]bool{}
-	for _, r := range sim.Records("LoginHistory") {
-		want[convert.RecordUID(org, "login_history", r.ID)] = true
-	}
-	for _, r := range sim.Records("SetupAuditTrail") {
-		want[convert.RecordUID(org, "setup_audit_trail", r.ID)] = true
-	}
-	for _, r := range sim.Records("EventLogFile") {
-		if r.Fields["Interval"] != "Daily" {
-			continue
-		}
-		for i := 1; i <= sim.LogFileRowCount(r.ID); i++ {
-			want[convert.RecordUID(org, "event_log_file", r.ID+"/"+strconv.Itoa(i))] = true
+	want := sftest.LogFileTruth(t, sim, func(r simulator.Record) bool { return r.Fields["Interval"] == "Daily" })
+	for stream, o := range map[string]string{"login_history": "LoginHistory", "setup_audit_trail": "SetupAuditTrail"} {
+		for _, r := range sim.Records(o) {
+			want[convert.RecordUID(org, stream, r.ID)] = o + " " + r.ID
 		}
 	}
 	for _, r := range sim.Records("LoginEvent") {
-		want[convert.RecordUID(org, "object/LoginEvent", r.Fields["EventIdentifier"].(string))] = true
+		id := r.Fields["EventIdentifier"].(string)
+		want[convert.RecordUID(org, "object/LoginEvent", id)] = "LoginEvent " + id
 	}
 	return want
 }
@@ -144,14 +87,12 @@ func TestEveryStreamDeliversWhatTheOrgShows(t *testing.T) {
 				cfg.APIVersion = tc.apiVersion
 			}
 			require.NoError(t, cfg.Validate())
-			want := allStreamsTruth(sim)
-			core, logs := observer.New(zap.InfoLevel)
-			s := newUIDSink()
-			stop := startReceiver(t, cfg, s, newStatusHost(), zap.New(core))
+			want := allStreamsTruth(t, sim)
+			s, logs, stop := startObserved(t, cfg, newStatusHost(), zap.InfoLevel)
 			defer stop()
-			require.Eventually(t, func() bool { m, _ := s.missing(want); return m == 0 }, 60*time.Second, 20*time.Millisecond,
+			require.Eventually(t, func() bool { m, _ := s.Missing(sftest.UID, want); return m == 0 }, 60*time.Second, 20*time.Millisecond,
 				"every stream delivers everything")
-			_, dup := s.missing(want)
+			_, dup := s.Missing(sftest.UID, want)
 			assert.Zero(t, dup)
 			require.Eventually(t, func() bool { return logs.FilterMessage("Stream ready").Len() == 4 }, 10*time.Second, 10*time.Millisecond)
 			time.Sleep(1500 * time.Millisecond) // more polls: nothing is named again
@@ -175,9 +116,7 @@ func TestAPIVersionNewerThanTheOrgServes(t *testing.T) {
 	sim := newVarietySim(t, simulator.Options{APIVersion: "58.0"})
 	cfg := allStreamsConfig(sim) // api_version 66.0
 	host := newStatusHost()
-	core, logs := observer.New(zap.InfoLevel)
-	s := newUIDSink()
-	stop := startReceiver(t, cfg, s, host, zap.New(core))
+	s, logs, stop := startObserved(t, cfg, host, zap.InfoLevel)
 	defer stop()
 	require.Eventually(t, func() bool {
 		return logs.FilterMessageSnippet("does not serve the configured api_version").Len() == 1
@@ -188,7 +127,7 @@ func TestAPIVersionNewerThanTheOrgServes(t *testing.T) {
 	require.Eventually(t, func() bool { return host.last() == componentstatus.StatusPermanentError }, 5*time.Second, 10*time.Millisecond)
 	calls := sim.Calls()
 	time.Sleep(2500 * time.Millisecond)
-	assert.Zero(t, len(s.uids))
+	assert.Zero(t, s.Count())
 	assert.LessOrEqual(t, sim.Calls().Total-calls.Total, int64(0), "no call is made under a version the org does not serve")
 }
 
@@ -196,26 +135,21 @@ func TestAPIVersionNewerThanTheOrgServes(t *testing.T) {
 // the password flow stops before Salesforce's lockout; fixing the
 // credential and restarting recovers.
 func TestRefusedCredentialsDoNotStorm(t *testing.T) {
-	trusted, err := rsa.GenerateKey(rand.Reader, 2048)
-	require.NoError(t, err)
-	other, err := rsa.GenerateKey(rand.Reader, 2048)
-	require.NoError(t, err)
-	keyPEM := func(k *rsa.PrivateKey) configopaque.String {
-		return configopaque.String(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}))
-	}
+	trusted, trustedPEM := sftest.RSAKey(t)
+	_, otherPEM := sftest.RSAKey(t)
 	password := func(pw string) AuthConfig {
 		return AuthConfig{Flow: flowPassword, ClientID: simulator.DefaultClientID, ClientSecret: simulator.DefaultClientSecret,
 			Username: simulator.DefaultUsername, Password: configopaque.String(pw), SecurityToken: simulator.DefaultSecurityToken}
 	}
-	jwt := func(k *rsa.PrivateKey) AuthConfig {
-		return AuthConfig{Flow: flowJWTBearer, ClientID: simulator.DefaultClientID, Username: simulator.DefaultUsername, PrivateKey: keyPEM(k)}
+	jwt := func(keyPEM []byte) AuthConfig {
+		return AuthConfig{Flow: flowJWTBearer, ClientID: simulator.DefaultClientID, Username: simulator.DefaultUsername, PrivateKey: configopaque.String(keyPEM)}
 	}
 	tests := []struct {
 		name       string
 		wrong, fix AuthConfig
 		fixText    string
 	}{
-		{"jwt_bearer with the wrong key", jwt(other), jwt(trusted), "certificate matches private_key_file"},
+		{"jwt_bearer with the wrong key", jwt(otherPEM), jwt(trustedPEM), "certificate matches private_key_file"},
 		{"password flow with the wrong password", password("not-the-password"), password(simulator.DefaultPassword), "unlock the user"},
 	}
 	for _, tc := range tests {
@@ -225,8 +159,7 @@ func TestRefusedCredentialsDoNotStorm(t *testing.T) {
 			cfg := allStreamsConfig(sim)
 			cfg.Auth = tc.wrong
 			host := newStatusHost()
-			core, logs := observer.New(zap.InfoLevel)
-			stop := startReceiver(t, cfg, newUIDSink(), host, zap.New(core))
+			_, logs, stop := startObserved(t, cfg, host, zap.InfoLevel)
 			time.Sleep(60 * time.Second)
 			stop()
 			tokens := sim.Calls().Token
@@ -242,11 +175,11 @@ func TestRefusedCredentialsDoNotStorm(t *testing.T) {
 			assert.NotEmpty(t, logs.FilterMessageSnippet("Salesforce refused").All())
 
 			cfg.Auth = tc.fix
-			s := newUIDSink()
+			s := sftest.NewSink()
 			stop = startReceiver(t, cfg, s, newStatusHost(), nil)
 			defer stop()
-			want := allStreamsTruth(sim)
-			require.Eventually(t, func() bool { m, _ := s.missing(want); return m == 0 }, 60*time.Second, 20*time.Millisecond)
+			want := allStreamsTruth(t, sim)
+			require.Eventually(t, func() bool { m, _ := s.Missing(sftest.UID, want); return m == 0 }, 60*time.Second, 20*time.Millisecond)
 		})
 	}
 }

@@ -2,11 +2,6 @@ package salesforcereceiver
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,65 +12,15 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/consumer"
-	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/sfevents/salesforcereceiver/internal/metadata"
+	"github.com/sfevents/salesforcereceiver/internal/sftest"
 	"github.com/sfevents/salesforcereceiver/internal/simulator"
 )
-
-// idSink counts deliveries per salesforce.record.id.
-type idSink struct {
-	mu  sync.Mutex
-	ids map[string]int
-	n   int
-}
-
-func newIDSink() *idSink { return &idSink{ids: map[string]int{}} }
-
-func (s *idSink) ConsumeLogs(_ context.Context, l plog.Logs) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := 0; i < l.ResourceLogs().Len(); i++ {
-		rl := l.ResourceLogs().At(i)
-		for j := 0; j < rl.ScopeLogs().Len(); j++ {
-			lrs := rl.ScopeLogs().At(j).LogRecords()
-			for k := 0; k < lrs.Len(); k++ {
-				id, _ := lrs.At(k).Attributes().Get("salesforce.record.id")
-				s.ids[id.Str()]++
-				s.n++
-			}
-		}
-	}
-	return nil
-}
-
-func (*idSink) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
-
-func (s *idSink) total() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.n
-}
-
-// missingAndDup compares deliveries with the simulator's ground truth.
-func (s *idSink) missingAndDup(sim *simulator.Server, objects ...string) (missing, dup int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, o := range objects {
-		for _, r := range sim.Records(o) {
-			switch c := s.ids[r.ID]; {
-			case c == 0:
-				missing++
-			case c > 1:
-				dup += c - 1
-			}
-		}
-	}
-	return missing, dup
-}
 
 var bothStreams = []string{"LoginHistory", "SetupAuditTrail"}
 
@@ -104,17 +49,30 @@ func startReceiver(t *testing.T, cfg *Config, next consumer.Logs, host component
 	return func() { require.NoError(t, rcv.Shutdown(context.Background())) }
 }
 
-func waitDelivered(t *testing.T, s *idSink, sim *simulator.Server, objects ...string) {
+// missingAndDup compares deliveries, by salesforce.record.id, with the
+// simulator's ground truth for objects.
+func missingAndDup(s *sftest.Sink, sim *simulator.Server, objects ...string) (missing, dup int) {
+	return s.Missing(sftest.RecordID, sftest.Truth(sim, sftest.ByID, objects...))
+}
+
+// startObserved starts a receiver into a new sink, keeping its log at
+// level in logs.
+func startObserved(t *testing.T, cfg *Config, host component.Host, level zapcore.Level) (*sftest.Sink, *observer.ObservedLogs, func()) {
 	t.Helper()
-	require.Eventually(t, func() bool { m, _ := s.missingAndDup(sim, objects...); return m == 0 }, 30*time.Second, 10*time.Millisecond)
-	_, dup := s.missingAndDup(sim, objects...)
+	core, logs := observer.New(level)
+	s := sftest.NewSink()
+	return s, logs, startReceiver(t, cfg, s, host, zap.New(core))
+}
+
+func waitDelivered(t *testing.T, s *sftest.Sink, sim *simulator.Server, objects ...string) {
+	t.Helper()
+	require.Eventually(t, func() bool { m, _ := missingAndDup(s, sim, objects...); return m == 0 }, 30*time.Second, 10*time.Millisecond)
+	_, dup := missingAndDup(s, sim, objects...)
 	require.Zero(t, dup, "duplicates")
 }
 
 func TestEveryAuthFlowDelivers(t *testing.T) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	require.NoError(t, err)
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	key, keyPEM := sftest.RSAKey(t)
 	flows := map[string]AuthConfig{
 		flowJWTBearer: {Flow: flowJWTBearer, ClientID: simulator.DefaultClientID, Username: simulator.DefaultUsername,
 			PrivateKey: configopaque.String(keyPEM)},
@@ -131,9 +89,7 @@ func TestEveryAuthFlowDelivers(t *testing.T) {
 			cfg := simConfig(sim)
 			cfg.Auth = a
 			require.NoError(t, cfg.Validate())
-			core, logs := observer.New(zap.InfoLevel)
-			s := newIDSink()
-			stop := startReceiver(t, cfg, s, componenttest.NewNopHost(), zap.New(core))
+			s, logs, stop := startObserved(t, cfg, componenttest.NewNopHost(), zap.InfoLevel)
 			waitDelivered(t, s, sim, bothStreams...)
 			stop()
 			warned := logs.FilterMessageSnippet("retires it in February 2027").Len()
@@ -151,7 +107,7 @@ func TestRestartResumesFromStorage(t *testing.T) {
 	id := storagetest.NewStorageID("file_storage")
 	cfg.Storage = &id
 
-	s := newIDSink()
+	s := sftest.NewSink()
 	stop := startReceiver(t, cfg, s, host, nil)
 	waitDelivered(t, s, sim, bothStreams...)
 	stop()
@@ -162,7 +118,7 @@ func TestRestartResumesFromStorage(t *testing.T) {
 	waitDelivered(t, s, sim, bothStreams...)
 	time.Sleep(1500 * time.Millisecond) // another poll finds nothing new
 	stop()
-	m, dup := s.missingAndDup(sim, bothStreams...)
+	m, dup := missingAndDup(s, sim, bothStreams...)
 	assert.Zero(t, m)
 	assert.Zero(t, dup)
 }
@@ -172,18 +128,18 @@ func TestStartFailsOnMissingStorageAndKey(t *testing.T) {
 	cfg := simConfig(sim)
 	missing := component.MustNewID("file_storage")
 	cfg.Storage = &missing
-	rcv, err := NewFactory().CreateLogs(context.Background(), receivertest.NewNopSettings(metadata.Type), cfg, newIDSink())
+	rcv, err := NewFactory().CreateLogs(context.Background(), receivertest.NewNopSettings(metadata.Type), cfg, sftest.NewSink())
 	require.NoError(t, err)
 	require.ErrorContains(t, rcv.Start(context.Background(), componenttest.NewNopHost()), "storage")
 	require.NoError(t, rcv.Shutdown(context.Background()))
 
 	cfg = simConfig(sim)
 	cfg.Auth = AuthConfig{Flow: flowJWTBearer, ClientID: "x", Username: "u", PrivateKeyFile: "/nonexistent/sf.key"}
-	rcv, err = NewFactory().CreateLogs(context.Background(), receivertest.NewNopSettings(metadata.Type), cfg, newIDSink())
+	rcv, err = NewFactory().CreateLogs(context.Background(), receivertest.NewNopSettings(metadata.Type), cfg, sftest.NewSink())
 	require.NoError(t, err)
 	require.ErrorContains(t, rcv.Start(context.Background(), componenttest.NewNopHost()), "auth.private_key_file")
 	cfg.Auth.PrivateKeyFile, cfg.Auth.PrivateKey = "", "not a key"
-	rcv, err = NewFactory().CreateLogs(context.Background(), receivertest.NewNopSettings(metadata.Type), cfg, newIDSink())
+	rcv, err = NewFactory().CreateLogs(context.Background(), receivertest.NewNopSettings(metadata.Type), cfg, sftest.NewSink())
 	require.NoError(t, err)
 	require.ErrorContains(t, rcv.Start(context.Background(), componenttest.NewNopHost()), "auth")
 }

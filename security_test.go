@@ -2,9 +2,6 @@ package salesforcereceiver
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"net/http/httptest"
@@ -14,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,13 +19,13 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/consumer"
-	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/sfevents/salesforcereceiver/internal/metadata"
+	"github.com/sfevents/salesforcereceiver/internal/sftest"
 	"github.com/sfevents/salesforcereceiver/internal/simulator"
 )
 
@@ -51,9 +47,8 @@ func logText(t *testing.T, logs *observer.ObservedLogs) string {
 // of the logs at every level, through expired sessions, failed logins,
 // server errors and retries.
 func TestSecretsNeverLogged(t *testing.T) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	require.NoError(t, err)
-	keyPEM := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
+	key, pemBytes := sftest.RSAKey(t)
+	keyPEM := string(pemBytes)
 	const (
 		clientSecret  = "CS-0d7e4f2a1b-secret"
 		password      = "PW-8c2f1e9d-password"
@@ -92,9 +87,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 			cfg := simConfig(sim)
 			cfg.Auth = a
 			require.NoError(t, cfg.Validate())
-			core, logs := observer.New(zap.DebugLevel)
-			s := newIDSink()
-			stop := startReceiver(t, cfg, s, componenttest.NewNopHost(), zap.New(core))
+			s, logs, stop := startObserved(t, cfg, componenttest.NewNopHost(), zap.DebugLevel)
 			if name == "wrong_secret" {
 				require.Eventually(t, func() bool { return strings.Contains(logText(t, logs), "invalid_client") },
 					10*time.Second, 20*time.Millisecond, "the failed login is logged")
@@ -140,50 +133,28 @@ func TestTLSVerifiedUnlessTurnedOff(t *testing.T) {
 	t.Run("self-signed is refused", func(t *testing.T) {
 		cfg := simConfig(sim)
 		cfg.LoginURL = loginURL
-		core, logs := observer.New(zap.DebugLevel)
-		s := newIDSink()
-		stop := startReceiver(t, cfg, s, componenttest.NewNopHost(), zap.New(core))
+		s, logs, stop := startObserved(t, cfg, componenttest.NewNopHost(), zap.DebugLevel)
 		require.Eventually(t, func() bool {
 			return strings.Contains(logText(t, logs), "certificate signed by unknown authority")
 		}, 15*time.Second, 20*time.Millisecond)
 		stop()
-		require.Zero(t, s.total(), "nothing is read over an unverified connection")
+		require.Zero(t, s.Count(), "nothing is read over an unverified connection")
 	})
-	t.Run("ca_file", func(t *testing.T) {
-		cfg := simConfig(sim)
-		cfg.LoginURL = loginURL
-		cfg.TLS.CAFile = caFile
-		s := newIDSink()
-		stop := startReceiver(t, cfg, s, componenttest.NewNopHost(), nil)
-		waitDelivered(t, s, sim, bothStreams...)
-		stop()
-	})
-	t.Run("insecure_skip_verify", func(t *testing.T) {
-		cfg := simConfig(sim)
-		cfg.LoginURL = loginURL
-		cfg.TLS.InsecureSkipVerify = true
-		s := newIDSink()
-		stop := startReceiver(t, cfg, s, componenttest.NewNopHost(), nil)
-		waitDelivered(t, s, sim, bothStreams...)
-		stop()
-	})
-}
-
-// countingSink counts records and can refuse them all.
-type countingSink struct {
-	n      atomic.Int64
-	refuse atomic.Bool
-}
-
-func (c *countingSink) ConsumeLogs(_ context.Context, l plog.Logs) error {
-	if c.refuse.Load() {
-		return errors.New("downstream refuses")
+	for name, trust := range map[string]func(*Config){
+		"ca_file":              func(cfg *Config) { cfg.TLS.CAFile = caFile },
+		"insecure_skip_verify": func(cfg *Config) { cfg.TLS.InsecureSkipVerify = true },
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := simConfig(sim)
+			cfg.LoginURL = loginURL
+			trust(cfg)
+			s := sftest.NewSink()
+			stop := startReceiver(t, cfg, s, componenttest.NewNopHost(), nil)
+			waitDelivered(t, s, sim, bothStreams...)
+			stop()
+		})
 	}
-	c.n.Add(int64(l.LogRecordCount()))
-	return nil
 }
-
-func (*countingSink) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
 
 // Shutdown in the middle of a large EventLogFile download, and while a
 // refused page waits for its next attempt, returns promptly; the package's
@@ -202,8 +173,10 @@ func TestShutdownDuringLargeDownloadIsPrompt(t *testing.T) {
 			cfg := simConfig(sim)
 			cfg.LoginHistory.Enabled, cfg.SetupAuditTrail.Enabled = false, false
 			cfg.EventLogFile.Enabled, cfg.EventLogFile.PollInterval, cfg.EventLogFile.Backfill = true, time.Second, 72*time.Hour
-			s := &countingSink{}
-			s.refuse.Store(refuse)
+			s := sftest.NewSink()
+			if refuse {
+				s.SetRefuse(func(sftest.Delivery) error { return errors.New("downstream refuses") })
+			}
 			core, logs := observer.New(zap.InfoLevel)
 			set := startReceiverShutdown(t, cfg, s, zap.New(core))
 			if refuse {
@@ -211,15 +184,15 @@ func TestShutdownDuringLargeDownloadIsPrompt(t *testing.T) {
 					return logs.FilterMessageSnippet("Next consumer refused records").Len() > 0
 				}, 20*time.Second, 10*time.Millisecond)
 			} else {
-				require.Eventually(t, func() bool { return s.n.Load() > 0 }, 20*time.Second, 5*time.Millisecond)
+				require.Eventually(t, func() bool { return s.Count() > 0 }, 20*time.Second, 5*time.Millisecond)
 			}
 			began := time.Now()
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			require.NoError(t, set(ctx), "Shutdown must finish within 5s")
 			took := time.Since(began)
-			assert.Less(t, s.n.Load(), int64(rows), "shut down mid-file (of %d rows)", rows)
-			t.Logf("shutdown took %s with %d of %d rows delivered", took.Round(time.Millisecond), s.n.Load(), rows)
+			assert.Less(t, s.Count(), rows, "shut down mid-file (of %d rows)", rows)
+			t.Logf("shutdown took %s with %d of %d rows delivered", took.Round(time.Millisecond), s.Count(), rows)
 		})
 	}
 }

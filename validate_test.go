@@ -27,9 +27,9 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/sfevents/salesforcereceiver/internal/metadata"
+	"github.com/sfevents/salesforcereceiver/internal/sftest"
 	"github.com/sfevents/salesforcereceiver/internal/simulator"
 )
 
@@ -92,7 +92,7 @@ func keyFile(t *testing.T, b []byte) string {
 // validating it first), shuts it down and returns Start's error.
 func startError(t *testing.T, cfg *Config) error {
 	t.Helper()
-	rcv, err := NewFactory().CreateLogs(context.Background(), receivertest.NewNopSettings(metadata.Type), cfg, newIDSink())
+	rcv, err := NewFactory().CreateLogs(context.Background(), receivertest.NewNopSettings(metadata.Type), cfg, sftest.NewSink())
 	require.NoError(t, err)
 	startErr := rcv.Start(context.Background(), componenttest.NewNopHost())
 	require.NoError(t, rcv.Shutdown(context.Background()))
@@ -249,9 +249,8 @@ func TestValidConfigStarts(t *testing.T) {
 			require.NoError(t, confmap.Validate(cfg))
 
 			before := proxied.Load()
-			core, logs := observer.New(zap.InfoLevel)
 			began := time.Now()
-			stop := startReceiver(t, cfg, newIDSink(), componenttest.NewNopHost(), zap.New(core))
+			_, logs, stop := startObserved(t, cfg, componenttest.NewNopHost(), zap.InfoLevel)
 			require.Less(t, time.Since(began), 5*time.Second, "Start returns at once")
 			require.Eventually(t, func() bool { return logs.FilterMessage("Connected to Salesforce").Len() == 1 },
 				15*time.Second, 10*time.Millisecond, "the receiver reaches the org")

@@ -2,37 +2,20 @@ package apibench
 
 import (
 	"context"
-	"net/http"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/sfevents/salesforcereceiver/internal/auth"
 	"github.com/sfevents/salesforcereceiver/internal/eventlog"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
+	"github.com/sfevents/salesforcereceiver/internal/sftest"
 	"github.com/sfevents/salesforcereceiver/internal/simulator"
 	"github.com/sfevents/salesforcereceiver/internal/soqlstream"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
 
 const records = 100_000
-
-func client(b *testing.B, sim *simulator.Server) *sfapi.Client {
-	tokens, err := auth.NewSource(auth.Config{
-		Flow: auth.FlowPassword, LoginURL: sim.URL(),
-		ClientID: simulator.DefaultClientID, ClientSecret: simulator.DefaultClientSecret,
-		Username: simulator.DefaultUsername, Password: simulator.DefaultPassword, SecurityToken: simulator.DefaultSecurityToken,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	c, err := sfapi.New(sfapi.Config{HTTPClient: &http.Client{}, Tokens: tokens, APIVersion: "66.0"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return c
-}
 
 // counting is an Emit that counts records and accepts everything.
 func counting[C any](n *int) stream.Emit[C] {
@@ -75,9 +58,10 @@ func measure[C any](b *testing.B, sim *simulator.Server, c *sfapi.Client, minimu
 // poll (an op): the minimum is one query plus a queryMore per further page
 // of 2,000.
 func BenchmarkAPICallsLoginHistory(b *testing.B) {
-	opts := simulator.Options{History: 72 * time.Hour, LoginHistoryRows: records, SetupAuditTrailRows: -1, DailyLimit: 1 << 40}
+	opts := simulator.Options{History: 72 * time.Hour, LoginHistoryRows: records, SetupAuditTrailRows: -1, DailyLimit: 1 << 40,
+		NoLoginHistory: true} // the sign-in would add a row
 	sim := simulator.NewTestServer(b, opts)
-	c := client(b, sim)
+	c := sftest.Client(b, sim, sftest.DefaultPacing)
 	measure(b, sim, c, (records+1999)/2000, func() stream.Source[soqlstream.Cursor] {
 		return soqlstream.New(c, soqlstream.LoginHistory, soqlstream.Options{Backfill: 96 * time.Hour, Overlap: soqlstream.DefaultOverlap})
 	})
@@ -94,7 +78,7 @@ func BenchmarkAPICallsEventLogFile(b *testing.B) {
 	for i := range files {
 		sim.AddLogFile(simulator.LogFile{EventType: "Login", LogDate: day.Add(-time.Duration(i+2) * 24 * time.Hour), GenRows: perFile})
 	}
-	c := client(b, sim)
+	c := sftest.Client(b, sim, sftest.DefaultPacing)
 	measure(b, sim, c, 1+files, func() stream.Source[eventlog.Cursor] {
 		return eventlog.New(c, eventlog.Options{Backfill: 30 * 24 * time.Hour})
 	})

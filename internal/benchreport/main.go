@@ -87,19 +87,29 @@ func build(r results) []row {
 	var rows []row
 	missing := func(fig string) { rows = append(rows, row{fig, "n/a", "", "", "", "not run"}) }
 
-	// CSV conversion against encoding/csv.
-	if conv, ok := r.get("BenchmarkELFCSVToPlog", "rows/s"); ok {
-		base, _ := r.get("BenchmarkELFCSVRead", "rows/s")
-		mb, _ := r.get("BenchmarkELFCSVToPlog", "MB/s")
-		baseMB, _ := r.get("BenchmarkELFCSVRead", "MB/s")
-		ratio := conv / base
-		rows = append(rows, row{"ELF CSV → plog (encoding/csv + AppendCSV)",
-			fmt.Sprintf("%s rows/s, %.1f MB/s", human(conv), mb),
-			fmt.Sprintf("encoding/csv read: %s rows/s, %.1f MB/s", human(base), baseMB),
-			fmt.Sprintf("%.2fx", ratio), "≥ 0.25x", status(ratio >= 0.25)})
-	} else {
-		missing("ELF CSV → plog")
+	// against is a conversion row: bench's rows/s and MB/s against base's,
+	// at least floor times base; withAllocs adds bench's allocations a row.
+	against := func(fig, short, bench, base, baseName string, floor float64, withAllocs bool) {
+		conv, ok := r.get(bench, "rows/s")
+		if !ok {
+			missing(short)
+			return
+		}
+		baseRate, _ := r.get(base, "rows/s")
+		mb, _ := r.get(bench, "MB/s")
+		baseMB, _ := r.get(base, "MB/s")
+		got := fmt.Sprintf("%s rows/s, %.1f MB/s", human(conv), mb)
+		if withAllocs {
+			a, _ := r.get(bench, "allocs/row")
+			got += fmt.Sprintf(", %.1f allocs/row", a)
+		}
+		ratio := conv / baseRate
+		rows = append(rows, row{fig, got, fmt.Sprintf("%s: %s rows/s, %.1f MB/s", baseName, human(baseRate), baseMB),
+			fmt.Sprintf("%.2fx", ratio), fmt.Sprintf("≥ %gx", floor), status(ratio >= floor)})
 	}
+
+	// CSV conversion against encoding/csv.
+	against("ELF CSV → plog (encoding/csv + AppendCSV)", "ELF CSV → plog", "BenchmarkELFCSVToPlog", "BenchmarkELFCSVRead", "encoding/csv read", 0.25, false)
 	if a, ok := r.get("BenchmarkELFRowToPlog", "allocs/row"); ok {
 		rows = append(rows, row{"ELF Login row → plog, allocations", fmt.Sprintf("%.2f allocs/row", a),
 			"pdata floor: 1 per value + 5 per record", "", "≤ 35", status(a <= 35)})
@@ -109,19 +119,7 @@ func build(r results) []row {
 			"22 body values + 9 attributes + 5", "", "≤ 35", status(a <= 35)})
 	}
 	// JSON conversion against encoding/json.
-	if conv, ok := r.get("BenchmarkSOQLPageToPlog", "rows/s"); ok {
-		base, _ := r.get("BenchmarkSOQLPageDecode", "rows/s")
-		mb, _ := r.get("BenchmarkSOQLPageToPlog", "MB/s")
-		baseMB, _ := r.get("BenchmarkSOQLPageDecode", "MB/s")
-		a, _ := r.get("BenchmarkSOQLPageToPlog", "allocs/row")
-		ratio := conv / base
-		rows = append(rows, row{"SOQL page (2,000 LoginEvent) → plog",
-			fmt.Sprintf("%s rows/s, %.1f MB/s, %.1f allocs/row", human(conv), mb, a),
-			fmt.Sprintf("encoding/json decode: %s rows/s, %.1f MB/s", human(base), baseMB),
-			fmt.Sprintf("%.2fx", ratio), "≥ 0.5x", status(ratio >= 0.5)})
-	} else {
-		missing("SOQL page → plog")
-	}
+	against("SOQL page (2,000 LoginEvent) → plog", "SOQL page → plog", "BenchmarkSOQLPageToPlog", "BenchmarkSOQLPageDecode", "encoding/json decode", 0.5, true)
 	// The peer.
 	if own, ok := r.get("BenchmarkPeerReceiverELF", "rows/s"); ok {
 		peer, _ := r.get("BenchmarkPeerFilelogCSV", "rows/s")

@@ -11,7 +11,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
-	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -31,39 +30,11 @@ var (
 	observed = time.Date(2024, 5, 4, 0, 0, 0, 0, time.UTC)
 )
 
-// perRow reports rows/s and allocs/row for a benchmark whose op is rows rows.
-type perRow struct {
-	b      *testing.B
-	rows   int
-	start  runtime.MemStats
-	began  time.Time
-	single bool
-}
-
-func startPerRow(b *testing.B, rows, bytes int) *perRow {
-	b.ReportAllocs()
-	b.SetBytes(int64(bytes))
-	p := &perRow{b: b, rows: rows}
-	runtime.GC()
-	runtime.ReadMemStats(&p.start)
-	p.began = time.Now()
-	return p
-}
-
-func (p *perRow) stop() {
-	elapsed := time.Since(p.began)
-	var end runtime.MemStats
-	runtime.ReadMemStats(&end)
-	total := float64(p.rows) * float64(p.b.N)
-	p.b.ReportMetric(total/elapsed.Seconds(), "rows/s")
-	p.b.ReportMetric(float64(end.Mallocs-p.start.Mallocs)/total, "allocs/row")
-}
-
 // BenchmarkELFCSVRead is the limit for the CSV path: encoding/csv reading
 // every row of a Login EventLogFile, doing nothing with them.
 func BenchmarkELFCSVRead(b *testing.B) {
 	data := benchdata.LoginCSV(elfRows)
-	p := startPerRow(b, elfRows, len(data))
+	p := benchdata.StartPerRow(b, elfRows, len(data))
 	for b.Loop() {
 		r := csv.NewReader(bytes.NewReader(data))
 		n := 0
@@ -81,7 +52,7 @@ func BenchmarkELFCSVRead(b *testing.B) {
 			b.Fatalf("read %d rows", n)
 		}
 	}
-	p.stop()
+	p.Stop()
 }
 
 // BenchmarkELFCSVToPlog is the same read plus the receiver's conversion of
@@ -89,7 +60,7 @@ func BenchmarkELFCSVRead(b *testing.B) {
 func BenchmarkELFCSVToPlog(b *testing.B) {
 	data := benchdata.LoginCSV(elfRows)
 	conv := newELFLogin()
-	p := startPerRow(b, elfRows, len(data))
+	p := benchdata.StartPerRow(b, elfRows, len(data))
 	for b.Loop() {
 		r := csv.NewReader(bytes.NewReader(data))
 		names, err := r.Read()
@@ -109,7 +80,7 @@ func BenchmarkELFCSVToPlog(b *testing.B) {
 		}
 		conv.flush()
 	}
-	p.stop()
+	p.Stop()
 }
 
 // BenchmarkELFRowToPlog is AppendCSV alone over the generated rows (no CSV
@@ -118,14 +89,14 @@ func BenchmarkELFRowToPlog(b *testing.B) {
 	rows := benchdata.LoginRows(elfRows)
 	conv := newELFLogin()
 	h := convert.NewCSVHeader(benchdata.LoginNames, benchdata.LoginTypes)
-	p := startPerRow(b, elfRows, 0)
+	p := benchdata.StartPerRow(b, elfRows, 0)
 	for b.Loop() {
 		for i, rec := range rows {
 			conv.add(b, h, i, rec)
 		}
 		conv.flush()
 	}
-	p.stop()
+	p.Stop()
 }
 
 // elfLogin converts the rows of one Login EventLogFile into batches of
@@ -174,7 +145,7 @@ func sink(b *convert.Batch) { sunk += b.Len() }
 // decoding a 2,000-record SOQL page into generic Go values.
 func BenchmarkSOQLPageDecode(b *testing.B) {
 	page := benchdata.LoginEventPage(pageRows)
-	p := startPerRow(b, pageRows, len(page))
+	p := benchdata.StartPerRow(b, pageRows, len(page))
 	for b.Loop() {
 		var v map[string]any
 		if err := json.Unmarshal(page, &v); err != nil {
@@ -184,7 +155,7 @@ func BenchmarkSOQLPageDecode(b *testing.B) {
 			b.Fatal("short page")
 		}
 	}
-	p.stop()
+	p.Stop()
 }
 
 // queryResult has the shape sfapi decodes a page into.
@@ -201,7 +172,7 @@ type queryResult struct {
 func BenchmarkSOQLPageToPlog(b *testing.B) {
 	page := benchdata.LoginEventPage(pageRows)
 	m := convert.Mapping{EventName: convert.EventObject, Stream: "object/LoginEvent", EventType: "LoginEvent", TimestampField: "EventDate"}
-	p := startPerRow(b, pageRows, len(page))
+	p := benchdata.StartPerRow(b, pageRows, len(page))
 	for b.Loop() {
 		var res convert.Page
 		if err := convert.DecodePage(page, &res); err != nil {
@@ -218,7 +189,7 @@ func BenchmarkSOQLPageToPlog(b *testing.B) {
 		}
 		sink(batch)
 	}
-	p.stop()
+	p.Stop()
 }
 
 // BenchmarkSOQLPageToPlogTwoParses is the path before DecodePage, for
@@ -228,7 +199,7 @@ func BenchmarkSOQLPageToPlogTwoParses(b *testing.B) {
 	page := benchdata.LoginEventPage(pageRows)
 	m := convert.Mapping{EventName: convert.EventObject, Stream: "object/LoginEvent", EventType: "LoginEvent", TimestampField: "EventDate"}
 	var rec convert.Record
-	p := startPerRow(b, pageRows, len(page))
+	p := benchdata.StartPerRow(b, pageRows, len(page))
 	for b.Loop() {
 		var res queryResult
 		if err := json.Unmarshal(page, &res); err != nil {
@@ -248,5 +219,5 @@ func BenchmarkSOQLPageToPlogTwoParses(b *testing.B) {
 		}
 		sink(batch)
 	}
-	p.stop()
+	p.Stop()
 }

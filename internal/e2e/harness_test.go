@@ -8,10 +8,6 @@ package e2e
 import (
 	"cmp"
 	"compress/gzip"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"flag"
 	"fmt"
 	"io"
@@ -32,6 +28,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 
 	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/sftest"
 	"github.com/sfevents/salesforcereceiver/internal/simulator"
 )
 
@@ -203,8 +200,7 @@ func newEnvWith(t *testing.T, opts simulator.Options, ec envConfig) *env {
 	if _, err := os.Stat(*collectorPath); err != nil {
 		t.Fatalf("collector binary %s missing (run make build): %v", *collectorPath, err)
 	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	require.NoError(t, err)
+	key, keyPEM := sftest.RSAKey(t)
 	opts.JWTPublicKey = &key.PublicKey
 	opts.ClientID, opts.Username = "e2e-client", "integration@e2e.example.com"
 	// The ground truth is the history generated up front; each start's
@@ -212,7 +208,7 @@ func newEnvWith(t *testing.T, opts simulator.Options, ec envConfig) *env {
 	opts.NoLoginHistory = true
 	e := &env{t: t, sim: simulator.NewTestServer(t, opts), sink: newSink(t), dir: t.TempDir()}
 	keyFile := filepath.Join(e.dir, "sf.key")
-	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600))
+	require.NoError(t, os.WriteFile(keyFile, keyPEM, 0o600))
 	require.NoError(t, os.MkdirAll(filepath.Join(e.dir, "storage"), 0o700))
 	e.config = filepath.Join(e.dir, "config.yaml")
 	endpoint := "endpoint: " + e.sink.srv.URL
@@ -275,8 +271,9 @@ service:
       exporters: [otlphttp]
 `, e.dir, e.sim.URL(), keyFile, endpoint, ec.Receiver, elf, exporter, level, metrics)
 	require.NoError(t, os.WriteFile(e.config, []byte(cfg), 0o600))
-	e.logFile, err = os.Create(filepath.Join(e.dir, "collector.log"))
+	logFile, err := os.Create(filepath.Join(e.dir, "collector.log"))
 	require.NoError(t, err)
+	e.logFile = logFile
 	t.Cleanup(func() {
 		e.stop(syscall.SIGKILL)
 		if t.Failed() {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -34,67 +32,11 @@ func keyField(object string) string {
 	return "Id"
 }
 
-// sink counts deliveries per record key and can refuse.
-type sink struct {
-	key    string
-	mu     sync.Mutex
-	seen   map[string]int
-	n      int
-	calls  int
-	refuse func(call int) error
-	last   plog.LogRecord
-}
-
-func newSink(object string) *sink { return &sink{key: keyField(object), seen: map[string]int{}} }
-
-func (s *sink) ConsumeLogs(_ context.Context, l plog.Logs) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls++
-	if s.refuse != nil {
-		if err := s.refuse(s.calls); err != nil {
-			return err
-		}
-	}
-	lrs := l.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
-	for i := range lrs.Len() {
-		lr := lrs.At(i)
-		k, _ := lr.Body().Map().Get(s.key)
-		s.seen[k.Str()]++
-		s.n++
-		s.last = lr
-	}
-	return nil
-}
-
-func (*sink) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
-
-func (s *sink) count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.n
-}
-
-func (s *sink) attempts() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls
-}
-
-// check compares deliveries with the simulator's ground truth.
-func (s *sink) check(t *testing.T, sim *simulator.Server, object string) {
+// check requires every record of object in sim delivered once, across
+// sinks, by the key its kind de-duplicates on, and nothing else.
+func check(t *testing.T, sim *simulator.Server, object string, s *sftest.Sink, more ...*sftest.Sink) {
 	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	want := map[string]bool{}
-	for _, r := range sim.Records(object) {
-		k := r.Fields[s.key].(string)
-		want[k] = true
-		assert.Equal(t, 1, s.seen[k], "%s %s delivered %d times", object, k, s.seen[k])
-	}
-	for k := range s.seen {
-		assert.True(t, want[k], "delivered %s which the org does not have", k)
-	}
+	s.ExactlyOnce(t, sftest.Body(keyField(object)), sftest.Truth(sim, sftest.ByField(keyField(object)), object), more...)
 }
 
 type env struct {
@@ -138,21 +80,14 @@ func (e *env) cursor(t *testing.T, object string) Cursor {
 // run polls until cond holds, then stops the runners.
 func run(t *testing.T, cond func() bool, rs ...*stream.Runner[Cursor]) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	for _, r := range rs {
-		wg.Go(func() { r.Run(ctx) })
+	runners := make([]sftest.Runner, len(rs))
+	for i, r := range rs {
+		runners[i] = r
 	}
-	defer func() { cancel(); wg.Wait() }()
-	require.Eventually(t, cond, 20*time.Second, 5*time.Millisecond)
+	sftest.RunUntil(t, 20*time.Second, cond, runners...)
 }
 
 func total(sim *simulator.Server, object string) int { return len(sim.Records(object)) }
-
-func body(lr plog.LogRecord, k string) pcommon.Value {
-	v, _ := lr.Body().Map().Get(k)
-	return v
-}
 
 // Every record once: backfill across many windows and pages, then new
 // records (several in one millisecond) on later polls.
@@ -201,16 +136,18 @@ func TestEveryRecordOnceAcrossPolls(t *testing.T) {
 		t.Run(tc.cfg.Name+"/"+strings.Join(tc.cfg.Fields, ","), func(t *testing.T) {
 			e := newEnv(t, simulator.Options{Seed: 3})
 			obj := tc.cfg.Name
-			s := newSink(obj)
+			s := sftest.NewSink()
 			r := e.runner(tc.cfg, s, 96*time.Hour, tc.big)
-			run(t, func() bool { return s.count() >= total(e.sim, obj) }, r)
+			run(t, func() bool { return s.Count() >= total(e.sim, obj) }, r)
 
-			lr := s.last
+			recs := s.Records()
+			lr := recs[len(recs)-1]
 			assert.Equal(t, convert.EventObject, lr.EventName())
 			et, _ := lr.Attributes().Get(convert.AttrEventType)
 			assert.Equal(t, obj, et.Str())
 			for k, typ := range tc.typed {
-				got := body(lr, k).Type()
+				v, _ := lr.Body().Map().Get(k)
+				got := v.Type()
 				if typ == pcommon.ValueTypeDouble && got == pcommon.ValueTypeInt {
 					// The simulator, unlike Salesforce, renders a whole
 					// double without ".0"; either way it stays a number.
@@ -230,9 +167,9 @@ func TestEveryRecordOnceAcrossPolls(t *testing.T) {
 			e.sim.Arrive(obj, 5, at)
 			e.sim.Arrive(obj, 3, at.Add(time.Millisecond))
 			e.now = e.now.Add(3 * time.Second) // the runner is stopped: no race
-			run(t, func() bool { return s.count() >= total(e.sim, obj) }, r)
+			run(t, func() bool { return s.Count() >= total(e.sim, obj) }, r)
 			time.Sleep(60 * time.Millisecond) // more polls over the same windows
-			s.check(t, e.sim, obj)
+			check(t, e.sim, obj, s)
 		})
 	}
 }
@@ -251,32 +188,29 @@ func TestRestartAndRefusalsInsideSameMillisecond(t *testing.T) {
 	win := bigobject.Options{Window: time.Minute, MinWindow: time.Minute, MaxWindow: time.Minute}
 	cfg := Config{Name: "LoginEvent", TimestampField: "EventDate", Fields: []string{"Username"}}
 
-	first := newSink("LoginEvent")
-	first.refuse = func(n int) error {
-		if n == 2 || n >= 4 {
+	first := sftest.NewSink()
+	first.SetRefuse(func(d sftest.Delivery) error {
+		if n := d.Attempt; n == 2 || n >= 4 {
 			return errors.New("downstream is full")
 		}
 		return nil
-	}
-	run(t, func() bool { return first.count() == 400 && first.attempts() > 6 }, e.runner(cfg, first, time.Hour, win))
+	})
+	run(t, func() bool { return first.Count() == 400 && first.Attempts() > 6 }, e.runner(cfg, first, time.Hour, win))
 	c := e.cursor(t, "LoginEvent")
 	require.Equal(t, KindBig, c.Kind)
 	require.NotNil(t, c.Big.Window, "stopped inside a window")
 	require.NotEmpty(t, c.Big.Window.AtLow)
 
-	second := newSink("LoginEvent")
-	second.refuse = func(n int) error {
-		if n%2 == 1 {
+	second := sftest.NewSink()
+	second.SetRefuse(func(d sftest.Delivery) error {
+		if d.Attempt%2 == 1 {
 			return errors.New("try again")
 		}
 		return nil
-	}
-	run(t, func() bool { return first.count()+second.count() >= total(e.sim, "LoginEvent") }, e.runner(cfg, second, time.Hour, win))
+	})
+	run(t, func() bool { return first.Count()+second.Count() >= total(e.sim, "LoginEvent") }, e.runner(cfg, second, time.Hour, win))
 	time.Sleep(60 * time.Millisecond)
-	for k, n := range second.seen {
-		first.seen[k] += n
-	}
-	first.check(t, e.sim, "LoginEvent")
+	check(t, e.sim, "LoginEvent", first, second)
 	assert.Nil(t, e.cursor(t, "LoginEvent").Big.Window, "every window closed")
 }
 
@@ -288,11 +222,11 @@ func TestLocatorExpiresMidWindow(t *testing.T) {
 	e.sim.Arrive("ApiEvent", 300, at)
 	e.sim.Arrive("ApiEvent", 500, at.Add(-time.Second))
 	e.sim.InjectFault(simulator.Fault{Path: "/query/01gSIM", Skip: 1, Status: 400, ErrorCode: "INVALID_QUERY_LOCATOR", Message: "invalid query locator"})
-	s := newSink("ApiEvent")
+	s := sftest.NewSink()
 	cfg := Config{Name: "ApiEvent", TimestampField: "EventDate", Fields: []string{"Operation"}}
-	run(t, func() bool { return s.count() >= 800 }, e.runner(cfg, s, time.Hour, bigobject.Options{}))
+	run(t, func() bool { return s.Count() >= 800 }, e.runner(cfg, s, time.Hour, bigobject.Options{}))
 	time.Sleep(60 * time.Millisecond)
-	s.check(t, e.sim, "ApiEvent")
+	check(t, e.sim, "ApiEvent", s)
 	assert.Zero(t, e.sim.PendingFaults())
 }
 
@@ -310,11 +244,11 @@ func TestWhere(t *testing.T) {
 	ids := []string{events[3].Fields["EventIdentifier"].(string), events[42].Fields["EventIdentifier"].(string)}
 	picked = len(ids)
 
-	cases := newSink("Security_Case__c")
-	logins := newSink("LoginEvent")
-	failed := newSink("LoginEvent")
+	cases := sftest.NewSink()
+	logins := sftest.NewSink()
+	failed := sftest.NewSink()
 	run(t, func() bool {
-		return cases.count() >= high && logins.count() >= picked &&
+		return cases.Count() >= high && logins.Count() >= picked &&
 			len(e.logs.FilterMessageSnippet("Salesforce rejected").FilterField(zap.String("object", "LogoutEvent")).All()) > 0
 	},
 		e.runner(Config{Name: "Security_Case__c", TimestampField: "LastModifiedDate", Fields: []string{"Severity__c"}, Where: "Severity__c = 'High'"}, cases, 96*time.Hour, bigobject.Options{}),
@@ -323,9 +257,9 @@ func TestWhere(t *testing.T) {
 		e.runner(Config{Name: "LogoutEvent", TimestampField: "EventDate", Where: "SessionType = 'UI'"}, failed, 96*time.Hour, bigobject.Options{}),
 	)
 	time.Sleep(60 * time.Millisecond)
-	assert.Equal(t, high, cases.count())
-	assert.Equal(t, picked, logins.count())
-	assert.Zero(t, failed.count())
+	assert.Equal(t, high, cases.Count())
+	assert.Equal(t, picked, logins.Count())
+	assert.Zero(t, failed.Count())
 	entry := e.logs.FilterMessageSnippet("Salesforce rejected").FilterField(zap.String("object", "LogoutEvent")).All()[0]
 	ctx := entry.ContextMap()
 	assert.Equal(t, "BIG_OBJECT_UNSUPPORTED_OPERATION", ctx["error_code"])
@@ -344,16 +278,16 @@ func TestInvalidFieldIsSurfacedAndOthersKeepGoing(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.object, func(t *testing.T) {
 			e := newEnv(t, simulator.Options{})
-			bad := newSink(tc.object)
-			good := newSink("ApiEvent")
+			bad := sftest.NewSink()
+			good := sftest.NewSink()
 			badRunner := e.runner(Config{Name: tc.object, TimestampField: tc.ts, Fields: []string{tc.good, "Bogus_Field__c"}}, bad, 96*time.Hour, bigobject.Options{})
 			goodRunner := e.runner(Config{Name: "ApiEvent", TimestampField: "EventDate"}, good, 96*time.Hour, bigobject.Options{})
 			retries := func() int {
 				return len(e.logs.FilterMessageSnippet("Poll failed").FilterField(zap.String("stream", Descriptor(tc.object, "").Name)).All())
 			}
-			run(t, func() bool { return good.count() >= total(e.sim, "ApiEvent") && retries() >= 3 }, badRunner, goodRunner)
-			good.check(t, e.sim, "ApiEvent")
-			assert.Zero(t, bad.count())
+			run(t, func() bool { return good.Count() >= total(e.sim, "ApiEvent") && retries() >= 3 }, badRunner, goodRunner)
+			check(t, e.sim, "ApiEvent", good)
+			assert.Zero(t, bad.Count())
 
 			errs := e.logs.FilterMessageSnippet("cannot be read as configured").All()
 			require.Len(t, errs, 1, "logged once, not on every retry")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -48,15 +47,6 @@ func writeFile(b *testing.B, header bool) (string, int) {
 	return path, len(data)
 }
 
-func report(b *testing.B, began time.Time, before *runtime.MemStats) {
-	elapsed := time.Since(began)
-	var after runtime.MemStats
-	runtime.ReadMemStats(&after)
-	total := float64(rows) * float64(b.N)
-	b.ReportMetric(total/elapsed.Seconds(), "rows/s")
-	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/total, "allocs/row")
-}
-
 // BenchmarkPeerFilelogCSV is what a user would assemble from stock parts:
 // the contrib filelog receiver reading the file from the beginning with a
 // csv_parser operator (header given, parsed into the body), delivering plog
@@ -91,12 +81,7 @@ func BenchmarkPeerFilelogCSV(b *testing.B) {
 	host := componenttest.NewNopHost()
 	ctx := context.Background()
 
-	b.ReportAllocs()
-	b.SetBytes(int64(size))
-	var before runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	began := time.Now()
+	meas := benchdata.StartPerRow(b, rows, size)
 	for b.Loop() {
 		got.Store(0)
 		rcv, err := f.CreateLogs(ctx, set, cfg, next)
@@ -118,7 +103,7 @@ func BenchmarkPeerFilelogCSV(b *testing.B) {
 			b.Fatalf("filelog delivered %d rows, want %d", n, rows)
 		}
 	}
-	report(b, began, &before)
+	meas.Stop()
 }
 
 // BenchmarkPeerReceiverELF is the receiver's own path for the same rows:
@@ -141,12 +126,7 @@ func BenchmarkPeerReceiverELF(b *testing.B) {
 	var keys keyPool
 	rd := eventlog.NewReader(nil, 0)
 
-	b.ReportAllocs()
-	b.SetBytes(int64(size))
-	var before runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	began := time.Now()
+	meas := benchdata.StartPerRow(b, rows, size)
 	for b.Loop() {
 		got = 0
 		fh, err := os.Open(path)
@@ -185,7 +165,7 @@ func BenchmarkPeerReceiverELF(b *testing.B) {
 			b.Fatalf("delivered %d rows, want %d", got, rows)
 		}
 	}
-	report(b, began, &before)
+	meas.Stop()
 }
 
 // keyPool carves "<fileId>/<row>" keys out of shared chunks, as the

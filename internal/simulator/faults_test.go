@@ -14,8 +14,7 @@ import (
 )
 
 func TestLimitEnforcement(t *testing.T) {
-	s := NewTestServer(t, testOptions())
-	tok := login(t, s)
+	s, tok := signedIn(t)
 	s.SetUsage(99998)
 
 	r := get(t, s, tok, "/services/data/v66.0/limits", nil)
@@ -82,8 +81,7 @@ func TestFaults(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := NewTestServer(t, testOptions())
-			tok := login(t, s)
+			s, tok := signedIn(t)
 			for _, f := range tc.faults {
 				s.InjectFault(f)
 			}
@@ -131,8 +129,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestFaultDelayHonoursContext(t *testing.T) {
-	s := NewTestServer(t, testOptions())
-	tok := login(t, s)
+	s, tok := signedIn(t)
 	s.InjectFault(Fault{Delay: time.Hour})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
@@ -145,8 +142,7 @@ func TestFaultDelayHonoursContext(t *testing.T) {
 }
 
 func TestFaultInvalidQueryLocator(t *testing.T) {
-	s := NewTestServer(t, testOptions())
-	tok := login(t, s)
+	s, tok := signedIn(t)
 	qr := queryPage(t, s, tok, queryPath("SELECT Id FROM LoginHistory"), 200)
 	s.InjectFault(Fault{Path: "/query/", Status: 400, ErrorCode: "INVALID_QUERY_LOCATOR", Message: "invalid query locator"})
 	r := get(t, s, tok, qr.NextRecordsURL, nil)
@@ -170,8 +166,7 @@ func TestFaultTruncateAfterBytes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := NewTestServer(t, testOptions())
-			tok := login(t, s)
+			s, tok := signedIn(t)
 			id := s.AddLogFile(LogFile{EventType: "Login", LogDate: day, Raw: raw, RawRows: 2,
 				Header: []string{"EVENT_TYPE", "REQUEST_ID"}, Types: []string{"String", "String"}})
 			s.InjectFault(tc.fault)

@@ -21,6 +21,26 @@ func testOptions() Options {
 	return o
 }
 
+// signedIn is a server with testOptions and an access token for it.
+func signedIn(t *testing.T) (*Server, string) {
+	t.Helper()
+	s := NewTestServer(t, testOptions())
+	return s, login(t, s)
+}
+
+// answered requires r to be a success when code is "", else a 400 with
+// that error code; it reports whether r was a success.
+func answered(t *testing.T, r response, code string) bool {
+	t.Helper()
+	if code == "" {
+		require.Equal(t, 200, r.status, string(r.body))
+		return true
+	}
+	require.Equal(t, 400, r.status, string(r.body))
+	require.Equal(t, code, r.errorCode(t))
+	return false
+}
+
 type response struct {
 	status int
 	header http.Header

@@ -78,8 +78,7 @@ func TestLocatorTTL(t *testing.T) {
 }
 
 func TestSnapshotStableWhileRecordsArrive(t *testing.T) {
-	s := NewTestServer(t, testOptions())
-	tok := login(t, s)
+	s, tok := signedIn(t)
 	const soql = "SELECT Id, LoginTime FROM LoginHistory WHERE LoginTime >= 2024-04-28T12:00:00Z ORDER BY LoginTime, Id"
 	first := queryPage(t, s, tok, queryPath(soql), 200)
 	total := first.TotalSize
@@ -122,8 +121,7 @@ func cmpRecords(timeDesc, idDesc bool) func(a, b Record) int {
 }
 
 func TestOrderByAndCursorFilters(t *testing.T) {
-	s := NewTestServer(t, testOptions())
-	tok := login(t, s)
+	s, tok := signedIn(t)
 	// Make sure a long same-timestamp run exists.
 	runAt := testNow.Add(-30 * time.Hour)
 	s.Arrive("LoginHistory", 25, runAt)
@@ -201,8 +199,7 @@ func TestOrderByAndCursorFilters(t *testing.T) {
 }
 
 func TestQueryRendering(t *testing.T) {
-	s := NewTestServer(t, testOptions())
-	tok := login(t, s)
+	s, tok := signedIn(t)
 	uid := s.AddRecord("User", map[string]any{"Username": "rel@x.test", "Name": "Rel", "IsActive": true})
 	at := time.Date(2024, 5, 1, 11, 22, 33, 456e6, time.UTC)
 	id := s.AddRecord("SetupAuditTrail", map[string]any{"Action": "changedPassword", "CreatedDate": at, "CreatedById": uid, "Display": `quote " and \ backslash`})
@@ -240,8 +237,7 @@ func TestQueryRendering(t *testing.T) {
 }
 
 func TestQueryErrors(t *testing.T) {
-	s := NewTestServer(t, testOptions())
-	tok := login(t, s)
+	s, tok := signedIn(t)
 	for _, tc := range []struct {
 		soql, code, msg string
 	}{

@@ -434,33 +434,26 @@ func parseSOQL(src string) (*query, error) {
 }
 
 func (p *parser) orExpr() (node, error) {
-	l, err := p.andExpr()
-	if err != nil {
-		return nil, err
-	}
-	for p.isKw("OR") {
-		p.next()
-		r, err := p.andExpr()
-		if err != nil {
-			return nil, err
-		}
-		l = orNode{l, r}
-	}
-	return l, nil
+	return p.chain("OR", p.andExpr, func(l, r node) node { return orNode{l, r} })
 }
 
 func (p *parser) andExpr() (node, error) {
-	l, err := p.notExpr()
+	return p.chain("AND", p.notExpr, func(l, r node) node { return andNode{l, r} })
+}
+
+// chain parses operands joined by the keyword kw, left to right.
+func (p *parser) chain(kw string, operand func() (node, error), join func(l, r node) node) (node, error) {
+	l, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	for p.isKw("AND") {
+	for p.isKw(kw) {
 		p.next()
-		r, err := p.notExpr()
+		r, err := operand()
 		if err != nil {
 			return nil, err
 		}
-		l = andNode{l, r}
+		l = join(l, r)
 	}
 	return l, nil
 }

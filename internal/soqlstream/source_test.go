@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
-	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 
 	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
@@ -24,62 +23,11 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
 
-// sink records delivered record ids and can refuse.
-type sink struct {
-	mu     sync.Mutex
-	ids    map[string]int
-	order  []string
-	refuse func(n int) error // n: delivery attempt number
-	calls  int
-}
-
-func newSink() *sink { return &sink{ids: map[string]int{}} }
-
-func (s *sink) ConsumeLogs(_ context.Context, l plog.Logs) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls++
-	if s.refuse != nil {
-		if err := s.refuse(s.calls); err != nil {
-			return err
-		}
-	}
-	rls := l.ResourceLogs()
-	for i := 0; i < rls.Len(); i++ {
-		sls := rls.At(i).ScopeLogs()
-		for j := 0; j < sls.Len(); j++ {
-			lrs := sls.At(j).LogRecords()
-			for k := 0; k < lrs.Len(); k++ {
-				id, _ := lrs.At(k).Attributes().Get("salesforce.record.id")
-				s.ids[id.Str()]++
-				s.order = append(s.order, id.Str())
-			}
-		}
-	}
-	return nil
-}
-
-func (*sink) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
-
-func (s *sink) count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.order)
-}
-
-// check compares deliveries with the simulator's ground truth.
-func (s *sink) check(t *testing.T, sim *simulator.Server, object string) {
+// check requires every record of object in sim delivered once, by
+// salesforce.record.id, and nothing else.
+func check(t *testing.T, s *sftest.Sink, sim *simulator.Server, object string) {
 	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	want := map[string]bool{}
-	for _, r := range sim.Records(object) {
-		want[r.ID] = true
-		assert.Equal(t, 1, s.ids[r.ID], "record %s delivered %d times", r.ID, s.ids[r.ID])
-	}
-	for id := range s.ids {
-		assert.True(t, want[id], "delivered %s which the org does not have", id)
-	}
+	s.ExactlyOnce(t, sftest.RecordID, sftest.Truth(sim, sftest.ByID, object))
 }
 
 type env struct {
@@ -109,11 +57,7 @@ func (e *env) runner(spec Spec, next consumer.Logs, backfill time.Duration) *str
 // run polls until cond holds, then stops the runner.
 func run(t *testing.T, r *stream.Runner[Cursor], cond func() bool) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { r.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
-	require.Eventually(t, cond, 20*time.Second, 5*time.Millisecond)
+	sftest.RunUntil(t, 20*time.Second, cond, r)
 }
 
 func total(sim *simulator.Server, object string) int { return len(sim.Records(object)) }
@@ -124,9 +68,9 @@ func TestBackfillDeliversEveryRecordOnce(t *testing.T) {
 			opts := simulator.Defaults()
 			opts.LoginHistoryRows, opts.SetupAuditTrailRows = 1500, 700
 			e := newEnv(t, opts)
-			s := newSink()
-			run(t, e.runner(spec, s, 96*time.Hour), func() bool { return s.count() >= total(e.sim, spec.Stream.Object) })
-			s.check(t, e.sim, spec.Stream.Object)
+			s := sftest.NewSink()
+			run(t, e.runner(spec, s, 96*time.Hour), func() bool { return s.Count() >= total(e.sim, spec.Stream.Object) })
+			check(t, s, e.sim, spec.Stream.Object)
 			assert.Greater(t, e.sim.Calls().QueryMore, int64(2), "the backfill spans several pages")
 		})
 	}
@@ -137,9 +81,9 @@ func TestBackfillDeliversEveryRecordOnce(t *testing.T) {
 // already read) are delivered once.
 func TestTieBreakerAndLateRowsAcrossPolls(t *testing.T) {
 	e := newEnv(t, simulator.Defaults())
-	s := newSink()
+	s := sftest.NewSink()
 	r := e.runner(LoginHistory, s, 96*time.Hour)
-	run(t, r, func() bool { return s.count() >= total(e.sim, "LoginHistory") })
+	run(t, r, func() bool { return s.Count() >= total(e.sim, "LoginHistory") })
 
 	newest := time.Time{}
 	for _, rec := range e.sim.Records("LoginHistory") {
@@ -150,9 +94,9 @@ func TestTieBreakerAndLateRowsAcrossPolls(t *testing.T) {
 	e.sim.Arrive("LoginHistory", 7, newest)                      // same timestamp as the cursor
 	e.sim.Arrive("LoginHistory", 5, newest.Add(-2*time.Minute))  // committed late, inside the overlap
 	e.sim.Arrive("LoginHistory", 3, time.Now().Add(time.Second)) // ordinary new rows
-	run(t, r, func() bool { return s.count() >= total(e.sim, "LoginHistory") })
+	run(t, r, func() bool { return s.Count() >= total(e.sim, "LoginHistory") })
 	time.Sleep(100 * time.Millisecond) // several more polls over the same window
-	s.check(t, e.sim, "LoginHistory")
+	check(t, s, e.sim, "LoginHistory")
 }
 
 // A page boundary inside a run of rows sharing one timestamp, with a
@@ -163,31 +107,32 @@ func TestRestartInsideSameTimestampRun(t *testing.T) {
 	at := time.Now().Add(-30 * time.Minute).Truncate(time.Second)
 	e.sim.Arrive("LoginHistory", 450, at) // pages of 200 split it twice
 
-	first := newSink()
-	first.refuse = func(n int) error {
-		if n >= 2 {
+	first := sftest.NewSink()
+	first.SetRefuse(func(d sftest.Delivery) error {
+		if d.Attempt >= 2 {
 			return errors.New("stop after one page")
 		}
 		return nil
-	}
-	run(t, e.runner(LoginHistory, first, time.Hour), func() bool { return first.count() == 200 })
+	})
+	run(t, e.runner(LoginHistory, first, time.Hour), func() bool { return first.Count() == 200 })
 
-	second := newSink()
-	run(t, e.runner(LoginHistory, second, time.Hour), func() bool { return second.count() >= 250 })
+	second := sftest.NewSink()
+	run(t, e.runner(LoginHistory, second, time.Hour), func() bool { return second.Count() >= 250 })
 	time.Sleep(50 * time.Millisecond)
-	assert.Equal(t, 200, first.count())
-	assert.Equal(t, 250, second.count())
-	for id := range second.ids {
-		assert.Zero(t, first.ids[id], "%s delivered before and after the restart", id)
+	assert.Equal(t, 200, first.Count())
+	assert.Equal(t, 250, second.Count())
+	before := first.Counts(sftest.RecordID)
+	for id := range second.Counts(sftest.RecordID) {
+		assert.Zero(t, before[id], "%s delivered before and after the restart", id)
 	}
 }
 
 func TestSessionExpiresMidPaging(t *testing.T) {
 	e := newEnv(t, simulator.Options{LoginHistoryRows: 1000, SetupAuditTrailRows: -1})
 	e.sim.InjectFault(simulator.Fault{Path: "/query/", Skip: 1, ExpireSession: true})
-	s := newSink()
-	run(t, e.runner(LoginHistory, s, 96*time.Hour), func() bool { return s.count() >= 1000 })
-	s.check(t, e.sim, "LoginHistory")
+	s := sftest.NewSink()
+	run(t, e.runner(LoginHistory, s, 96*time.Hour), func() bool { return s.Count() >= 1000 })
+	check(t, s, e.sim, "LoginHistory")
 	calls := e.sim.Calls()
 	assert.Equal(t, int64(1), calls.Unauthorized)
 	assert.Equal(t, int64(2), calls.Token, "one token, then exactly one fresh one")
@@ -197,10 +142,10 @@ func TestSessionExpiresMidPaging(t *testing.T) {
 func TestExpiredQueryLocatorRequeriesFromCursor(t *testing.T) {
 	e := newEnv(t, simulator.Options{LoginHistoryRows: 1000, SetupAuditTrailRows: -1})
 	e.sim.InjectFault(simulator.Fault{Path: "/query/", Skip: 2, Status: 400, ErrorCode: "INVALID_QUERY_LOCATOR", Message: "invalid query locator"})
-	s := newSink()
-	run(t, e.runner(LoginHistory, s, 96*time.Hour), func() bool { return s.count() >= 1000 })
+	s := sftest.NewSink()
+	run(t, e.runner(LoginHistory, s, 96*time.Hour), func() bool { return s.Count() >= 1000 })
 	time.Sleep(50 * time.Millisecond)
-	s.check(t, e.sim, "LoginHistory")
+	check(t, s, e.sim, "LoginHistory")
 }
 
 // A refused page leaves the saved cursor where it was; accepted later, it
@@ -214,16 +159,16 @@ func TestRefusedDeliveryHoldsTheCursor(t *testing.T) {
 	var refusing sync.WaitGroup
 	refusing.Add(1)
 	var once sync.Once
-	s := newSink()
-	s.refuse = func(n int) error {
-		if n == 2 || n == 3 || n == 4 {
+	s := sftest.NewSink()
+	s.SetRefuse(func(d sftest.Delivery) error {
+		if n := d.Attempt; n == 2 || n == 3 || n == 4 {
 			if n == 4 {
 				once.Do(refusing.Done)
 			}
 			return errors.New("backend down")
 		}
 		return nil
-	}
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	r := e.runner(LoginHistory, s, 96*time.Hour)
@@ -241,10 +186,10 @@ func TestRefusedDeliveryHoldsTheCursor(t *testing.T) {
 		return ti.Before(tj) || (ti.Equal(tj) && recs[i].ID < recs[j].ID)
 	})
 	assert.Equal(t, recs[199].ID, c.ID, "cursor stays after page 1 while page 2 is refused")
-	require.Eventually(t, func() bool { return s.count() >= 600 }, 10*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return s.Count() >= 600 }, 10*time.Second, 5*time.Millisecond)
 	cancel()
 	<-done
-	s.check(t, e.sim, "LoginHistory")
+	check(t, s, e.sim, "LoginHistory")
 }
 
 func TestQueryText(t *testing.T) {

@@ -10,13 +10,13 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
-	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 
 	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
+	"github.com/sfevents/salesforcereceiver/internal/sftest"
 )
 
 // countSource emits `total` records, one per page, counting up from the cursor.
@@ -43,40 +43,33 @@ func (s *countSource) Poll(ctx context.Context, _ convert.Resource, cursor int, 
 	return nil
 }
 
-func bodies(sink *consumertest.LogsSink) []int64 {
+func bodies(sink *sftest.Sink) []int64 {
 	var out []int64
-	for _, l := range sink.AllLogs() {
-		out = append(out, l.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().Int())
+	for _, lr := range sink.Records() {
+		out = append(out, lr.Body().Int())
 	}
 	return out
 }
 
-func newRunner(src Source[int], next interface {
-	ConsumeLogs(context.Context, plog.Logs) error
-}, store *checkpoint.Store) *Runner[int] {
+// first is the body of a delivery's first record.
+func first(l plog.Logs) int64 {
+	return l.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().Int()
+}
+
+func newRunner(src Source[int], next consumer.Logs, store *checkpoint.Store) *Runner[int] {
 	return &Runner[int]{
 		Stream: Descriptor{Name: "test"}, Interval: 10 * time.Millisecond, Source: src,
-		Consumer: consumerFunc(next.ConsumeLogs), Store: store,
+		Consumer: next, Store: store,
 		Org:    func(context.Context) (convert.Resource, error) { return convert.Resource{OrgID: "00Dorg"}, nil },
 		Logger: zap.NewNop(), RetryInitial: time.Millisecond, RetryMax: 5 * time.Millisecond,
 	}
 }
 
-type consumerFunc func(context.Context, plog.Logs) error
-
-func (f consumerFunc) ConsumeLogs(ctx context.Context, l plog.Logs) error { return f(ctx, l) }
-func (consumerFunc) Capabilities() consumer.Capabilities                  { return consumer.Capabilities{} }
-
 func TestRunnerDeliversInOrderAndSavesCursor(t *testing.T) {
 	store := checkpoint.New(nil)
-	sink := &consumertest.LogsSink{}
+	sink := sftest.NewSink()
 	r := newRunner(&countSource{total: 5}, sink, store)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { r.Run(ctx); close(done) }()
-	require.Eventually(t, func() bool { return sink.LogRecordCount() == 5 }, 5*time.Second, time.Millisecond)
-	cancel()
-	<-done
+	sftest.RunUntil(t, 5*time.Second, func() bool { return sink.Count() == 5 }, r)
 	require.Equal(t, []int64{0, 1, 2, 3, 4}, bodies(sink))
 	var saved int
 	found, err := store.Load(context.Background(), checkpoint.Key("00Dorg", "test"), &saved)
@@ -91,27 +84,17 @@ func TestRunnerRetriesRefusedPages(t *testing.T) {
 	for _, refusal := range []error{errors.New("queue full"), consumererror.NewPermanent(errors.New("bad pipeline"))} {
 		t.Run(refusal.Error(), func(t *testing.T) {
 			store := checkpoint.New(nil)
-			sink := &consumertest.LogsSink{}
-			var mu sync.Mutex
-			refusals := 0
-			next := consumerFunc(func(ctx context.Context, l plog.Logs) error {
-				mu.Lock()
-				defer mu.Unlock()
-				if l.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().Int() == 2 && refusals < 3 {
-					refusals++
+			sink := sftest.NewSink()
+			sink.SetRefuse(func(d sftest.Delivery) error {
+				if first(d.Logs) == 2 && d.Refused < 3 {
 					return refusal
 				}
-				return sink.ConsumeLogs(ctx, l)
+				return nil
 			})
-			r := newRunner(&countSource{total: 4}, next, store)
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan struct{})
-			go func() { r.Run(ctx); close(done) }()
-			require.Eventually(t, func() bool { return sink.LogRecordCount() == 4 }, 5*time.Second, time.Millisecond)
-			cancel()
-			<-done
+			r := newRunner(&countSource{total: 4}, sink, store)
+			sftest.RunUntil(t, 5*time.Second, func() bool { return sink.Count() == 4 }, r)
 			require.Equal(t, []int64{0, 1, 2, 3}, bodies(sink))
-			require.Equal(t, 3, refusals)
+			require.Equal(t, 3, sink.Refused())
 		})
 	}
 }
@@ -120,46 +103,31 @@ func TestRunnerRetriesRefusedPages(t *testing.T) {
 // page, so a new runner over the same store resumes there.
 func TestRunnerResumesFromLastAcceptedPage(t *testing.T) {
 	store := checkpoint.New(nil)
-	first := &consumertest.LogsSink{}
-	refuseFrom2 := consumerFunc(func(ctx context.Context, l plog.Logs) error {
-		if l.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().Int() >= 2 {
+	one := sftest.NewSink()
+	one.SetRefuse(func(d sftest.Delivery) error {
+		if first(d.Logs) >= 2 {
 			return errors.New("down")
 		}
-		return first.ConsumeLogs(ctx, l)
+		return nil
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	r1 := newRunner(&countSource{total: 5}, refuseFrom2, store)
-	done := make(chan struct{})
-	go func() { r1.Run(ctx); close(done) }()
-	require.Eventually(t, func() bool { return first.LogRecordCount() == 2 }, 5*time.Second, time.Millisecond)
+	stop := sftest.Start(t, newRunner(&countSource{total: 5}, one, store))
+	require.Eventually(t, func() bool { return one.Count() == 2 }, 5*time.Second, time.Millisecond)
 	time.Sleep(20 * time.Millisecond) // a few refusals of page 2
-	cancel()
-	<-done
+	stop()
 
-	second := &consumertest.LogsSink{}
+	two := sftest.NewSink()
 	src := &countSource{total: 5}
-	r2 := newRunner(src, second, store)
-	ctx2, cancel2 := context.WithCancel(context.Background())
-	done2 := make(chan struct{})
-	go func() { r2.Run(ctx2); close(done2) }()
-	require.Eventually(t, func() bool { return second.LogRecordCount() == 3 }, 5*time.Second, time.Millisecond)
-	cancel2()
-	<-done2
-	require.Equal(t, []int64{0, 1}, bodies(first))
-	require.Equal(t, []int64{2, 3, 4}, bodies(second))
+	sftest.RunUntil(t, 5*time.Second, func() bool { return two.Count() == 3 }, newRunner(src, two, store))
+	require.Equal(t, []int64{0, 1}, bodies(one))
+	require.Equal(t, []int64{2, 3, 4}, bodies(two))
 	require.Equal(t, 2, src.polls[0], "second runner starts from the saved cursor")
 }
 
 func TestRunnerRetriesFailedPolls(t *testing.T) {
 	src := &failingSource{err: errors.New("salesforce down")}
-	r := newRunner(src, &consumertest.LogsSink{}, checkpoint.New(nil))
+	r := newRunner(src, sftest.NewSink(), checkpoint.New(nil))
 	r.Interval = time.Hour // failures retry on the backoff, not the interval
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { r.Run(ctx); close(done) }()
-	require.Eventually(t, func() bool { return len(src.polls()) >= 3 }, 5*time.Second, time.Millisecond)
-	cancel()
-	<-done
+	sftest.RunUntil(t, 5*time.Second, func() bool { return len(src.polls()) >= 3 }, r)
 }
 
 // failingSource fails every poll with err and records when.
@@ -200,7 +168,7 @@ func TestRunnerPacesFailuresByClass(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			src := &failingSource{err: tc.err}
-			r := newRunner(src, &consumertest.LogsSink{}, checkpoint.New(nil))
+			r := newRunner(src, sftest.NewSink(), checkpoint.New(nil))
 			r.Interval = 250 * time.Millisecond
 			ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
 			defer cancel()
@@ -248,24 +216,17 @@ func (o *fakeObs) EndLogsOp(_ context.Context, format string, n int, err error) 
 // Every delivery attempt is reported as the collector's standard receiver
 // telemetry: the accepted records once, each refused attempt as refused.
 func TestRunnerReportsStandardTelemetry(t *testing.T) {
-	sink := &consumertest.LogsSink{}
-	refusals := 2
-	next := consumerFunc(func(ctx context.Context, l plog.Logs) error {
-		if refusals > 0 {
-			refusals--
+	sink := sftest.NewSink()
+	sink.SetRefuse(func(d sftest.Delivery) error {
+		if d.Attempt <= 2 {
 			return errors.New("full")
 		}
-		return sink.ConsumeLogs(ctx, l)
+		return nil
 	})
 	obs := &fakeObs{}
-	r := newRunner(&countSource{total: 3}, next, checkpoint.New(nil))
+	r := newRunner(&countSource{total: 3}, sink, checkpoint.New(nil))
 	r.Obs = obs
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { r.Run(ctx); close(done) }()
-	require.Eventually(t, func() bool { return sink.LogRecordCount() == 3 }, 5*time.Second, time.Millisecond)
-	cancel()
-	<-done
+	sftest.RunUntil(t, 5*time.Second, func() bool { return sink.Count() == 3 }, r)
 	obs.mu.Lock()
 	defer obs.mu.Unlock()
 	require.Equal(t, 3, obs.accepted)
