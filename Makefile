@@ -39,7 +39,8 @@ run: build $(SIM)
 	@# The simulator's org is new on every run, so its cursors start fresh too.
 	@rm -rf $(RUN_DIR) && mkdir -p $(RUN_DIR)/storage
 	@$(SIM) -addr $(SIM_ADDR) -private-key-out $(RUN_DIR)/sf.key -client-id demo-client-id \
-		-username integration@demo.example.com -arrival-every 5s & sim=$$!; \
+		-username integration@demo.example.com -arrival-every 5s \
+		-pubsub-addr 127.0.0.1:18444 -publish-every 5s & sim=$$!; \
 	trap 'kill $$sim 2>/dev/null; wait $$sim 2>/dev/null' EXIT INT TERM; \
 	for i in $$(seq 50); do [ -s $(RUN_DIR)/sf.key ] && break; sleep 0.1; done; \
 	SF_LOGIN_URL=http://$(SIM_ADDR) SF_KEY_FILE=$(RUN_DIR)/sf.key SF_STORAGE_DIR=$(RUN_DIR)/storage \

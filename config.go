@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/sfevents/salesforcereceiver/internal/auth"
+	"github.com/sfevents/salesforcereceiver/internal/realtime"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 )
 
@@ -36,6 +37,7 @@ type Config struct {
 	SetupAuditTrail StreamConfig       `mapstructure:"setup_audit_trail"`
 	EventLogFile    EventLogFileConfig `mapstructure:"event_log_file"`
 	Objects         []ObjectConfig     `mapstructure:"objects"`
+	PubSub          PubSubConfig       `mapstructure:"pubsub"`
 
 	_ struct{}
 }
@@ -95,6 +97,29 @@ func (o *ObjectConfig) Unmarshal(conf *confmap.Conf) error {
 	return conf.Unmarshal(o)
 }
 
+// PubSubConfig configures the real-time streams: Pub/Sub API topics.
+type PubSubConfig struct {
+	// Endpoint is host:port; TLS always, except on a loopback host.
+	Endpoint string `mapstructure:"endpoint"`
+	// BatchSize is the most events requested at a time (1..100).
+	BatchSize int           `mapstructure:"batch_size"`
+	Topics    []TopicConfig `mapstructure:"topics"`
+}
+
+// TopicConfig is one subscribed topic.
+type TopicConfig struct {
+	Name string `mapstructure:"name"`
+	// Replay is where a first start begins: latest or earliest.
+	Replay string `mapstructure:"replay"`
+}
+
+// Unmarshal gives each listed topic the defaults a list entry cannot get
+// from createDefaultConfig.
+func (t *TopicConfig) Unmarshal(conf *confmap.Conf) error {
+	*t = TopicConfig{Replay: realtime.ReplayLatest}
+	return conf.Unmarshal(t)
+}
+
 const (
 	flowJWTBearer         = "jwt_bearer"
 	flowClientCredentials = "client_credentials"
@@ -105,9 +130,10 @@ const (
 )
 
 var (
-	apiVersionRE = regexp.MustCompile(`^[1-9][0-9]*\.0$`)
 	// identRE accepts standard and custom object and field names (Foo__c, ns__Bar__e).
 	identRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+	// topicRE accepts platform event, RTEM, custom channel and CDC topics.
+	topicRE = regexp.MustCompile(`^/(event|data)/[A-Za-z][A-Za-z0-9_]*$`)
 )
 
 func createDefaultConfig() component.Config {
@@ -119,6 +145,7 @@ func createDefaultConfig() component.Config {
 		APIVersion:      "66.0",
 		Timeout:         60 * time.Second,
 		APIBudget:       BudgetConfig{ReservePercent: 10, ProbeInterval: 5 * time.Minute, MaxConcurrent: 4},
+		PubSub:          PubSubConfig{Endpoint: realtime.DefaultEndpoint, BatchSize: 100},
 		LoginHistory:    stream(15*time.Minute, 1440*time.Hour),
 		SetupAuditTrail: stream(15*time.Minute, 1440*time.Hour),
 		EventLogFile: EventLogFileConfig{
@@ -139,7 +166,7 @@ func (cfg *Config) Validate() error {
 		add("login_url", "%v", err)
 	}
 	// Stricter than what sfapi.New accepts (digits.digits), so Start never refuses it.
-	if !apiVersionRE.MatchString(cfg.APIVersion) {
+	if !sfapi.ValidAPIVersion(cfg.APIVersion) {
 		add("api_version", "%q is not a Salesforce API version such as \"66.0\"", cfg.APIVersion)
 	}
 	if cfg.Timeout <= 0 {
@@ -177,8 +204,9 @@ func (cfg *Config) Validate() error {
 		}
 		names[strings.ToLower(o.Name)] = i
 	}
-	if !cfg.LoginHistory.Enabled && !cfg.SetupAuditTrail.Enabled && !cfg.EventLogFile.Enabled && len(cfg.Objects) == 0 {
-		errs = append(errs, errors.New("no stream is enabled: enable login_history, setup_audit_trail or event_log_file, or list objects"))
+	errs = append(errs, cfg.PubSub.validate()...)
+	if !cfg.LoginHistory.Enabled && !cfg.SetupAuditTrail.Enabled && !cfg.EventLogFile.Enabled && len(cfg.Objects) == 0 && len(cfg.PubSub.Topics) == 0 {
+		errs = append(errs, errors.New("no stream is enabled: enable login_history, setup_audit_trail or event_log_file, or list objects or pubsub.topics"))
 	}
 	return errors.Join(errs...)
 }
@@ -341,6 +369,31 @@ func (o *ObjectConfig) validate(prefix string) []error {
 		}
 	}
 	return append(errs, validateSchedule(prefix, o.PollInterval, o.Backfill)...)
+}
+
+func (p *PubSubConfig) validate() []error {
+	var errs []error
+	if err := realtime.CheckEndpoint(p.Endpoint); err != nil {
+		errs = append(errs, fmt.Errorf("pubsub.endpoint: %w", err))
+	}
+	if p.BatchSize < 1 || p.BatchSize > 100 {
+		errs = append(errs, fmt.Errorf("pubsub.batch_size: must be in 1..100, got %d", p.BatchSize))
+	}
+	names := map[string]int{}
+	for i, t := range p.Topics {
+		prefix := fmt.Sprintf("pubsub.topics[%d]", i)
+		if !topicRE.MatchString(t.Name) {
+			errs = append(errs, fmt.Errorf("%s.name: %q is not a topic such as /event/LoginEventStream, /event/My_Event__e or /data/AccountChangeEvent", prefix, t.Name))
+		} else if j, dup := names[strings.ToLower(t.Name)]; dup {
+			errs = append(errs, fmt.Errorf("%s.name: %q is already configured at pubsub.topics[%d]", prefix, t.Name, j))
+		} else {
+			names[strings.ToLower(t.Name)] = i
+		}
+		if t.Replay != realtime.ReplayLatest && t.Replay != realtime.ReplayEarliest {
+			errs = append(errs, fmt.Errorf("%s.replay: %q is not latest or earliest", prefix, t.Replay))
+		}
+	}
+	return errs
 }
 
 // validFieldPath accepts Field and Relationship.Field paths.

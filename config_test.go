@@ -38,6 +38,9 @@ func TestLoadConfig(t *testing.T) {
 		{Name: "Thing__c", TimestampField: "LastModifiedDate", PollInterval: time.Second, Backfill: time.Hour,
 			Fields: []string{"Name", "Owner.Username"}, Where: "Status__c = 'Open'"},
 	}
+	want.PubSub = PubSubConfig{Endpoint: "api.pubsub.salesforce.com:7443", BatchSize: 50, Topics: []TopicConfig{
+		{Name: "/event/LoginEventStream", Replay: "latest"}, {Name: "/data/AccountChangeEvent", Replay: "earliest"},
+	}}
 	require.Equal(t, want, cfg)
 
 	// The key file is read at validation: the example's path names the field
@@ -113,6 +116,18 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"nothing enabled", func(c *Config) {
 			c.LoginHistory.Enabled, c.SetupAuditTrail.Enabled, c.EventLogFile.Enabled = false, false, false
 		}, "no stream is enabled"},
+		{"topic not /event or /data", func(c *Config) {
+			c.PubSub.Topics = []TopicConfig{{Name: "/event/LoginEventStream", Replay: "latest"}, {Name: "/topic/Foo", Replay: "latest"}}
+		}, "pubsub.topics[1].name: \"/topic/Foo\" is not a topic"},
+		{"topic without slash", func(c *Config) { c.PubSub.Topics = []TopicConfig{{Name: "LoginEventStream", Replay: "latest"}} }, "pubsub.topics[0].name"},
+		{"topic twice", func(c *Config) {
+			c.PubSub.Topics = []TopicConfig{{Name: "/event/LoginEventStream", Replay: "latest"}, {Name: "/event/LoginEventStream", Replay: "earliest"}}
+		}, "pubsub.topics[1].name: \"/event/LoginEventStream\" is already configured at pubsub.topics[0]"},
+		{"topic replay", func(c *Config) { c.PubSub.Topics = []TopicConfig{{Name: "/event/X__e", Replay: "custom"}} }, "pubsub.topics[0].replay"},
+		{"batch size 0", func(c *Config) { c.PubSub.BatchSize = 0 }, "pubsub.batch_size: must be in 1..100, got 0"},
+		{"batch size 101", func(c *Config) { c.PubSub.BatchSize = 101 }, "pubsub.batch_size: must be in 1..100, got 101"},
+		{"endpoint without port", func(c *Config) { c.PubSub.Endpoint = "api.pubsub.salesforce.com" }, "pubsub.endpoint"},
+		{"endpoint as URL", func(c *Config) { c.PubSub.Endpoint = "https://api.pubsub.salesforce.com:7443" }, "pubsub.endpoint"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -121,6 +136,15 @@ func TestValidateNamesTheField(t *testing.T) {
 			require.ErrorContains(t, confmap.Validate(cfg), tt.want)
 		})
 	}
+}
+
+func TestPubSubTopicsAloneAreAStream(t *testing.T) {
+	cfg := validConfig()
+	cfg.LoginHistory.Enabled, cfg.SetupAuditTrail.Enabled, cfg.EventLogFile.Enabled = false, false, false
+	cfg.PubSub.Topics = []TopicConfig{{Name: "/event/LoginEventStream", Replay: "latest"}}
+	require.NoError(t, confmap.Validate(cfg))
+	cfg.PubSub.Endpoint = "127.0.0.1:7443"
+	require.NoError(t, confmap.Validate(cfg))
 }
 
 func TestValidateAcceptsEveryFlow(t *testing.T) {

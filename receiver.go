@@ -19,6 +19,7 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
 	"github.com/sfevents/salesforcereceiver/internal/eventlog"
 	"github.com/sfevents/salesforcereceiver/internal/objects"
+	"github.com/sfevents/salesforcereceiver/internal/realtime"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/soqlstream"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
@@ -100,6 +101,24 @@ func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) err
 		run(w, objects.Descriptor(o.Name, o.TimestampField), o.PollInterval, objects.New(client, objects.Config{
 			Name: o.Name, TimestampField: o.TimestampField, Fields: o.Fields, Where: o.Where,
 		}, objects.Options{Backfill: o.Backfill, APIVersion: r.cfg.APIVersion, Logger: logger}))
+	}
+	if ps := r.cfg.PubSub; len(ps.Topics) > 0 {
+		tlsCfg, err := r.cfg.TLS.LoadTLSConfig(ctx)
+		if err != nil {
+			cancel()
+			return fmt.Errorf("tls: %w", err)
+		}
+		conn, err := realtime.Dial(realtime.ConnConfig{Endpoint: ps.Endpoint, TLS: tlsCfg}, client)
+		if err != nil {
+			cancel()
+			return fmt.Errorf("pubsub.endpoint: %w", err)
+		}
+		r.wg.Go(func() { <-runCtx.Done(); _ = conn.Close() })
+		gaps := &realtime.BigObjectGaps{Client: client, APIVersion: r.cfg.APIVersion, Logger: logger}
+		for _, t := range ps.Topics {
+			src := realtime.New(conn, realtime.Topic{Name: t.Name, Replay: t.Replay}, realtime.Options{BatchSize: ps.BatchSize, Gap: gaps, Logger: logger})
+			run(w, src.Descriptor(), time.Second, src) // a stream, not a poll: the interval paces reconnects
+		}
 	}
 	r.wg.Go(func() { r.checkConnection(runCtx, client, w.checks) })
 	return nil
