@@ -5,6 +5,7 @@ TOOLS       := $(CURDIR)/.tools
 OCB         := $(TOOLS)/builder
 OCB_VERSION := v0.165.0
 MDATAGEN    := $(TOOLS)/mdatagen
+GOIMPORTS   := $(TOOLS)/goimports
 # mdatagen v0.159.0 is the newest served here and `go install` cannot fetch it:
 # it is built in a throwaway module so it never enters our go.mod.
 MDATAGEN_VERSION := v0.159.0
@@ -115,15 +116,19 @@ bench:
 # protoc itself is not a Go tool: it comes from the system (Debian/Ubuntu:
 # apt-get install protobuf-compiler). The generated code is committed, so
 # only this target needs it.
-generate: $(MDATAGEN) $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC)
+generate: $(MDATAGEN) $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC) $(GOIMPORTS)
 	@command -v protoc >/dev/null || { echo "generate: protoc not found on PATH; install it (Debian/Ubuntu: apt-get install protobuf-compiler) and run make generate again"; exit 1; }
 	@# mdatagen names the package after its directory: run it where the
 	@# module root is called salesforcereceiver, whatever the checkout's name.
 	@mkdir -p $(TOOLS)/gen && ln -sfn $(CURDIR) $(TOOLS)/gen/salesforcereceiver
 	cd $(TOOLS)/gen/salesforcereceiver && $(MDATAGEN) metadata.yaml
+	$(GOIMPORTS) -local github.com/sfevents -w generated_*.go internal/metadata internal/metadatatest
 	cd $(PUBSUB_PROTO_DIR) && PATH=$(TOOLS):$$PATH protoc -I . \
 		--go_out=. --go_opt=paths=source_relative \
 		--go-grpc_out=. --go-grpc_opt=paths=source_relative pubsub_api.proto
+
+$(GOIMPORTS):
+	GOBIN=$(TOOLS) $(GO) install golang.org/x/tools/cmd/goimports@v0.52.0
 
 $(PROTOC_GEN_GO):
 	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)

@@ -116,7 +116,7 @@ func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) err
 		r.wg.Go(func() { <-runCtx.Done(); _ = conn.Close() })
 		gaps := &realtime.BigObjectGaps{Client: client, APIVersion: r.cfg.APIVersion, Logger: logger}
 		for _, t := range ps.Topics {
-			src := realtime.New(conn, realtime.Topic{Name: t.Name, Replay: t.Replay}, realtime.Options{BatchSize: ps.BatchSize, Gap: gaps, Logger: logger})
+			src := realtime.New(conn, realtime.Topic{Name: t.Name, Replay: t.Replay}, realtime.Options{BatchSize: ps.BatchSize, Gap: gaps, Observer: r.monitor, Logger: logger})
 			run(w, src.Descriptor(), time.Second, src) // a stream, not a poll: the interval paces reconnects
 		}
 	}

@@ -25,18 +25,21 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                              metric.Meter
-	mu                                 sync.Mutex
-	registrations                      []metric.Registration
-	ReceiverSalesforceAPICalls         metric.Int64Counter
-	ReceiverSalesforceAPIMax           metric.Int64ObservableGauge
-	ReceiverSalesforceAPIRemaining     metric.Int64ObservableGauge
-	ReceiverSalesforceBudgetHeldBack   metric.Float64ObservableCounter
-	ReceiverSalesforceBytesDownloaded  metric.Int64Counter
-	ReceiverSalesforceFilesDownloaded  metric.Int64Counter
-	ReceiverSalesforceParseErrors      metric.Int64Counter
-	ReceiverSalesforceRecordsDelivered metric.Int64Counter
-	ReceiverSalesforceStreamLag        metric.Float64ObservableGauge
+	meter                                  metric.Meter
+	mu                                     sync.Mutex
+	registrations                          []metric.Registration
+	ReceiverSalesforceAPICalls             metric.Int64Counter
+	ReceiverSalesforceAPIMax               metric.Int64ObservableGauge
+	ReceiverSalesforceAPIRemaining         metric.Int64ObservableGauge
+	ReceiverSalesforceBudgetHeldBack       metric.Float64ObservableCounter
+	ReceiverSalesforceBytesDownloaded      metric.Int64Counter
+	ReceiverSalesforceFilesDownloaded      metric.Int64Counter
+	ReceiverSalesforceParseErrors          metric.Int64Counter
+	ReceiverSalesforcePubsubEventsReceived metric.Int64Counter
+	ReceiverSalesforcePubsubGaps           metric.Int64Counter
+	ReceiverSalesforcePubsubReconnects     metric.Int64Counter
+	ReceiverSalesforceRecordsDelivered     metric.Int64Counter
+	ReceiverSalesforceStreamLag            metric.Float64ObservableGauge
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -188,6 +191,24 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_receiver_salesforce_parse_errors",
 		metric.WithDescription("Source rows that could not be parsed and were delivered as raw text, with attribute stream. [Development]"),
 		metric.WithUnit("{record}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverSalesforcePubsubEventsReceived, err = builder.meter.Int64Counter(
+		"otelcol_receiver_salesforce_pubsub_events_received",
+		metric.WithDescription("Real-time events received from the Pub/Sub API (before delivery), with attribute stream. [Development]"),
+		metric.WithUnit("{event}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverSalesforcePubsubGaps, err = builder.meter.Int64Counter(
+		"otelcol_receiver_salesforce_pubsub_gaps",
+		metric.WithDescription("Stored replay ids the Pub/Sub API no longer held (events older than its retention), with attribute stream. [Development]"),
+		metric.WithUnit("{gap}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverSalesforcePubsubReconnects, err = builder.meter.Int64Counter(
+		"otelcol_receiver_salesforce_pubsub_reconnects",
+		metric.WithDescription("Pub/Sub subscriptions made again, with attributes stream and cause (closed, auth, replay_expired, unavailable, error). [Development]"),
+		metric.WithUnit("{reconnect}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ReceiverSalesforceRecordsDelivered, err = builder.meter.Int64Counter(

@@ -11,8 +11,9 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
-	"github.com/sfevents/salesforcereceiver/internal/metadata"
 	"go.opentelemetry.io/collector/component/componenttest"
+
+	"github.com/sfevents/salesforcereceiver/internal/metadata"
 )
 
 func TestSetupTelemetry(t *testing.T) {
@@ -40,6 +41,9 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ReceiverSalesforceBytesDownloaded.Add(context.Background(), 1)
 	tb.ReceiverSalesforceFilesDownloaded.Add(context.Background(), 1)
 	tb.ReceiverSalesforceParseErrors.Add(context.Background(), 1)
+	tb.ReceiverSalesforcePubsubEventsReceived.Add(context.Background(), 1)
+	tb.ReceiverSalesforcePubsubGaps.Add(context.Background(), 1)
+	tb.ReceiverSalesforcePubsubReconnects.Add(context.Background(), 1)
 	tb.ReceiverSalesforceRecordsDelivered.Add(context.Background(), 1)
 	AssertEqualReceiverSalesforceAPICalls(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
@@ -60,6 +64,15 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverSalesforceParseErrors(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverSalesforcePubsubEventsReceived(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverSalesforcePubsubGaps(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverSalesforcePubsubReconnects(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverSalesforceRecordsDelivered(t, testTel,

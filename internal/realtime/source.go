@@ -52,9 +52,46 @@ type Options struct {
 	PeekTimeout time.Duration
 	// Gap, when set, reads what Salesforce no longer retains from the
 	// topic's storage object.
-	Gap    GapReader
-	Now    func() time.Time
-	Logger *zap.Logger
+	Gap GapReader
+	// Observer, when set, hears what the stream received and why it
+	// reconnected, for telemetry.
+	Observer Observer
+	Now      func() time.Time
+	Logger   *zap.Logger
+}
+
+// Observer is told what a topic's stream did.
+type Observer interface {
+	// EventsReceived: events that arrived from Salesforce (delivered ones
+	// are counted by the runner).
+	EventsReceived(stream string, n int)
+	// Reconnected: the stream subscribed again, and why: "closed" (by
+	// Salesforce), "auth", "replay_expired", "unavailable" or "error".
+	Reconnected(stream, cause string)
+	// Gap: a stored replay id Salesforce no longer holds.
+	Gap(stream string)
+}
+
+// cause names why a session ended, for Observer.Reconnected.
+func cause(err error) string {
+	var e *RPCError
+	switch {
+	case err == nil:
+		return "closed"
+	case isAuth(err):
+		return "auth"
+	case isReplayGone(err):
+		return "replay_expired"
+	case errors.As(err, &e) && e.Code == codes.Unavailable:
+		return "unavailable"
+	}
+	return "error"
+}
+
+func (s *Source) reconnected(err error) {
+	if s.opts.Observer != nil {
+		s.opts.Observer.Reconnected(s.desc.Name, cause(err))
+	}
 }
 
 // Cursor is a topic's checkpoint.
@@ -173,6 +210,9 @@ func (s *Source) Poll(ctx context.Context, org convert.Resource, cursor Cursor, 
 	}
 	healthy, err := s.poll(ctx, org, cursor, emit)
 	s.note(healthy, err)
+	if ctx.Err() == nil {
+		s.reconnected(err) // the runner subscribes again
+	}
 	return err
 }
 
@@ -207,6 +247,7 @@ func (s *Source) poll(ctx context.Context, org convert.Resource, cur Cursor, emi
 		case err == nil, ctx.Err() != nil:
 			return everHealthy, err
 		case isAuth(err) && !refreshed:
+			s.reconnected(err)
 			s.opts.Logger.Info("Pub/Sub API refused the session; refreshing the token and resubscribing",
 				zap.String("stream", s.desc.Name), zap.Error(err))
 			if sess, err = s.conn.sessions.RefreshSession(ctx, sess); err != nil {
@@ -214,6 +255,10 @@ func (s *Source) poll(ctx context.Context, org convert.Resource, cur Cursor, emi
 			}
 			refreshed = true
 		case isReplayGone(err) && len(cur.ReplayID) > 0:
+			if s.opts.Observer != nil {
+				s.opts.Observer.Gap(s.desc.Name)
+			}
+			s.reconnected(err)
 			next, err := s.expired(ctx, org, sess, cur, err)
 			if err != nil {
 				return everHealthy, err
@@ -377,6 +422,9 @@ func (s *Source) session(ctx context.Context, org convert.Resource, sess sfapi.S
 			healthy = true
 			r := resp.r
 			outstanding -= int32(len(r.GetEvents()))
+			if n := len(r.GetEvents()); n > 0 && s.opts.Observer != nil {
+				s.opts.Observer.EventsReceived(s.desc.Name, n)
+			}
 			if err := s.add(ctx, p, r); err != nil {
 				return healthy, err
 			}
