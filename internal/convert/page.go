@@ -48,12 +48,9 @@ func DecodePage(body []byte, p *Page) error {
 		if key, err = d.str(key[:0]); err != nil {
 			return fmt.Errorf("decode page: %w", err)
 		}
-		d.skipWS()
-		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
-			return fmt.Errorf("decode page: %w", d.unexpected())
+		if err := d.colon(); err != nil {
+			return fmt.Errorf("decode page: %w", err)
 		}
-		d.pos++
-		d.skipWS()
 		switch string(key) {
 		case "totalSize":
 			v, err := d.number()
@@ -92,19 +89,12 @@ func DecodePage(body []byte, p *Page) error {
 				return fmt.Errorf("decode page: %w", err)
 			}
 		}
-		d.skipWS()
-		if d.pos >= len(d.data) {
-			return fmt.Errorf("decode page: %w", d.unexpected())
+		more, err := d.more('}')
+		if err != nil {
+			return fmt.Errorf("decode page: %w", err)
 		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-			d.skipWS()
-		case '}':
-			d.pos++
+		if !more {
 			return d.end()
-		default:
-			return fmt.Errorf("decode page: %w", d.unexpected())
 		}
 	}
 }
@@ -152,19 +142,8 @@ func (d *decoder) records(p *Page, work *Record, arena []Field) ([]Field, error)
 			rec.Fields = arena[n:len(arena):len(arena)]
 		}
 		p.Records = append(p.Records, rec)
-		d.skipWS()
-		if d.pos >= len(d.data) {
-			return arena, d.unexpected()
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-			d.skipWS()
-		case ']':
-			d.pos++
-			return arena, nil
-		default:
-			return arena, d.unexpected()
+		if more, err := d.more(']'); err != nil || !more {
+			return arena, err
 		}
 	}
 }

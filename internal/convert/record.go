@@ -169,12 +169,9 @@ func (d *decoder) object(depth int) error {
 		if err != nil {
 			return err
 		}
-		d.skipWS()
-		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
-			return d.unexpected()
+		if err := d.colon(); err != nil {
+			return err
 		}
-		d.pos++
-		d.skipWS()
 		if d.pos >= len(d.data) {
 			return d.unexpected()
 		}
@@ -187,21 +184,40 @@ func (d *decoder) object(depth int) error {
 			return err
 		}
 		r.path = r.path[:base]
-		d.skipWS()
-		if d.pos >= len(d.data) {
-			return d.unexpected()
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-			d.skipWS()
-		case '}':
-			d.pos++
-			return nil
-		default:
-			return d.unexpected()
+		if more, err := d.more('}'); err != nil || !more {
+			return err
 		}
 	}
+}
+
+// colon steps over the ':' after a key and the blanks around it.
+func (d *decoder) colon() error {
+	d.skipWS()
+	if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+		return d.unexpected()
+	}
+	d.pos++
+	d.skipWS()
+	return nil
+}
+
+// more steps over what follows a member or element: a ',' (more is
+// true) or the closing end byte.
+func (d *decoder) more(end byte) (bool, error) {
+	d.skipWS()
+	if d.pos >= len(d.data) {
+		return false, d.unexpected()
+	}
+	switch d.data[d.pos] {
+	case ',':
+		d.pos++
+		d.skipWS()
+		return true, nil
+	case end:
+		d.pos++
+		return false, nil
+	}
+	return false, d.unexpected()
 }
 
 // name interns the current path as a field name.
@@ -503,29 +519,15 @@ func (d *decoder) skip(depth int) error {
 				if err := d.skip(depth + 1); err != nil {
 					return err
 				}
-				d.skipWS()
-				if d.pos >= len(d.data) || d.data[d.pos] != ':' {
-					return d.unexpected()
+				if err := d.colon(); err != nil {
+					return err
 				}
-				d.pos++
-				d.skipWS()
 			}
 			if err := d.skip(depth + 1); err != nil {
 				return err
 			}
-			d.skipWS()
-			if d.pos >= len(d.data) {
-				return d.unexpected()
-			}
-			switch d.data[d.pos] {
-			case ',':
-				d.pos++
-				d.skipWS()
-			case end:
-				d.pos++
-				return nil
-			default:
-				return d.unexpected()
+			if more, err := d.more(end); err != nil || !more {
+				return err
 			}
 		}
 	case c == '"':
