@@ -17,6 +17,7 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/fieldset"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
+	"github.com/sfevents/salesforcereceiver/internal/soqlstream"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
 
@@ -27,21 +28,15 @@ type Querier = sfapi.Querier
 // Stream.Object, its date index field Stream.Map.TimestampField (e.g.
 // EventDate).
 type Spec struct {
-	Stream stream.Descriptor
-	// Fields are read where the org shows them (its describe says);
-	// KeyField and TimestampField are added and must be shown. Empty:
-	// every standard field.
-	Fields []string
-	// Listed: Fields come from the user; one the org does not show is an
-	// error naming it.
-	Listed bool
+	// Spec is what an ordinary object's stream reads. KeyField is added
+	// to its fields and must be shown. Its Where is ANDed into every
+	// query: big objects accept conditions on their index fields only;
+	// Salesforce rejects anything else, and the stream then fails with
+	// that message rather than filter locally.
+	soqlstream.Spec
 	// KeyField identifies an event across queries (log.record.uid and
 	// de-duplication); default EventIdentifier.
 	KeyField string
-	// Where is ANDed into every query. Big objects accept conditions on
-	// their index fields only; Salesforce rejects anything else, and the
-	// stream then fails with that message rather than filter locally.
-	Where string
 }
 
 // Options tune a Source beyond its Spec. Zero values take the defaults.
@@ -138,11 +133,7 @@ func New(client Querier, spec Spec, opts Options) *Source {
 	if opts.TargetRows <= 0 {
 		opts.TargetRows = DefaultTargetRows
 	}
-	fields := fieldset.NewResolver(client, fieldset.Want{
-		Caller: spec.Stream.Caller(), Object: spec.Stream.Object,
-		Required: []string{spec.KeyField, spec.Stream.Map.TimestampField}, Fields: spec.Fields,
-		Listed: spec.Listed, Standard: len(spec.Fields) == 0, APIVersion: opts.APIVersion,
-	}, opts.Logger)
+	fields := spec.Resolver(client, opts.APIVersion, opts.Logger, spec.KeyField)
 	return &Source{spec: spec, opts: opts, client: client, fields: fields, mapping: spec.Stream.Mapping()}
 }
 

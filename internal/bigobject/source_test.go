@@ -20,6 +20,7 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/sftest"
+	"github.com/sfevents/salesforcereceiver/internal/soqlstream"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
 
@@ -176,7 +177,7 @@ func TestWindowsDeliverEveryEventOnce(t *testing.T) {
 			clock := now
 			opts := tc.opts
 			opts.Backfill, opts.Lag, opts.Now = 6*time.Hour, 2*time.Minute, func() time.Time { return clock }
-			src := New(org, Spec{Stream: loginEvent}, opts)
+			src := New(org, Spec{Spec: soqlstream.Spec{Stream: loginEvent}}, opts)
 
 			var saved []byte
 			got := drive(t, src, &saved, tc.refuse)
@@ -201,13 +202,13 @@ func TestUnpageableSecondFails(t *testing.T) {
 		events = append(events, event{ts: now.Add(-time.Hour + time.Duration(i)*time.Millisecond), id: strconv.Itoa(i)})
 	}
 	org := &fakeOrg{events: events, page: 5, rnd: rand.New(rand.NewPCG(1, 1)), results: map[string][]event{}}
-	src := New(org, Spec{Stream: loginEvent}, Options{Backfill: 2 * time.Hour, Now: func() time.Time { return now }})
+	src := New(org, Spec{Spec: soqlstream.Spec{Stream: loginEvent}}, Options{Backfill: 2 * time.Hour, Now: func() time.Time { return now }})
 	err := src.Poll(context.Background(), testOrg, src.Initial(), func(context.Context, plog.Logs, Cursor) error { return nil })
 	require.ErrorContains(t, err, "cannot page below")
 }
 
 func TestQuery(t *testing.T) {
-	src := New(&fakeOrg{}, Spec{Stream: stream.Descriptor{Object: "ApiEvent", Map: convert.Mapping{TimestampField: "EventDate"}}, Fields: []string{"eventdate", "Operation"}, Where: "EventIdentifier = 'x'"}, Options{})
+	src := New(&fakeOrg{}, Spec{Spec: soqlstream.Spec{Stream: stream.Descriptor{Object: "ApiEvent", Map: convert.Mapping{TimestampField: "EventDate"}}, Fields: []string{"eventdate", "Operation"}, Where: "EventIdentifier = 'x'"}}, Options{})
 	set, err := src.fields.Get(context.Background())
 	require.NoError(t, err)
 	from := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)

@@ -188,9 +188,9 @@ func (s *Source) readers() {
 	})
 	bo := s.opts.Big
 	bo.Backfill, bo.BatchSize, bo.Now, bo.Logger, bo.APIVersion = s.opts.Backfill, s.opts.BatchSize, s.opts.Now, s.opts.Logger, s.opts.APIVersion
-	s.big = bigobject.New(s.client, bigobject.Spec{
+	s.big = bigobject.New(s.client, bigobject.Spec{Spec: soqlstream.Spec{
 		Stream: s.desc, Fields: s.cfg.Fields, Listed: listed, Where: s.cfg.Where,
-	}, bo)
+	}}, bo)
 }
 
 // Check tries the object's query for one row, as the kind Salesforce

@@ -13,6 +13,7 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/objects"
 	pb "github.com/sfevents/salesforcereceiver/internal/pubsub/eventbusv1"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
+	"github.com/sfevents/salesforcereceiver/internal/soqlstream"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
 
@@ -48,7 +49,7 @@ func (g *BigObjectGaps) Read(ctx context.Context, org convert.Resource, storage 
 	// Windows are whole seconds, (From, end]: end covers To's second; what
 	// lies outside (From, To) is dropped below.
 	end := c.To.UTC().Truncate(time.Second).Add(time.Second)
-	src := bigobject.New(g.Client, bigobject.Spec{Stream: objects.Descriptor(storage, "EventDate")}, bigobject.Options{
+	src := bigobject.New(g.Client, bigobject.Spec{Spec: soqlstream.Spec{Stream: objects.Descriptor(storage, "EventDate")}}, bigobject.Options{
 		Now: func() time.Time { return end.Add(lag) }, Lag: lag, APIVersion: g.APIVersion, Logger: g.Logger,
 	})
 	bc := bigobject.Cursor{From: c.From.UTC().Truncate(time.Second)}

@@ -35,6 +35,16 @@ type Spec struct {
 	Where  string // extra SOQL condition, ANDed
 }
 
+// Resolver chooses the spec's fields from what the org shows, with the
+// required ones (cursor and key fields) added.
+func (spec Spec) Resolver(client fieldset.Describer, apiVersion string, logger *zap.Logger, required ...string) *fieldset.Resolver {
+	return fieldset.NewResolver(client, fieldset.Want{
+		Caller: spec.Stream.Caller(), Object: spec.Stream.Object,
+		Required: append(required, spec.Stream.Map.TimestampField), Fields: spec.Fields,
+		Listed: spec.Listed, Standard: len(spec.Fields) == 0, APIVersion: apiVersion,
+	}, logger)
+}
+
 // Options tune a Source beyond its Spec.
 type Options struct {
 	Backfill time.Duration // first start reads this far back
@@ -90,11 +100,7 @@ func New(client Querier, spec Spec, opts Options) *Source {
 	if opts.BatchSize == 0 {
 		opts.BatchSize = 2000
 	}
-	fields := fieldset.NewResolver(client, fieldset.Want{
-		Caller: spec.Stream.Caller(), Object: spec.Stream.Object,
-		Required: []string{"Id", spec.Stream.Map.TimestampField}, Fields: spec.Fields,
-		Listed: spec.Listed, Standard: len(spec.Fields) == 0, APIVersion: opts.APIVersion,
-	}, opts.Logger)
+	fields := spec.Resolver(client, opts.APIVersion, opts.Logger, "Id")
 	return &Source{spec: spec, opts: opts, client: client, fields: fields, mapping: spec.Stream.Mapping()}
 }
 
