@@ -193,6 +193,10 @@ type envConfig struct {
 	// MetricsPort, when set, serves the collector's own metrics in the
 	// Prometheus format on 127.0.0.1 at that port.
 	MetricsPort int
+	// PubSub: the receiver's pubsub keys besides the endpoint (6 spaces);
+	// when set the simulator serves the Pub/Sub API and the receiver's
+	// pubsub.endpoint is its address.
+	PubSub string
 }
 
 func newEnvWith(t *testing.T, opts simulator.Options, ec envConfig) *env {
@@ -206,6 +210,7 @@ func newEnvWith(t *testing.T, opts simulator.Options, ec envConfig) *env {
 	// The ground truth is the history generated up front; each start's
 	// sign-in would add a LoginHistory row to it.
 	opts.NoLoginHistory = true
+	opts.PubSub = opts.PubSub || ec.PubSub != ""
 	e := &env{t: t, sim: simulator.NewTestServer(t, opts), sink: newSink(t), dir: t.TempDir()}
 	keyFile := filepath.Join(e.dir, "sf.key")
 	require.NoError(t, os.WriteFile(keyFile, keyPEM, 0o600))
@@ -221,6 +226,10 @@ func newEnvWith(t *testing.T, opts simulator.Options, ec envConfig) *env {
       max_interval: 1s
       max_elapsed_time: 0`)
 	level := cmp.Or(ec.LogLevel, "info")
+	receiver := ec.Receiver
+	if ec.PubSub != "" {
+		receiver += "\n    pubsub:\n      endpoint: " + e.sim.PubSubAddr() + "\n" + ec.PubSub
+	}
 	metrics := "level: none"
 	if ec.MetricsPort != 0 {
 		metrics = fmt.Sprintf(`level: normal
@@ -269,7 +278,7 @@ service:
     logs:
       receivers: [salesforce]
       exporters: [otlphttp]
-`, e.dir, e.sim.URL(), keyFile, endpoint, ec.Receiver, elf, exporter, level, metrics)
+`, e.dir, e.sim.URL(), keyFile, endpoint, receiver, elf, exporter, level, metrics)
 	require.NoError(t, os.WriteFile(e.config, []byte(cfg), 0o600))
 	logFile, err := os.Create(filepath.Join(e.dir, "collector.log"))
 	require.NoError(t, err)
