@@ -94,12 +94,18 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	s := "salesforce oauth: " + strconv.Itoa(e.Status)
-	if e.Code != "" {
-		s += " " + e.Code
+	return FormatError("salesforce oauth", e.Status, e.Code, e.Description)
+}
+
+// FormatError is the text of an error response: "prefix: status code: detail",
+// leaving out an empty code or detail.
+func FormatError(prefix string, status int, code, detail string) string {
+	s := prefix + ": " + strconv.Itoa(status)
+	if code != "" {
+		s += " " + code
 	}
-	if e.Description != "" {
-		s += ": " + e.Description
+	if detail != "" {
+		s += ": " + detail
 	}
 	return s
 }

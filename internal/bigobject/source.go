@@ -106,18 +106,9 @@ var (
 
 // New returns a Source for spec.
 func New(client Querier, spec Spec, opts Options) *Source {
-	if spec.KeyField == "" {
-		spec.KeyField = "EventIdentifier"
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Logger == nil {
-		opts.Logger = zap.NewNop()
-	}
-	if opts.BatchSize == 0 {
-		opts.BatchSize = 2000
-	}
+	stream.Default(&spec.KeyField, "EventIdentifier")
+	stream.SourceDefaults(&opts.Now, &opts.Logger)
+	stream.Default(&opts.BatchSize, 2000)
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v

@@ -290,6 +290,14 @@ func (d *decoder) literal(lit string) error {
 	return nil
 }
 
+// skipDigits returns the index of the first non-digit of b at or after p.
+func skipDigits(b []byte, p int) int {
+	for p < len(b) && b[p] >= '0' && b[p] <= '9' {
+		p++
+	}
+	return p
+}
+
 // number scans a JSON number: int64 when it is an integer that fits, else
 // float64; a number beyond float64 range is kept as its text.
 func (d *decoder) number() (any, error) {
@@ -299,9 +307,7 @@ func (d *decoder) number() (any, error) {
 		p++
 	}
 	intStart := p
-	for p < len(d.data) && d.data[p] >= '0' && d.data[p] <= '9' {
-		p++
-	}
+	p = skipDigits(d.data, p)
 	if p == intStart || (d.data[intStart] == '0' && p-intStart > 1) {
 		d.pos = start
 		return nil, d.errorf("invalid number")
@@ -309,12 +315,8 @@ func (d *decoder) number() (any, error) {
 	isInt := true
 	if p < len(d.data) && d.data[p] == '.' {
 		isInt = false
-		p++
-		fs := p
-		for p < len(d.data) && d.data[p] >= '0' && d.data[p] <= '9' {
-			p++
-		}
-		if p == fs {
+		fs := p + 1
+		if p = skipDigits(d.data, fs); p == fs {
 			d.pos = p
 			return nil, d.errorf("invalid number: no digits after the decimal point")
 		}
@@ -326,10 +328,7 @@ func (d *decoder) number() (any, error) {
 			p++
 		}
 		es := p
-		for p < len(d.data) && d.data[p] >= '0' && d.data[p] <= '9' {
-			p++
-		}
-		if p == es {
+		if p = skipDigits(d.data, es); p == es {
 			d.pos = p
 			return nil, d.errorf("invalid number: no digits in the exponent")
 		}

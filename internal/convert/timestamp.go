@@ -60,18 +60,23 @@ func digits(s string, n int) (int, bool) {
 	return v, true
 }
 
+// digits3 reads three numbers of s: w digits at i, then two digits each
+// at j and k.
+func digits3(s string, w, i, j, k int) (a, b, c int, ok bool) {
+	a, ok1 := digits(s[i:], w)
+	b, ok2 := digits(s[j:], 2)
+	c, ok3 := digits(s[k:], 2)
+	return a, b, c, ok1 && ok2 && ok3
+}
+
 // parseCompact parses yyyyMMddHHmmss[.fraction] in UTC.
 func parseCompact(s string) (time.Time, bool) {
 	if len(s) < 14 {
 		return time.Time{}, false
 	}
-	year, ok1 := digits(s[0:], 4)
-	month, ok2 := digits(s[4:], 2)
-	day, ok3 := digits(s[6:], 2)
-	hour, ok4 := digits(s[8:], 2)
-	minute, ok5 := digits(s[10:], 2)
-	sec, ok6 := digits(s[12:], 2)
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
+	year, month, day, ok1 := digits3(s, 4, 0, 4, 6)
+	hour, minute, sec, ok2 := digits3(s, 2, 8, 10, 12)
+	if !(ok1 && ok2) {
 		return time.Time{}, false
 	}
 	nsec, rest, ok := fraction(s[14:])
@@ -86,10 +91,8 @@ func parseISO(s string) (time.Time, bool) {
 	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
 		return time.Time{}, false
 	}
-	year, ok1 := digits(s[0:], 4)
-	month, ok2 := digits(s[5:], 2)
-	day, ok3 := digits(s[8:], 2)
-	if !(ok1 && ok2 && ok3) {
+	year, month, day, ok := digits3(s, 4, 0, 5, 8)
+	if !ok {
 		return time.Time{}, false
 	}
 	if len(s) == 10 {
@@ -98,10 +101,8 @@ func parseISO(s string) (time.Time, bool) {
 	if len(s) < 19 || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':' {
 		return time.Time{}, false
 	}
-	hour, ok4 := digits(s[11:], 2)
-	minute, ok5 := digits(s[14:], 2)
-	sec, ok6 := digits(s[17:], 2)
-	if !(ok4 && ok5 && ok6) {
+	hour, minute, sec, ok := digits3(s, 2, 11, 14, 17)
+	if !ok {
 		return time.Time{}, false
 	}
 	nsec, rest, ok := fraction(s[19:])

@@ -244,26 +244,9 @@ func TestSIGKILLDuringBackfill(t *testing.T) {
 			seed := time.Now().UnixNano()
 			rnd := rand.New(rand.NewPCG(uint64(seed), 1))
 			t.Logf("random seed %d", seed)
-			var (
-				resent   []int
-				worst    int
-				snapshot = e.sink.snapshot()
-			)
-			for k := range kills {
-				e.start()
-				// What this run re-sent of what had arrived before the last
-				// kill is counted at this kill (or at the end).
-				time.Sleep(time.Duration(1000+rnd.IntN(2000)) * time.Millisecond)
-				e.stop(syscall.SIGKILL)
-				time.Sleep(300 * time.Millisecond) // requests already read land
-				now := e.sink.snapshot()
-				if k > 0 {
-					r, w := resentSince(e.sink, snapshot, now)
-					resent, worst = append(resent, r), max(worst, w)
-				}
-				snapshot = now
+			resent, worst, snapshot := e.killRuns(kills, false, rnd, time.Second, 300*time.Millisecond, func(k int) {
 				t.Logf("kill %d: %d records received so far", k+1, e.sink.total())
-			}
+			})
 			tlBefore := e.sink.tally(want)
 			require.Positive(t, tlBefore.Missing, "the kills must land during the backfill; it finished early")
 			e.start()
@@ -287,6 +270,32 @@ func TestSIGKILLDuringBackfill(t *testing.T) {
 
 // resentSince counts receptions between two snapshots of uids that had
 // arrived before the first, in total and at most per stream.
+// killRuns kills the collector with SIGKILL kills times, each run lasting
+// run plus up to 2s (from rnd) and each kill followed by settle for the
+// requests already read to land; the first run is started unless started.
+// What each run re-sent of what had arrived before the kill ending the
+// previous run is counted at its kill (the last run's, by the caller, from
+// the snapshot at the last kill): the counts, the worst stream's largest,
+// and that snapshot. logKill is called after every kill.
+func (e *env) killRuns(kills int, started bool, rnd *rand.Rand, run, settle time.Duration, logKill func(k int)) (resent []int, worst int, snapshot map[string]int) {
+	for k := range kills {
+		if k > 0 || !started {
+			e.start()
+		}
+		time.Sleep(run + time.Duration(rnd.IntN(2000))*time.Millisecond)
+		e.stop(syscall.SIGKILL)
+		time.Sleep(settle) // requests already read land
+		now := e.sink.snapshot()
+		if k > 0 {
+			r, w := resentSince(e.sink, snapshot, now)
+			resent, worst = append(resent, r), max(worst, w)
+		}
+		snapshot = now
+		logKill(k)
+	}
+	return resent, worst, snapshot
+}
+
 func resentSince(s *sink, before, after map[string]int) (total, worstStream int) {
 	per := map[string]int{}
 	for uid, n := range before {

@@ -370,13 +370,19 @@ func (t tally) String() string {
 // tally compares what arrived with want (uid -> the record id, or for
 // EventLogFile rows the file id, the record must carry).
 func (s *sink) tally(want map[string]string) tally {
+	return tallyWith(s, want, func(uid, id string, ok bool) bool { return ok && s.ident[uid] == id })
+}
+
+// tallyWith compares what arrived with want: match (called with s locked)
+// says whether what arrived under uid is right, given want's entry for it
+// (ok: want has one).
+func tallyWith[V any](s *sink, want map[string]V, match func(uid string, v V, ok bool) bool) tally {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := tally{Expected: len(want)}
 	for uid, n := range s.byUID {
 		t.Delivered += n
-		id, ok := want[uid]
-		if !ok || s.ident[uid] != id {
+		if v, ok := want[uid]; !match(uid, v, ok) {
 			t.Mismatched++
 			continue
 		}
@@ -442,17 +448,23 @@ func (e *env) wantELF(fileIDs []string) map[string]string {
 // stragglers land, and returns the tally.
 func (e *env) waitTally(timeout time.Duration, want func() map[string]string) tally {
 	e.t.Helper()
+	return waitSettled(timeout, 200*time.Millisecond, func() tally { return e.sink.tally(want()) })
+}
+
+// waitSettled polls count every poll until nothing is missing (or timeout),
+// lets stragglers land, and returns the last count.
+func waitSettled(timeout, poll time.Duration, count func() tally) tally {
 	deadline := time.Now().Add(timeout)
 	for {
-		t := e.sink.tally(want())
+		t := count()
 		if t.Missing == 0 || time.Now().After(deadline) {
 			if t.Missing == 0 {
 				time.Sleep(1500 * time.Millisecond) // a repeat would land now
-				t = e.sink.tally(want())
+				t = count()
 			}
 			return t
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(poll)
 	}
 }
 

@@ -62,41 +62,14 @@ func (e *env) wantPub(evs ...[]simulator.PublishedEvent) map[string]bool {
 // pubTally counts by uid only (gap-read records carry the storage row's
 // record id, stream events none).
 func (s *sink) pubTally(want map[string]bool) tally {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := tally{Expected: len(want)}
-	for uid, n := range s.byUID {
-		t.Delivered += n
-		if !want[uid] {
-			t.Mismatched++
-			continue
-		}
-		t.Duplicated += n - 1
-	}
-	for uid := range want {
-		if s.byUID[uid] == 0 {
-			t.Missing++
-		}
-	}
-	return t
+	return tallyWith(s, want, func(_ string, wanted, _ bool) bool { return wanted })
 }
 
 // waitPub waits until nothing of want is missing (or timeout), lets
 // stragglers land, and returns the tally.
 func (e *env) waitPub(timeout time.Duration, want func() map[string]bool) tally {
 	e.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		t := e.sink.pubTally(want())
-		if t.Missing == 0 || time.Now().After(deadline) {
-			if t.Missing == 0 {
-				time.Sleep(1500 * time.Millisecond) // a repeat would land now
-				t = e.sink.pubTally(want())
-			}
-			return t
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return waitSettled(timeout, 100*time.Millisecond, func() tally { return e.sink.pubTally(want()) })
 }
 
 // scoped restricts Delivered to want's uids and drops Mismatched, for a
@@ -251,25 +224,9 @@ func TestPubSubSIGKILLMidStream(t *testing.T) {
 	seed := time.Now().UnixNano()
 	rnd := rand.New(rand.NewPCG(uint64(seed), 2))
 	t.Logf("random seed %d", seed)
-	var (
-		resent   []int
-		snapshot map[string]int
-	)
-	for k := range kills {
-		if k > 0 {
-			e.start()
-		}
-		time.Sleep(time.Duration(1500+rnd.IntN(2000)) * time.Millisecond)
-		e.stop(syscall.SIGKILL)
-		time.Sleep(400 * time.Millisecond) // requests already read land
-		now := e.sink.snapshot()
-		if k > 0 {
-			r, _ := resentSince(e.sink, snapshot, now)
-			resent = append(resent, r)
-		}
-		snapshot = now
+	resent, _, snapshot := e.killRuns(kills, true, rnd, 1500*time.Millisecond, 400*time.Millisecond, func(k int) {
 		t.Logf("kill %d: %d events received so far, %d published", k+1, e.sink.total(), len(e.sim.PubSubEvents(loginTopic)))
-	}
+	})
 	e.start()
 	time.Sleep(2 * time.Second)
 	close(stop)

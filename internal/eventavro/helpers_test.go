@@ -33,6 +33,17 @@ func compile(t testing.TB, schemaJSON string) *Schema {
 	return s
 }
 
+// decodeNative encodes native with goavro and decodes it with the Schema
+// compiled from schemaJSON.
+func decodeNative(t testing.TB, schemaJSON string, native map[string]any) convert.Record {
+	t.Helper()
+	var rec convert.Record
+	if err := compile(t, schemaJSON).Decode(encode(t, schemaJSON, native), &rec); err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
 func encode(t testing.TB, schemaJSON string, native map[string]any) []byte {
 	t.Helper()
 	c, err := goavro.NewCodec(schemaJSON)

@@ -18,6 +18,7 @@ import (
 	"github.com/hamba/avro/v2"
 	"github.com/linkedin/goavro/v2"
 
+	"github.com/sfevents/salesforcereceiver/internal/anynum"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 )
 
@@ -225,13 +226,10 @@ func goTypeFits(b *node, v any) bool {
 // raw turns a library's native number (possibly a time) back into the
 // Avro int or long it was decoded from.
 func raw(t *node, v any) (int64, error) {
+	if n, ok := anynum.Int64(v); ok {
+		return n, nil
+	}
 	switch x := v.(type) {
-	case int:
-		return int64(x), nil
-	case int32:
-		return int64(x), nil
-	case int64:
-		return x, nil
 	case time.Time:
 		switch t.conv {
 		case cDateTimeMicros:
@@ -274,11 +272,7 @@ func (r *refDecoder) leaf(name string, t *node, v any, dst *convert.Record, bmEr
 	switch t.kind {
 	case kNull:
 	case kBool:
-		b, ok := v.(bool)
-		if !ok {
-			return fmt.Errorf("%T is not a bool", v)
-		}
-		put(b)
+		return putAs(put, v, "a bool", func(b bool) any { return b })
 	case kInt, kLong:
 		n, err := raw(t, v)
 		if err != nil {
@@ -290,29 +284,13 @@ func (r *refDecoder) leaf(name string, t *node, v any, dst *convert.Record, bmEr
 			put(n)
 		}
 	case kFloat:
-		f, ok := v.(float32)
-		if !ok {
-			return fmt.Errorf("%T is not a float", v)
-		}
-		put(widen(f))
+		return putAs(put, v, "a float", func(f float32) any { return widen(f) })
 	case kDouble:
-		f, ok := v.(float64)
-		if !ok {
-			return fmt.Errorf("%T is not a double", v)
-		}
-		put(f)
+		return putAs(put, v, "a double", func(f float64) any { return f })
 	case kString:
-		s, ok := v.(string)
-		if !ok {
-			return fmt.Errorf("%T is not a string", v)
-		}
-		put(validString(s))
+		return putAs(put, v, "a string", func(s string) any { return validString(s) })
 	case kEnum:
-		s, ok := v.(string)
-		if !ok {
-			return fmt.Errorf("%T is not an enum symbol", v)
-		}
-		put(s)
+		return putAs(put, v, "an enum symbol", func(s string) any { return s })
 	case kBytes, kFixed:
 		if rat, ok := v.(*big.Rat); ok {
 			f, _ := rat.Float64()
@@ -351,6 +329,17 @@ func (r *refDecoder) leaf(name string, t *node, v any, dst *convert.Record, bmEr
 		}
 		put(string(txt))
 	}
+	return nil
+}
+
+// putAs puts v, which must be a T, as conv makes it; what names a T in the
+// error when it is not.
+func putAs[T any](put func(any), v any, what string, conv func(T) any) error {
+	x, ok := v.(T)
+	if !ok {
+		return fmt.Errorf("%T is not %s", v, what)
+	}
+	put(conv(x))
 	return nil
 }
 

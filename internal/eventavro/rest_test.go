@@ -34,10 +34,7 @@ func TestSameAsREST(t *testing.T) {
 		t.Fatal(err)
 	}
 	js := schemaFile(t, "login_event_stream.avsc")
-	var stream convert.Record
-	if err := compile(t, js).Decode(encode(t, js, loginNative()), &stream); err != nil {
-		t.Fatal(err)
-	}
+	stream := decodeNative(t, js, loginNative())
 
 	m := convert.Mapping{EventName: convert.EventObject, Stream: "object/LoginEvent", EventType: "LoginEvent", TimestampField: "EventDate"}
 	observed := time.Date(2024, 5, 3, 10, 0, 5, 0, time.UTC)

@@ -339,57 +339,53 @@ func (c *compiler) node(s avro.Schema, doc string) (*node, error) {
 	return nil, fmt.Errorf("unsupported schema type %s", s.Type())
 }
 
+// primitives gives each Avro primitive type its kind and the fewest bytes
+// its encoding takes.
+var primitives = map[avro.Type]struct {
+	kind kind
+	min  int
+}{
+	avro.Null:    {kNull, 0},
+	avro.Boolean: {kBool, 1},
+	avro.Int:     {kInt, 1},
+	avro.Long:    {kLong, 1},
+	avro.Float:   {kFloat, 4},
+	avro.Double:  {kDouble, 8},
+	avro.String:  {kString, 1},
+	avro.Bytes:   {kBytes, 1},
+}
+
+// logicalConvs gives the logical types of ints and longs the conversion
+// of their values, for the one kind each applies to.
+var logicalConvs = map[avro.LogicalType]struct {
+	kind kind
+	conv conv
+}{
+	avro.TimestampMillis:      {kLong, cDateTimeMillis},
+	avro.LocalTimestampMillis: {kLong, cDateTimeMillis},
+	avro.TimestampMicros:      {kLong, cDateTimeMicros},
+	avro.LocalTimestampMicros: {kLong, cDateTimeMicros},
+	avro.Date:                 {kInt, cDateDays},
+	avro.TimeMillis:           {kInt, cTimeMillis},
+	avro.TimeMicros:           {kLong, cTimeMicros},
+}
+
 func (c *compiler) primitive(t *avro.PrimitiveSchema, doc string) (*node, error) {
 	n := &node{}
 	if ls := t.Logical(); ls != nil {
 		n.logical = string(ls.Type())
 	}
-	switch t.Type() {
-	case avro.Boolean:
-		n.kind, n.min = kBool, 1
-	case avro.Int:
-		n.kind, n.min = kInt, 1
-	case avro.Long:
-		n.kind, n.min = kLong, 1
-	case avro.Float:
-		n.kind, n.min = kFloat, 4
-	case avro.Double:
-		n.kind, n.min = kDouble, 8
-	case avro.String:
-		n.kind, n.min = kString, 1
-	case avro.Bytes:
-		n.kind, n.min = kBytes, 1
-	case avro.Null:
-		n.kind = kNull
-	default:
+	p, ok := primitives[t.Type()]
+	if !ok {
 		return nil, fmt.Errorf("unsupported primitive type %s", t.Type())
 	}
+	n.kind, n.min = p.kind, p.min
 	if ls := t.Logical(); ls != nil {
-		switch ls.Type() {
-		case avro.TimestampMillis, avro.LocalTimestampMillis:
-			if n.kind == kLong {
-				n.conv = cDateTimeMillis
-			}
-		case avro.TimestampMicros, avro.LocalTimestampMicros:
-			if n.kind == kLong {
-				n.conv = cDateTimeMicros
-			}
-		case avro.Date:
-			if n.kind == kInt {
-				n.conv = cDateDays
-			}
-		case avro.TimeMillis:
-			if n.kind == kInt {
-				n.conv = cTimeMillis
-			}
-		case avro.TimeMicros:
-			if n.kind == kLong {
-				n.conv = cTimeMicros
-			}
-		case avro.Decimal:
-			if d, ok := ls.(*avro.DecimalLogicalSchema); ok && n.kind == kBytes {
-				n.conv, n.scale = cDecimal, d.Scale()
-			}
+		if lc, ok := logicalConvs[ls.Type()]; ok && n.kind == lc.kind {
+			n.conv = lc.conv
+		}
+		if d, ok := ls.(*avro.DecimalLogicalSchema); ok && ls.Type() == avro.Decimal && n.kind == kBytes {
+			n.conv, n.scale = cDecimal, d.Scale()
 		}
 	}
 	if n.conv == cNone && (n.kind == kLong || n.kind == kInt) {

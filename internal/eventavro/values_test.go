@@ -110,10 +110,7 @@ func TestUnionsAndNulls(t *testing.T) {
 		for _, f := range compile(t, js).top[2:] {
 			native[f.name] = nil
 		}
-		var rec convert.Record
-		if err := compile(t, js).Decode(encode(t, js, native), &rec); err != nil {
-			t.Fatal(err)
-		}
+		rec := decodeNative(t, js, native)
 		want := []convert.Field{
 			{Name: "CreatedDate", Value: "2024-05-03T10:00:01.456+0000"},
 			{Name: "CreatedById", Value: "005RM000002ZbnVYAS"},
@@ -194,10 +191,7 @@ func TestDateConventions(t *testing.T) {
 		"Text": "2024-05-01T12:34:56.000+0000", "Plain": int64(1714566896000), "Huge": int64(1) << 62,
 		"BadTime": int64(-1), "NoDoc": int64(1714566896000),
 	}
-	var rec convert.Record
-	if err := compile(t, js).Decode(encode(t, js, native), &rec); err != nil {
-		t.Fatal(err)
-	}
+	rec := decodeNative(t, js, native)
 	want := []convert.Field{
 		{Name: "CreatedDate", Value: "2024-05-01T12:34:56.000+0000"},
 		{Name: "EventDate", Value: "2024-05-01T12:34:56.007+0000"},

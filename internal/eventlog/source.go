@@ -129,12 +129,7 @@ var (
 
 // New returns a Source reading files of opts.LogInterval.
 func New(client Querier, opts Options) *Source {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Logger == nil {
-		opts.Logger = zap.NewNop()
-	}
+	stream.SourceDefaults(&opts.Now, &opts.Logger)
 	if opts.BatchRows <= 0 {
 		opts.BatchRows = 1000
 	}

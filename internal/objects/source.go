@@ -111,15 +111,8 @@ var (
 
 // New returns the Source for one `objects:` entry.
 func New(client Client, cfg Config, opts Options) *Source {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Logger == nil {
-		opts.Logger = zap.NewNop()
-	}
-	if opts.Overlap == 0 {
-		opts.Overlap = soqlstream.DefaultOverlap
-	}
+	stream.SourceDefaults(&opts.Now, &opts.Logger)
+	stream.Default(&opts.Overlap, soqlstream.DefaultOverlap)
 	s := &Source{cfg: cfg, opts: opts, client: client, desc: Descriptor(cfg.Name, cfg.TimestampField)}
 	s.readers()
 	return s

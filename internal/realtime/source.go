@@ -160,15 +160,8 @@ func New(conn *Conn, topic Topic, opts Options) *Source {
 	def(&opts.RetryMax, time.Minute)
 	def(&opts.HoldOff, 5*time.Minute)
 	def(&opts.PeekTimeout, 30*time.Second)
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Logger == nil {
-		opts.Logger = zap.NewNop()
-	}
-	if topic.Replay == "" {
-		topic.Replay = ReplayLatest
-	}
+	stream.SourceDefaults(&opts.Now, &opts.Logger)
+	stream.Default(&topic.Replay, ReplayLatest)
 	d := Descriptor(topic.Name)
 	s := &Source{conn: conn, topic: topic, desc: d, opts: opts, warn: threatEvents[eventName(topic.Name)], storage: StorageObject(topic.Name)}
 	s.mapping = d.Map

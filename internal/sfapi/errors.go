@@ -3,9 +3,10 @@ package sfapi
 import (
 	"encoding/json"
 	"errors"
-	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sfevents/salesforcereceiver/internal/auth"
 )
 
 // ErrLimitExceeded matches (errors.Is) the error for 403 REQUEST_LIMIT_EXCEEDED:
@@ -39,14 +40,7 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
-	s := "salesforce: " + strconv.Itoa(e.Status)
-	if e.Code != "" {
-		s += " " + e.Code
-	}
-	if e.Message != "" {
-		s += ": " + e.Message
-	}
-	return s
+	return auth.FormatError("salesforce", e.Status, e.Code, e.Message)
 }
 
 // Is lets errors.Is(err, ErrLimitExceeded) see through an APIError.

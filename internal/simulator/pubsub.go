@@ -543,28 +543,12 @@ func (s *Server) StartPubSub(addr string) (string, error) {
 }
 
 func (s *Server) startPublishing() {
-	every := s.opts.PublishEvery
-	if every <= 0 {
-		return
-	}
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		tk := time.NewTicker(every)
-		defer tk.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tk.C:
-				s.mu.Lock()
-				n := 1 + s.gen.rnd.IntN(2)
-				s.mu.Unlock()
-				s.Publish("/event/LoginEventStream", n)
-			}
-		}
-	}()
-	s.addCloser(func() { close(stop); <-done })
+	s.every(s.opts.PublishEvery, func() {
+		s.mu.Lock()
+		n := 1 + s.gen.rnd.IntN(2)
+		s.mu.Unlock()
+		s.Publish("/event/LoginEventStream", n)
+	})
 }
 
 // trackingListener remembers accepted connections by remote address, so a

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/linkedin/goavro/v2"
+
+	"github.com/sfevents/salesforcereceiver/internal/anynum"
 )
 
 // avroNode is a parsed Avro schema, enough to turn the simulator's typed
@@ -165,23 +167,14 @@ func native(n *avroNode, v any) (any, error) {
 			return b, nil
 		}
 	case "int":
-		switch x := v.(type) {
-		case int:
-			return int32(x), nil
-		case int32:
-			return x, nil
-		case int64:
+		if x, ok := anynum.Int64(v); ok {
 			return int32(x), nil
 		}
 	case "long":
-		switch x := v.(type) {
-		case time.Time:
-			return x.UnixMilli(), nil
-		case int:
-			return int64(x), nil
-		case int32:
-			return int64(x), nil
-		case int64:
+		if t, ok := v.(time.Time); ok {
+			return t.UnixMilli(), nil
+		}
+		if x, ok := anynum.Int64(v); ok {
 			return x, nil
 		}
 	case "float":
@@ -192,15 +185,8 @@ func native(n *avroNode, v any) (any, error) {
 			return x, nil
 		}
 	case "double":
-		switch x := v.(type) {
-		case float64:
-			return x, nil
-		case float32:
-			return float64(x), nil
-		case int:
-			return float64(x), nil
-		case int64:
-			return float64(x), nil
+		if f, ok := anynum.Float64(v); ok {
+			return f, nil
 		}
 	case "string":
 		if s, ok := v.(string); ok {

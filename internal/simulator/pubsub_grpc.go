@@ -98,10 +98,7 @@ func (s *Server) pubsubCheckAuth(ctx context.Context) *psError {
 	if why == "" {
 		return nil
 	}
-	ps := s.pubsub()
-	ps.mu.Lock()
-	ps.stats.AuthFailures++
-	ps.mu.Unlock()
+	s.lockPubSub(func(st *PubSubStats) { st.AuthFailures++ }).mu.Unlock()
 	return newPSError(codes.Unauthenticated, PubSubErrAuth, "An authentication exception occurred: %s.", why)
 }
 
@@ -129,11 +126,18 @@ func (p *pubsubService) topicLocked(name string, publish bool) (*pubsubTopic, *p
 	return t, nil
 }
 
-func (p *pubsubService) GetTopic(ctx context.Context, req *pb.TopicRequest) (*pb.TopicInfo, error) {
-	ps := p.s.pubsub()
+// lockPubSub locks the Pub/Sub state and counts a call in its stats; the
+// caller unlocks.
+func (s *Server) lockPubSub(count func(*PubSubStats)) *pubsubState {
+	ps := s.pubsub()
 	ps.mu.Lock()
+	count(&ps.stats)
+	return ps
+}
+
+func (p *pubsubService) GetTopic(ctx context.Context, req *pb.TopicRequest) (*pb.TopicInfo, error) {
+	ps := p.s.lockPubSub(func(st *PubSubStats) { st.GetTopic++ })
 	defer ps.mu.Unlock()
-	ps.stats.GetTopic++
 	t := ps.topics[req.GetTopicName()]
 	if t == nil {
 		_, err := p.topicLocked(req.GetTopicName(), false)
@@ -151,10 +155,8 @@ func (p *pubsubService) GetTopic(ctx context.Context, req *pb.TopicRequest) (*pb
 }
 
 func (p *pubsubService) GetSchema(ctx context.Context, req *pb.SchemaRequest) (*pb.SchemaInfo, error) {
-	ps := p.s.pubsub()
-	ps.mu.Lock()
+	ps := p.s.lockPubSub(func(st *PubSubStats) { st.GetSchema++ })
 	defer ps.mu.Unlock()
-	ps.stats.GetSchema++
 	sch := ps.schemas[req.GetSchemaId()]
 	if sch == nil {
 		return nil, newPSError(codes.NotFound, PubSubErrSchemaNotFound, "Schema %q was not found.", req.GetSchemaId())
@@ -199,9 +201,7 @@ func (p *pubsubService) PublishStream(stream pb.PubSub_PublishStreamServer) erro
 // decoded with the schema its schema_id names.
 func (p *pubsubService) publish(req *pb.PublishRequest) (*pb.PublishResponse, error) {
 	s := p.s
-	ps := s.pubsub()
-	ps.mu.Lock()
-	ps.stats.Publish++
+	ps := s.lockPubSub(func(st *PubSubStats) { st.Publish++ })
 	t, perr := p.topicLocked(req.GetTopicName(), true)
 	ps.mu.Unlock()
 	if perr != nil {

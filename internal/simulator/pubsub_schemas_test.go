@@ -66,96 +66,99 @@ func hambaValue(t *testing.T, sch avro.Schema, doc string, v any) any {
 	return v
 }
 
-func TestPubSubSchemasAreSalesforceShaped(t *testing.T) {
+// eachTopicSchema runs check, in a subtest, on every Pub/Sub topic of a
+// fresh server with the id and JSON of the topic's schema.
+func eachTopicSchema(t *testing.T, check func(t *testing.T, s *Server, topic, id, js string)) {
 	s := New(testOptions())
 	for _, topic := range s.PubSubTopics() {
 		t.Run(topic, func(t *testing.T) {
 			id, js, err := s.PubSubSchema(topic)
 			require.NoError(t, err)
-			require.Len(t, id, 22, "Salesforce-like schema id")
-			var raw struct {
-				Name, Namespace, Type, UUID string
-				Fields                      []map[string]any
-			}
-			require.NoError(t, json.Unmarshal([]byte(js), &raw))
-			require.Equal(t, topic[strings.LastIndexByte(topic, '/')+1:], raw.Name)
-			require.Equal(t, "com.sforce.eventbus", raw.Namespace)
-			require.Equal(t, "record", raw.Type)
-			require.Equal(t, id, raw.UUID, "the schema carries its id as uuid")
-			_, err = avro.Parse(js)
-			require.NoError(t, err, "hamba/avro parses it")
-			_, err = goavro.NewCodec(js)
-			require.NoError(t, err, "goavro parses it")
-			dates := 0
-			for _, f := range raw.Fields {
-				name, _ := f["name"].(string)
-				doc, _ := f["doc"].(string)
-				if name == "CreatedDate" || name == "EventDate" || name == "LastModifiedDate" {
-					require.True(t, isDateTimeField(doc), "%s doc %q", name, doc)
-				}
-				if u, ok := f["type"].([]any); ok {
-					require.Equal(t, "null", u[0], "%s: null first in the union", name)
-					d, has := f["default"]
-					require.True(t, has && d == nil, "%s: nullable fields default to null", name)
-				}
-				if !isDateTimeField(doc) {
-					continue
-				}
-				dates++
-				switch ft := f["type"].(type) {
-				case string:
-					require.Equal(t, "long", ft, name)
-				case []any:
-					require.Equal(t, []any{"null", "long"}, ft, name)
-				default:
-					t.Fatalf("%s: date-time of type %v", name, ft)
-				}
-			}
-			require.NotZero(t, dates)
-			// Stable: another org builds the same schema with the same id.
-			id2, js2, _ := New(Options{Seed: 99, History: -1}).PubSubSchema(topic)
-			require.Equal(t, id, id2)
-			require.Equal(t, js, js2)
+			check(t, s, topic, id, js)
 		})
 	}
 }
 
-func TestPubSubPayloadsDecodeWithBothLibraries(t *testing.T) {
-	s := New(testOptions())
-	for _, topic := range s.PubSubTopics() {
-		t.Run(topic, func(t *testing.T) {
-			_, js, err := s.PubSubSchema(topic)
-			require.NoError(t, err)
-			hs := avro.MustParse(js)
-			codec, err := goavro.NewCodec(js)
-			require.NoError(t, err)
-			for _, ev := range s.Publish(topic, 30) {
-				var hv map[string]any
-				require.NoError(t, avro.Unmarshal(hs, ev.Payload, &hv))
-				require.Equal(t, ev.Fields, hambaValue(t, hs, "", hv), "hamba decodes the ground truth")
-				_, rest, err := codec.NativeFromBinary(ev.Payload)
-				require.NoError(t, err)
-				require.Empty(t, rest, "no container header, nothing after the record")
-				sch, err := compileSchema(js, "")
-				require.NoError(t, err)
-				back, err := decodeTyped(sch, ev.Payload)
-				require.NoError(t, err)
-				require.Equal(t, ev.Fields, back)
-				switch {
-				case strings.HasPrefix(topic, "/data/"):
-					require.Empty(t, ev.EventIdentifier)
-				case strings.HasSuffix(topic, "__e"):
-					require.Empty(t, ev.EventIdentifier)
-					require.IsType(t, time.Time{}, ev.Fields["CreatedDate"])
-				default:
-					require.Len(t, ev.EventIdentifier, 36)
-					require.Len(t, ev.EventUuid, 36)
-					require.Equal(t, ev.EventIdentifier, ev.Fields["EventIdentifier"])
-					require.Equal(t, testNow, ev.Fields["EventDate"])
-				}
+func TestPubSubSchemasAreSalesforceShaped(t *testing.T) {
+	eachTopicSchema(t, func(t *testing.T, s *Server, topic, id, js string) {
+		require.Len(t, id, 22, "Salesforce-like schema id")
+		var raw struct {
+			Name, Namespace, Type, UUID string
+			Fields                      []map[string]any
+		}
+		require.NoError(t, json.Unmarshal([]byte(js), &raw))
+		require.Equal(t, topic[strings.LastIndexByte(topic, '/')+1:], raw.Name)
+		require.Equal(t, "com.sforce.eventbus", raw.Namespace)
+		require.Equal(t, "record", raw.Type)
+		require.Equal(t, id, raw.UUID, "the schema carries its id as uuid")
+		_, err := avro.Parse(js)
+		require.NoError(t, err, "hamba/avro parses it")
+		_, err = goavro.NewCodec(js)
+		require.NoError(t, err, "goavro parses it")
+		dates := 0
+		for _, f := range raw.Fields {
+			name, _ := f["name"].(string)
+			doc, _ := f["doc"].(string)
+			if name == "CreatedDate" || name == "EventDate" || name == "LastModifiedDate" {
+				require.True(t, isDateTimeField(doc), "%s doc %q", name, doc)
 			}
-		})
-	}
+			if u, ok := f["type"].([]any); ok {
+				require.Equal(t, "null", u[0], "%s: null first in the union", name)
+				d, has := f["default"]
+				require.True(t, has && d == nil, "%s: nullable fields default to null", name)
+			}
+			if !isDateTimeField(doc) {
+				continue
+			}
+			dates++
+			switch ft := f["type"].(type) {
+			case string:
+				require.Equal(t, "long", ft, name)
+			case []any:
+				require.Equal(t, []any{"null", "long"}, ft, name)
+			default:
+				t.Fatalf("%s: date-time of type %v", name, ft)
+			}
+		}
+		require.NotZero(t, dates)
+		// Stable: another org builds the same schema with the same id.
+		id2, js2, _ := New(Options{Seed: 99, History: -1}).PubSubSchema(topic)
+		require.Equal(t, id, id2)
+		require.Equal(t, js, js2)
+	})
+}
+
+func TestPubSubPayloadsDecodeWithBothLibraries(t *testing.T) {
+	eachTopicSchema(t, func(t *testing.T, s *Server, topic, _, js string) {
+		hs := avro.MustParse(js)
+		codec, err := goavro.NewCodec(js)
+		require.NoError(t, err)
+		for _, ev := range s.Publish(topic, 30) {
+			var hv map[string]any
+			require.NoError(t, avro.Unmarshal(hs, ev.Payload, &hv))
+			require.Equal(t, ev.Fields, hambaValue(t, hs, "", hv), "hamba decodes the ground truth")
+			_, rest, err := codec.NativeFromBinary(ev.Payload)
+			require.NoError(t, err)
+			require.Empty(t, rest, "no container header, nothing after the record")
+			sch, err := compileSchema(js, "")
+			require.NoError(t, err)
+			back, err := decodeTyped(sch, ev.Payload)
+			require.NoError(t, err)
+			require.Equal(t, ev.Fields, back)
+			switch {
+			case strings.HasPrefix(topic, "/data/"):
+				require.Empty(t, ev.EventIdentifier)
+			case strings.HasSuffix(topic, "__e"):
+				require.Empty(t, ev.EventIdentifier)
+				require.IsType(t, time.Time{}, ev.Fields["CreatedDate"])
+			default:
+				require.Len(t, ev.EventIdentifier, 36)
+				require.Len(t, ev.EventUuid, 36)
+				require.Equal(t, ev.EventIdentifier, ev.Fields["EventIdentifier"])
+				require.Equal(t, testNow, ev.Fields["EventDate"])
+			}
+		}
+	})
 }
 
 // bitmapNames reads Salesforce's CDC field bitmaps against field names.

@@ -317,21 +317,25 @@ func (s *Server) addCloser(f func()) {
 }
 
 func (s *Server) startArrivals() {
-	if s.opts.ArrivalEvery <= 0 {
+	s.every(s.opts.ArrivalEvery, s.arriveTick)
+}
+
+// every runs tick every d (never when d <= 0) until the server closes.
+func (s *Server) every(d time.Duration, tick func()) {
+	if d <= 0 {
 		return
 	}
-	stop := make(chan struct{})
-	done := make(chan struct{})
+	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
-		tk := time.NewTicker(s.opts.ArrivalEvery)
+		tk := time.NewTicker(d)
 		defer tk.Stop()
 		for {
 			select {
 			case <-stop:
 				return
 			case <-tk.C:
-				s.arriveTick()
+				tick()
 			}
 		}
 	}()

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/sfevents/salesforcereceiver/internal/anynum"
 )
 
 // Record is a stored record as ground truth for tests. Fields holds every
@@ -177,25 +179,13 @@ func normalise(f *field, v any) (any, error) {
 		}
 		return bad()
 	case TypeInt:
-		switch n := v.(type) {
-		case int:
-			return int64(n), nil
-		case int32:
-			return int64(n), nil
-		case int64:
+		if n, ok := anynum.Int64(v); ok {
 			return n, nil
 		}
 		return bad()
 	case TypeDouble:
-		switch n := v.(type) {
-		case float64:
-			return n, nil
-		case float32:
-			return float64(n), nil
-		case int:
-			return float64(n), nil
-		case int64:
-			return float64(n), nil
+		if f, ok := anynum.Float64(v); ok {
+			return f, nil
 		}
 		return bad()
 	case TypeBoolean:

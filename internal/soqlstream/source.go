@@ -91,15 +91,8 @@ var (
 
 // New returns a Source for spec.
 func New(client Querier, spec Spec, opts Options) *Source {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Logger == nil {
-		opts.Logger = zap.NewNop()
-	}
-	if opts.BatchSize == 0 {
-		opts.BatchSize = 2000
-	}
+	stream.SourceDefaults(&opts.Now, &opts.Logger)
+	stream.Default(&opts.BatchSize, 2000)
 	fields := spec.Resolver(client, opts.APIVersion, opts.Logger, "Id")
 	return &Source{spec: spec, opts: opts, client: client, fields: fields, mapping: spec.Stream.Mapping()}
 }
