@@ -124,6 +124,20 @@ func TestMetricsMatchASimulatorRun(t *testing.T) {
 	// Async gauges report while the receiver runs.
 	defer func() { require.NoError(t, rcv.Shutdown(context.Background())) }()
 
+	// The runner counts a page once ConsumeLogs returned, just after the
+	// sink saw it: wait for the count to settle.
+	require.Eventually(t, func() bool {
+		m, err := tt.GetMetric("otelcol_receiver_salesforce_records_delivered")
+		if err != nil {
+			return false
+		}
+		got := map[string]int64{}
+		for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+			v, _ := dp.Attributes.Value("stream")
+			got[v.AsString()] = dp.Value
+		}
+		return got["login_history"] == 300 && got["setup_audit_trail"] == 50
+	}, 10*time.Second, 10*time.Millisecond)
 	metadatatest.AssertEqualReceiverSalesforceRecordsDelivered(t, tt, []metricdata.DataPoint[int64]{
 		{Attributes: attribute.NewSet(attribute.String("stream", "login_history")), Value: 300},
 		{Attributes: attribute.NewSet(attribute.String("stream", "setup_audit_trail")), Value: 50},
