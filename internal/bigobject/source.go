@@ -193,16 +193,11 @@ func (s *Source) Poll(ctx context.Context, res convert.Resource, c Cursor, emit 
 // one row, so the connection test says what a poll will meet.
 func (s *Source) Check(ctx context.Context) (stream.Readiness, error) {
 	to := s.opts.Now().Add(-s.opts.Lag).UTC().Truncate(time.Second)
-	for refused := false; ; refused = true {
-		set, err := s.fields.Get(ctx)
-		if err != nil {
-			return stream.Readiness{Object: s.spec.Stream.Object}, err
-		}
-		_, err = s.client.Query(ctx, s.spec.Stream.Caller(), s.Query(set, to.Add(-time.Minute), to)+" LIMIT 1", 0)
-		if err == nil || refused || !s.fields.Invalidate(err) {
-			return stream.Readiness{Object: s.spec.Stream.Object, Missing: set.Missing, Note: "big object"}, err
-		}
-	}
+	set, err := s.fields.With(ctx, func(set fieldset.Set) error {
+		_, err := s.client.Query(ctx, s.spec.Stream.Caller(), s.Query(set, to.Add(-time.Minute), to)+" LIMIT 1", 0)
+		return err
+	})
+	return stream.Readiness{Object: s.spec.Stream.Object, Missing: set.Missing, Note: "big object"}, err
 }
 
 // span is the length of the next window.

@@ -279,20 +279,12 @@ func (s *Source) Poll(ctx context.Context, res convert.Resource, c Cursor, emit 
 // listing was cut at filesPerQuery.
 func (s *Source) list(ctx context.Context, c Cursor) ([]logFile, bool, error) {
 	var page *sfapi.QueryResult
-	for refused := false; ; refused = true {
-		set, err := s.fields.Get(ctx)
-		if err != nil {
-			return nil, false, err
-		}
+	if _, err := s.fields.With(ctx, func(set fieldset.Set) (err error) {
 		s.explainFilter(filterOf(set))
 		page, err = s.client.Query(ctx, Descriptor.Caller(), s.query(set, c, filesPerQuery), filesPerQuery)
-		if err == nil {
-			break
-		}
-		// A field hidden since the describe: describe again, once.
-		if refused || !s.fields.Invalidate(err) {
-			return nil, false, err
-		}
+		return err
+	}); err != nil {
+		return nil, false, err
 	}
 	files := make([]logFile, 0, len(page.Records))
 	for i := range page.Records {
@@ -346,16 +338,11 @@ func (s *Source) explainFilter(f filter) {
 // what a poll will meet.
 func (s *Source) Check(ctx context.Context) (stream.Readiness, error) {
 	c := s.Initial()
-	for refused := false; ; refused = true {
-		set, err := s.fields.Get(ctx)
-		if err != nil {
-			return stream.Readiness{Object: Descriptor.Object}, err
-		}
-		_, err = s.client.Query(ctx, Descriptor.Caller(), s.query(set, c, 1), 0)
-		if err == nil || refused || !s.fields.Invalidate(err) {
-			return stream.Readiness{Object: Descriptor.Object, Missing: set.Missing}, err
-		}
-	}
+	set, err := s.fields.With(ctx, func(set fieldset.Set) error {
+		_, err := s.client.Query(ctx, Descriptor.Caller(), s.query(set, c, 1), 0)
+		return err
+	})
+	return stream.Readiness{Object: Descriptor.Object, Missing: set.Missing}, err
 }
 
 // errGone: the file was listed but its body is gone (retention).

@@ -202,6 +202,22 @@ func (r *Resolver) Get(ctx context.Context) (Set, error) {
 	return set, nil
 }
 
+// With runs query with the fields to select; after an INVALID_FIELD it
+// describes again and runs it once more (a field hidden since the
+// describe). It returns the Set the last run used.
+func (r *Resolver) With(ctx context.Context, query func(Set) error) (Set, error) {
+	for refused := false; ; refused = true {
+		set, err := r.Get(ctx)
+		if err != nil {
+			return Set{}, err
+		}
+		err = query(set)
+		if err == nil || refused || !r.Invalidate(err) {
+			return set, err
+		}
+	}
+}
+
 // Current is the last Set Get returned, or before one every wanted field.
 func (r *Resolver) Current() Set {
 	r.mu.Lock()

@@ -119,3 +119,24 @@ func TestResolverDescribesOnceAndAgainAfterInvalidField(t *testing.T) {
 	assert.Equal(t, 1, logs.FilterMessageSnippet("ForwardedForIp").Len(), "named once")
 	assert.Equal(t, 1, logs.FilterMessageSnippet("SourceIp").Len())
 }
+
+// With runs a query again once after INVALID_FIELD, with the field
+// Salesforce named left out, and not a third time.
+func TestWithRetriesOnceAfterInvalidField(t *testing.T) {
+	fd := &fakeDescriber{d: sftest.Describe("LoginHistory", "Id", "LoginTime", "SourceIp")}
+	r := NewResolver(fd, Want{Object: "LoginHistory", Required: []string{"Id", "LoginTime"}, Fields: []string{"SourceIp"}}, nil)
+	refuse := &sfapi.APIError{Status: 400, Code: sfapi.CodeInvalidField, Message: "No such column 'SourceIp' on entity 'LoginHistory'."}
+	var runs [][]string
+	set, err := r.With(context.Background(), func(s Set) error {
+		runs = append(runs, s.Fields)
+		return refuse
+	})
+	require.ErrorIs(t, err, refuse)
+	assert.Equal(t, [][]string{{"Id", "LoginTime", "SourceIp"}, {"Id", "LoginTime"}}, runs)
+	assert.Equal(t, []string{"SourceIp"}, set.Missing)
+	assert.Equal(t, 2, fd.calls)
+
+	other := errors.New("down")
+	_, err = r.With(context.Background(), func(Set) error { return other })
+	require.ErrorIs(t, err, other)
+}

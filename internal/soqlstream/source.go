@@ -144,17 +144,11 @@ func (s *Source) Poll(ctx context.Context, res convert.Resource, c Cursor, emit 
 // says what a poll will meet.
 func (s *Source) Check(ctx context.Context) (stream.Readiness, error) {
 	c := s.Initial()
-	obj := s.spec.Stream.Object
-	for refused := false; ; refused = true {
-		set, err := s.fields.Get(ctx)
-		if err != nil {
-			return stream.Readiness{Object: obj}, err
-		}
-		_, err = s.client.Query(ctx, s.spec.Stream.Caller(), s.Query(set, c)+" LIMIT 1", 0)
-		if err == nil || refused || !s.fields.Invalidate(err) {
-			return stream.Readiness{Object: obj, Missing: set.Missing}, err
-		}
-	}
+	set, err := s.fields.With(ctx, func(set fieldset.Set) error {
+		_, err := s.client.Query(ctx, s.spec.Stream.Caller(), s.Query(set, c)+" LIMIT 1", 0)
+		return err
+	})
+	return stream.Readiness{Object: s.spec.Stream.Object, Missing: set.Missing}, err
 }
 
 // pages runs one query from c and returns the last accepted cursor.
