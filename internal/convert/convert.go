@@ -6,6 +6,7 @@ package convert
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 	"unsafe"
@@ -45,11 +46,11 @@ const (
 	AttrSessionID    = "session.id"
 	AttrLogRecordUID = "log.record.uid"
 	AttrPubSubTopic  = "salesforce.pubsub.topic"
+	// AttrLoginKey and AttrLoginHistoryID link the views of one login:
+	// LoginEvent carries both, ELF rows the key, LoginHistory rows the id.
+	AttrLoginKey       = "salesforce.login.key"
+	AttrLoginHistoryID = "salesforce.login_history.id"
 )
-
-// salesforceIP is what Salesforce reports as the source of its own internal
-// logins; it is not an address.
-const salesforceIP = "Salesforce.com IP"
 
 // Resource identifies the org the records come from.
 type Resource struct {
@@ -126,6 +127,38 @@ type Mapping struct {
 	// LoginOK, when set, is the Status of a successful login: a record
 	// with another Status is a failed login, WARN.
 	LoginOK string
+	// Warn makes every record WARN (anomaly and threat detection events).
+	Warn bool
+	// LoginHistory marks the LoginHistory object, whose own Id is the
+	// salesforce.login_history.id other views of a login refer to.
+	LoginHistory bool
+}
+
+// loginObjects are the objects whose rows are logins with a Status that is
+// "Success" unless the login failed.
+var loginObjects = map[string]bool{"LoginHistory": true, "LoginEvent": true}
+
+// threatObjects are the Real-Time Event Monitoring threat detection
+// events' storage objects (and the events' own names, for topics without
+// a storage object): every record is WARN.
+var threatObjects = map[string]bool{
+	"ApiAnomalyEventStore": true, "ApiAnomalyEvent": true,
+	"CredentialStuffingEventStore": true, "CredentialStuffingEvent": true,
+	"ReportAnomalyEventStore": true, "ReportAnomalyEvent": true,
+	"SessionHijackingEventStore": true, "SessionHijackingEvent": true,
+	"GuestUserAnomalyEventStore": true, "GuestUserAnomalyEvent": true,
+}
+
+// ForObject returns m with the severity rules of the object whose records
+// it maps (a storage object, or a Pub/Sub event's name): failed logins and
+// threat events are WARN whichever stream reads them.
+func (m Mapping) ForObject(object string) Mapping {
+	if loginObjects[object] {
+		m.LoginOK = "Success"
+	}
+	m.LoginHistory = object == "LoginHistory"
+	m.Warn = threatObjects[object]
+	return m
 }
 
 var errNilArg = errors.New("convert: nil batch or record")
@@ -251,9 +284,10 @@ func (m *Mapping) finish(b *Batch, lr plog.LogRecord, p *picks, logFileID, key s
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(ts))
 	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
 
-	warn := (m.LoginOK != "" && p.val[slotStatus] != "" && p.val[slotStatus] != m.LoginOK) ||
+	rs := p.val[slotRequestStatus]
+	warn := m.Warn || (m.LoginOK != "" && p.val[slotStatus] != "" && p.val[slotStatus] != m.LoginOK) ||
 		(p.val[slotLoginStatus] != "" && p.val[slotLoginStatus] != "LOGIN_NO_ERROR") ||
-		p.val[slotRequestStatus] == "F"
+		rs == "F" || rs == "A" // failure, authorization error
 	if warn {
 		lr.SetSeverityNumber(plog.SeverityNumberWarn)
 		lr.SetSeverityText("WARN")
@@ -276,6 +310,9 @@ func (m *Mapping) finish(b *Batch, lr plog.LogRecord, p *picks, logFileID, key s
 		n++
 	}
 	if tsErr != "" {
+		n++
+	}
+	if m.LoginHistory {
 		n++
 	}
 	attrs.EnsureCapacity(n)
@@ -306,6 +343,14 @@ func (m *Mapping) finish(b *Batch, lr plog.LogRecord, p *picks, logFileID, key s
 	if v := p.val[slotSessionID]; v != "" {
 		attrs.PutStr(AttrSessionID, v)
 	}
+	if v := p.val[slotLoginKey]; v != "" {
+		attrs.PutStr(AttrLoginKey, v)
+	}
+	if v := p.val[slotLoginHistoryID]; v != "" {
+		attrs.PutStr(AttrLoginHistoryID, ID18(v))
+	} else if m.LoginHistory && p.val[slotRecordID] != "" {
+		attrs.PutStr(AttrLoginHistoryID, ID18(p.val[slotRecordID]))
+	}
 	attrs.PutStr(AttrLogRecordUID, b.uid(m.Stream, key))
 	if tsErr != "" {
 		attrs.PutStr(AttrParseError, tsErr)
@@ -323,12 +368,14 @@ const (
 	slotUserAgent
 	slotURLPath
 	slotSessionID
+	slotLoginKey
+	slotLoginHistoryID
 	slotStatus // a login's Status (Mapping.LoginOK); severity only
 	slotLoginStatus
 	slotRequestStatus
 	numSlots
 
-	numAttrSlots = slotSessionID + 1 // slots that become attributes
+	numAttrSlots = slotLoginHistoryID + 1 // slots that become attributes
 )
 
 // classify maps a source field name (SOQL or ELF spelling) to its slot and
@@ -355,10 +402,12 @@ func classify(name string) (slot, prio int8) {
 		return slotUserName, 2
 	case "CLIENT_IP":
 		return slotClientAddr, 0
-	case "SourceIp":
+	case "SOURCE_IP": // ELF Login: the real address where CLIENT_IP is "Salesforce.com IP"
 		return slotClientAddr, 1
-	case "SourceIP":
+	case "SourceIp":
 		return slotClientAddr, 2
+	case "SourceIP":
+		return slotClientAddr, 3
 	case "USER_AGENT":
 		return slotUserAgent, 0
 	case "UserAgent":
@@ -375,6 +424,12 @@ func classify(name string) (slot, prio int8) {
 		return slotSessionID, 0
 	case "SessionKey":
 		return slotSessionID, 1
+	case "LoginKey":
+		return slotLoginKey, 0
+	case "LOGIN_KEY":
+		return slotLoginKey, 1
+	case "LoginHistoryId":
+		return slotLoginHistoryID, 0
 	case "Status":
 		return slotStatus, 0
 	case "LOGIN_STATUS":
@@ -396,7 +451,9 @@ func (p *picks) offer(slot, prio int8, v string) {
 	}
 	switch slot {
 	case slotClientAddr:
-		if v == salesforceIP {
+		// "Salesforce.com IP" and the like are not the client's address;
+		// a lower-priority source may still have it (ELF SOURCE_IP).
+		if _, err := netip.ParseAddr(v); err != nil {
 			return
 		}
 	case slotUserAgent:

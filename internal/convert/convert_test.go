@@ -61,6 +61,14 @@ func TestAttributeRules(t *testing.T) {
 		{"client address", []Field{{"SourceIp", "192.0.2.1"}}, AttrClientAddr, "192.0.2.1"},
 		{"Salesforce.com IP skipped", []Field{{"SourceIp", "Salesforce.com IP"}}, AttrClientAddr, ""},
 		{"Salesforce.com IP falls through", []Field{{"CLIENT_IP", "Salesforce.com IP"}, {"SourceIP", "192.0.2.2"}}, AttrClientAddr, "192.0.2.2"},
+		{"ELF SOURCE_IP behind Salesforce.com IP", []Field{{"CLIENT_IP", "Salesforce.com IP"}, {"SOURCE_IP", "198.51.100.9"}}, AttrClientAddr, "198.51.100.9"},
+		{"ELF SOURCE_IP when CLIENT_IP empty", []Field{{"CLIENT_IP", ""}, {"SOURCE_IP", "2001:db8::1"}}, AttrClientAddr, "2001:db8::1"},
+		{"ELF CLIENT_IP over SOURCE_IP", []Field{{"SOURCE_IP", "198.51.100.9"}, {"CLIENT_IP", "192.0.2.7"}}, AttrClientAddr, "192.0.2.7"},
+		{"no real address anywhere", []Field{{"CLIENT_IP", "Salesforce.com IP"}, {"SOURCE_IP", "Unknown"}}, AttrClientAddr, ""},
+		{"login key", []Field{{"LoginKey", "lk1"}}, AttrLoginKey, "lk1"},
+		{"ELF LOGIN_KEY", []Field{{"LOGIN_KEY", "LK2"}}, AttrLoginKey, "LK2"},
+		{"login history id made 18", []Field{{"LoginHistoryId", "0Ya5g00000AbCdE"}}, AttrLoginHistoryID, "0Ya5g00000AbCdECAV"},
+		{"Id is no login history id outside LoginHistory", []Field{{"Id", "0Ya5g00000AbCdE"}}, AttrLoginHistoryID, ""},
 		{"user agent", []Field{{"UserAgent", "curl/8.0"}}, AttrUserAgent, "curl/8.0"},
 		{"BROWSER_TYPE only if UA-like", []Field{{"BROWSER_TYPE", "Chrome"}}, AttrUserAgent, ""},
 		{"BROWSER_TYPE UA", []Field{{"BROWSER_TYPE", "Mozilla/5.0 x"}}, AttrUserAgent, "Mozilla/5.0 x"},
@@ -120,12 +128,20 @@ func TestSeverity(t *testing.T) {
 		{"login success", lh, []Field{{"Status", "Success"}}, false},
 		{"login failure", lh, []Field{{"Status", "Invalid Password"}}, true},
 		{"no status", lh, nil, false},
-		{"Status outside login history", obj, []Field{{"Status", "Failed"}}, false},
+		{"Status of another object", obj, []Field{{"Status", "Failed"}}, false},
+		{"LoginEvent success", obj.ForObject("LoginEvent"), []Field{{"Status", "Success"}}, false},
+		{"LoginEvent failure", obj.ForObject("LoginEvent"), []Field{{"Status", "Failed"}}, true},
+		{"LoginHistory by ForObject", Mapping{EventName: EventLoginHistory}.ForObject("LoginHistory"), []Field{{"Status", "Invalid Password"}}, true},
+		{"threat event store", obj.ForObject("ApiAnomalyEventStore"), nil, true},
+		{"threat event stream", obj.ForObject("SessionHijackingEvent"), nil, true},
+		{"other event", obj.ForObject("LoginAsEvent"), []Field{{"Status", "Failed"}}, false},
 		{"LOGIN_STATUS ok", elfLogin, []Field{{"LOGIN_STATUS", "LOGIN_NO_ERROR"}}, false},
 		{"LOGIN_STATUS error", elfLogin, []Field{{"LOGIN_STATUS", "LOGIN_ERROR_INVALID_PASSWORD"}}, true},
 		{"LOGIN_STATUS empty", elfLogin, []Field{{"LOGIN_STATUS", ""}}, false},
 		{"REQUEST_STATUS success", elfLogin, []Field{{"REQUEST_STATUS", "S"}}, false},
 		{"REQUEST_STATUS failed", elfLogin, []Field{{"REQUEST_STATUS", "F"}}, true},
+		{"REQUEST_STATUS authorization error", elfLogin, []Field{{"REQUEST_STATUS", "A"}}, true},
+		{"REQUEST_STATUS undefined", elfLogin, []Field{{"REQUEST_STATUS", "U"}}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -328,4 +344,17 @@ func BenchmarkStdlibCSVBaseline(b *testing.B) {
 			r = csv.NewReader(rd)
 		}
 	}
+}
+
+// LoginHistory rows carry their own Id as the link other views of the
+// login (LoginEvent.LoginHistoryId) refer to.
+func TestLoginHistoryLink(t *testing.T) {
+	lh := Mapping{EventName: EventLoginHistory, Stream: "login_history", TimestampField: "T"}.ForObject("LoginHistory")
+	lr := appendFields(t, lh, Field{"Id", "0Ya5g00000AbCdE"}, Field{"T", "2024-05-01T00:00:00Z"})
+	got, _ := attr(lr, AttrLoginHistoryID)
+	assert.Equal(t, "0Ya5g00000AbCdECAV", got)
+	ev := appendFields(t, Mapping{EventName: EventObject, Stream: "object/LoginEvent", TimestampField: "T"}.ForObject("LoginEvent"),
+		Field{"LoginHistoryId", "0Ya5g00000AbCdECAV"}, Field{"T", "2024-05-01T00:00:00Z"})
+	link, _ := attr(ev, AttrLoginHistoryID)
+	assert.Equal(t, got, link, "a backend joins the two on this attribute")
 }

@@ -108,7 +108,7 @@ func TestGolden(t *testing.T) {
 	}{
 		{"login_history_expected.yaml", func(t *testing.T) plog.Logs {
 			return convertPage(t, "login_history.json",
-				Mapping{EventName: EventLoginHistory, Stream: "login_history", TimestampField: "LoginTime", LoginOK: "Success"}, "Id")
+				Mapping{EventName: EventLoginHistory, Stream: "login_history", TimestampField: "LoginTime"}.ForObject("LoginHistory"), "Id")
 		}},
 		{"setup_audit_trail_expected.yaml", func(t *testing.T) plog.Logs {
 			return convertPage(t, "setup_audit_trail.json",
@@ -116,7 +116,7 @@ func TestGolden(t *testing.T) {
 		}},
 		{"object_loginevent_expected.yaml", func(t *testing.T) plog.Logs {
 			return convertPage(t, "object_loginevent.json",
-				Mapping{EventName: EventObject, Stream: "object/LoginEvent", EventType: "LoginEvent", TimestampField: "EventDate"}, "EventIdentifier")
+				Mapping{EventName: EventObject, Stream: "object/LoginEvent", EventType: "LoginEvent", TimestampField: "EventDate"}.ForObject("LoginEvent"), "EventIdentifier")
 		}},
 		{"elf_login_expected.yaml", func(t *testing.T) plog.Logs {
 			return convertELF(t, "elf_login.csv", "elf_login.types",

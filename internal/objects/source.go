@@ -85,7 +85,7 @@ func Descriptor(object, timestampField string) stream.Descriptor {
 			Needs: "read access to " + object + " (Real-Time Event Monitoring objects: View Real-Time Event Monitoring Data)",
 			Fix:   "give the integration user read access to " + object + " (for Real-Time Event Monitoring objects: View Real-Time Event Monitoring Data, and the object enabled in Event Manager)",
 		},
-		Map: convert.Mapping{EventName: convert.EventObject, EventType: object, TimestampField: timestampField},
+		Map: convert.Mapping{EventName: convert.EventObject, EventType: object, TimestampField: timestampField}.ForObject(object),
 	}
 }
 

@@ -129,7 +129,6 @@ type Source struct {
 	desc    stream.Descriptor
 	opts    Options
 	mapping convert.Mapping // EventDate, else CreatedDate; the storage row's uid stream
-	warn    bool
 	storage string
 
 	mu       sync.Mutex
@@ -163,7 +162,7 @@ func New(conn *Conn, topic Topic, opts Options) *Source {
 	stream.SourceDefaults(&opts.Now, &opts.Logger)
 	stream.Default(&topic.Replay, ReplayLatest)
 	d := Descriptor(topic.Name)
-	s := &Source{conn: conn, topic: topic, desc: d, opts: opts, warn: threatEvents[eventName(topic.Name)], storage: StorageObject(topic.Name)}
+	s := &Source{conn: conn, topic: topic, desc: d, opts: opts, storage: StorageObject(topic.Name)}
 	s.mapping = d.Map
 	s.mapping.Stream = uidStream(d)
 	return s
@@ -508,10 +507,6 @@ func (s *Source) add(ctx context.Context, p *page, r *pb.FetchResponse) error {
 			lr := last(p.batch)
 			if !hasED && !hasCD {
 				lr.Attributes().Remove(convert.AttrParseError) // "else when received"
-			}
-			if s.warn {
-				lr.SetSeverityNumber(plog.SeverityNumberWarn)
-				lr.SetSeverityText("WARN")
 			}
 		}
 		lr := last(p.batch)

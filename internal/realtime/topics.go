@@ -36,15 +36,6 @@ var storageObjects = map[string]string{
 	"GuestUserAnomalyEvent":   "GuestUserAnomalyEventStore",
 }
 
-// threatEvents are the anomaly and threat detection events: WARN.
-var threatEvents = map[string]bool{
-	"ApiAnomalyEvent":         true,
-	"CredentialStuffingEvent": true,
-	"ReportAnomalyEvent":      true,
-	"SessionHijackingEvent":   true,
-	"GuestUserAnomalyEvent":   true,
-}
-
 // eventName is the event of a topic: /event/LoginEventStream → LoginEventStream,
 // /data/AccountChangeEvent → AccountChangeEvent.
 func eventName(topic string) string {
@@ -67,10 +58,8 @@ func Descriptor(topic string) stream.Descriptor {
 	if typ == "" {
 		typ = name
 	}
-	m := convert.Mapping{EventName: convert.EventPubSub, EventType: typ, TimestampField: "EventDate", TimeFallbacks: []string{"CreatedDate"}}
-	if strings.HasPrefix(name, "Login") && strings.HasSuffix(name, "EventStream") {
-		m.LoginOK = "Success"
-	}
+	// Severity follows the storage object, so both paths agree.
+	m := convert.Mapping{EventName: convert.EventPubSub, EventType: typ, TimestampField: "EventDate", TimeFallbacks: []string{"CreatedDate"}}.ForObject(typ)
 	return stream.Descriptor{
 		Name:     "pubsub" + topic,
 		Priority: sfapi.PriorityNormal,

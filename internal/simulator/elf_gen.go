@@ -154,10 +154,14 @@ func (g *elfRowGen) value(c elfColumn, ts time.Time, user string, failed bool) s
 			return "LOGIN_ERROR_INVALID_PASSWORD"
 		}
 		return "LOGIN_NO_ERROR"
-	case "CLIENT_IP", "SOURCE_IP":
-		if g.rnd.IntN(30) == 0 {
+	case "CLIENT_IP":
+		// A failed login's CLIENT_IP is Salesforce's own; the client's
+		// address is then only in SOURCE_IP.
+		if (failed && g.typ == "Login") || g.rnd.IntN(30) == 0 {
 			return "Salesforce.com IP"
 		}
+		return g.ip()
+	case "SOURCE_IP":
 		return g.ip()
 	case "USER_AGENT", "BROWSER_TYPE", "CLIENT_INFO":
 		return g.pick(elfUserAgents)

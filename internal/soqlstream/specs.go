@@ -16,7 +16,7 @@ var LoginHistory = Spec{
 			Needs: "Manage Users, View All Data",
 			Fix:   "give the integration user's profile Manage Users and View All Data",
 		},
-		Map: convert.Mapping{EventName: convert.EventLoginHistory, TimestampField: "LoginTime", LoginOK: "Success"},
+		Map: convert.Mapping{EventName: convert.EventLoginHistory, TimestampField: "LoginTime"}.ForObject("LoginHistory"),
 	},
 	Fields: []string{
 		"UserId", "LoginType", "SourceIp", "LoginUrl", "Browser", "Platform", "Status",
