@@ -74,7 +74,8 @@ func (r *salesforceReceiver) checkConnection(ctx context.Context, client *sfapi.
 		case err == nil:
 			logger.Info("Stream ready", fields...)
 		case class == sfapi.ClassQuery:
-			logger.Error("Stream cannot read its object", append(fields, zap.String("fix", c.stream.Access.Fix), zap.Error(err))...)
+			logger.Error("Stream cannot read its object", append(fields, zap.String("needs", c.stream.Access.Needs),
+				zap.String("fix", c.stream.Access.Fix), zap.Error(err))...)
 			r.monitor.fail(fmt.Errorf("%s: cannot read %s: %w", c.stream.Name, c.stream.Object, err))
 		case class == sfapi.ClassLimit:
 			logger.Warn("Stream not checked: the org's daily API allowance is used up", fields...)

@@ -2,6 +2,7 @@ package salesforcereceiver
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -71,22 +72,47 @@ func TestStatusWrongKeyIsPermanent(t *testing.T) {
 	assert.Contains(t, line[0].ContextMap()["fix"], "certificate matches private_key_file")
 }
 
+// A stream whose object the integration user cannot read makes the status
+// permanent, and the connection test names the permission the README's
+// checklist gives for that stream.
 func TestStatusMissingPermissionIsPermanent(t *testing.T) {
-	sim := simulator.NewTestServer(t, simulator.Options{DeniedObjects: []string{"SetupAuditTrail"}})
-	host := newStatusHost()
-	_, logs, stop := startObserved(t, simConfig(sim), host, zap.InfoLevel)
-	defer stop()
-	require.Eventually(t, func() bool { return host.last() == componentstatus.StatusPermanentError }, 10*time.Second, 10*time.Millisecond)
-	require.Eventually(t, func() bool { return logs.FilterMessage("Stream ready").Len() == 1 }, 5*time.Second, 10*time.Millisecond)
-	assert.Equal(t, "login_history", logs.FilterMessage("Stream ready").All()[0].ContextMap()["stream"])
-	// The stream's own first poll may report the status before the
-	// connection test reaches that stream: wait for its line too.
-	require.Eventually(t, func() bool { return logs.FilterMessage("Stream cannot read its object").Len() >= 1 }, 5*time.Second, 10*time.Millisecond)
-	denied := logs.FilterMessage("Stream cannot read its object").All()
-	require.Len(t, denied, 1)
-	assert.Equal(t, "setup_audit_trail", denied[0].ContextMap()["stream"])
-	assert.Contains(t, denied[0].ContextMap()["fix"], "View Setup and Configuration")
-	assert.Equal(t, 1, logs.FilterMessage("Connected to Salesforce").Len())
+	tests := []struct {
+		object, stream, needs string
+		enable                func(*Config)
+	}{
+		{"SetupAuditTrail", "setup_audit_trail", "View Setup and Configuration", func(*Config) {}},
+		{"LoginHistory", "login_history", "Manage Users", func(*Config) {}},
+		{"EventLogFile", "event_log_file", "View Event Log Files, API Enabled", func(c *Config) { c.EventLogFile.Enabled = true }},
+		{"LoginEvent", "object/LoginEvent", "View Real-Time Event Monitoring Data", func(c *Config) {
+			c.Objects = []ObjectConfig{{Name: "LoginEvent", TimestampField: "EventDate", PollInterval: time.Second, Backfill: time.Hour}}
+		}},
+		{"Account", "object/Account", "Read on Account", func(c *Config) {
+			c.Objects = []ObjectConfig{{Name: "Account", TimestampField: "CreatedDate", PollInterval: time.Second, Backfill: time.Hour}}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.object, func(t *testing.T) {
+			sim := simulator.NewTestServer(t, simulator.Options{DeniedObjects: []string{tt.object}})
+			cfg := simConfig(sim)
+			tt.enable(cfg)
+			host := newStatusHost()
+			_, logs, stop := startObserved(t, cfg, host, zap.InfoLevel)
+			defer stop()
+			require.Eventually(t, func() bool { return host.last() == componentstatus.StatusPermanentError }, 10*time.Second, 10*time.Millisecond)
+			// The stream's own first poll may report the status before the
+			// connection test reaches that stream: wait for its line too.
+			require.Eventually(t, func() bool { return logs.FilterMessage("Stream cannot read its object").Len() >= 1 }, 5*time.Second, 10*time.Millisecond)
+			denied := logs.FilterMessage("Stream cannot read its object").All()
+			require.Len(t, denied, 1)
+			assert.Equal(t, tt.stream, denied[0].ContextMap()["stream"])
+			assert.Equal(t, tt.needs, denied[0].ContextMap()["needs"])
+			assert.Contains(t, denied[0].ContextMap()["fix"], strings.Split(tt.needs, ",")[0])
+			for _, ready := range logs.FilterMessage("Stream ready").All() {
+				assert.NotEqual(t, tt.stream, ready.ContextMap()["stream"])
+			}
+			assert.Equal(t, 1, logs.FilterMessage("Connected to Salesforce").Len())
+		})
+	}
 }
 
 // An outage is recoverable and clears when Salesforce answers again.

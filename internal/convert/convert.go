@@ -147,6 +147,7 @@ var threatObjects = map[string]bool{
 	"ReportAnomalyEventStore": true, "ReportAnomalyEvent": true,
 	"SessionHijackingEventStore": true, "SessionHijackingEvent": true,
 	"GuestUserAnomalyEventStore": true, "GuestUserAnomalyEvent": true,
+	"LoginAnomalyEventStore": true, "LoginAnomalyEvent": true,
 }
 
 // ForObject returns m with the severity rules of the object whose records

@@ -32,7 +32,7 @@ var Descriptor = stream.Descriptor{
 	Object:   "EventLogFile",
 	Access: stream.Access{
 		Needs: "View Event Log Files, API Enabled",
-		Fix:   "give the integration user's profile View Event Log Files and API Enabled; the org needs Event Monitoring for more than the free Login and Logout files",
+		Fix:   "give the integration user View Event Log Files and API Enabled; the org needs Event Monitoring for more than the free Login and Logout files",
 	},
 	Map: convert.Mapping{EventName: convert.EventEventLogFile, TimeFallbacks: convert.ELFTimeFields},
 }

@@ -81,13 +81,38 @@ func Descriptor(object, timestampField string) stream.Descriptor {
 		Name:     "object/" + object,
 		Priority: sfapi.PriorityNormal,
 		Object:   object,
-		Access: stream.Access{
-			Needs: "read access to " + object + " (Real-Time Event Monitoring objects: View Real-Time Event Monitoring Data)",
-			Fix:   "give the integration user read access to " + object + " (for Real-Time Event Monitoring objects: View Real-Time Event Monitoring Data, and the object enabled in Event Manager)",
-		},
-		Map: convert.Mapping{EventName: convert.EventObject, EventType: object, TimestampField: timestampField}.ForObject(object),
+		Access:   access(object),
+		Map:      convert.Mapping{EventName: convert.EventObject, EventType: object, TimestampField: timestampField}.ForObject(object),
 	}
 }
+
+// access is what reading object takes: a Real-Time Event Monitoring
+// storage object needs the Shield or Event Monitoring add-on, View
+// Real-Time Event Monitoring Data and storage turned on in Event Manager;
+// any other object, read access to it.
+func access(object string) stream.Access {
+	if RealTimeEventMonitoring(object) {
+		return stream.Access{
+			Needs: "View Real-Time Event Monitoring Data",
+			Fix:   "give the integration user View Real-Time Event Monitoring Data and turn on storage for " + object + "'s event in Event Manager (Shield or the Event Monitoring add-on)",
+		}
+	}
+	return stream.Access{Needs: "Read on " + object, Fix: "give the integration user Read on " + object + " and access to the fields to collect"}
+}
+
+// rtemObjects are the Real-Time Event Monitoring storage objects.
+var rtemObjects = map[string]bool{
+	"LoginEvent": true, "LogoutEvent": true, "LoginAsEvent": true, "ApiEvent": true, "ReportEvent": true,
+	"ListViewEvent": true, "UriEvent": true, "LightningUriEvent": true, "IdentityVerificationEvent": true,
+	"ApiAnomalyEventStore": true, "CredentialStuffingEventStore": true, "ReportAnomalyEventStore": true,
+	"SessionHijackingEventStore": true, "PermissionSetEventStore": true, "BulkApiResultEventStore": true,
+	"FileEventStore": true, "GuestUserAnomalyEventStore": true, "LoginAnomalyEventStore": true,
+	"MobileEmailEvent": true, "MobileScreenshotEvent": true, "MobileTelephonyEvent": true,
+}
+
+// RealTimeEventMonitoring reports whether object is a Real-Time Event
+// Monitoring storage object.
+func RealTimeEventMonitoring(object string) bool { return rtemObjects[object] }
 
 // Source is a stream.Source over one configured object. Its Poll is called
 // by one runner at a time.

@@ -34,6 +34,7 @@ var storageObjects = map[string]string{
 	"BulkApiResultEvent":      "BulkApiResultEventStore",
 	"FileEvent":               "FileEventStore",
 	"GuestUserAnomalyEvent":   "GuestUserAnomalyEventStore",
+	"LoginAnomalyEvent":       "LoginAnomalyEventStore",
 }
 
 // eventName is the event of a topic: /event/LoginEventStream → LoginEventStream,

@@ -33,3 +33,11 @@ func TestTopicSeverityFollowsStorageObject(t *testing.T) {
 		})
 	}
 }
+
+// Every topic with a storage object needs what reading that object needs.
+func TestStorageObjectsAreRealTimeEventMonitoring(t *testing.T) {
+	for event, object := range storageObjects {
+		assert.True(t, objects.RealTimeEventMonitoring(object), "%s → %s", event, object)
+		assert.Equal(t, objects.Descriptor(object, "EventDate").Access.Needs, Descriptor("/event/"+event).Access.Needs, event)
+	}
+}

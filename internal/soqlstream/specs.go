@@ -13,8 +13,9 @@ var LoginHistory = Spec{
 		Priority: sfapi.PrioritySecurity,
 		Object:   "LoginHistory",
 		Access: stream.Access{
-			Needs: "Manage Users, View All Data",
-			Fix:   "give the integration user's profile Manage Users and View All Data",
+			// Salesforce shows a user without Manage Users only its own logins.
+			Needs: "Manage Users",
+			Fix:   "give the integration user Manage Users (without it LoginHistory holds only its own logins)",
 		},
 		Map: convert.Mapping{EventName: convert.EventLoginHistory, TimestampField: "LoginTime"}.ForObject("LoginHistory"),
 	},
@@ -34,7 +35,7 @@ var SetupAuditTrail = Spec{
 		Object:   "SetupAuditTrail",
 		Access: stream.Access{
 			Needs: "View Setup and Configuration",
-			Fix:   "give the integration user's profile View Setup and Configuration (View All Data covers it)",
+			Fix:   "give the integration user View Setup and Configuration",
 		},
 		Map: convert.Mapping{EventName: convert.EventSetupAuditTrail, TimestampField: "CreatedDate"},
 	},
