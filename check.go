@@ -71,6 +71,9 @@ func (r *salesforceReceiver) checkConnection(ctx context.Context, client *sfapi.
 		switch class := sfapi.Classify(err); {
 		case ctx.Err() != nil:
 			return
+		case err == nil && ready.Partial != "":
+			logger.Warn("Stream ready, but it sees only part of its object", append(fields, zap.String("why", ready.Partial),
+				zap.String("needs", c.stream.Access.Needs), zap.String("fix", c.stream.Access.Fix))...)
 		case err == nil:
 			logger.Info("Stream ready", fields...)
 		case class == sfapi.ClassQuery:

@@ -210,3 +210,37 @@ func TestMetricsMatchASimulatorRun(t *testing.T) {
 func metricdatatestIgnore() []metricdatatest.Option {
 	return []metricdatatest.Option{metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars()}
 }
+
+// Without Manage Users, Salesforce answers LoginHistory queries with the
+// integration user's own logins only, and no error: the connection test
+// notices and names the permission; an org that shows other users' logins
+// gets no such line.
+func TestConnectionTestNoticesOnlyOwnLoginHistory(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		own  []string
+		warn bool
+	}{
+		{"Manage Users granted", nil, false},
+		{"without Manage Users", []string{"LoginHistory"}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sim := simulator.NewTestServer(t, simulator.Options{OwnRowsOnly: tt.own})
+			_, logs, stop := startObserved(t, simConfig(sim), newStatusHost(), zap.InfoLevel)
+			defer stop()
+			require.Eventually(t, func() bool {
+				return logs.FilterMessage("Stream ready").Len()+logs.FilterMessage("Stream ready, but it sees only part of its object").Len() == 2
+			}, 10*time.Second, 10*time.Millisecond)
+			partial := logs.FilterMessage("Stream ready, but it sees only part of its object").All()
+			if !tt.warn {
+				assert.Empty(t, partial)
+				return
+			}
+			require.Len(t, partial, 1)
+			ctx := partial[0].ContextMap()
+			assert.Equal(t, "login_history", ctx["stream"])
+			assert.Equal(t, "Manage Users", ctx["needs"])
+			assert.Contains(t, ctx["why"], "only the integration user's own rows")
+		})
+	}
+}

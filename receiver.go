@@ -81,7 +81,11 @@ func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) err
 	r.cancel = cancel
 	w := &wiring{r: r, ctx: runCtx, client: client, store: store}
 	soql := func(backfill time.Duration) soqlstream.Options {
-		return soqlstream.Options{Backfill: backfill, Overlap: soqlstream.DefaultOverlap, APIVersion: r.cfg.APIVersion, Logger: logger}
+		return soqlstream.Options{Backfill: backfill, Overlap: soqlstream.DefaultOverlap, APIVersion: r.cfg.APIVersion, Logger: logger,
+			UserID: func(ctx context.Context) (string, error) {
+				s, err := client.Session(ctx)
+				return s.UserID, err
+			}}
 	}
 	for _, s := range []struct {
 		on   StreamConfig

@@ -14,13 +14,14 @@ type Session struct {
 	AccessToken string
 	InstanceURL string
 	OrgID       string
+	UserID      string // the integration user the token acts as
 
 	tok *auth.Token // the token it came from, for Refresh
 }
 
 // String never shows the access token.
 func (s Session) String() string {
-	return fmt.Sprintf("sfapi.Session{AccessToken: [redacted], InstanceURL: %q, OrgID: %q}", s.InstanceURL, s.OrgID)
+	return fmt.Sprintf("sfapi.Session{AccessToken: [redacted], InstanceURL: %q, OrgID: %q, UserID: %q}", s.InstanceURL, s.OrgID, s.UserID)
 }
 
 // GoString keeps %#v from printing the access token too.
@@ -54,5 +55,5 @@ func (c *Client) RefreshSession(ctx context.Context, stale Session) (Session, er
 }
 
 func sessionOf(t *auth.Token) Session {
-	return Session{AccessToken: t.AccessToken, InstanceURL: t.InstanceURL, OrgID: t.OrgID, tok: t}
+	return Session{AccessToken: t.AccessToken, InstanceURL: t.InstanceURL, OrgID: t.OrgID, UserID: t.UserID, tok: t}
 }

@@ -73,6 +73,10 @@ type Options struct {
 	// DeniedObjects are objects the integration user may not read: as in
 	// Salesforce, queries on them answer INVALID_TYPE.
 	DeniedObjects []string
+	// OwnRowsOnly are objects of which the integration user sees only its
+	// own rows (the UserId field): LoginHistory without Manage Users. As in
+	// Salesforce, nothing says so; the rows are just fewer.
+	OwnRowsOnly []string
 	// HiddenFields maps an object name to fields field-level security hides
 	// from the integration user (names case-insensitive). As in Salesforce,
 	// a hidden field does not exist for the user: describe omits it and SOQL
@@ -588,7 +592,8 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, ver string)
 	}
 	batch := batchSize(r.Header)
 	s.mu.Lock()
-	rows := q.run(s.st.table(q.schema.Name).rows)
+	rows := s.ownRows(q.schema.Name, s.st.table(q.schema.Name).rows)
+	rows = q.run(rows)
 	id := ""
 	if !q.count && len(rows) > batch {
 		id = s.newLocatorLocked(&locator{q: q, rows: rows, batch: batch})
@@ -599,6 +604,20 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, ver string)
 		return
 	}
 	writeRaw(w, http.StatusOK, renderPage(q, rows, 0, batch, ver, id))
+}
+
+// ownRows is rows as the integration user may see them (Options.OwnRowsOnly).
+func (s *Server) ownRows(object string, rows []*row) []*row {
+	if !slices.ContainsFunc(s.opts.OwnRowsOnly, func(o string) bool { return strings.EqualFold(o, object) }) {
+		return rows
+	}
+	var own []*row
+	for _, r := range rows {
+		if id, _ := r.fields["UserId"].(string); len(id) >= 15 && id[:15] == s.opts.UserID[:15] {
+			own = append(own, r)
+		}
+	}
+	return own
 }
 
 func (s *Server) newLocatorLocked(l *locator) string {

@@ -33,6 +33,11 @@ type Spec struct {
 	// an error naming it rather than a field to do without.
 	Listed bool
 	Where  string // extra SOQL condition, ANDed
+	// OwnRows names the field holding the user a row is about, on an
+	// object whose other users' rows Salesforce silently hides from a user
+	// without a permission (LoginHistory: UserId, without Manage Users).
+	// Check then looks for one row of another user.
+	OwnRows string
 }
 
 // Resolver chooses the spec's fields from what the org shows, with the
@@ -55,8 +60,11 @@ type Options struct {
 	BatchSize int
 	// APIVersion is named when a field is not visible.
 	APIVersion string
-	Now        func() time.Time
-	Logger     *zap.Logger
+	// UserID is the integration user's id, for Spec.OwnRows; nil skips
+	// that check.
+	UserID func(context.Context) (string, error)
+	Now    func() time.Time
+	Logger *zap.Logger
 }
 
 // DefaultOverlap covers the commit lag seen on busy orgs.
@@ -148,7 +156,38 @@ func (s *Source) Check(ctx context.Context) (stream.Readiness, error) {
 		_, err := s.client.Query(ctx, s.spec.Stream.Caller(), s.Query(set, c)+" LIMIT 1", 0)
 		return err
 	})
-	return stream.Readiness{Object: s.spec.Stream.Object, Missing: set.Missing}, err
+	ready := stream.Readiness{Object: s.spec.Stream.Object, Missing: set.Missing}
+	if err == nil && s.spec.OwnRows != "" && s.opts.UserID != nil {
+		ready.Partial, err = s.onlyOwnRows(ctx)
+	}
+	return ready, err
+}
+
+// onlyOwnRows says why the stream sees nobody's rows but the integration
+// user's, or "" when it sees another user's row (or no row at all).
+func (s *Source) onlyOwnRows(ctx context.Context) (string, error) {
+	self, err := s.opts.UserID(ctx)
+	if err != nil || len(self) < 15 {
+		return "", err
+	}
+	obj, field := s.spec.Stream.Object, s.spec.OwnRows
+	count := func(cond string) (int, error) {
+		page, err := s.client.Query(ctx, s.spec.Stream.Caller(), "SELECT Id FROM "+obj+" WHERE "+cond+" LIMIT 1", 0)
+		if err != nil {
+			return 0, err
+		}
+		return len(page.Records), nil
+	}
+	// Ids compare on their 15-character form, whichever form a row holds.
+	others, err := count(field + " != '" + convert.ID18(self[:15]) + "' AND " + field + " != '" + self[:15] + "'")
+	if err != nil || others > 0 {
+		return "", err
+	}
+	if own, err := count(field + " != null"); err != nil || own == 0 {
+		return "", err
+	}
+	return obj + " shows only the integration user's own rows: Salesforce hides other users' rows from a user without " +
+		s.spec.Stream.Access.Needs + " (or no other user has any)", nil
 }
 
 // pages runs one query from c and returns the last accepted cursor.

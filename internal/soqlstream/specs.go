@@ -19,6 +19,7 @@ var LoginHistory = Spec{
 		},
 		Map: convert.Mapping{EventName: convert.EventLoginHistory, TimestampField: "LoginTime"}.ForObject("LoginHistory"),
 	},
+	OwnRows: "UserId",
 	Fields: []string{
 		"UserId", "LoginType", "SourceIp", "LoginUrl", "Browser", "Platform", "Status",
 		"Application", "ClientVersion", "ApiType", "ApiVersion", "CountryIso",

@@ -47,6 +47,10 @@ type Readiness struct {
 	Object  string
 	Missing []string
 	Note    string // anything else worth a line, e.g. "big object"
+	// Partial, when set, says why the stream can see only part of its
+	// object (a permission Salesforce enforces by hiding rows, not by an
+	// error); the stream still runs.
+	Partial string
 }
 
 // Runner drives one stream.

@@ -39,6 +39,8 @@ func run(args []string) error {
 	logFileRows := fs.Int("log-file-rows", 40, "rows in each generated daily EventLogFile over the history (0: no files)")
 	apiVersion := fs.String("api-version", simulator.DefaultAPIVersion, "newest API version the org serves (it serves 20.0 up to it; newer paths answer 404)")
 	hide := fs.String("hide", "", "fields hidden by field-level security, as Object.Field,... (e.g. LoginHistory.ForwardedForIp,LoginHistory.AuthMethodReference)")
+	deny := fs.String("deny", "", "objects the integration user may not read, comma-separated (queries answer INVALID_TYPE)")
+	ownRows := fs.String("own-rows-only", "", "objects of which the integration user sees only its own rows, comma-separated (LoginHistory: no Manage Users)")
 	lockoutAfter := fs.Int("lockout-after", 0, "lock the integration user after this many consecutive failed password logins (0: never)")
 	pubsubAddr := fs.String("pubsub-addr", "", "also serve the Pub/Sub API (plaintext gRPC) on this address, e.g. 127.0.0.1:7443 (empty: off)")
 	publishEvery := fs.Duration("publish-every", 0, "with -pubsub-addr: publish LoginEventStream events (and their LoginEvent rows) on this tick (0: none)")
@@ -55,6 +57,7 @@ func run(args []string) error {
 	opts.ArrivalEvery, opts.History, opts.Seed = *arrivalEvery, *history, *seed
 	opts.APIVersion, opts.HiddenFields, opts.LockoutAfter = *apiVersion, hidden, *lockoutAfter
 	opts.PublishEvery = *publishEvery
+	opts.DeniedObjects, opts.OwnRowsOnly = splitList(*deny), splitList(*ownRows)
 	if *history == 0 {
 		opts.History = -1 // Options treats 0 as "default"
 	}
@@ -116,6 +119,17 @@ func writeKey(path string) (*rsa.PublicKey, error) {
 		return nil, fmt.Errorf("private key: %w", err)
 	}
 	return &key.PublicKey, nil
+}
+
+// splitList reads a comma-separated flag; empty items are dropped.
+func splitList(v string) []string {
+	var out []string
+	for item := range strings.SplitSeq(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 // parseHidden reads -hide: comma-separated Object.Field names.

@@ -61,3 +61,13 @@ func TestParseHidden(t *testing.T) {
 		require.Equal(t, tc.want, got, tc.in)
 	}
 }
+
+func TestSplitList(t *testing.T) {
+	for in, want := range map[string][]string{
+		"":                             nil,
+		"LoginHistory":                 {"LoginHistory"},
+		" LoginHistory, ,EventLogFile": {"LoginHistory", "EventLogFile"},
+	} {
+		require.Equal(t, want, splitList(in), in)
+	}
+}
