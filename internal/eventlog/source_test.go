@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -148,6 +149,7 @@ func matchRows(t *testing.T, c *sftest.Sink, s *simulator.Server, want truth) {
 	for _, r := range s.Records("EventLogFile") {
 		types[r.ID] = r.Fields["EventType"].(string)
 	}
+	loginRows, failedLogins := 0, 0
 	for _, lr := range c.Records() {
 		uid, _ := lr.Attributes().Get(convert.AttrLogRecordUID)
 		id, n, _ := strings.Cut(want[uid.Str()], "/")
@@ -169,11 +171,35 @@ func matchRows(t *testing.T, c *sftest.Sink, s *simulator.Server, want truth) {
 				require.Equal(t, v, got.Str(), "%s: %s", want[uid.Str()], names[j])
 			}
 		}
+		// The client's address is the first cell that is one: a failed
+		// login's CLIENT_IP is "Salesforce.com IP", its SOURCE_IP the client.
+		wantAddr := ""
+		for _, col := range []string{"CLIENT_IP", "SOURCE_IP"} {
+			if j := slices.Index(names, col); j >= 0 {
+				if _, err := netip.ParseAddr(rows[i-1][j]); err == nil {
+					wantAddr = rows[i-1][j]
+					break
+				}
+			}
+		}
+		addr, ok := lr.Attributes().Get(convert.AttrClientAddr)
+		require.Equal(t, wantAddr != "", ok, "%s: client.address", want[uid.Str()])
+		require.Equal(t, wantAddr, addr.Str(), "%s: client.address", want[uid.Str()])
+		if j := slices.Index(names, "LOGIN_STATUS"); j >= 0 {
+			loginRows++
+			if rows[i-1][j] != "LOGIN_NO_ERROR" {
+				require.Equal(t, plog.SeverityNumberWarn, lr.SeverityNumber(), "%s: a failed login is WARN", want[uid.Str()])
+				failedLogins++
+			}
+		}
 		ft, _ := lr.Attributes().Get(convert.AttrEventType)
 		require.Equal(t, ev, ft.Str())
 		fid, _ := lr.Attributes().Get(convert.AttrLogFileID)
 		require.Equal(t, id, fid.Str())
 		require.Equal(t, convert.EventEventLogFile, lr.EventName())
+	}
+	if loginRows >= 100 { // the generator fails about one login in ten
+		require.Positive(t, failedLogins, "failed logins among %d Login rows", loginRows)
 	}
 }
 
