@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 
@@ -47,6 +49,17 @@ type sink struct {
 	event   map[string]string // uid -> EventName
 	refused int               // requests answered 503 while refusing
 	delay   time.Duration     // wait after storing a request, before answering
+
+	keep bool // keepRecords: store every record's content too
+	recs []sinkRecord
+}
+
+// sinkRecord is what one delivered record carried.
+type sinkRecord struct {
+	Event         string
+	Severity      plog.SeverityNumber
+	Attrs, Body   map[string]any // Body nil unless the body is a map
+	ResourceAttrs map[string]any
 }
 
 func newSink(t *testing.T) *sink {
@@ -101,11 +114,15 @@ func (s *sink) add(logs plog.Logs) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := 0; i < logs.ResourceLogs().Len(); i++ {
+		res := logs.ResourceLogs().At(i).Resource().Attributes()
 		sls := logs.ResourceLogs().At(i).ScopeLogs()
 		for j := 0; j < sls.Len(); j++ {
 			lrs := sls.At(j).LogRecords()
 			for k := 0; k < lrs.Len(); k++ {
 				attrs := lrs.At(k).Attributes()
+				if s.keep {
+					s.recs = append(s.recs, captured(res, lrs.At(k)))
+				}
 				uid, _ := attrs.Get("log.record.uid")
 				s.byUID[uid.Str()]++
 				if id, ok := attrs.Get("salesforce.record.id"); ok {
@@ -119,6 +136,28 @@ func (s *sink) add(logs plog.Logs) {
 			}
 		}
 	}
+}
+
+func captured(res pcommon.Map, lr plog.LogRecord) sinkRecord {
+	r := sinkRecord{Event: lr.EventName(), Severity: lr.SeverityNumber(), Attrs: lr.Attributes().AsRaw(), ResourceAttrs: res.AsRaw()}
+	if lr.Body().Type() == pcommon.ValueTypeMap {
+		r.Body = lr.Body().Map().AsRaw()
+	}
+	return r
+}
+
+// keepRecords makes the sink store what every record carries (records).
+func (s *sink) keepRecords() {
+	s.mu.Lock()
+	s.keep = true
+	s.mu.Unlock()
+}
+
+// records returns the records stored since keepRecords, repeats included.
+func (s *sink) records() []sinkRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.recs)
 }
 
 // setDelay makes the sink answer each request d after storing it.
@@ -169,6 +208,9 @@ type env struct {
 	config  string
 	cmd     *exec.Cmd
 	logFile *os.File
+	keyFile string   // the integration user's private key (jwt_bearer)
+	args    []string // for the collector, after --config
+	environ []string // for the collector, beside this process's environment
 }
 
 func newEnv(t *testing.T, opts simulator.Options, receiverExtra string) *env {
@@ -201,21 +243,8 @@ type envConfig struct {
 
 func newEnvWith(t *testing.T, opts simulator.Options, ec envConfig) *env {
 	t.Helper()
-	if _, err := os.Stat(*collectorPath); err != nil {
-		t.Fatalf("collector binary %s missing (run make build): %v", *collectorPath, err)
-	}
-	key, keyPEM := sftest.RSAKey(t)
-	opts.JWTPublicKey = &key.PublicKey
-	opts.ClientID, opts.Username = "e2e-client", "integration@e2e.example.com"
-	// The ground truth is the history generated up front; each start's
-	// sign-in would add a LoginHistory row to it.
-	opts.NoLoginHistory = true
 	opts.PubSub = opts.PubSub || ec.PubSub != ""
-	e := &env{t: t, sim: simulator.NewTestServer(t, opts), sink: newSink(t), dir: t.TempDir()}
-	keyFile := filepath.Join(e.dir, "sf.key")
-	require.NoError(t, os.WriteFile(keyFile, keyPEM, 0o600))
-	require.NoError(t, os.MkdirAll(filepath.Join(e.dir, "storage"), 0o700))
-	e.config = filepath.Join(e.dir, "config.yaml")
+	e := newBareEnv(t, opts)
 	endpoint := "endpoint: " + e.sink.srv.URL
 	if ec.LogsEndpoint != "" {
 		endpoint = "logs_endpoint: " + ec.LogsEndpoint
@@ -278,8 +307,30 @@ service:
     logs:
       receivers: [salesforce]
       exporters: [otlphttp]
-`, e.dir, e.sim.URL(), keyFile, endpoint, receiver, elf, exporter, level, metrics)
+`, e.dir, e.sim.URL(), e.keyFile, endpoint, receiver, elf, exporter, level, metrics)
 	require.NoError(t, os.WriteFile(e.config, []byte(cfg), 0o600))
+	return e
+}
+
+// newBareEnv is a scenario's simulator (signing in integration@e2e.example.com
+// with e.keyFile), sink, storage directory (dir/storage) and collector log;
+// the caller writes e.config.
+func newBareEnv(t *testing.T, opts simulator.Options) *env {
+	t.Helper()
+	if _, err := os.Stat(*collectorPath); err != nil {
+		t.Fatalf("collector binary %s missing (run make build): %v", *collectorPath, err)
+	}
+	key, keyPEM := sftest.RSAKey(t)
+	opts.JWTPublicKey = &key.PublicKey
+	opts.ClientID, opts.Username = "e2e-client", "integration@e2e.example.com"
+	// The ground truth is the history generated up front; each start's
+	// sign-in would add a LoginHistory row to it.
+	opts.NoLoginHistory = true
+	e := &env{t: t, sim: simulator.NewTestServer(t, opts), sink: newSink(t), dir: t.TempDir()}
+	e.keyFile = filepath.Join(e.dir, "sf.key")
+	require.NoError(t, os.WriteFile(e.keyFile, keyPEM, 0o600))
+	require.NoError(t, os.MkdirAll(filepath.Join(e.dir, "storage"), 0o700))
+	e.config = filepath.Join(e.dir, "config.yaml")
 	logFile, err := os.Create(filepath.Join(e.dir, "collector.log"))
 	require.NoError(t, err)
 	e.logFile = logFile
@@ -302,7 +353,10 @@ func tail(b []byte, n int) []byte {
 
 func (e *env) start() {
 	e.t.Helper()
-	e.cmd = exec.Command(*collectorPath, "--config", e.config)
+	e.cmd = exec.Command(*collectorPath, append([]string{"--config", e.config}, e.args...)...)
+	if e.environ != nil {
+		e.cmd.Env = append(os.Environ(), e.environ...)
+	}
 	e.cmd.Stdout, e.cmd.Stderr = e.logFile, e.logFile
 	require.NoError(e.t, e.cmd.Start())
 }
