@@ -5,6 +5,7 @@ package e2e
 import (
 	"fmt"
 	"maps"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/sftest"
@@ -158,6 +160,11 @@ func checkRecipe(t *testing.T, recs []sinkRecord, cases []recipeCase) {
 						bad = append(bad, fmt.Sprintf("%s: %s = %#v, want %#v (attrs %v, body %v)", recordName(r), k, got, want, r.Attrs, r.Body))
 					}
 				}
+				// A failed login is WARN on every source, a successful one INFO,
+				// whatever names the recipe gives the outcome.
+				if out, ok := loginOutcome(r); ok && (out == "failure") != (r.Severity == plog.SeverityNumberWarn) {
+					bad = append(bad, fmt.Sprintf("%s: outcome %s with severity %v", recordName(r), out, r.Severity))
+				}
 				for _, c := range tc.cover {
 					k, v, _ := strings.Cut(c, "=")
 					if fmt.Sprint(r.Attrs[k]) == v {
@@ -243,13 +250,28 @@ func str(v any) string {
 
 // realIP is v unless it is absent or the literal Salesforce logs for its
 // own logins, which names no address (nil: no IP attribute).
+// realIP is the first value that is an IP address: the receiver's rule for
+// client.address, which the recipes pass on as source.ip / src.
 func realIP(vs ...any) any {
 	for _, v := range vs {
-		if s := str(v); s != "" && s != "Salesforce.com IP" {
-			return s
+		if _, err := netip.ParseAddr(str(v)); err == nil {
+			return str(v)
 		}
 	}
 	return nil
+}
+
+// loginOutcome is a login record's outcome as either recipe maps it.
+func loginOutcome(r sinkRecord) (string, bool) {
+	if r.Attrs["event.action"] == "login" {
+		out, ok := r.Attrs["event.outcome"].(string)
+		return out, ok
+	}
+	if r.Attrs["com.splunk.sourcetype"] == "salesforce:authentication" {
+		out, ok := r.Attrs["action"].(string)
+		return out, ok
+	}
+	return "", false
 }
 
 func isStream(event string) func(sinkRecord) bool {
