@@ -124,6 +124,8 @@ func (g *generator) user() simUser {
 func genLoginHistory(g *generator, ts time.Time) map[string]any {
 	u := g.user()
 	api := g.chance(0.35)
+	// Users log in from home (incidents.go): a new country is an incident.
+	home, _, _, _ := homeCity(u)
 	rec := map[string]any{
 		"UserId":         u.id,
 		"LoginTime":      ts,
@@ -137,7 +139,7 @@ func genLoginHistory(g *generator, ts time.Time) map[string]any {
 		"ClientVersion":  "N/A",
 		"ApiType":        "N/A",
 		"ApiVersion":     "N/A",
-		"CountryIso":     nil, // the user's home country, below
+		"CountryIso":     home,
 		"TlsProtocol":    g.pick("TLS 1.2", "TLS 1.3", "TLS 1.3"),
 		"CipherSuite":    g.pick("ECDHE-RSA-AES256-GCM-SHA384", "TLS_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256"),
 		"HttpMethod":     g.pick("POST", "POST", "GET"),
@@ -158,8 +160,6 @@ func genLoginHistory(g *generator, ts time.Time) map[string]any {
 			rec["AuthMethodReference"] = nil
 		}
 	}
-	// Users log in from home (incidents.go): a new country is an incident.
-	rec["CountryIso"], _, _, _ = homeCity(u)
 	if rec["HttpMethod"] == "GET" {
 		rec["OptionsIsGet"] = true
 	} else {
