@@ -77,7 +77,17 @@ func startVictoriaLogs(t *testing.T) *victoriaLogs {
 
 // query runs a LogsQL query over all time and returns its JSON lines.
 func (v *victoriaLogs) query(ctx context.Context, q string) ([]map[string]string, error) {
-	form := url.Values{"query": {q}, "start": {"1970-01-01T00:00:00Z"}, "end": {"2100-01-01T00:00:00Z"}}
+	return v.queryUntil(ctx, q, "2100-01-01T00:00:00Z")
+}
+
+// queryUntil runs a LogsQL query from the epoch until end ("" = now, which
+// relative time filters such as _time:1h then count back from) and returns
+// its JSON lines.
+func (v *victoriaLogs) queryUntil(ctx context.Context, q, end string) ([]map[string]string, error) {
+	form := url.Values{"query": {q}, "start": {"1970-01-01T00:00:00Z"}}
+	if end != "" {
+		form.Set("end", end)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, v.base+"/select/logsql/query", strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, err

@@ -26,6 +26,9 @@ var bigObjects = map[string]bigIndex{
 	"LoginEvent":  {date: "EventDate", ids: []string{"EventIdentifier"}},
 	"LogoutEvent": {date: "EventDate", ids: []string{"EventIdentifier"}},
 	"ApiEvent":    {date: "EventDate", ids: []string{"EventIdentifier"}},
+	// incidents.go
+	"ReportEvent":  {date: "EventDate", ids: []string{"EventIdentifier"}},
+	"LoginAsEvent": {date: "EventDate", ids: []string{"EventIdentifier"}},
 }
 
 // Generated history rows per object (over Options.History).
@@ -37,6 +40,7 @@ var objectHistoryRows = []struct {
 	{"LogoutEvent", 200},
 	{"ApiEvent", 600},
 	{"Security_Case__c", 80},
+	{"ReportEvent", 200}, // incidents.go: clean report activity
 }
 
 // addObjectStreamSchemas registers the big objects and the custom object.
@@ -339,8 +343,7 @@ var cities = []struct {
 }
 
 func genLoginEvent(g *generator, ts time.Time) map[string]any {
-	rec, _ := g.eventCommon(ts)
-	c := cities[g.rnd.IntN(len(cities))]
+	rec, u := g.eventCommon(ts)
 	rec["Status"] = "Success"
 	if g.chance(0.1) {
 		rec["Status"] = g.pick("Invalid Password", "Failed: Computer activation required", "User Locked Out")
@@ -365,8 +368,7 @@ func genLoginEvent(g *generator, ts time.Time) map[string]any {
 		rec["ClientVersion"] = rec["ApiVersion"]
 		rec["Browser"], rec["Platform"], rec["UserAgent"] = "Unknown", "Unknown", nil
 	}
-	rec["CountryIso"], rec["City"] = c.iso, c.city
-	rec["LoginLatitude"], rec["LoginLongitude"] = c.lat, c.lon
+	setHome(rec, u) // incidents.go: a new country is an incident
 	rec["TlsProtocol"] = g.pick("TLS 1.2", "TLS 1.3")
 	rec["CipherSuite"] = g.pick("ECDHE-RSA-AES256-GCM-SHA384", "TLS_AES_256_GCM_SHA384")
 	rec["HttpMethod"] = g.pick("POST", "POST", "GET")

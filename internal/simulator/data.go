@@ -90,6 +90,7 @@ func builtinSchemas() registry {
 		},
 	})
 	addObjectStreamSchemas(reg) // bigobjects.go
+	addIncidentSchemas(reg)     // incidents.go
 	reg.add(eventLogFileSchema())
 	return reg
 }
@@ -123,6 +124,8 @@ func (g *generator) user() simUser {
 func genLoginHistory(g *generator, ts time.Time) map[string]any {
 	u := g.user()
 	api := g.chance(0.35)
+	// Users log in from home (incidents.go): a new country is an incident.
+	home, _, _, _ := homeCity(u)
 	rec := map[string]any{
 		"UserId":         u.id,
 		"LoginTime":      ts,
@@ -136,7 +139,7 @@ func genLoginHistory(g *generator, ts time.Time) map[string]any {
 		"ClientVersion":  "N/A",
 		"ApiType":        "N/A",
 		"ApiVersion":     "N/A",
-		"CountryIso":     g.pick("US", "US", "US", "GB", "DE", "FR", "IN", "JP", "BR", "CA"),
+		"CountryIso":     home,
 		"TlsProtocol":    g.pick("TLS 1.2", "TLS 1.3", "TLS 1.3"),
 		"CipherSuite":    g.pick("ECDHE-RSA-AES256-GCM-SHA384", "TLS_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256"),
 		"HttpMethod":     g.pick("POST", "POST", "GET"),
@@ -187,9 +190,11 @@ var auditActions = []struct{ action, section, display string }{
 	{"resetPassword", "Manage Users", "Reset password for user %s"},
 	{"createduser", "Manage Users", "Created new user %s"},
 	{"deactivateduser", "Manage Users", "Deactivated user %s"},
-	{"changedprofileforuser", "Manage Users", "Changed profile for user %s from Standard User to System Administrator"},
-	{"PermSetAssign", "Manage Users", "Permission set System Administrator Extras: assigned to %s"},
-	{"PermSetUnassign", "Manage Users", "Permission set System Administrator Extras: unassigned from %s"},
+	// Routine access changes: ordinary profiles and permission sets. Granting
+	// admin-level ones is IncidentPermissionChange (incidents.go).
+	{"changedprofileforuser", "Manage Users", "Changed profile for user %s from Standard User to Sales User"},
+	{"PermSetAssign", "Manage Users", "Permission set Sales Cloud User: assigned to %s"},
+	{"PermSetUnassign", "Manage Users", "Permission set Sales Cloud User: unassigned from %s"},
 	{"loginasgrantedtoorg", "Security Controls", "Granted login access to %s"},
 	{"changedsessiontimeout", "Session Settings", "Changed session timeout from 2 hours to 4 hours"},
 	{"insertConnectedApplication", "Connected Apps", "Created connected app sfsim-collector"},

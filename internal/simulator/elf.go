@@ -231,16 +231,16 @@ func (s *Server) LogFileRowCount(id string) int {
 	return -1
 }
 
-// SeedLogFiles adds realistic files for every documented event type over
-// [from, to): one daily file per type and day and, when hourly, one file
-// per type and hour, sometimes two for one hour (Sequence 2) and one
-// published late (CreatedDate after that of a later hour's file). Each
+// SeedLogFiles adds realistic files for every documented event type but
+// LoginAs (see seededELFEventTypes) over [from, to): one daily file per
+// type and day and, when hourly, one file per type and hour, sometimes
+// two for one hour (Sequence 2) and one published late (CreatedDate after that of a later hour's file). Each
 // file has rowsPerFile generated rows.
 func (s *Server) SeedLogFiles(from, to time.Time, hourly bool, rowsPerFile int) []string {
 	var ids []string
 	from, to = from.UTC().Truncate(24*time.Hour), to.UTC()
 	for day := from; day.Before(to); day = day.Add(24 * time.Hour) {
-		for _, ev := range ELFEventTypes() {
+		for _, ev := range seededELFEventTypes() {
 			ids = append(ids, s.AddLogFile(LogFile{EventType: ev, LogDate: day, GenRows: rowsPerFile}))
 		}
 		if !hourly {
@@ -251,7 +251,7 @@ func (s *Server) SeedLogFiles(from, to time.Time, hourly bool, rowsPerFile int) 
 			if !hour.Before(to) {
 				break
 			}
-			for i, ev := range ELFEventTypes() {
+			for i, ev := range seededELFEventTypes() {
 				created := hour.Add(time.Hour + time.Duration(3+(h+i)%3)*time.Hour)
 				if (h+i)%11 == 0 {
 					created = created.Add(9 * time.Hour) // late

@@ -112,8 +112,8 @@ func TestSeedLogFiles(t *testing.T) {
 			late++
 		}
 	}
-	require.Equal(t, len(ELFEventTypes()), daily)
-	require.GreaterOrEqual(t, hourly, 24*len(ELFEventTypes()))
+	require.Equal(t, len(seededELFEventTypes()), daily)
+	require.GreaterOrEqual(t, hourly, 24*len(seededELFEventTypes()))
 	require.NotZero(t, split)
 	require.NotZero(t, late)
 }

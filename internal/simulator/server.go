@@ -90,6 +90,9 @@ type Options struct {
 	// of the org adds one, as in Salesforce).
 	NoLoginHistory bool
 
+	// Incidents are injected at New, at Now (see Inject and IncidentNames).
+	Incidents []string
+
 	// The Pub/Sub API (pubsub*.go). PubSub makes NewTestServer also serve it
 	// on a loopback port (PubSubAddr); otherwise StartPubSub does.
 	PubSub bool
@@ -181,6 +184,9 @@ type Server struct {
 	url     string
 	closers []func()
 
+	incMu     sync.Mutex
+	incidents []Incident // incidents.go
+
 	psOnce sync.Once
 	ps     atomic.Pointer[pubsubState] // pubsub.go
 }
@@ -213,6 +219,7 @@ func New(opts Options) *Server {
 	s.seedUsers()
 	s.generateHistory()
 	s.generateObjectStreamHistory()
+	s.injectOptions() // incidents.go
 	return s
 }
 

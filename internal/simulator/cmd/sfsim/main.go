@@ -13,6 +13,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -44,6 +45,7 @@ func run(args []string) error {
 	lockoutAfter := fs.Int("lockout-after", 0, "lock the integration user after this many consecutive failed password logins (0: never)")
 	pubsubAddr := fs.String("pubsub-addr", "", "also serve the Pub/Sub API (plaintext gRPC) on this address, e.g. 127.0.0.1:7443 (empty: off)")
 	publishEvery := fs.Duration("publish-every", 0, "with -pubsub-addr: publish LoginEventStream events (and their LoginEvent rows) on this tick (0: none)")
+	incidents := fs.String("incidents", "", "inject security incidents at start, as name,... or all ("+strings.Join(simulator.IncidentNames(), ", ")+"); docs/detections.md finds them")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -51,8 +53,11 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-
 	opts := simulator.Defaults()
+	if opts.Incidents, err = parseIncidents(*incidents); err != nil {
+		return err
+	}
+
 	opts.ClientID, opts.Username, opts.DailyLimit = *clientID, *username, *dailyLimit
 	opts.ArrivalEvery, opts.History, opts.Seed = *arrivalEvery, *history, *seed
 	opts.APIVersion, opts.HiddenFields, opts.LockoutAfter = *apiVersion, hidden, *lockoutAfter
@@ -87,6 +92,9 @@ func run(args []string) error {
 			return fmt.Errorf("-pubsub-addr: %w", err)
 		}
 		log.Printf("sfsim: Pub/Sub API (plaintext gRPC) at %s, topics %s", a, strings.Join(srv.PubSubTopics(), " "))
+	}
+	for _, inc := range srv.Incidents() {
+		log.Printf("sfsim: incident %s injected: user %q, actor %q, address %q, country %q", inc.Name, inc.Username, inc.ActorUsername, inc.IP, inc.Country)
 	}
 	o := srv.Options()
 	log.Printf("sfsim: Salesforce simulator at %s (org %s) — client_id=%q client_secret=%q username=%q password=%q security_token=%q refresh_token=%q audience=%q private_key_file=%q api_version=%q (newest served)",
@@ -145,6 +153,25 @@ func parseHidden(s string) (map[string][]string, error) {
 			return nil, fmt.Errorf("-hide: %q is not Object.Field", item)
 		}
 		out[object] = append(out[object], field)
+	}
+	return out, nil
+}
+
+// parseIncidents reads -incidents: comma-separated incident names, or all.
+func parseIncidents(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "all" {
+		return simulator.IncidentNames(), nil
+	}
+	var out []string
+	for name := range strings.SplitSeq(s, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		if !slices.Contains(simulator.IncidentNames(), name) {
+			return nil, fmt.Errorf("-incidents: unknown incident %q (known: %s)", name, strings.Join(simulator.IncidentNames(), ", "))
+		}
+		out = append(out, name)
 	}
 	return out, nil
 }

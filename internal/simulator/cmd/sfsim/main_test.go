@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/sfevents/salesforcereceiver/internal/simulator"
 )
 
 func TestWriteKey(t *testing.T) {
@@ -33,8 +35,31 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{"-nope"}, {"-history", "soon"}, {"-addr", "256.0.0.1:bad"},
 		{"-api-version", "v66"}, {"-api-version", "19.0"}, {"-lockout-after", "many"},
 		{"-hide", "LoginHistory"}, {"-hide", "Nope.Field"}, {"-hide", "LoginHistory.Nope"},
+		{"-incidents", "password_spray,nope"},
 	} {
 		require.Error(t, run(args), args)
+	}
+}
+
+func TestParseIncidents(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+		err  bool
+	}{
+		{"", nil, false},
+		{"failed_login_burst, api_anomaly", []string{"failed_login_burst", "api_anomaly"}, false},
+		{"all", simulator.IncidentNames(), false},
+		{"login_as,all", nil, true},
+		{"nope", nil, true},
+	} {
+		got, err := parseIncidents(tc.in)
+		if tc.err {
+			require.Error(t, err, tc.in)
+			continue
+		}
+		require.NoError(t, err, tc.in)
+		require.Equal(t, tc.want, got, tc.in)
 	}
 }
 
