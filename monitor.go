@@ -192,6 +192,16 @@ func (m *monitor) PollDone(stream string, err error) {
 	m.reportLocked()
 }
 
+// standby forgets the streams' transient failures once they stopped on a
+// lost lease: a standby replica is healthy unless something permanent is
+// wrong (credentials, permissions), and the next leader reports its own.
+func (m *monitor) standby() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	clear(m.failing)
+	m.reportLocked()
+}
+
 // fail records a failure found outside a poll (the connection test).
 func (m *monitor) fail(err error) {
 	m.PollDone("connection", err)
