@@ -56,6 +56,14 @@ func newMonitor(set component.TelemetrySettings) (*monitor, error) {
 		}),
 		tb.RegisterReceiverSalesforceAPIRemainingCallback(m.observeBudgets(func(st budget.Status) int64 { return st.Max - st.Used })),
 		tb.RegisterReceiverSalesforceAPIMaxCallback(m.observeBudgets(func(st budget.Status) int64 { return st.Max })),
+		tb.RegisterReceiverSalesforceAPIOwnCallsCallback(func(_ context.Context, o metric.Int64Observer) error {
+			for org, st := range m.budgetStatuses() {
+				if st.MaxCallsPerDay > 0 {
+					o.Observe(st.OwnCalls, metric.WithAttributes(attribute.String("salesforce.org.id", org)))
+				}
+			}
+			return nil
+		}),
 		tb.RegisterReceiverSalesforceBudgetHeldBackCallback(func(_ context.Context, o metric.Float64Observer) error {
 			for org, st := range m.budgetStatuses() {
 				o.Observe(st.HeldTotal.Seconds(), metric.WithAttributes(attribute.String("salesforce.org.id", org)))

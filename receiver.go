@@ -70,11 +70,12 @@ func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) err
 	if err != nil {
 		return err
 	}
-	client, err := r.newClient(ctx, host)
+	// The store first: the API budget keeps its own-call count there.
+	store, err := r.openStore(ctx, host)
 	if err != nil {
 		return err
 	}
-	store, err := r.openStore(ctx, host)
+	client, err := r.newClient(ctx, host, store)
 	if err != nil {
 		return err
 	}
@@ -190,7 +191,7 @@ func (r *salesforceReceiver) Shutdown(ctx context.Context) error {
 	return nil
 }
 
-func (r *salesforceReceiver) newClient(ctx context.Context, host component.Host) (*sfapi.Client, error) {
+func (r *salesforceReceiver) newClient(ctx context.Context, host component.Host, store *checkpoint.Store) (*sfapi.Client, error) {
 	httpCfg := confighttp.NewDefaultClientConfig()
 	httpCfg.TLS = r.cfg.TLS
 	httpCfg.ProxyURL = r.cfg.ProxyURL
@@ -231,6 +232,8 @@ func (r *salesforceReceiver) newClient(ctx context.Context, host component.Host)
 				ReservePercent: r.cfg.APIBudget.ReservePercent,
 				ProbeInterval:  r.cfg.APIBudget.ProbeInterval,
 				MaxConcurrent:  r.cfg.APIBudget.MaxConcurrent,
+				MaxCallsPerDay: r.maxCallsPerDay(),
+				Ledger:         store,
 				Logger:         r.set.Logger,
 			})
 			b.SetProber(probe)
@@ -241,6 +244,14 @@ func (r *salesforceReceiver) newClient(ctx context.Context, host component.Host)
 			return b
 		},
 	})
+}
+
+// maxCallsPerDay is api_budget.max_calls_per_day, 0 when unset.
+func (r *salesforceReceiver) maxCallsPerDay() int64 {
+	if c := r.cfg.APIBudget.MaxCallsPerDay; c != nil {
+		return *c
+	}
+	return 0
 }
 
 // privateKey returns the jwt_bearer key from private_key or private_key_file
