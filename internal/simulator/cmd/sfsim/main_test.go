@@ -33,6 +33,7 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{"-nope"}, {"-history", "soon"}, {"-addr", "256.0.0.1:bad"},
 		{"-api-version", "v66"}, {"-api-version", "19.0"}, {"-lockout-after", "many"},
 		{"-hide", "LoginHistory"}, {"-hide", "Nope.Field"}, {"-hide", "LoginHistory.Nope"},
+		{"-orgs", "0"}, {"-orgs", "3", "-pubsub-addr", "127.0.0.1:0"}, {"-orgs", "2", "-api-version", "19.0"},
 	} {
 		require.Error(t, run(args), args)
 	}
