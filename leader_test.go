@@ -3,6 +3,7 @@ package salesforcereceiver
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -167,4 +168,44 @@ func TestStartNamesAMissingOrWrongElector(t *testing.T) {
 			require.NoError(t, rcv.Shutdown(context.Background()))
 		})
 	}
+}
+
+// Starting and stopping are idempotent, a lease's end stops the streams
+// by itself, a start after it runs them again, and nothing starts after
+// close.
+func TestStreamsStartStopAreIdempotent(t *testing.T) {
+	var running, runs atomic.Int32
+	s := &streams{launches: []func(context.Context){func(ctx context.Context) {
+		running.Add(1)
+		runs.Add(1)
+		<-ctx.Done()
+		running.Add(-1)
+	}}}
+	wait := func(n int32) {
+		t.Helper()
+		require.Eventually(t, func() bool { return running.Load() == n }, 5*time.Second, time.Millisecond)
+	}
+	parent := context.Background()
+	s.start(parent, nil)
+	s.start(parent, nil)
+	wait(1)
+	assert.Equal(t, int32(1), runs.Load(), "a second start while running does nothing")
+	s.stop()
+	s.stop()
+	assert.Zero(t, running.Load(), "stop returns once the streams returned")
+
+	lease, lost := context.WithCancel(parent)
+	s.start(parent, lease)
+	wait(1)
+	lost() // the lease ends before any stop call
+	wait(0)
+	s.start(parent, context.Background())
+	wait(1)
+	assert.Equal(t, int32(3), runs.Load())
+
+	s.close()
+	assert.Zero(t, running.Load())
+	s.start(parent, nil)
+	assert.Zero(t, running.Load(), "nothing starts after close")
+	assert.Equal(t, int32(3), runs.Load())
 }
