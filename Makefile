@@ -106,7 +106,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -count 1 ./internal/apibench/ && \
 	( cd internal/peerbench && $(GO) test -run '^$$' -bench . -benchmem -benchtime 3x -count $(BENCH_COUNT) . ) && \
 	{ $(MAKE) --no-print-directory build >/dev/null 2>&1 && \
-	  $(GO) test -tags e2e -count=1 -v -run Throughput -timeout 10m ./internal/e2e/ -collector $(CURDIR)/$(COLLECTOR) \
+	  $(GO) test -tags e2e -count=1 -v -run 'Throughput|Scale' -timeout 20m ./internal/e2e/ -collector $(CURDIR)/$(COLLECTOR) \
 	  || echo "# e2e throughput not measured: the collector did not build or the run failed"; }; \
 	} 2>&1 | tee $(BENCH_OUT); test $${PIPESTATUS[0]} -eq 0
 	@echo; echo "Summary (medians; $(BENCH_OUT) is benchstat-readable):"

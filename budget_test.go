@@ -7,11 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/storagetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/sfevents/salesforcereceiver/internal/budget"
 	"github.com/sfevents/salesforcereceiver/internal/metadata"
@@ -126,4 +128,40 @@ func TestTwoReceiversShareOneBudget(t *testing.T) {
 	for _, c := range sim.ChargeLog()[before:] {
 		assert.True(t, strings.HasSuffix(c.Path, "/limits"), "receiver a made a %s call under b's reserve", c.Path)
 	}
+}
+
+// api_budget.max_calls_per_day holds across a restart: the collector's
+// calls for the org, counted by the simulator, never pass the cap, and
+// the hold-back line names the cap.
+func TestCapNeverExceededAcrossReceiverRestart(t *testing.T) {
+	const limit = 12
+	sim := simulator.NewTestServer(t, simulator.Options{
+		OrgID: "00D5g0000CapOrgAQE", SameTimestampRuns: true, LoginHistoryRows: 30000, SetupAuditTrailRows: 10,
+	})
+	cfg := simConfig(sim)
+	cfg.APIBudget.MaxCallsPerDay = new(int64(limit))
+	host := storagetest.NewStorageHost().WithFileBackedStorageExtension("file_storage", t.TempDir())
+	id := storagetest.NewStorageID("file_storage")
+	cfg.Storage = &id
+
+	used := func() int64 { u, _ := sim.Usage(); return u }
+	// Stopped halfway through its allowance, in the middle of a backfill.
+	s, _, stop := startObserved(t, cfg, host, zapcore.InfoLevel)
+	require.Eventually(t, func() bool { return used() >= limit/2 }, 20*time.Second, time.Millisecond)
+	stop()
+	first := used()
+
+	s2, logs2, stop := startObserved(t, cfg, host, zapcore.InfoLevel)
+	require.Eventually(t, func() bool {
+		return logs2.FilterMessage("API budget: holding back: this collector's max_calls_per_day for the org is spent").Len() == 1
+	}, 20*time.Second, 10*time.Millisecond)
+	time.Sleep(1500 * time.Millisecond) // a poll interval: nothing more is called
+	stop()
+	total := used()
+	t.Logf("CAP receiver restart: max_calls_per_day=%d, org calls charged: first run %d, after the restart %d, total %d; records %d+%d",
+		limit, first, total-first, total, s.Count(), s2.Count())
+	assert.LessOrEqual(t, total, int64(limit), "never over the cap, across the restart")
+	assert.Equal(t, int64(limit), total, "the restart spent what the first run left")
+	held := logs2.FilterMessage("API budget: holding back: this collector's max_calls_per_day for the org is spent").All()[0].ContextMap()
+	assert.Equal(t, "max_calls_per_day", held["limit"])
 }

@@ -86,4 +86,9 @@ func (r *salesforceReceiver) checkConnection(ctx context.Context, client *sfapi.
 			logger.Warn("Stream not checked", append(fields, zap.Error(err))...)
 		}
 	}
+	if r.cfg.LeaderElector != nil {
+		// A standby replica polls nothing: the test is what tells its
+		// status (still Starting otherwise) that it could take over.
+		r.monitor.PollDone("connection", nil)
+	}
 }

@@ -31,6 +31,9 @@ type Config struct {
 	ProxyURL string                 `mapstructure:"proxy_url"`
 	// Storage names a storage extension for checkpoints; nil keeps them in memory.
 	Storage *component.ID `mapstructure:"storage"`
+	// LeaderElector names an extension with SetCallBackFuncs (contrib's
+	// k8s_leader_elector): the receiver then polls only while it leads.
+	LeaderElector *component.ID `mapstructure:"k8s_leader_elector"`
 
 	APIBudget       BudgetConfig       `mapstructure:"api_budget"`
 	LoginHistory    StreamConfig       `mapstructure:"login_history"`
@@ -63,6 +66,9 @@ type BudgetConfig struct {
 	// MaxConcurrent caps requests in flight per org (Salesforce limits
 	// long-running concurrent requests).
 	MaxConcurrent int `mapstructure:"max_concurrent"`
+	// MaxCallsPerDay caps this collector's own calls for the org in any
+	// rolling 24 hours, beside the org-wide reserve; nil: no cap.
+	MaxCallsPerDay *int64 `mapstructure:"max_calls_per_day"`
 }
 
 // StreamConfig is what every polled stream has.
@@ -191,6 +197,9 @@ func (cfg *Config) Validate() error {
 	}
 	if b.MaxConcurrent < 1 {
 		add("api_budget.max_concurrent", "must be at least 1, got %d", b.MaxConcurrent)
+	}
+	if b.MaxCallsPerDay != nil && *b.MaxCallsPerDay < 1 {
+		add("api_budget.max_calls_per_day", "must be ≥ 1 (leave it out for no cap), got %d", *b.MaxCallsPerDay)
 	}
 
 	errs = append(errs, cfg.LoginHistory.validate("login_history")...)

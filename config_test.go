@@ -29,6 +29,9 @@ func TestLoadConfig(t *testing.T) {
 	want.Storage = &storage
 	want.APIBudget.ReservePercent = 20
 	want.APIBudget.ProbeInterval = time.Minute
+	want.APIBudget.MaxCallsPerDay = new(int64(20000))
+	elector := component.MustNewID("k8s_leader_elector")
+	want.LeaderElector = &elector
 	want.LoginHistory = StreamConfig{Enabled: true, PollInterval: 5 * time.Minute, Backfill: 24 * time.Hour}
 	want.SetupAuditTrail.Enabled = false
 	want.EventLogFile.LogInterval = "hourly"
@@ -98,6 +101,8 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"reserve", func(c *Config) { c.APIBudget.ReservePercent = 100 }, "api_budget.reserve_percent"},
 		{"probe", func(c *Config) { c.APIBudget.ProbeInterval = 0 }, "api_budget.probe_interval"},
 		{"concurrency", func(c *Config) { c.APIBudget.MaxConcurrent = 0 }, "api_budget.max_concurrent"},
+		{"call cap 0", func(c *Config) { c.APIBudget.MaxCallsPerDay = new(int64(0)) }, "api_budget.max_calls_per_day: must be ≥ 1"},
+		{"call cap negative", func(c *Config) { c.APIBudget.MaxCallsPerDay = new(int64(-5)) }, "api_budget.max_calls_per_day: must be ≥ 1 (leave it out for no cap), got -5"},
 		{"poll interval", func(c *Config) { c.LoginHistory.PollInterval = 10 * time.Millisecond }, "login_history.poll_interval"},
 		{"backfill", func(c *Config) { c.SetupAuditTrail.Backfill = -time.Hour }, "setup_audit_trail.backfill"},
 		{"log interval", func(c *Config) { c.EventLogFile.LogInterval = "weekly" }, "event_log_file.log_interval"},

@@ -56,6 +56,14 @@ func newMonitor(set component.TelemetrySettings) (*monitor, error) {
 		}),
 		tb.RegisterReceiverSalesforceAPIRemainingCallback(m.observeBudgets(func(st budget.Status) int64 { return st.Max - st.Used })),
 		tb.RegisterReceiverSalesforceAPIMaxCallback(m.observeBudgets(func(st budget.Status) int64 { return st.Max })),
+		tb.RegisterReceiverSalesforceAPIOwnCallsCallback(func(_ context.Context, o metric.Int64Observer) error {
+			for org, st := range m.budgetStatuses() {
+				if st.MaxCallsPerDay > 0 {
+					o.Observe(st.OwnCalls, metric.WithAttributes(attribute.String("salesforce.org.id", org)))
+				}
+			}
+			return nil
+		}),
 		tb.RegisterReceiverSalesforceBudgetHeldBackCallback(func(_ context.Context, o metric.Float64Observer) error {
 			for org, st := range m.budgetStatuses() {
 				o.Observe(st.HeldTotal.Seconds(), metric.WithAttributes(attribute.String("salesforce.org.id", org)))
@@ -189,6 +197,16 @@ func (m *monitor) PollDone(stream string, err error) {
 	default:
 		m.failing[stream] = err
 	}
+	m.reportLocked()
+}
+
+// standby forgets the streams' transient failures once they stopped on a
+// lost lease: a standby replica is healthy unless something permanent is
+// wrong (credentials, permissions), and the next leader reports its own.
+func (m *monitor) standby() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	clear(m.failing)
 	m.reportLocked()
 }
 

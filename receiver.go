@@ -35,6 +35,7 @@ type salesforceReceiver struct {
 	storage storage.Client
 
 	monitor *monitor
+	streams streams
 	// obs reports deliveries as the collector's standard receiver metrics.
 	obs *receiverhelper.ObsReport
 
@@ -65,11 +66,16 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*sales
 func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) error {
 	logger := r.set.Logger
 	r.monitor.setHost(host)
-	client, err := r.newClient(ctx, host)
+	elector, err := r.findElector(host)
 	if err != nil {
 		return err
 	}
+	// The store first: the API budget keeps its own-call count there.
 	store, err := r.openStore(ctx, host)
+	if err != nil {
+		return err
+	}
+	client, err := r.newClient(ctx, host, store)
 	if err != nil {
 		return err
 	}
@@ -79,7 +85,7 @@ func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) err
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
-	w := &wiring{r: r, ctx: runCtx, client: client, store: store}
+	w := &wiring{r: r, client: client, store: store}
 	soql := func(backfill time.Duration) soqlstream.Options {
 		return soqlstream.Options{Backfill: backfill, Overlap: soqlstream.DefaultOverlap, APIVersion: r.cfg.APIVersion, Logger: logger,
 			UserID: func(ctx context.Context) (string, error) {
@@ -125,13 +131,18 @@ func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) err
 		}
 	}
 	r.wg.Go(func() { r.checkConnection(runCtx, client, w.checks) })
+	if elector == nil {
+		r.streams.start(runCtx, nil)
+	} else {
+		// Last: the elector may call back at once when this replica leads.
+		r.follow(elector, runCtx)
+	}
 	return nil
 }
 
 // wiring is what every stream of a receiver shares.
 type wiring struct {
 	r      *salesforceReceiver
-	ctx    context.Context
 	client *sfapi.Client
 	store  *checkpoint.Store
 	checks []streamCheck
@@ -143,15 +154,19 @@ type checkedSource[C any] interface {
 	stream.Checker
 }
 
-// run starts one stream, until Shutdown, and enrols it in the connection test.
+// run adds one stream to the receiver's streams and enrols it in the
+// connection test. Each start gets a new runner, which loads the stored
+// cursor: after a change of leader it is where the other replica left it.
 func run[C any](w *wiring, d stream.Descriptor, interval time.Duration, src checkedSource[C]) {
 	w.checks = append(w.checks, streamCheck{stream: d, checker: src})
-	runner := &stream.Runner[C]{
-		Stream: d, Interval: interval, Source: src,
-		Consumer: w.r.next, Store: w.store, Org: w.client.Org,
-		Logger: w.r.set.Logger, Observer: w.r.monitor, Obs: w.r.obs,
-	}
-	w.r.wg.Go(func() { runner.Run(w.ctx) })
+	w.r.streams.launches = append(w.r.streams.launches, func(ctx context.Context) {
+		runner := &stream.Runner[C]{
+			Stream: d, Interval: interval, Source: src,
+			Consumer: w.r.next, Store: w.store, Org: w.client.Org,
+			Logger: w.r.set.Logger, Observer: w.r.monitor, Obs: w.r.obs,
+		}
+		runner.Run(ctx)
+	})
 }
 
 // Shutdown stops every stream, waits for in-flight pages to settle and
@@ -161,7 +176,7 @@ func (r *salesforceReceiver) Shutdown(ctx context.Context) error {
 		r.cancel()
 	}
 	done := make(chan struct{})
-	go func() { r.wg.Wait(); close(done) }()
+	go func() { r.streams.close(); r.wg.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
@@ -180,7 +195,7 @@ func (r *salesforceReceiver) Shutdown(ctx context.Context) error {
 	return nil
 }
 
-func (r *salesforceReceiver) newClient(ctx context.Context, host component.Host) (*sfapi.Client, error) {
+func (r *salesforceReceiver) newClient(ctx context.Context, host component.Host, store *checkpoint.Store) (*sfapi.Client, error) {
 	httpCfg := confighttp.NewDefaultClientConfig()
 	httpCfg.TLS = r.cfg.TLS
 	httpCfg.ProxyURL = r.cfg.ProxyURL
@@ -221,6 +236,8 @@ func (r *salesforceReceiver) newClient(ctx context.Context, host component.Host)
 				ReservePercent: r.cfg.APIBudget.ReservePercent,
 				ProbeInterval:  r.cfg.APIBudget.ProbeInterval,
 				MaxConcurrent:  r.cfg.APIBudget.MaxConcurrent,
+				MaxCallsPerDay: r.maxCallsPerDay(),
+				Ledger:         store,
 				Logger:         r.set.Logger,
 			})
 			b.SetProber(probe)
@@ -231,6 +248,14 @@ func (r *salesforceReceiver) newClient(ctx context.Context, host component.Host)
 			return b
 		},
 	})
+}
+
+// maxCallsPerDay is api_budget.max_calls_per_day, 0 when unset.
+func (r *salesforceReceiver) maxCallsPerDay() int64 {
+	if c := r.cfg.APIBudget.MaxCallsPerDay; c != nil {
+		return *c
+	}
+	return 0
 }
 
 // privateKey returns the jwt_bearer key from private_key or private_key_file

@@ -171,6 +171,23 @@ func build(r results) []row {
 			missing("End to end, " + e.what)
 		}
 	}
+	// Many orgs in one collector (internal/e2e/scale_test.go).
+	if b, ok := r.get("BenchmarkScaleIdleOrg", "B/org"); ok {
+		g, _ := r.get("BenchmarkScaleIdleOrg", "goroutines/org")
+		cpu, _ := r.get("BenchmarkScaleIdleOrg", "cpu%/org")
+		rows = append(rows, row{"Scale: each idle org (100 receivers vs 10)",
+			fmt.Sprintf("%.2f MiB RSS, %.1f goroutines, %.3f%% of a core", b/(1<<20), g, cpu),
+			"2 stream runners per org", "", "< 2 MiB", status(b < 2<<20)})
+		if bb, ok := r.get("BenchmarkScaleBusyOrg", "B/org"); ok {
+			bg, _ := r.get("BenchmarkScaleBusyOrg", "goroutines/org")
+			bc, _ := r.get("BenchmarkScaleBusyOrg", "cpu%/org")
+			rows = append(rows, row{"Scale: each busy org, beyond idle (200 records/s)",
+				fmt.Sprintf("%.2f MiB RSS, %.1f goroutines, %.2f%% of a core", bb/(1<<20), bg, bc),
+				"", "", "(measured)", ""})
+		}
+	} else {
+		missing("Scale: 100 orgs in one collector")
+	}
 	return rows
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 )
 
@@ -23,6 +24,11 @@ type Settings struct {
 	ReservePercent float64       // share of the daily max never spent
 	ProbeInterval  time.Duration // while held back: at most one call per interval
 	MaxConcurrent  int           // requests in flight per org
+	// MaxCallsPerDay caps this collector's calls for the org in any
+	// rolling 24 hours (0: no cap), counted in Ledger (cap.go); without a
+	// Ledger the count lives in memory.
+	MaxCallsPerDay int64
+	Ledger         *checkpoint.Store
 	Logger         *zap.Logger
 }
 
@@ -73,9 +79,13 @@ func (r *Registry) For(orgID string, s Settings) (*Budget, func()) {
 	return b, func() {
 		once.Do(func() {
 			r.mu.Lock()
-			defer r.mu.Unlock()
-			if b.removeUser(id) == 0 && r.m[orgID] == b {
+			last := b.removeUser(id) == 0
+			if last && r.m[orgID] == b {
 				delete(r.m, orgID)
+			}
+			r.mu.Unlock()
+			if last {
+				b.closeCap()
 			}
 		})
 	}
@@ -106,6 +116,7 @@ type Budget struct {
 	otherRate        float64 // calls per second
 
 	heldBack   bool
+	heldBy     string // LimitReserve or LimitOwnCalls
 	heldSince  time.Time
 	heldTotal  time.Duration
 	lastProbe  time.Time
@@ -116,6 +127,18 @@ type Budget struct {
 
 	users  map[int]Settings
 	nextID int
+
+	// The own-call cap (cap.go).
+	capLimit    int64
+	stores      []*checkpoint.Store
+	memLedger   *checkpoint.Store
+	capLeft     int64 // calls reserved in the ledger and not yet made
+	capBucketAt int64 // the bucket the reservation was written to
+	capBusy     bool  // a reservation is being made
+	capTimer    *time.Timer
+	capFrees    time.Time // when capTimer is due
+	ownCalls    int64     // calls made in the window, as far as known
+	ownReserved int64     // calls the ledger counts in the window
 }
 
 type waiter struct {
@@ -143,8 +166,19 @@ func (b *Budget) addUser(s Settings) int {
 	defer b.mu.Unlock()
 	b.nextID++
 	b.users[b.nextID] = s
-	b.applyLocked(slices.Collect(maps.Values(b.users)))
+	b.applyLocked(b.usersLocked())
 	return b.nextID
+}
+
+// usersLocked lists the users' settings in the order they joined, so the
+// first receiver's ledger is always read first.
+func (b *Budget) usersLocked() []Settings {
+	ids := slices.Sorted(maps.Keys(b.users))
+	out := make([]Settings, len(ids))
+	for i, id := range ids {
+		out[i] = b.users[id]
+	}
+	return out
 }
 
 func (b *Budget) removeUser(id int) int {
@@ -152,7 +186,7 @@ func (b *Budget) removeUser(id int) int {
 	defer b.mu.Unlock()
 	delete(b.users, id)
 	if len(b.users) > 0 {
-		b.applyLocked(slices.Collect(maps.Values(b.users)))
+		b.applyLocked(b.usersLocked())
 	}
 	return len(b.users)
 }
@@ -160,6 +194,21 @@ func (b *Budget) removeUser(id int) int {
 // applyLocked takes the strictest of every user's settings.
 func (b *Budget) applyLocked(all []Settings) {
 	b.reserve, b.probeInterval, b.maxConcurrent = 0, 0, 0
+	b.capLimit, b.stores = 0, nil
+	for _, s := range all {
+		if s.MaxCallsPerDay > 0 && (b.capLimit == 0 || s.MaxCallsPerDay < b.capLimit) {
+			b.capLimit = s.MaxCallsPerDay
+		}
+		if s.Ledger != nil && !slices.Contains(b.stores, s.Ledger) {
+			b.stores = append(b.stores, s.Ledger)
+		}
+	}
+	if b.capLimit > 0 && len(b.stores) == 0 {
+		if b.memLedger == nil {
+			b.memLedger = checkpoint.New(nil)
+		}
+		b.stores = []*checkpoint.Store{b.memLedger}
+	}
 	for _, s := range all {
 		b.reserve = max(b.reserve, s.ReservePercent/100)
 		b.probeInterval = max(b.probeInterval, s.ProbeInterval)
@@ -278,6 +327,12 @@ type Status struct {
 	Probes      int
 	Inflight    int
 	HaveReading bool
+	// HeldBy is the limit holding the streams back, while HeldBack.
+	HeldBy string
+	// MaxCallsPerDay is the own-call cap (0: none) and OwnCalls this
+	// collector's calls for the org in the window, with what a crash left
+	// reserved.
+	MaxCallsPerDay, OwnCalls int64
 }
 
 // Status reports the budget's current reading and state.
@@ -288,7 +343,8 @@ func (b *Budget) Status() Status {
 	if b.heldBack {
 		held += b.now().Sub(b.heldSince)
 	}
-	return Status{Used: b.used, Max: b.max, HeldBack: b.heldBack, HeldTotal: held, Probes: b.probes, Inflight: b.inflight, HaveReading: b.haveReading}
+	return Status{Used: b.used, Max: b.max, HeldBack: b.heldBack, HeldTotal: held, Probes: b.probes, Inflight: b.inflight,
+		HaveReading: b.haveReading, HeldBy: b.heldBy, MaxCallsPerDay: b.capLimit, OwnCalls: b.ownCalls}
 }
 
 // verdict is what the budget says of one more call.
@@ -333,6 +389,9 @@ func (b *Budget) judgeLocked(p Priority) verdict {
 // it into the reserve: only the probe is.
 func (b *Budget) dispatchLocked() {
 	for len(b.waiters) > 0 && b.inflight < b.maxConcurrent {
+		if !b.capAllowsLocked() {
+			return
+		}
 		order := b.byPriority()
 		pick := -1
 		for _, i := range order {
@@ -342,24 +401,26 @@ func (b *Budget) dispatchLocked() {
 			}
 		}
 		if pick >= 0 {
-			if b.heldBack && b.judgeLocked(Security) == allow {
-				b.resumeLocked()
+			if b.heldBack {
+				b.resumeLocked() // neither limit holds this call back
 			}
 			b.grantLocked(pick)
 			continue
 		}
 		v := b.judgeLocked(Security)
 		if v == deny {
-			b.holdLocked()
+			b.holdLocked(LimitReserve)
 		}
 		if (b.heldBack || v == needFresh) && b.haveReading && !b.probing && b.prober != nil &&
 			b.now().Sub(b.lastProbe) >= b.probeInterval {
 			b.lastProbe = b.now()
 			b.probes++
 			b.probing = true
-			// The probe is a call like any other: in flight, and spent.
+			// The probe is a call like any other: in flight, and spent,
+			// also under the own-call cap (capAllowsLocked let it through).
 			b.inflight++
 			b.granted++
+			b.spendCapLocked()
 			go b.probe(b.prober)
 		}
 		b.scheduleProbeLocked(v == needFresh)
@@ -402,17 +463,30 @@ func (b *Budget) grantLocked(i int) {
 	b.waiters = slices.Delete(b.waiters, i, i+1)
 	b.inflight++
 	b.granted++
+	b.spendCapLocked()
 	w.granted = true
 	close(w.ready)
 }
 
-func (b *Budget) holdLocked() {
-	if b.heldBack {
+// holdLocked holds every stream back, and says which limit does: the
+// org's reserve, or this collector's own-call cap.
+func (b *Budget) holdLocked(limit string) {
+	if b.heldBack && b.heldBy == limit {
 		return
 	}
-	b.heldBack, b.heldSince, b.lastProbe = true, b.now(), b.now()
+	if !b.heldBack {
+		b.heldBack, b.heldSince = true, b.now()
+	}
+	b.heldBy = limit
+	if limit == LimitOwnCalls {
+		b.logger.Warn("API budget: holding back: this collector's max_calls_per_day for the org is spent",
+			zap.String("org_id", b.org), zap.String("limit", limit), zap.Int64("max_calls_per_day", b.capLimit),
+			zap.Int64("calls_last_24h", b.ownReserved), zap.Int64("org_remaining", b.max-b.used))
+		return
+	}
+	b.lastProbe = b.now()
 	b.logger.Warn("API budget: holding back to keep the org's reserve",
-		zap.String("org_id", b.org), zap.Int64("used", b.used), zap.Int64("max", b.max),
+		zap.String("org_id", b.org), zap.String("limit", limit), zap.Int64("used", b.used), zap.Int64("max", b.max),
 		zap.Int64("remaining", b.max-b.used), zap.Float64("reserve_percent", b.reserve*100),
 		zap.Duration("probe_interval", b.probeInterval))
 }
@@ -421,8 +495,9 @@ func (b *Budget) resumeLocked() {
 	held := b.now().Sub(b.heldSince)
 	b.heldBack, b.heldTotal = false, b.heldTotal+held
 	b.logger.Info("API budget: allowance is back; resuming",
-		zap.String("org_id", b.org), zap.Int64("used", b.used), zap.Int64("max", b.max),
+		zap.String("org_id", b.org), zap.String("limit", b.heldBy), zap.Int64("used", b.used), zap.Int64("max", b.max),
 		zap.Int64("remaining", b.max-b.used), zap.Duration("held_back_for", held))
+	b.heldBy = ""
 }
 
 func (b *Budget) scheduleProbeLocked(fresh bool) {

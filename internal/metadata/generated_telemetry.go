@@ -30,6 +30,7 @@ type TelemetryBuilder struct {
 	registrations                          []metric.Registration
 	ReceiverSalesforceAPICalls             metric.Int64Counter
 	ReceiverSalesforceAPIMax               metric.Int64ObservableGauge
+	ReceiverSalesforceAPIOwnCalls          metric.Int64ObservableGauge
 	ReceiverSalesforceAPIRemaining         metric.Int64ObservableGauge
 	ReceiverSalesforceBudgetHeldBack       metric.Float64ObservableCounter
 	ReceiverSalesforceBytesDownloaded      metric.Int64Counter
@@ -59,6 +60,21 @@ func (builder *TelemetryBuilder) RegisterReceiverSalesforceAPIMaxCallback(cb met
 		cb(ctx, &observerInt64{inst: builder.ReceiverSalesforceAPIMax, obs: o})
 		return nil
 	}, builder.ReceiverSalesforceAPIMax)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterReceiverSalesforceAPIOwnCallsCallback sets callback for observable ReceiverSalesforceAPIOwnCalls metric.
+func (builder *TelemetryBuilder) RegisterReceiverSalesforceAPIOwnCallsCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ReceiverSalesforceAPIOwnCalls, obs: o})
+		return nil
+	}, builder.ReceiverSalesforceAPIOwnCalls)
 	if err != nil {
 		return err
 	}
@@ -160,6 +176,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.ReceiverSalesforceAPIMax, err = builder.meter.Int64ObservableGauge(
 		"otelcol_receiver_salesforce_api_max",
 		metric.WithDescription("The org's maximum daily API calls, as last read from Salesforce, with attribute salesforce.org.id. [Development]"),
+		metric.WithUnit("{call}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverSalesforceAPIOwnCalls, err = builder.meter.Int64ObservableGauge(
+		"otelcol_receiver_salesforce_api_own_calls",
+		metric.WithDescription("This collector's calls for the org in the rolling 24 hours that api_budget.max_calls_per_day caps (counted in storage, with any block a crash left reserved), with attribute salesforce.org.id; reported while a cap is set. [Development]"),
 		metric.WithUnit("{call}"),
 	)
 	errs = errors.Join(errs, err)

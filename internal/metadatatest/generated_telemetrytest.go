@@ -51,6 +51,20 @@ func AssertEqualReceiverSalesforceAPIMax(t *testing.T, tt *componenttest.Telemet
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
+func AssertEqualReceiverSalesforceAPIOwnCalls(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_receiver_salesforce_api_own_calls",
+		Description: "This collector's calls for the org in the rolling 24 hours that api_budget.max_calls_per_day caps (counted in storage, with any block a crash left reserved), with attribute salesforce.org.id; reported while a cap is set. [Development]",
+		Unit:        "{call}",
+		Data: metricdata.Gauge[int64]{
+			DataPoints: dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_receiver_salesforce_api_own_calls")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualReceiverSalesforceAPIRemaining(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_salesforce_api_remaining",

@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -44,6 +45,7 @@ func run(args []string) error {
 	ownRows := fs.String("own-rows-only", "", "objects of which the integration user sees only its own rows, comma-separated (LoginHistory: no Manage Users)")
 	lockoutAfter := fs.Int("lockout-after", 0, "lock the integration user after this many consecutive failed password logins (0: never)")
 	pubsubAddr := fs.String("pubsub-addr", "", "also serve the Pub/Sub API (plaintext gRPC) on this address, e.g. 127.0.0.1:7443 (empty: off)")
+	orgs := fs.Int("orgs", 1, "serve this many orgs, each under <addr>/org/<n> with its own org id, integration user (integration@org<n>.sfsim.example.com), data and allowance")
 	publishEvery := fs.Duration("publish-every", 0, "with -pubsub-addr: publish LoginEventStream events (and their LoginEvent rows) on this tick (0: none)")
 	incidents := fs.String("incidents", "", "inject security incidents at start, as name,... or all ("+strings.Join(simulator.IncidentNames(), ", ")+"); docs/detections.md finds them")
 	if err := fs.Parse(args); err != nil {
@@ -74,6 +76,9 @@ func run(args []string) error {
 		opts.JWTPublicKey = pub
 	}
 
+	if *orgs != 1 {
+		return runFleet(*orgs, *addr, *pubsubAddr, *logFileRows, opts)
+	}
 	srv, err := newServer(opts)
 	if err != nil {
 		return err
@@ -104,6 +109,46 @@ func run(args []string) error {
 	defer stop()
 	<-ctx.Done()
 	srv.Close()
+	return nil
+}
+
+// runFleet serves n orgs as simulator.Fleet does, until interrupted.
+func runFleet(n int, addr, pubsubAddr string, logFileRows int, opts simulator.Options) (err error) {
+	if n < 1 {
+		return fmt.Errorf("-orgs: must be at least 1, got %d", n)
+	}
+	if pubsubAddr != "" {
+		return errors.New("-pubsub-addr: not served with -orgs above 1")
+	}
+	defer func() {
+		if r := recover(); r != nil { // simulator.New's panics on bad options
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	// Each org its own org id and integration user (Defaults filled them in).
+	opts.OrgID, opts.UserID, opts.Username = "", "", ""
+	fleet := simulator.NewFleet(n, func(i int) simulator.Options {
+		o := opts
+		o.Seed += int64(i)
+		return o
+	})
+	if err := fleet.Start(addr); err != nil {
+		return err
+	}
+	for i := range n {
+		org := fleet.Org(i)
+		if logFileRows > 0 && opts.History > 0 {
+			now := time.Now()
+			org.SeedLogFiles(now.Add(-opts.History), now, false, logFileRows)
+		}
+		o := org.Options()
+		log.Printf("sfsim: org %d at %s (org %s, username %q, daily limit %d)", i, fleet.OrgURL(i), o.OrgID, o.Username, o.DailyLimit)
+	}
+	log.Printf("sfsim: %d orgs; every org accepts client_id=%q client_secret=%q password=%q security_token=%q", n, opts.ClientID, opts.ClientSecret, opts.Password, opts.SecurityToken)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	fleet.Close()
 	return nil
 }
 
