@@ -65,6 +65,7 @@ type Batch struct {
 	records plog.LogRecordSlice
 	orgID   string
 	scratch []byte // reused by the log.record.uid hash
+	box     boxes  // key/value slices and value wrappers of the records (kv.go)
 	arena   []byte // backing store for uid strings; see uid
 }
 
@@ -315,46 +316,47 @@ func (m *Mapping) finish(b *Batch, lr plog.LogRecord, p *picks, logFileID, key s
 	if m.LoginHistory {
 		n++
 	}
-	attrs.EnsureCapacity(n)
+	w := b.newKVWriter(attrs, n, true) // the keys below are distinct constants
 	if m.EventType != "" {
-		attrs.PutStr(AttrEventType, m.EventType)
+		w.str(AttrEventType, m.EventType)
 	}
 	if v := p.val[slotRecordID]; v != "" {
-		attrs.PutStr(AttrRecordID, v)
+		w.str(AttrRecordID, v)
 	}
 	if logFileID != "" {
-		attrs.PutStr(AttrLogFileID, logFileID)
+		w.str(AttrLogFileID, logFileID)
 	}
 	if v := p.val[slotUserID]; v != "" {
-		attrs.PutStr(AttrUserID, ID18(v))
+		w.str(AttrUserID, ID18(v))
 	}
 	if v := p.val[slotUserName]; v != "" {
-		attrs.PutStr(AttrUserName, v)
+		w.str(AttrUserName, v)
 	}
 	if v := p.val[slotClientAddr]; v != "" {
-		attrs.PutStr(AttrClientAddr, v)
+		w.str(AttrClientAddr, v)
 	}
 	if v := p.val[slotUserAgent]; v != "" {
-		attrs.PutStr(AttrUserAgent, v)
+		w.str(AttrUserAgent, v)
 	}
 	if v := p.val[slotURLPath]; v != "" {
-		attrs.PutStr(AttrURLPath, v)
+		w.str(AttrURLPath, v)
 	}
 	if v := p.val[slotSessionID]; v != "" {
-		attrs.PutStr(AttrSessionID, v)
+		w.str(AttrSessionID, v)
 	}
 	if v := p.val[slotLoginKey]; v != "" {
-		attrs.PutStr(AttrLoginKey, v)
+		w.str(AttrLoginKey, v)
 	}
 	if v := p.val[slotLoginHistoryID]; v != "" {
-		attrs.PutStr(AttrLoginHistoryID, ID18(v))
+		w.str(AttrLoginHistoryID, ID18(v))
 	} else if m.LoginHistory && p.val[slotRecordID] != "" {
-		attrs.PutStr(AttrLoginHistoryID, ID18(p.val[slotRecordID]))
+		w.str(AttrLoginHistoryID, ID18(p.val[slotRecordID]))
 	}
-	attrs.PutStr(AttrLogRecordUID, b.uid(m.Stream, key))
+	w.str(AttrLogRecordUID, b.uid(m.Stream, key))
 	if tsErr != "" {
-		attrs.PutStr(AttrParseError, tsErr)
+		w.str(AttrParseError, tsErr)
 	}
+	w.done()
 	return ts
 }
 
