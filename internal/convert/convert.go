@@ -455,6 +455,9 @@ func (p *picks) offer(slot, prio int8, v string) {
 	case slotClientAddr:
 		// "Salesforce.com IP" and the like are not the client's address;
 		// a lower-priority source may still have it (ELF SOURCE_IP).
+		if !ipChars(v) {
+			return
+		}
 		if _, err := netip.ParseAddr(v); err != nil {
 			return
 		}
@@ -472,6 +475,22 @@ func (p *picks) offer(slot, prio int8, v string) {
 	}
 	p.val[slot] = v
 	p.rank[slot] = prio + 1
+}
+
+// ipChars reports whether v, up to an IPv6 zone ("%eth0"), has only the
+// characters an address can: it turns "Salesforce.com IP" away before
+// netip.ParseAddr, whose error would cost an allocation (BenchmarkClientAddrCheck).
+func ipChars(v string) bool {
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F', c == '.', c == ':':
+		case c == '%' && i > 0:
+			return true
+		default:
+			return false
+		}
+	}
+	return len(v) > 0
 }
 
 // urlPath keeps values that already are paths and reduces absolute URLs to
