@@ -3,14 +3,11 @@ package eventlog
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"io"
-	"net/http"
 	"os"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,7 +15,6 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/sftest"
 	"github.com/sfevents/salesforcereceiver/internal/simulator"
 )
@@ -107,27 +103,6 @@ func peakHeap() (stop func() uint64) {
 	return func() uint64 { close(done); wg.Wait(); return peak.Load() }
 }
 
-// loginFile lists one generated Login file and serves body for it.
-type loginFile struct{ body func() io.Reader }
-
-func (loginFile) Describe(_ context.Context, _ sfapi.Caller, object string) (*sfapi.Describe, error) {
-	return sftest.Describe(object, "Id", "EventType", "CreatedDate", "LogFile", "LogFileFieldNames", "LogFileFieldTypes"), nil
-}
-
-func (loginFile) Query(context.Context, sfapi.Caller, string, int) (*sfapi.QueryResult, error) {
-	names, types := simulator.ELFColumns("Login")
-	rec, err := json.Marshal(map[string]any{
-		"Id": "0AT5g00000BenchAAA", "EventType": "Login", "CreatedDate": "2024-05-02T03:00:00.000+0000",
-		"LogFile":           "/services/data/v66.0/sobjects/EventLogFile/0AT5g00000BenchAAA/LogFile",
-		"LogFileFieldNames": strings.Join(names, ","), "LogFileFieldTypes": strings.Join(types, ","),
-	})
-	return sftest.Page(true, "", rec), err
-}
-
-func (f loginFile) Open(context.Context, sfapi.Caller, string) (*http.Response, error) {
-	return &http.Response{StatusCode: 200, Body: io.NopCloser(f.body()), Header: http.Header{}}, nil
-}
-
 // BenchmarkLoginFile streams a generated Login file through the stream's
 // own path (Source.Poll: the reading, converting and delivering goroutines,
 // batches of 1000 rows) to a consumer that drops each batch, beside a plain
@@ -135,6 +110,7 @@ func (f loginFile) Open(context.Context, sfapi.Caller, string) (*http.Response, 
 // their ratio, and the peak heap in use during the conversion.
 func BenchmarkLoginFile(b *testing.B) {
 	size := newLoopReader(b, benchBytes(b)).size
+	names, types := simulator.ELFColumns("Login")
 	b.SetBytes(size)
 	b.ReportAllocs()
 
@@ -142,7 +118,8 @@ func BenchmarkLoginFile(b *testing.B) {
 	var convertTime, csvTime time.Duration
 	var peak uint64
 	for b.Loop() {
-		src := New(loginFile{body: func() io.Reader { return newLoopReader(b, size) }},
+		src := New(sftest.LogFile{ID: "0AT5g00000BenchAAA", EventType: "Login", Names: names, Types: types,
+			Body: func() io.Reader { return newLoopReader(b, size) }},
 			Options{Backfill: 30 * 24 * time.Hour, Now: func() time.Time { return time.Date(2024, 5, 3, 0, 0, 0, 0, time.UTC) }})
 		runtime.GC()
 		stop := peakHeap()
