@@ -33,6 +33,7 @@ var (
 		"(make bench builds one from internal/peerbench/stock-builder-config.yaml); empty skips the black-box comparison")
 	blackBoxRows   = flag.Int("blackbox-rows", 300_000, "rows of the Login file the black-box comparison reads")
 	blackBoxRounds = flag.Int("blackbox-rounds", 5, "A/B rounds of the black-box comparison")
+	baselinePath   = flag.String("baseline", "", "optional: another build of this collector (e.g. before a change) to run in the same rounds")
 )
 
 // countSink is an OTLP/HTTP logs endpoint that only counts records: it walks
@@ -112,6 +113,7 @@ func eachField(b []byte, num protowire.Number, f func([]byte) error) error {
 // run is one collector process's figures.
 type run struct {
 	seconds, cpu float64 // start to the last record; user+system CPU
+	steady       float64 // first record to the last
 	rssMiB       float64
 }
 
@@ -136,7 +138,11 @@ func runCollector(t *testing.T, bin, config string, sink *countSink, want int) r
 		t.Fatalf("%s %s: %d of %d records arrived; log:\n%s", filepath.Base(bin), why, sink.n.Load()-base, want, tail(b, 4000))
 	}
 	deadline := time.After(5 * time.Minute)
+	var first time.Time
 	for sink.n.Load()-base < int64(want) {
+		if first.IsZero() && sink.n.Load() > base {
+			first = time.Now()
+		}
 		select {
 		case <-exited:
 			fail("exited")
@@ -151,7 +157,8 @@ func runCollector(t *testing.T, bin, config string, sink *countSink, want int) r
 	<-exited
 	require.EqualValues(t, want, sink.n.Load()-base, "%s: every record once", filepath.Base(bin))
 	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-	return run{seconds: elapsed.Seconds(), cpu: cpu.Seconds(), rssMiB: rss}
+	return run{seconds: elapsed.Seconds(), steady: time.Since(first).Seconds() - time.Since(began.Add(elapsed)).Seconds(),
+		cpu: cpu.Seconds(), rssMiB: rss}
 }
 
 // peakRSS is the process's peak resident set since exec (VmHWM), in MiB.
@@ -235,19 +242,22 @@ service:
 		{"salesforce", *collectorPath, e.config},
 		{"stock-filelog-csv", *stockPath, stockCfg},
 	}
+	if *baselinePath != "" {
+		collectors = append(collectors, struct{ name, bin, config string }{"salesforce-baseline", *baselinePath, e.config})
+	}
 	results := map[string][]run{}
 	for round := range *blackBoxRounds {
 		for i := range collectors {
-			c := collectors[(i+round)%2] // alternate which goes first
-			if c.name == "salesforce" {
+			c := collectors[(i+round)%len(collectors)] // rotate which goes first
+			if c.bin != *stockPath {
 				// A fresh cursor: every round backfills the file again.
 				require.NoError(t, os.RemoveAll(filepath.Join(e.dir, "storage")))
 				require.NoError(t, os.MkdirAll(filepath.Join(e.dir, "storage"), 0o700))
 			}
 			r := runCollector(t, c.bin, c.config, sink, rows)
 			results[c.name] = append(results[c.name], r)
-			fmt.Fprintf(os.Stdout, "BenchmarkBlackBoxELF/collector=%s \t1\t%d ns/op\t%.0f rows/s\t%.3f cpu-s/100k-rows\t%.1f peak-rss-MiB\n",
-				c.name, int64(r.seconds*1e9), float64(rows)/r.seconds, r.cpu/float64(rows)*1e5, r.rssMiB)
+			fmt.Fprintf(os.Stdout, "BenchmarkBlackBoxELF/collector=%s \t1\t%d ns/op\t%.0f rows/s\t%.0f steady-rows/s\t%.3f cpu-s/100k-rows\t%.1f peak-rss-MiB\n",
+				c.name, int64(r.seconds*1e9), float64(rows)/r.seconds, float64(rows)/r.steady, r.cpu/float64(rows)*1e5, r.rssMiB)
 		}
 	}
 	med := func(name string, f func(run) float64) float64 {
@@ -259,6 +269,9 @@ service:
 		return v[len(v)/2]
 	}
 	rate := func(r run) float64 { return float64(rows) / r.seconds }
+	if *baselinePath != "" {
+		t.Logf("baseline: %.0f rows/s, peak RSS %.0f MiB", med("salesforce-baseline", rate), med("salesforce-baseline", func(r run) float64 { return r.rssMiB }))
+	}
 	t.Logf("black box, medians of %d rounds: salesforce %.0f rows/s, stock %.0f rows/s: %.2fx; peak RSS %.0f vs %.0f MiB",
 		*blackBoxRounds, med("salesforce", rate), med("stock-filelog-csv", rate),
 		med("salesforce", rate)/med("stock-filelog-csv", rate),
