@@ -96,7 +96,8 @@ build: $(OCB)
 ## bench: the benchmarks (benchstat-readable, saved to $(BENCH_OUT)), then the summary table
 # Go benchmarks of the module (-count $(BENCH_COUNT)); the API-call counts
 # (deterministic: one run); the filelog peer (its own module); the built
-# collector end to end (build tag e2e). See PERFORMANCE.md.
+# collector end to end (build tag e2e), and against a stock filelog +
+# csv_parser collector, A/B alternated (TestThroughputBlackBox). See PERFORMANCE.md.
 BENCH_OUT   ?= $(CURDIR)/_build/bench.txt
 BENCH_PKGS   = $$($(GO) list ./... | grep -v /internal/apibench)
 bench:
@@ -105,12 +106,20 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) -timeout 30m $(BENCH_PKGS) && \
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -count 1 ./internal/apibench/ && \
 	( cd internal/peerbench && $(GO) test -run '^$$' -bench . -benchmem -benchtime 3x -count $(BENCH_COUNT) . ) && \
-	{ $(MAKE) --no-print-directory build >/dev/null 2>&1 && \
+	{ $(MAKE) --no-print-directory build $(STOCK) >/dev/null 2>&1 && \
 	  $(GO) test -tags e2e -count=1 -v -run 'Throughput|Scale' -timeout 20m ./internal/e2e/ -collector $(CURDIR)/$(COLLECTOR) \
-	  || echo "# e2e throughput not measured: the collector did not build or the run failed"; }; \
+	    -stock $(CURDIR)/$(STOCK) \
+	  || echo "# e2e throughput not measured: the collectors did not build or the run failed"; }; \
 	} 2>&1 | tee $(BENCH_OUT); test $${PIPESTATUS[0]} -eq 0
 	@echo; echo "Summary (medians; $(BENCH_OUT) is benchstat-readable):"
 	@$(GO) run ./internal/benchreport $(BENCH_OUT)
+
+# The stock peer of the black-box comparison (filelog + csv_parser), built
+# by ocb on first use; only make bench uses it.
+STOCK := _build/stock/otelcol-stock
+$(STOCK): internal/peerbench/stock-builder-config.yaml | $(OCB)
+	@mkdir -p $(dir $(STOCK))
+	cd internal/peerbench && $(OCB) --config stock-builder-config.yaml
 
 ## generate: regenerate mdatagen's code from metadata.yaml and the Pub/Sub API's Go code from its .proto
 # protoc itself is not a Go tool: it comes from the system (Debian/Ubuntu:

@@ -65,6 +65,7 @@ type Batch struct {
 	records plog.LogRecordSlice
 	orgID   string
 	scratch []byte // reused by the log.record.uid hash
+	box     boxes  // key/value slices and value wrappers of the records (kv.go)
 	arena   []byte // backing store for uid strings; see uid
 }
 
@@ -316,46 +317,47 @@ func (m *Mapping) finish(b *Batch, lr plog.LogRecord, p *picks, logFileID, key s
 	if m.LoginHistory {
 		n++
 	}
-	attrs.EnsureCapacity(n)
+	w := b.newKVWriter(attrs, n, true) // the keys below are distinct constants
 	if m.EventType != "" {
-		attrs.PutStr(AttrEventType, m.EventType)
+		w.str(AttrEventType, m.EventType)
 	}
 	if v := p.val[slotRecordID]; v != "" {
-		attrs.PutStr(AttrRecordID, v)
+		w.str(AttrRecordID, v)
 	}
 	if logFileID != "" {
-		attrs.PutStr(AttrLogFileID, logFileID)
+		w.str(AttrLogFileID, logFileID)
 	}
 	if v := p.val[slotUserID]; v != "" {
-		attrs.PutStr(AttrUserID, ID18(v))
+		w.str(AttrUserID, ID18(v))
 	}
 	if v := p.val[slotUserName]; v != "" {
-		attrs.PutStr(AttrUserName, v)
+		w.str(AttrUserName, v)
 	}
 	if v := p.val[slotClientAddr]; v != "" {
-		attrs.PutStr(AttrClientAddr, v)
+		w.str(AttrClientAddr, v)
 	}
 	if v := p.val[slotUserAgent]; v != "" {
-		attrs.PutStr(AttrUserAgent, v)
+		w.str(AttrUserAgent, v)
 	}
 	if v := p.val[slotURLPath]; v != "" {
-		attrs.PutStr(AttrURLPath, v)
+		w.str(AttrURLPath, v)
 	}
 	if v := p.val[slotSessionID]; v != "" {
-		attrs.PutStr(AttrSessionID, v)
+		w.str(AttrSessionID, v)
 	}
 	if v := p.val[slotLoginKey]; v != "" {
-		attrs.PutStr(AttrLoginKey, v)
+		w.str(AttrLoginKey, v)
 	}
 	if v := p.val[slotLoginHistoryID]; v != "" {
-		attrs.PutStr(AttrLoginHistoryID, ID18(v))
+		w.str(AttrLoginHistoryID, ID18(v))
 	} else if m.LoginHistory && p.val[slotRecordID] != "" {
-		attrs.PutStr(AttrLoginHistoryID, ID18(p.val[slotRecordID]))
+		w.str(AttrLoginHistoryID, ID18(p.val[slotRecordID]))
 	}
-	attrs.PutStr(AttrLogRecordUID, b.uid(m.Stream, key))
+	w.str(AttrLogRecordUID, b.uid(m.Stream, key))
 	if tsErr != "" {
-		attrs.PutStr(AttrParseError, tsErr)
+		w.str(AttrParseError, tsErr)
 	}
+	w.done()
 	return ts
 }
 
@@ -454,6 +456,9 @@ func (p *picks) offer(slot, prio int8, v string) {
 	case slotClientAddr:
 		// "Salesforce.com IP" and the like are not the client's address;
 		// a lower-priority source may still have it (ELF SOURCE_IP).
+		if !ipChars(v) {
+			return
+		}
 		if _, err := netip.ParseAddr(v); err != nil {
 			return
 		}
@@ -471,6 +476,22 @@ func (p *picks) offer(slot, prio int8, v string) {
 	}
 	p.val[slot] = v
 	p.rank[slot] = prio + 1
+}
+
+// ipChars reports whether v, up to an IPv6 zone ("%eth0"), has only the
+// characters an address can: it turns "Salesforce.com IP" away before
+// netip.ParseAddr, whose error would cost an allocation (BenchmarkClientAddrCheck).
+func ipChars(v string) bool {
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F', c == '.', c == ':':
+		case c == '%' && i > 0:
+			return true
+		default:
+			return false
+		}
+	}
+	return len(v) > 0
 }
 
 // urlPath keeps values that already are paths and reduces absolute URLs to

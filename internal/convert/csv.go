@@ -35,8 +35,9 @@ type csvCol struct {
 type CSVHeader struct {
 	cols      []csvCol
 	index     map[string]int
-	tsDerived int // column of TIMESTAMP_DERIVED, -1 if none
-	ts        int // column of TIMESTAMP, -1 if none
+	tsDerived int  // column of TIMESTAMP_DERIVED, -1 if none
+	ts        int  // column of TIMESTAMP, -1 if none
+	distinct  bool // no name repeats: a row's cells can be appended without a key scan
 }
 
 // NewCSVHeader builds a header from the CSV's column names and the file's
@@ -65,6 +66,7 @@ func NewCSVHeader(names []string, types []string) *CSVHeader {
 		if _, dup := h.index[name]; !dup {
 			h.index[name] = i
 		}
+		h.distinct = len(h.index) == i+1
 		switch name {
 		case "TIMESTAMP_DERIVED":
 			h.tsDerived = i
@@ -97,7 +99,7 @@ func (m *Mapping) AppendCSV(b *Batch, h *CSVHeader, row []string, logFileID, row
 			n++
 		}
 	}
-	body.EnsureCapacity(n)
+	w := b.newKVWriter(body, n, h.distinct)
 
 	var p picks
 	for i, v := range row {
@@ -107,42 +109,44 @@ func (m *Mapping) AppendCSV(b *Batch, h *CSVHeader, row []string, logFileID, row
 		c := &h.cols[i]
 		switch c.kind {
 		case kindNumber:
-			putNumber(body, c.name, v)
+			putNumber(&w, c.name, v)
 		case kindBool:
 			switch {
 			case v == "1" || strings.EqualFold(v, "true"):
-				body.PutBool(c.name, true)
+				w.bool(c.name, true)
 			case v == "0" || strings.EqualFold(v, "false"):
-				body.PutBool(c.name, false)
+				w.bool(c.name, false)
 			default:
-				body.PutStr(c.name, v)
+				w.str(c.name, v)
 			}
 		default:
-			body.PutStr(c.name, v)
+			w.str(c.name, v)
 		}
 		if c.slot >= 0 {
 			p.offer(c.slot, c.prio, v)
 		}
 	}
 
+	w.done()
+
 	ts, tsErr := m.rowTime(h, row)
 	return m.finish(b, lr, &p, logFileID, rowKey, ts, tsErr, observed), nil
 }
 
 // putNumber types a Number cell: Int if integral, else Double, else the text.
-func putNumber(body pcommon.Map, k, v string) {
+func putNumber(w *kvWriter, k, v string) {
 	if i, ok := parseInt(v); ok {
-		body.PutInt(k, i)
+		w.int(k, i)
 		return
 	}
 	// Pre-check the syntax: a failed ParseFloat allocates its error.
 	if looksFloat(v) {
 		if f, err := strconv.ParseFloat(v, 64); err == nil {
-			body.PutDouble(k, f)
+			w.double(k, f)
 			return
 		}
 	}
-	body.PutStr(k, v)
+	w.str(k, v)
 }
 
 // looksFloat reports whether s is a plain decimal float ([+-]d[.d][e[+-]d]),
@@ -240,17 +244,17 @@ func (m *Mapping) AppendRaw(b *Batch, raw, reason, logFileID, rowKey string, obs
 	lr.SetObservedTimestamp(ts)
 	lr.SetSeverityNumber(plog.SeverityNumberWarn)
 	lr.SetSeverityText("WARN")
-	attrs := lr.Attributes()
-	attrs.EnsureCapacity(4)
+	w := b.newKVWriter(lr.Attributes(), 4, true)
 	if m.EventType != "" {
-		attrs.PutStr(AttrEventType, m.EventType)
+		w.str(AttrEventType, m.EventType)
 	}
 	if logFileID != "" {
-		attrs.PutStr(AttrLogFileID, logFileID)
+		w.str(AttrLogFileID, logFileID)
 	}
-	attrs.PutStr(AttrLogRecordUID, b.uid(m.Stream, rowKey))
+	w.str(AttrLogRecordUID, b.uid(m.Stream, rowKey))
 	if reason == "" {
 		reason = "unparsable row"
 	}
-	attrs.PutStr(AttrParseError, reason)
+	w.str(AttrParseError, reason)
+	w.done()
 }

@@ -1,6 +1,9 @@
 package convert
 
 import (
+	"encoding/binary"
+	"hash/fnv"
+	"net/netip"
 	"regexp"
 	"testing"
 	"time"
@@ -100,4 +103,62 @@ func TestParseELFTimestamp(t *testing.T) {
 	}
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = ParseELFTimestamp("20240501123456.789") }))
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = ParseDateTime("2024-05-01T12:34:56.000+0200") }))
+}
+
+// BenchmarkUID is the uid's share of a converted row (compare
+// BenchmarkAppendCSV): the SHA-256 of an ELF row's (org, stream, key),
+// and FNV-128a of the same bytes as the cheapest stable stdlib alternative.
+func BenchmarkUID(b *testing.B) {
+	const org, stream, key = "00D5g00000OrgAbEAC", "event_log_file", "0AT5g00000Elf01GAA/123456"
+	b.Run("sha256", func(b *testing.B) {
+		scratch := make([]byte, 0, 192)
+		var sum [16]byte
+		for b.Loop() {
+			scratch, sum = uidSum(scratch, org, stream, key)
+		}
+		_ = sum
+	})
+	b.Run("fnv128a", func(b *testing.B) {
+		scratch := make([]byte, 0, 192)
+		h := fnv.New128a()
+		var sum [16]byte
+		for b.Loop() {
+			scratch = scratch[:0]
+			for _, s := range [3]string{org, stream, key} {
+				scratch = binary.BigEndian.AppendUint32(scratch, uint32(len(s)))
+				scratch = append(scratch, s...)
+			}
+			h.Reset()
+			_, _ = h.Write(scratch)
+			h.Sum(sum[:0])
+		}
+	})
+}
+
+// BenchmarkClientAddrCheck is the netip.ParseAddr check picks.offer makes
+// for CLIENT_IP and SOURCE_IP, per row (compare BenchmarkAppendCSV).
+func BenchmarkClientAddrCheck(b *testing.B) {
+	for b.Loop() {
+		var p picks
+		p.offer(slotClientAddr, 0, "Salesforce.com IP")
+		p.offer(slotClientAddr, 1, "203.0.113.7")
+		if p.val[slotClientAddr] == "" {
+			b.Fatal("no address")
+		}
+	}
+}
+
+// ipChars only turns away what netip.ParseAddr would refuse.
+func TestIPChars(t *testing.T) {
+	for _, v := range []string{"203.0.113.7", "2001:db8::1", "::ffff:198.51.100.2", "fe80::1%eth0", "FE80::A%1",
+		"Salesforce.com IP", "", "%eth0", "1.2.3.4 ", "abc.def", "::", "1.2.3.400"} {
+		_, err := netip.ParseAddr(v)
+		if err == nil {
+			assert.True(t, ipChars(v), v)
+		}
+		if !ipChars(v) {
+			assert.Error(t, err, v)
+		}
+	}
+	assert.False(t, ipChars("Salesforce.com IP"))
 }

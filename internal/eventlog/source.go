@@ -428,8 +428,16 @@ func (e shortError) Error() string {
 // BatchRows rows; *done follows what was accepted. It returns the cursor
 // past the file when the body ended cleanly and was not short of
 // LogFileLength (a short body breaks off after its last complete row).
+//
+// The rows after the skipped ones go through a pipeline (see pipeline.go):
+// this goroutine only delivers, in order, while the next rows are read and
+// converted on two others.
 func (s *Source) download(ctx context.Context, res convert.Resource, f logFile, c Cursor, done *int64, emit stream.Emit[Cursor]) (Cursor, error) {
-	resp, err := s.client.Open(ctx, Descriptor.Caller(), f.LogFile)
+	// The download's own context: cancelling it breaks off a body read
+	// the reading stage is blocked in, so the stages can be joined.
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	resp, err := s.client.Open(dctx, Descriptor.Caller(), f.LogFile)
 	if err != nil {
 		if sfapi.IsCode(err, sfapi.CodeNotFound) {
 			return c, fmt.Errorf("%w: %w", errGone, err)
@@ -450,8 +458,6 @@ func (s *Source) download(ctx context.Context, res convert.Resource, f logFile, 
 	want := f.length()
 	cut := func() bool { return rd.Unterminated() && body.n < want }
 
-	mapping := Descriptor.Mapping()
-	mapping.EventType = f.EventType
 	var header *convert.CSVHeader
 	more := rd.Next() && !cut()
 	if more {
@@ -482,51 +488,56 @@ func (s *Source) download(ctx context.Context, res convert.Resource, f logFile, 
 		next.File = &FileProgress{ID: f.ID, CreatedDate: f.created, Rows: rows}
 		return next
 	}
-	observed := s.opts.Now()
-	batch := convert.NewBatch(res, s.opts.BatchRows)
-	for more && rd.Next() && !cut() {
-		row++
-		key := s.rowKey(f.ID, row)
-		if perr := rd.ParseError(); perr != nil {
-			s.parseError()
-			mapping.AppendRaw(batch, string(rd.Raw()), perr.Error(), f.ID, key, observed)
-		} else if _, err := mapping.AppendCSV(batch, header, rd.Fields(), f.ID, key, observed); err != nil {
-			s.parseError()
-			mapping.AppendRaw(batch, string(rd.Raw()), err.Error(), f.ID, key, observed)
-		}
-		if batch.Len() >= s.opts.BatchRows {
-			if err := emit(ctx, batch.Logs(), progress(row)); err != nil {
+	p := s.startPipeline(dctx, pipelineInput{
+		res: res, file: f, header: header, first: row, more: more,
+		next: func() bool { return rd.Next() && !cut() },
+		end: func() error {
+			if err := rd.Err(); err != nil {
+				return err
+			}
+			if body.n < want {
+				// The reader saw the end of the body (body.n is final): it
+				// ended early though cleanly, inside a row (not delivered)
+				// or after one.
+				return shortError{got: body.n, want: want}
+			}
+			return nil
+		},
+	})
+	// Stop both stages before the body closes and the reader is reused.
+	defer p.stop(cancel)
+	for b := range p.batches {
+		switch {
+		case !b.last:
+			if err := emit(ctx, b.logs, progress(b.rows)); err != nil {
 				return c, err
 			}
-			*done = row
-			observed = s.opts.Now()
-			batch = convert.NewBatch(res, s.opts.BatchRows)
-		}
-	}
-	err = rd.Err()
-	if err == nil && body.n < want {
-		// The reader saw the end of the body (body.n is final): it ended
-		// early though cleanly, inside a row (not delivered) or after one.
-		err = shortError{got: body.n, want: want}
-	}
-	if err != nil {
-		// Rows read before the break are complete: hand them over, so every
-		// attempt makes progress however early the connection drops.
-		if batch.Len() > 0 {
-			if eerr := emit(ctx, batch.Logs(), progress(row)); eerr != nil {
-				return c, eerr
+			*done = b.rows
+		case b.err != nil:
+			// Rows read before the break are complete: hand them over, so
+			// every attempt makes progress however early the connection drops.
+			if b.logs.LogRecordCount() > 0 {
+				if eerr := emit(ctx, b.logs, progress(b.rows)); eerr != nil {
+					return c, eerr
+				}
+				*done = b.rows
 			}
-			*done = row
+			return c, b.err
+		default:
+			complete = true
+			next := Cursor{CreatedDate: f.created, ID: f.ID}
+			if err := emit(ctx, b.logs, next); err != nil {
+				return c, err
+			}
+			*done = b.rows
+			return next, nil
 		}
+	}
+	// The stages ended without a last batch: the download was cancelled.
+	if err := ctx.Err(); err != nil {
 		return c, err
 	}
-	complete = true
-	next := Cursor{CreatedDate: f.created, ID: f.ID}
-	if err := emit(ctx, batch.Logs(), next); err != nil {
-		return c, err
-	}
-	*done = row
-	return next, nil
+	return c, context.Canceled
 }
 
 func (s *Source) parseError() {

@@ -2,13 +2,12 @@ package peerbench
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/entry"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/operator"
@@ -22,6 +21,7 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/benchdata"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/eventlog"
+	"github.com/sfevents/salesforcereceiver/internal/sftest"
 )
 
 // rows per op: large enough that the filelog receiver's start, first poll
@@ -107,13 +107,12 @@ func BenchmarkPeerFilelogCSV(b *testing.B) {
 }
 
 // BenchmarkPeerReceiverELF is the receiver's own path for the same rows:
-// the EventLogFile stream's CSV reader over the file, AppendCSV into
-// batches of 1,000, each handed to a consumer.
+// the EventLogFile stream (Source.Poll: reading, converting and delivering
+// goroutines, batches of 1,000) over the file, each batch handed to a
+// consumer like filelog's.
 func BenchmarkPeerReceiverELF(b *testing.B) {
 	path, size := writeFile(b, true)
 	res := convert.Resource{OrgID: "00D5g00000OrgAbEAC", InstanceURL: "https://acme.my.salesforce.com"}
-	m := convert.Mapping{EventName: convert.EventEventLogFile, Stream: "event_log_file", EventType: "Login"}
-	const fileID = "0AT5g00000Elf01GAA"
 	var got int64
 	next, err := consumer.NewLogs(func(_ context.Context, ld plog.Logs) error {
 		got += int64(ld.LogRecordCount())
@@ -123,60 +122,29 @@ func BenchmarkPeerReceiverELF(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	var keys keyPool
-	rd := eventlog.NewReader(nil, 0)
+	client := sftest.LogFile{ID: "0AT5g00000Elf01GAA", EventType: "Login", Names: benchdata.LoginNames, Types: benchdata.LoginTypes,
+		Body: func() io.Reader {
+			fh, err := os.Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return fh // closed with the download
+		}}
+	now := func() time.Time { return time.Date(2024, 5, 3, 0, 0, 0, 0, time.UTC) }
 
 	meas := benchdata.StartPerRow(b, rows, size)
 	for b.Loop() {
 		got = 0
-		fh, err := os.Open(path)
+		src := eventlog.New(client, eventlog.Options{Backfill: 30 * 24 * time.Hour, Now: now})
+		err := src.Poll(ctx, res, src.Initial(), func(ctx context.Context, logs plog.Logs, _ eventlog.Cursor) error {
+			return next.ConsumeLogs(ctx, logs)
+		})
 		if err != nil {
 			b.Fatal(err)
 		}
-		rd.Reset(fh, 0)
-		if !rd.Next() {
-			b.Fatal("no header")
-		}
-		h := convert.NewCSVHeader(rd.Fields(), benchdata.LoginTypes)
-		observed := time.Now()
-		batch := convert.NewBatch(res, 1000)
-		for n := 1; rd.Next(); n++ {
-			if rd.ParseError() != nil {
-				b.Fatal(rd.ParseError())
-			}
-			if _, err := m.AppendCSV(batch, h, rd.Fields(), fileID, keys.next(fileID, n), observed); err != nil {
-				b.Fatal(err)
-			}
-			if batch.Len() == 1000 {
-				if err := next.ConsumeLogs(ctx, batch.Logs()); err != nil {
-					b.Fatal(err)
-				}
-				batch = convert.NewBatch(res, 1000)
-			}
-		}
-		if rd.Err() != nil {
-			b.Fatal(rd.Err())
-		}
-		if batch.Len() > 0 {
-			_ = next.ConsumeLogs(ctx, batch.Logs())
-		}
-		fh.Close()
 		if got != rows {
 			b.Fatalf("delivered %d rows, want %d", got, rows)
 		}
 	}
 	meas.Stop()
-}
-
-// keyPool carves "<fileId>/<row>" keys out of shared chunks, as the
-// EventLogFile stream does: about one allocation per few hundred rows.
-type keyPool struct{ buf []byte }
-
-func (p *keyPool) next(id string, n int) string {
-	if cap(p.buf)-len(p.buf) < len(id)+21 {
-		p.buf = make([]byte, 0, 16<<10)
-	}
-	start := len(p.buf)
-	p.buf = strconv.AppendInt(append(append(p.buf, id...), '/'), int64(n), 10)
-	return unsafe.String(&p.buf[start], len(p.buf)-start)
 }

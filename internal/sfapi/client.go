@@ -4,7 +4,6 @@ package sfapi
 
 import (
 	"cmp"
-	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -21,6 +20,9 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
+	// Gunzips EventLogFile downloads about 1.4x faster than compress/gzip
+	// (BenchmarkGunzip).
+	"github.com/klauspost/compress/gzip"
 	"go.uber.org/zap"
 
 	"github.com/sfevents/salesforcereceiver/internal/auth"

@@ -213,19 +213,59 @@ func (s *Source) pages(ctx context.Context, res convert.Resource, c Cursor, emit
 			s.add(batch, &next, &page.Records[i], observed)
 		}
 		prune(&next, s.opts.Overlap)
+		if page.Done || page.NextRecordsURL == "" {
+			if batch.Len() > 0 {
+				if err := emit(ctx, batch.Logs(), next); err != nil {
+					return c, err
+				}
+				c = next
+			}
+			return c, nil
+		}
+		// The next page is fetched and decoded while this one is delivered.
+		more := s.prefetch(ctx, caller, page.NextRecordsURL)
 		if batch.Len() > 0 {
 			if err := emit(ctx, batch.Logs(), next); err != nil {
+				more.cancel()
 				return c, err
 			}
 			c = next
 		}
-		if page.Done || page.NextRecordsURL == "" {
-			return c, nil
-		}
-		if page, err = s.client.QueryMore(ctx, caller, page.NextRecordsURL, s.opts.BatchSize); err != nil {
+		if page, err = more.wait(); err != nil {
 			return c, err
 		}
 	}
+}
+
+// pending is a page being fetched on its own goroutine.
+type pending struct {
+	done chan struct{}
+	page *sfapi.QueryResult
+	err  error
+	stop context.CancelFunc
+}
+
+func (s *Source) prefetch(ctx context.Context, caller sfapi.Caller, url string) *pending {
+	fctx, stop := context.WithCancel(ctx)
+	p := &pending{done: make(chan struct{}), stop: stop}
+	go func() {
+		defer close(p.done)
+		p.page, p.err = s.client.QueryMore(fctx, caller, url, s.opts.BatchSize)
+	}()
+	return p
+}
+
+// wait returns the fetched page.
+func (p *pending) wait() (*sfapi.QueryResult, error) {
+	<-p.done
+	p.stop()
+	return p.page, p.err
+}
+
+// cancel abandons the fetch and waits for its goroutine.
+func (p *pending) cancel() {
+	p.stop()
+	<-p.done
 }
 
 // add appends one record unless it was delivered already, moving next.

@@ -1,0 +1,279 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/sfevents/salesforcereceiver/internal/benchdata"
+	"github.com/sfevents/salesforcereceiver/internal/simulator"
+)
+
+var (
+	stockPath = flag.String("stock", "", "a stock collector with the filelog receiver and the otlphttp exporter "+
+		"(make bench builds one from internal/peerbench/stock-builder-config.yaml); empty skips the black-box comparison")
+	blackBoxRows   = flag.Int("blackbox-rows", 300_000, "rows of the Login file the black-box comparison reads")
+	blackBoxRounds = flag.Int("blackbox-rounds", 5, "A/B rounds of the black-box comparison")
+	baselinePath   = flag.String("baseline", "", "optional: another build of this collector (e.g. before a change) to run in the same rounds")
+)
+
+// countSink is an OTLP/HTTP logs endpoint that only counts records: it walks
+// the protobuf wire format without decoding, so the sink costs both
+// collectors the same small amount per record.
+type countSink struct {
+	srv  *httptest.Server
+	n    atomic.Int64
+	pool sync.Pool
+}
+
+func newCountSink(t *testing.T) *countSink {
+	s := &countSink{}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		buf, _ := s.pool.Get().(*bytes.Buffer)
+		if buf == nil {
+			buf = new(bytes.Buffer)
+		}
+		buf.Reset()
+		defer s.pool.Put(buf)
+		if _, err := io.Copy(buf, r.Body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		n, err := countLogRecords(buf.Bytes())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		s.n.Add(int64(n))
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// countLogRecords counts ExportLogsServiceRequest.resource_logs[].scope_logs[].log_records.
+func countLogRecords(b []byte) (int, error) {
+	n := 0
+	err := eachField(b, 1, func(rl []byte) error { // resource_logs
+		return eachField(rl, 2, func(sl []byte) error { // scope_logs
+			return eachField(sl, 2, func([]byte) error { n++; return nil }) // log_records
+		})
+	})
+	return n, err
+}
+
+// eachField calls f with every length-delimited field num of message b.
+func eachField(b []byte, num protowire.Number, f func([]byte) error) error {
+	for len(b) > 0 {
+		n, typ, l := protowire.ConsumeTag(b)
+		if l < 0 {
+			return protowire.ParseError(l)
+		}
+		b = b[l:]
+		if n == num && typ == protowire.BytesType {
+			v, l := protowire.ConsumeBytes(b)
+			if l < 0 {
+				return protowire.ParseError(l)
+			}
+			if err := f(v); err != nil {
+				return err
+			}
+			b = b[l:]
+			continue
+		}
+		l = protowire.ConsumeFieldValue(n, typ, b)
+		if l < 0 {
+			return protowire.ParseError(l)
+		}
+		b = b[l:]
+	}
+	return nil
+}
+
+// run is one collector process's figures.
+type run struct {
+	seconds, cpu float64 // start to the last record; user+system CPU
+	steady       float64 // first record to the last
+	rssMiB       float64
+}
+
+// runCollector starts bin with config, waits until sink counted want more
+// records, stops it (SIGTERM) and reads its resource usage.
+func runCollector(t *testing.T, bin, config string, sink *countSink, want int) run {
+	t.Helper()
+	logf, err := os.Create(config + ".log")
+	require.NoError(t, err)
+	defer logf.Close()
+	base := sink.n.Load()
+	cmd := exec.Command(bin, "--config", config)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	began := time.Now()
+	require.NoError(t, cmd.Start())
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	fail := func(why string) {
+		_ = cmd.Process.Kill()
+		<-exited
+		b, _ := os.ReadFile(logf.Name())
+		t.Fatalf("%s %s: %d of %d records arrived; log:\n%s", filepath.Base(bin), why, sink.n.Load()-base, want, tail(b, 4000))
+	}
+	deadline := time.After(5 * time.Minute)
+	var first time.Time
+	for sink.n.Load()-base < int64(want) {
+		if first.IsZero() && sink.n.Load() > base {
+			first = time.Now()
+		}
+		select {
+		case <-exited:
+			fail("exited")
+		case <-deadline:
+			fail("timed out")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	elapsed := time.Since(began)
+	rss := peakRSS(t, cmd.Process.Pid)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	<-exited
+	require.EqualValues(t, want, sink.n.Load()-base, "%s: every record once", filepath.Base(bin))
+	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	return run{seconds: elapsed.Seconds(), steady: time.Since(first).Seconds() - time.Since(began.Add(elapsed)).Seconds(),
+		cpu: cpu.Seconds(), rssMiB: rss}
+}
+
+// peakRSS is the process's peak resident set since exec (VmHWM), in MiB.
+// Not the rusage Maxrss: on Linux that also counts the forking parent's
+// resident set, which here holds the whole file.
+func peakRSS(t *testing.T, pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	require.NoError(t, err)
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kib, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			require.NoError(t, err)
+			return kib / 1024
+		}
+	}
+	t.Fatalf("no VmHWM in /proc/%d/status", pid)
+	return 0
+}
+
+// TestThroughputBlackBox compares whole collector processes on the same
+// rows: the built collector backfilling one gzip Login EventLogFile from
+// the simulator, and a stock collector (filelog + csv_parser) reading the
+// same rows from disk; both deliver over OTLP/HTTP (uncompressed) to the
+// same counting sink. Rounds alternate A/B; each prints a go-bench line
+// (rows/s, CPU-seconds per 100k rows, peak RSS) and the summary takes the
+// medians. Only make bench passes -stock.
+func TestThroughputBlackBox(t *testing.T) {
+	if *stockPath == "" {
+		t.Skip("no -stock collector (make bench builds and passes one)")
+	}
+	rows := *blackBoxRows
+	e := newEnvWith(t, simulator.Options{LoginHistoryRows: -1, SetupAuditTrailRows: -1, DailyLimit: 1 << 40},
+		envConfig{EventLogFile: elfDaily, LogLevel: "warn"})
+	// benchdata's rows, as the in-process benchmarks use: no cell holds a
+	// newline, which filelog would split.
+	data := benchdata.LoginCSV(rows)
+	e.sim.AddLogFile(simulator.LogFile{EventType: "Login", LogDate: time.Now().UTC().Add(-48 * time.Hour).Truncate(24 * time.Hour),
+		Header: benchdata.LoginNames, Types: benchdata.LoginTypes, Raw: data, RawRows: rows, Precompress: true})
+
+	// The stock collector reads the same rows from disk, the header given.
+	nl := bytes.IndexByte(data, '\n')
+	csvPath := filepath.Join(e.dir, "Login.csv")
+	require.NoError(t, os.WriteFile(csvPath, data[nl+1:], 0o600))
+	sink := newCountSink(t)
+	// The built collector's config is the harness's, pointed at sink.
+	cfg, err := os.ReadFile(e.config)
+	require.NoError(t, err)
+	cfg = bytes.Replace(cfg, []byte("endpoint: "+e.sink.srv.URL), []byte("endpoint: "+sink.srv.URL), 1)
+	require.NoError(t, os.WriteFile(e.config, cfg, 0o600))
+	stockCfg := filepath.Join(e.dir, "stock.yaml")
+	require.NoError(t, os.WriteFile(stockCfg, fmt.Appendf(nil, `
+receivers:
+  filelog:
+    include: [%s]
+    start_at: beginning
+    operators:
+      - type: csv_parser
+        header: %q
+        parse_to: body
+exporters:
+  otlphttp:
+    endpoint: %s
+    compression: none
+    retry_on_failure:
+      initial_interval: 100ms
+      max_interval: 1s
+      max_elapsed_time: 0
+service:
+  telemetry:
+    logs:
+      level: warn
+    metrics:
+      level: none
+  pipelines:
+    logs:
+      receivers: [filelog]
+      exporters: [otlphttp]
+`, csvPath, string(data[:nl]), sink.srv.URL), 0o600))
+
+	collectors := []struct{ name, bin, config string }{
+		{"salesforce", *collectorPath, e.config},
+		{"stock-filelog-csv", *stockPath, stockCfg},
+	}
+	if *baselinePath != "" {
+		collectors = append(collectors, struct{ name, bin, config string }{"salesforce-baseline", *baselinePath, e.config})
+	}
+	results := map[string][]run{}
+	for round := range *blackBoxRounds {
+		for i := range collectors {
+			c := collectors[(i+round)%len(collectors)] // rotate which goes first
+			if c.bin != *stockPath {
+				// A fresh cursor: every round backfills the file again.
+				require.NoError(t, os.RemoveAll(filepath.Join(e.dir, "storage")))
+				require.NoError(t, os.MkdirAll(filepath.Join(e.dir, "storage"), 0o700))
+			}
+			r := runCollector(t, c.bin, c.config, sink, rows)
+			results[c.name] = append(results[c.name], r)
+			fmt.Fprintf(os.Stdout, "BenchmarkBlackBoxELF/collector=%s \t1\t%d ns/op\t%.0f rows/s\t%.0f steady-rows/s\t%.3f cpu-s/100k-rows\t%.1f peak-rss-MiB\n",
+				c.name, int64(r.seconds*1e9), float64(rows)/r.seconds, float64(rows)/r.steady, r.cpu/float64(rows)*1e5, r.rssMiB)
+		}
+	}
+	med := func(name string, f func(run) float64) float64 {
+		var v []float64
+		for _, r := range results[name] {
+			v = append(v, f(r))
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	rate := func(r run) float64 { return float64(rows) / r.seconds }
+	if *baselinePath != "" {
+		t.Logf("baseline: %.0f rows/s, peak RSS %.0f MiB", med("salesforce-baseline", rate), med("salesforce-baseline", func(r run) float64 { return r.rssMiB }))
+	}
+	t.Logf("black box, medians of %d rounds: salesforce %.0f rows/s, stock %.0f rows/s: %.2fx; peak RSS %.0f vs %.0f MiB",
+		*blackBoxRounds, med("salesforce", rate), med("stock-filelog-csv", rate),
+		med("salesforce", rate)/med("stock-filelog-csv", rate),
+		med("salesforce", func(r run) float64 { return r.rssMiB }), med("stock-filelog-csv", func(r run) float64 { return r.rssMiB }))
+}
