@@ -30,7 +30,7 @@ FUZZ_TARGETS := \
 	internal/eventlog:FuzzReader internal/eventlog:FuzzReaderChunking internal/eventlog:FuzzReaderRoundTrip \
 	internal/convert:FuzzDecodeRecord internal/convert:FuzzDecodeRecordMatchesStdlib \
 	internal/sfapi:FuzzParseLimitInfo internal/sfapi:FuzzParseAPIError \
-	internal/simulator:FuzzQuoteStringRoundTrip internal/eventavro:FuzzDecode internal/convert:FuzzDecodePageMatchesStdlib
+	internal/simulator:FuzzQuoteStringRoundTrip internal/eventavro:FuzzDecode internal/convert:FuzzDecodePageMatchesStdlib internal/convert:FuzzFastKVMatchesPublicAPI
 SOAK_FUZZTIME ?= 5m
 
 .PHONY: run test build bench e2e fuzz soak victorialogs generate lint tools clean

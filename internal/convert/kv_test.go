@@ -1,6 +1,8 @@
 package convert
 
 import (
+	"encoding/csv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -60,4 +62,40 @@ func TestFastKVMatchesPublicAPI(t *testing.T) {
 			require.Equal(t, "x", v.Str())
 		})
 	}
+}
+
+// FuzzFastKVMatchesPublicAPI: for any header, column types and row, the
+// fast path writes the same protobuf bytes as pdata's public API (repeated
+// header names take the public path; the test covers both).
+func FuzzFastKVMatchesPublicAPI(f *testing.F) {
+	f.Add("EVENT_TYPE,TIMESTAMP,CLIENT_IP,SOURCE_IP,RUN_TIME,IS_API", "String,String,IP,IP,Number,Boolean",
+		"Login,20240501123456.789,Salesforce.com IP,198.51.100.9,83.5,1")
+	f.Add("A,A,B", "Number,String,Boolean", "1,x,true")
+	f.Add("USER_ID,LOGIN_KEY,URI", "Id,String,String", "0055g00000Xyz12,,https://h/p?q")
+	f.Fuzz(func(t *testing.T, header, types, row string) {
+		names, err := csv.NewReader(strings.NewReader(header)).Read()
+		if err != nil {
+			return
+		}
+		cells, err := csv.NewReader(strings.NewReader(row)).Read()
+		if err != nil || len(cells) != len(names) {
+			return
+		}
+		conv := func() []byte {
+			b := NewBatch(testResource, 1)
+			if _, err := elfLogin.AppendCSV(b, NewCSVHeader(names, strings.Split(types, ",")), cells, "0AT1", "0AT1/1", testObserved); err != nil {
+				t.Fatal(err)
+			}
+			out, err := (&plog.ProtoMarshaler{}).MarshalLogs(b.Logs())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		fast := conv()
+		fastKV = false
+		slow := conv()
+		fastKV = checkLayout()
+		require.Equal(t, slow, fast)
+	})
 }
