@@ -43,9 +43,10 @@ var objectHistoryRows = []struct {
 	{"ReportEvent", 200}, // incidents.go: clean report activity
 }
 
-// addObjectStreamSchemas registers the big objects and the custom object.
-func addObjectStreamSchemas(reg registry) {
-	common := []field{
+// eventFields are the fields every Real-Time Event Monitoring storage
+// object has.
+func eventFields(extra ...field) []field {
+	return append([]field{
 		{Name: "Id", Type: TypeID},
 		{Name: "EventIdentifier", Type: TypeString},
 		{Name: "EventDate", Type: TypeDateTime},
@@ -55,16 +56,22 @@ func addObjectStreamSchemas(reg registry) {
 		{Name: "SessionKey", Type: TypeString},
 		{Name: "LoginKey", Type: TypeString},
 		{Name: "SessionLevel", Type: TypeString},
-		{Name: "UserType", Type: TypeString},
-		{Name: "RelatedEventIdentifier", Type: TypeString},
-	}
+	}, extra...)
+}
+
+// addBigObject registers a big object with its index's rules.
+func addBigObject(reg registry, o *objectSchema) {
+	idx := bigObjects[o.Name]
+	o.TimestampField = idx.date
+	o.checkQuery = bigObjectCheck(o.Name, idx)
+	reg.add(o)
+}
+
+// addObjectStreamSchemas registers the big objects and the custom object.
+func addObjectStreamSchemas(reg registry) {
+	common := eventFields(field{Name: "UserType", Type: TypeString}, field{Name: "RelatedEventIdentifier", Type: TypeString})
 	with := func(extra ...field) []field { return append(slices.Clone(common), extra...) }
-	add := func(o *objectSchema) {
-		idx := bigObjects[o.Name]
-		o.TimestampField = idx.date
-		o.checkQuery = bigObjectCheck(o.Name, idx)
-		reg.add(o)
-	}
+	add := func(o *objectSchema) { addBigObject(reg, o) }
 	add(&objectSchema{
 		Name: "LoginEvent", KeyPrefix: "0Lv", generate: genLoginEvent,
 		Fields: with(

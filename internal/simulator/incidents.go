@@ -106,24 +106,8 @@ func seededELFEventTypes() []string {
 // references; LoginAsEvent's are those of its ELF counterpart's meaning
 // (Username is the user logged in as, DelegatedUsername the admin).
 func addIncidentSchemas(reg registry) {
-	common := []field{
-		{Name: "Id", Type: TypeID},
-		{Name: "EventIdentifier", Type: TypeString},
-		{Name: "EventDate", Type: TypeDateTime},
-		{Name: "UserId", Type: TypeReference, RefObject: "User"},
-		{Name: "Username", Type: TypeString},
-		{Name: "SourceIp", Type: TypeString},
-		{Name: "SessionKey", Type: TypeString},
-		{Name: "LoginKey", Type: TypeString},
-		{Name: "SessionLevel", Type: TypeString},
-	}
-	with := func(extra ...field) []field { return append(slices.Clone(common), extra...) }
-	big := func(o *objectSchema) {
-		idx := bigObjects[o.Name]
-		o.TimestampField = idx.date
-		o.checkQuery = bigObjectCheck(o.Name, idx)
-		reg.add(o)
-	}
+	with := eventFields
+	big := func(o *objectSchema) { addBigObject(reg, o) }
 	big(&objectSchema{
 		Name: "ReportEvent", KeyPrefix: "0Ll", Since: "46.0", generate: genReportEvent,
 		Fields: with(
