@@ -198,6 +198,11 @@ func (cfg *Config) Validate() error {
 	if b.MaxConcurrent < 1 {
 		add("api_budget.max_concurrent", "must be at least 1, got %d", b.MaxConcurrent)
 	}
+	if cfg.LeaderElector != nil && cfg.Storage == nil {
+		// In-memory cursors are per replica: each new leader would read the
+		// whole backfill again.
+		add("k8s_leader_elector", "needs storage: set storage to an extension every replica reaches (redis_storage, db_storage)")
+	}
 	if b.MaxCallsPerDay != nil && *b.MaxCallsPerDay < 1 {
 		add("api_budget.max_calls_per_day", "must be ≥ 1 (leave it out for no cap), got %d", *b.MaxCallsPerDay)
 	}

@@ -101,6 +101,12 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"reserve", func(c *Config) { c.APIBudget.ReservePercent = 100 }, "api_budget.reserve_percent"},
 		{"probe", func(c *Config) { c.APIBudget.ProbeInterval = 0 }, "api_budget.probe_interval"},
 		{"concurrency", func(c *Config) { c.APIBudget.MaxConcurrent = 0 }, "api_budget.max_concurrent"},
+		{"leader election without storage", func(c *Config) {
+			id := component.MustNewID("k8s_leader_elector")
+			c.LeaderElector = &id
+			c.Storage = nil
+		},
+			"k8s_leader_elector: needs storage"},
 		{"call cap 0", func(c *Config) { c.APIBudget.MaxCallsPerDay = new(int64(0)) }, "api_budget.max_calls_per_day: must be ≥ 1"},
 		{"call cap negative", func(c *Config) { c.APIBudget.MaxCallsPerDay = new(int64(-5)) }, "api_budget.max_calls_per_day: must be ≥ 1 (leave it out for no cap), got -5"},
 		{"poll interval", func(c *Config) { c.LoginHistory.PollInterval = 10 * time.Millisecond }, "login_history.poll_interval"},

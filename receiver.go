@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.uber.org/zap"
 
 	"github.com/sfevents/salesforcereceiver/internal/auth"
 	"github.com/sfevents/salesforcereceiver/internal/budget"
@@ -134,6 +135,10 @@ func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) err
 	if elector == nil {
 		r.streams.start(runCtx, nil)
 	} else {
+		if r.cfg.Storage.Type().String() == "file_storage" {
+			logger.Warn("k8s_leader_elector with file_storage: the cursors are this replica's own, so a new leader reads again what another delivered; use a storage every replica reaches (redis_storage, db_storage)",
+				zap.String("storage", r.cfg.Storage.String()))
+		}
 		// Last: the elector may call back at once when this replica leads.
 		r.follow(elector, runCtx)
 	}
