@@ -31,13 +31,9 @@ type kv struct {
 // anyValue mirrors internal.AnyValue: one interface field, the oneof.
 type anyValue struct{ v any }
 
-// The oneof wrappers, mirrored: each is a struct of one field.
-type (
-	strBox    struct{ v string }
-	intBox    struct{ v int64 }
-	doubleBox struct{ v float64 }
-	boolBox   struct{ v bool }
-)
+// box mirrors the oneof wrappers (*AnyValue_StringValue and the others):
+// each is a struct of one field.
+type box[T any] struct{ v T }
 
 // eface is the runtime's layout of an empty interface.
 type eface struct{ typ, data unsafe.Pointer }
@@ -79,10 +75,10 @@ func checkLayout() bool {
 		field  string
 		typ    *unsafe.Pointer
 	}{
-		{pcommon.NewValueStr("x"), reflect.TypeFor[strBox](), "StringValue", &wrapperTypes.str},
-		{pcommon.NewValueInt(1), reflect.TypeFor[intBox](), "IntValue", &wrapperTypes.int},
-		{pcommon.NewValueDouble(1), reflect.TypeFor[doubleBox](), "DoubleValue", &wrapperTypes.double},
-		{pcommon.NewValueBool(true), reflect.TypeFor[boolBox](), "BoolValue", &wrapperTypes.bool},
+		{pcommon.NewValueStr("x"), reflect.TypeFor[box[string]](), "StringValue", &wrapperTypes.str},
+		{pcommon.NewValueInt(1), reflect.TypeFor[box[int64]](), "IntValue", &wrapperTypes.int},
+		{pcommon.NewValueDouble(1), reflect.TypeFor[box[float64]](), "DoubleValue", &wrapperTypes.double},
+		{pcommon.NewValueBool(true), reflect.TypeFor[box[bool]](), "BoolValue", &wrapperTypes.bool},
 	}
 	for _, w := range wrappers {
 		av := *(**anyValue)(unsafe.Pointer(&w.v)) // Value's orig *AnyValue
@@ -116,10 +112,10 @@ func sameLayout(t, mirror reflect.Type, names []string) bool {
 // rather than writing into a neighbour.
 type boxes struct {
 	kvs     []kv
-	strs    []strBox
-	ints    []intBox
-	doubles []doubleBox
-	bools   []boolBox
+	strs    []box[string]
+	ints    []box[int64]
+	doubles []box[float64]
+	bools   []box[bool]
 }
 
 const boxChunk = 1024
@@ -166,9 +162,7 @@ func (w *kvWriter) str(k, v string) {
 		w.m.PutStr(k, v)
 		return
 	}
-	p := one(&w.box.strs)
-	p.v = v
-	w.kvs = append(w.kvs, kv{value: anyValue{iface(wrapperTypes.str, unsafe.Pointer(p))}, key: k})
+	appendBoxed(w, &w.box.strs, wrapperTypes.str, k, v)
 }
 
 func (w *kvWriter) int(k string, v int64) {
@@ -176,9 +170,7 @@ func (w *kvWriter) int(k string, v int64) {
 		w.m.PutInt(k, v)
 		return
 	}
-	p := one(&w.box.ints)
-	p.v = v
-	w.kvs = append(w.kvs, kv{value: anyValue{iface(wrapperTypes.int, unsafe.Pointer(p))}, key: k})
+	appendBoxed(w, &w.box.ints, wrapperTypes.int, k, v)
 }
 
 func (w *kvWriter) double(k string, v float64) {
@@ -186,9 +178,7 @@ func (w *kvWriter) double(k string, v float64) {
 		w.m.PutDouble(k, v)
 		return
 	}
-	p := one(&w.box.doubles)
-	p.v = v
-	w.kvs = append(w.kvs, kv{value: anyValue{iface(wrapperTypes.double, unsafe.Pointer(p))}, key: k})
+	appendBoxed(w, &w.box.doubles, wrapperTypes.double, k, v)
 }
 
 func (w *kvWriter) bool(k string, v bool) {
@@ -196,9 +186,15 @@ func (w *kvWriter) bool(k string, v bool) {
 		w.m.PutBool(k, v)
 		return
 	}
-	p := one(&w.box.bools)
+	appendBoxed(w, &w.box.bools, wrapperTypes.bool, k, v)
+}
+
+// appendBoxed appends k with v in a wrapper carved from chunk, typ being
+// the wrapper's type word.
+func appendBoxed[T any](w *kvWriter, chunk *[]box[T], typ unsafe.Pointer, k string, v T) {
+	p := one(chunk)
 	p.v = v
-	w.kvs = append(w.kvs, kv{value: anyValue{iface(wrapperTypes.bool, unsafe.Pointer(p))}, key: k})
+	w.kvs = append(w.kvs, kv{value: anyValue{iface(typ, unsafe.Pointer(p))}, key: k})
 }
 
 // done hands the entries to the map.
