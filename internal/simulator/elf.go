@@ -3,6 +3,7 @@ package simulator
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -244,6 +245,15 @@ func (s *Server) LogFileRowCount(id string) int {
 	return -1
 }
 
+// LogFileGzipBytes is the size on the wire of a gzip download of a
+// Precompress file (-1: unknown file, or not precompressed).
+func (s *Server) LogFileGzipBytes(id string) int {
+	if b := s.elf.get(id); b != nil && b.gz != nil {
+		return len(b.gz)
+	}
+	return -1
+}
+
 // SeedLogFiles adds realistic files for every documented event type but
 // LoginAs (see seededELFEventTypes) over [from, to): one daily file per
 // type and day and, when hourly, one file per type and hour, sometimes
@@ -311,6 +321,9 @@ func (s *Server) handleLogFile(w http.ResponseWriter, r *http.Request, rest stri
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv")
+	if rate := s.downloadRate.Load(); rate > 0 {
+		w = &pacedWriter{ResponseWriter: w, ctx: r.Context(), rate: rate, start: time.Now()}
+	}
 	if !acceptsGzip(r.Header.Get("Accept-Encoding")) {
 		w.Header().Set("Content-Length", strconv.FormatInt(body.length, 10))
 		w.WriteHeader(http.StatusOK)
@@ -331,6 +344,54 @@ func (s *Server) handleLogFile(w http.ResponseWriter, r *http.Request, rest stri
 	zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
 	if _, err := io.Copy(zw, body.open()); err == nil {
 		_ = zw.Close()
+	}
+}
+
+// SetDownloadRate caps how fast each LogFile download from now on is served,
+// in bytes per second on the wire (after gzip); 0 lifts the cap.
+func (s *Server) SetDownloadRate(bytesPerSecond int64) { s.downloadRate.Store(max(bytesPerSecond, 0)) }
+
+// pacedWriter sends a body no faster than rate bytes/s since start, in
+// slices of about 10 ms each, as a network link of that bandwidth would.
+type pacedWriter struct {
+	http.ResponseWriter
+	ctx   context.Context
+	rate  int64
+	start time.Time
+	sent  int64
+}
+
+func (p *pacedWriter) Write(b []byte) (int, error) {
+	slice := int(max(p.rate/100, 512))
+	n := 0
+	for len(b) > 0 {
+		k := min(slice, len(b))
+		due := p.start.Add(time.Duration(float64(p.sent) / float64(p.rate) * float64(time.Second)))
+		if wait := time.Until(due); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-p.ctx.Done():
+				t.Stop()
+				return n, p.ctx.Err()
+			case <-t.C:
+			}
+		}
+		w, err := p.ResponseWriter.Write(b[:k])
+		n += w
+		p.sent += int64(w)
+		if err != nil {
+			return n, err
+		}
+		b = b[k:]
+	}
+	return n, nil
+}
+
+// Flush passes on to the connection, so a paced body is not held back in
+// the server's buffer.
+func (p *pacedWriter) Flush() {
+	if f, ok := p.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
 	}
 }
 

@@ -80,6 +80,38 @@ func TestGeneratedFileOfAnySize(t *testing.T) {
 	require.Equal(t, len(all)-1, s.LogFileRowCount(id))
 }
 
+// A paced download takes at least its bytes over the rate, and serves the
+// same body; lifting the cap serves it unpaced again.
+func TestDownloadRate(t *testing.T) {
+	s := NewTestServer(t, testOptions())
+	id := s.AddLogFile(LogFile{EventType: "Login", LogDate: testNow.Add(-48 * time.Hour), GenBytes: 300 << 10})
+	tok := login(t, s)
+	path := "/services/data/v66.0/sobjects/EventLogFile/" + id + "/LogFile"
+	// identity: net/http would otherwise ask for gzip and unzip it unseen.
+	unpaced := get(t, s, tok, path, map[string]string{"Accept-Encoding": "identity"})
+	for _, gz := range []bool{false, true} {
+		hdr := map[string]string{"Accept-Encoding": "identity"}
+		if gz {
+			hdr["Accept-Encoding"] = "gzip"
+		}
+		wire := len(get(t, s, tok, path, hdr).body)
+		const rate = 2 << 20
+		s.SetDownloadRate(rate)
+		began := time.Now()
+		paced := get(t, s, tok, path, hdr)
+		took := time.Since(began)
+		s.SetDownloadRate(0)
+		require.Equal(t, 200, paced.status)
+		require.Len(t, paced.body, wire)
+		if !gz {
+			require.Equal(t, unpaced.body, paced.body)
+		}
+		// The last slice is sent without waiting after it.
+		want := time.Duration(float64(wire-rate/100) / rate * float64(time.Second))
+		require.GreaterOrEqual(t, took, want, "gzip %v: %d bytes at %d B/s", gz, wire, rate)
+	}
+}
+
 func TestRemoveField(t *testing.T) {
 	s := NewTestServer(t, testOptions())
 	s.AddLogFile(LogFile{EventType: "Login", LogDate: testNow.Add(-48 * time.Hour), GenRows: 1})

@@ -89,6 +89,10 @@ type Options struct {
 	// (by default every password or jwt_bearer token request naming a user
 	// of the org adds one, as in Salesforce).
 	NoLoginHistory bool
+	// DownloadBytesPerSecond caps how fast each LogFile download is served
+	// (0: as fast as the client reads). Real orgs serve log files at the
+	// network's pace, far below a loopback's; see SetDownloadRate.
+	DownloadBytesPerSecond int64
 
 	// Incidents are injected at New, at Now (see Inject and IncidentNames).
 	Incidents []string
@@ -173,7 +177,8 @@ type Server struct {
 	loginMu sync.Mutex
 	login   loginState // logins.go
 
-	elf elfFiles // EventLogFile bodies (elf.go)
+	elf          elfFiles     // EventLogFile bodies (elf.go)
+	downloadRate atomic.Int64 // bytes/s per LogFile download, 0: unpaced
 
 	statsMu   sync.Mutex
 	used      int64
@@ -203,6 +208,7 @@ func New(opts Options) *Server {
 		locators: map[string]*locator{},
 		tokens:   map[string]struct{}{},
 	}
+	s.downloadRate.Store(opts.DownloadBytesPerSecond)
 	seed := uint64(opts.Seed)
 	s.st = newStore(s.reg, func(object string) uint64 {
 		h := fnv.New64a()

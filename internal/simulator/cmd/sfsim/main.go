@@ -47,6 +47,7 @@ func run(args []string) error {
 	pubsubAddr := fs.String("pubsub-addr", "", "also serve the Pub/Sub API (plaintext gRPC) on this address, e.g. 127.0.0.1:7443 (empty: off)")
 	orgs := fs.Int("orgs", 1, "serve this many orgs, each under <addr>/org/<n> with its own org id, integration user (integration@org<n>.sfsim.example.com), data and allowance")
 	publishEvery := fs.Duration("publish-every", 0, "with -pubsub-addr: publish LoginEventStream events (and their LoginEvent rows) on this tick (0: none)")
+	downloadRate := fs.Int64("download-rate", 0, "serve each EventLogFile download at most this many bytes/s on the wire, as a real org's network would (0: unpaced)")
 	incidents := fs.String("incidents", "", "inject security incidents at start, as name,... or all ("+strings.Join(simulator.IncidentNames(), ", ")+"); docs/detections.md finds them")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -63,7 +64,7 @@ func run(args []string) error {
 	opts.ClientID, opts.Username, opts.DailyLimit = *clientID, *username, *dailyLimit
 	opts.ArrivalEvery, opts.History, opts.Seed = *arrivalEvery, *history, *seed
 	opts.APIVersion, opts.HiddenFields, opts.LockoutAfter = *apiVersion, hidden, *lockoutAfter
-	opts.PublishEvery = *publishEvery
+	opts.PublishEvery, opts.DownloadBytesPerSecond = *publishEvery, *downloadRate
 	opts.DeniedObjects, opts.OwnRowsOnly = splitList(*deny), splitList(*ownRows)
 	if *history == 0 {
 		opts.History = -1 // Options treats 0 as "default"
