@@ -26,3 +26,22 @@ func TestVersionsAgree(t *testing.T) {
 	require.Equal(t, release, find("builder-config.yaml", `gomod: github.com/sfevents/salesforcereceiver (v\S+)`), "builder-config.yaml receiver gomod")
 	require.Equal(t, release, find("README.md", `gomod: github.com/sfevents/salesforcereceiver (v\S+)`), "README pin")
 }
+
+// The black-box peer (internal/peerbench/stock-builder-config.yaml) is the
+// distribution with filelog in place of this receiver, so the comparison's
+// binaries differ only in the receiver.
+func TestPeerManifest(t *testing.T) {
+	gomods := func(name string) []string {
+		b, err := os.ReadFile(name)
+		require.NoError(t, err)
+		var out []string
+		for _, m := range regexp.MustCompile(`(?m)^  - gomod: (\S+ \S+)$`).FindAllStringSubmatch(string(b), -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+	dist := gomods("builder-config.yaml")
+	require.Contains(t, dist[0], "github.com/sfevents/salesforcereceiver ", "the receiver comes first")
+	want := append([]string{"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/filelogreceiver v0.165.1"}, dist[1:]...)
+	require.Equal(t, want, gomods("internal/peerbench/stock-builder-config.yaml"))
+}
