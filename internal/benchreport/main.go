@@ -162,6 +162,16 @@ func build(r results) []row {
 			fmt.Sprintf("%.1fx", rps/peer), "≥ 5x", status(rps/peer >= 5)})
 		rows = append(rows, row{"  peak RSS", fmt.Sprintf("%.0f MiB", rss), fmt.Sprintf("stock: %.0f MiB", peerRSS),
 			fmt.Sprintf("%.2fx", rss/peerRSS), "≤ stock", status(rss <= peerRSS)})
+		// Memory in flight follows the row rate, so also at one pace.
+		const ownSame, stockSame = "BenchmarkBlackBoxELFSameRate/collector=salesforce", "BenchmarkBlackBoxELFSameRate/collector=stock-filelog-csv"
+		if rss, ok := r.get(ownSame, "peak-rss-MiB"); ok {
+			peerRSS, _ := r.get(stockSame, "peak-rss-MiB")
+			rps, _ := r.get(ownSame, "rows/s")
+			peer, _ := r.get(stockSame, "rows/s")
+			rows = append(rows, row{"  peak RSS at the stock collector's rate (file served at that pace)",
+				fmt.Sprintf("%.0f MiB at %s rows/s", rss, human(rps)), fmt.Sprintf("stock: %.0f MiB at %s rows/s", peerRSS, human(peer)),
+				fmt.Sprintf("%.2fx", rss/peerRSS), "≤ stock", status(rss <= peerRSS)})
+		}
 	} else {
 		missing("Black box vs stock collector")
 	}
