@@ -194,7 +194,18 @@ func (w *kvWriter) bool(k string, v bool) {
 func appendBoxed[T any](w *kvWriter, chunk *[]box[T], typ unsafe.Pointer, k string, v T) {
 	p := one(chunk)
 	p.v = v
-	w.kvs = append(w.kvs, kv{value: anyValue{iface(typ, unsafe.Pointer(p))}, key: k})
+	i := len(w.kvs)
+	if i == cap(w.kvs) {
+		w.kvs = append(w.kvs, kv{})
+	} else {
+		w.kvs = w.kvs[:i+1] // carved zeroed: keyStrindex is already 0
+	}
+	// Field by field: storing the whole struct goes through typedmemmove,
+	// whose bulk write barrier walks the type's pointer bitmap on every
+	// entry while the GC marks.
+	e := &w.kvs[i]
+	e.value.v = iface(typ, unsafe.Pointer(p))
+	e.key = k
 }
 
 // done hands the entries to the map.
