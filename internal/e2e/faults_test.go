@@ -201,7 +201,7 @@ func TestFaultSlowResponsesHitTheTimeout(t *testing.T) {
 // The collector is SIGKILLed at random moments during a backfill of three
 // streams, and restarted each time. Nothing may be lost; what arrives again
 // must be records that were in flight at the kill: per kill and stream at
-// most one page (2,000 rows; EventLogFile batches are 1,000).
+// most one page (2,000 rows; EventLogFile batches are 500).
 func TestSIGKILLDuringBackfill(t *testing.T) {
 	for _, tc := range []struct {
 		name, exporter string

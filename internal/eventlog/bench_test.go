@@ -105,7 +105,7 @@ func peakHeap() (stop func() uint64) {
 
 // BenchmarkLoginFile streams a generated Login file through the stream's
 // own path (Source.Poll: the reading, converting and delivering goroutines,
-// batches of 1000 rows) to a consumer that drops each batch, beside a plain
+// batches of 500 rows) to a consumer that drops each batch, beside a plain
 // encoding/csv read of the same bytes. Reported: rows/s and MB/s of both,
 // their ratio, and the peak heap in use during the conversion.
 func BenchmarkLoginFile(b *testing.B) {

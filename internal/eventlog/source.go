@@ -50,7 +50,7 @@ type Options struct {
 	EventTypes  []string // empty: every type
 	Backfill    time.Duration
 	APIVersion  string // named when a field is not visible
-	BatchRows   int    // rows per emitted batch; default 1000
+	BatchRows   int    // rows per emitted batch; default 500 (see New)
 	Now         func() time.Time
 	Logger      *zap.Logger
 
@@ -131,7 +131,9 @@ var (
 func New(client Querier, opts Options) *Source {
 	stream.SourceDefaults(&opts.Now, &opts.Logger)
 	if opts.BatchRows <= 0 {
-		opts.BatchRows = 1000
+		// 500 rows: as fast as 1,000 in the black box, 5 MiB less peak RSS
+		// (PERFORMANCE.md), and a crash resends less.
+		opts.BatchRows = 500
 	}
 	if opts.DownloadAttempts <= 0 {
 		opts.DownloadAttempts = 4

@@ -108,7 +108,7 @@ func BenchmarkPeerFilelogCSV(b *testing.B) {
 
 // BenchmarkPeerReceiverELF is the receiver's own path for the same rows:
 // the EventLogFile stream (Source.Poll: reading, converting and delivering
-// goroutines, batches of 1,000) over the file, each batch handed to a
+// goroutines, batches of 500) over the file, each batch handed to a
 // consumer like filelog's.
 func BenchmarkPeerReceiverELF(b *testing.B) {
 	path, size := writeFile(b, true)
