@@ -80,8 +80,8 @@ func TestGeneratedFileOfAnySize(t *testing.T) {
 	require.Equal(t, len(all)-1, s.LogFileRowCount(id))
 }
 
-// A paced download takes at least its bytes over the rate, and serves the
-// same body; lifting the cap serves it unpaced again.
+// A paced download takes at least its bytes over the rate and serves the
+// same body as an unpaced one.
 func TestDownloadRate(t *testing.T) {
 	s := NewTestServer(t, testOptions())
 	id := s.AddLogFile(LogFile{EventType: "Login", LogDate: testNow.Add(-48 * time.Hour), GenBytes: 300 << 10})
