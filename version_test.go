@@ -11,13 +11,8 @@ import (
 // The release a user pins (README), the distribution built here
 // (builder-config.yaml) and the newest CHANGELOG heading name one version.
 func TestVersionsAgree(t *testing.T) {
-	read := func(name string) string {
-		b, err := os.ReadFile(name)
-		require.NoError(t, err)
-		return string(b)
-	}
 	find := func(name, pattern string) string {
-		m := regexp.MustCompile(pattern).FindStringSubmatch(read(name))
+		m := regexp.MustCompile(pattern).FindStringSubmatch(readRepoFile(t, name))
 		require.NotNil(t, m, "%s: no match for %s", name, pattern)
 		return m[1]
 	}
@@ -32,10 +27,8 @@ func TestVersionsAgree(t *testing.T) {
 // binaries differ only in the receiver.
 func TestPeerManifest(t *testing.T) {
 	gomods := func(name string) []string {
-		b, err := os.ReadFile(name)
-		require.NoError(t, err)
 		var out []string
-		for _, m := range regexp.MustCompile(`(?m)^  - gomod: (\S+ \S+)$`).FindAllStringSubmatch(string(b), -1) {
+		for _, m := range regexp.MustCompile(`(?m)^  - gomod: (\S+ \S+)$`).FindAllStringSubmatch(readRepoFile(t, name), -1) {
 			out = append(out, m[1])
 		}
 		return out
@@ -44,4 +37,12 @@ func TestPeerManifest(t *testing.T) {
 	require.Contains(t, dist[0], "github.com/sfevents/salesforcereceiver ", "the receiver comes first")
 	want := append([]string{"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/filelogreceiver v0.165.1"}, dist[1:]...)
 	require.Equal(t, want, gomods("internal/peerbench/stock-builder-config.yaml"))
+}
+
+// readRepoFile is a file of this checkout, by its path from the root.
+func readRepoFile(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	require.NoError(t, err)
+	return string(b)
 }

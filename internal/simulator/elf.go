@@ -367,14 +367,8 @@ func (p *pacedWriter) Write(b []byte) (int, error) {
 	for len(b) > 0 {
 		k := min(slice, len(b))
 		due := p.start.Add(time.Duration(float64(p.sent) / float64(p.rate) * float64(time.Second)))
-		if wait := time.Until(due); wait > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-p.ctx.Done():
-				t.Stop()
-				return n, p.ctx.Err()
-			case <-t.C:
-			}
+		if wait := time.Until(due); wait > 0 && !sleepCtx(p.ctx, wait) {
+			return n, p.ctx.Err()
 		}
 		w, err := p.ResponseWriter.Write(b[:k])
 		n += w

@@ -3,6 +3,7 @@ package simulator
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -98,6 +99,19 @@ var defaultFaultCodes = map[int]string{
 	http.StatusGatewayTimeout:      "SERVER_UNAVAILABLE",
 }
 
+// sleepCtx waits d, or less if ctx ends first (the client gave up); it
+// reports whether the whole wait passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
 // applyFault acts out f. serve produces the real response (used after a
 // bare Delay and for DropAfterBytes and TruncateAfterBytes). It reports whether the request has
 // been answered; false means "serve normally".
@@ -105,15 +119,9 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault, se
 	token := r.URL.Path == "/services/oauth2/token"
 	// Token requests and the Versions listing were never charged.
 	uncharged := token || r.URL.Path == "/services/data" || r.URL.Path == "/services/data/"
-	if f.Delay > 0 {
-		t := time.NewTimer(f.Delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			s.refundData(uncharged)
-			return true
-		}
+	if f.Delay > 0 && !sleepCtx(r.Context(), f.Delay) {
+		s.refundData(uncharged)
+		return true
 	}
 	switch {
 	case f.Drop:
