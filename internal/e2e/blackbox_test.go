@@ -110,6 +110,10 @@ func eachField(b []byte, num protowire.Number, f func([]byte) error) error {
 	return nil
 }
 
+// blackBoxMemLimit is the GOMEMLIMIT of the capped rounds, the README's
+// sizing guide's figure.
+const blackBoxMemLimit = "32MiB"
+
 // run is one collector process's figures.
 type run struct {
 	seconds, cpu float64 // start to the last record; user+system CPU
@@ -117,15 +121,17 @@ type run struct {
 	rssMiB       float64
 }
 
-// runCollector starts bin with config, waits until sink counted want more
-// records, stops it (SIGTERM) and reads its resource usage.
-func runCollector(t *testing.T, bin, config string, sink *countSink, want int) run {
+// runCollector starts c, waits until sink counted want more records, stops
+// it (SIGTERM) and reads its resource usage.
+func runCollector(t *testing.T, c collector, sink *countSink, want int) run {
 	t.Helper()
-	logf, err := os.Create(config + ".log")
+	bin := c.bin
+	logf, err := os.Create(c.config + ".log")
 	require.NoError(t, err)
 	defer logf.Close()
 	base := sink.n.Load()
-	cmd := exec.Command(bin, "--config", config)
+	cmd := exec.Command(bin, "--config", c.config)
+	cmd.Env = append(os.Environ(), c.env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	began := time.Now()
 	require.NoError(t, cmd.Start())
@@ -186,7 +192,8 @@ func peakRSS(t *testing.T, pid int) float64 {
 // (rows/s, CPU-seconds per 100k rows, peak RSS) and the summary takes the
 // medians. Then the same rounds again with the simulator serving the file
 // at the stock collector's median rate (BenchmarkBlackBoxELFSameRate): the
-// peak RSS of the two receivers at one pace. The stock binary is built
+// peak RSS of the two receivers at one pace. Last, full speed with both
+// under GOMEMLIMIT=32MiB (BenchmarkBlackBoxELFMemLimit). The stock binary is built
 // from the distribution's components (internal/peerbench), so only the
 // receivers differ. Only make bench passes -stock.
 func TestThroughputBlackBox(t *testing.T) {
@@ -243,11 +250,11 @@ service:
 `, csvPath, string(data[:nl]), sink.srv.URL), 0o600))
 
 	collectors := []collector{
-		{"salesforce", *collectorPath, e.config},
-		{"stock-filelog-csv", *stockPath, stockCfg},
+		{name: "salesforce", bin: *collectorPath, config: e.config},
+		{name: "stock-filelog-csv", bin: *stockPath, config: stockCfg},
 	}
 	if *baselinePath != "" {
-		collectors = append(collectors, collector{"salesforce-baseline", *baselinePath, e.config})
+		collectors = append(collectors, collector{name: "salesforce-baseline", bin: *baselinePath, config: e.config})
 	}
 	// rounds runs the collectors in turn, the first one first in the first
 	// round, and prints a go-bench line per run under bench.
@@ -261,7 +268,7 @@ service:
 					require.NoError(t, os.RemoveAll(filepath.Join(e.dir, "storage")))
 					require.NoError(t, os.MkdirAll(filepath.Join(e.dir, "storage"), 0o700))
 				}
-				r := runCollector(t, c.bin, c.config, sink, rows)
+				r := runCollector(t, c, sink, rows)
 				results[c.name] = append(results[c.name], r)
 				fmt.Fprintf(os.Stdout, "%s/collector=%s \t1\t%d ns/op\t%.0f rows/s\t%.0f steady-rows/s\t%.3f cpu-s/100k-rows\t%.1f peak-rss-MiB\n",
 					bench, c.name, int64(r.seconds*1e9), float64(rows)/r.seconds, float64(rows)/r.steady, r.cpu/float64(rows)*1e5, r.rssMiB)
@@ -301,6 +308,23 @@ service:
 	t.Logf("black box at the stock collector's rate (%.0f rows/s), medians of %d rounds: salesforce %.0f rows/s, peak RSS %.0f MiB; stock %.0f rows/s, peak RSS %.0f MiB",
 		stockRate, *blackBoxRounds, med(same, "salesforce", rate), med(same, "salesforce", rss),
 		med(same, "stock-filelog-csv", rate), med(same, "stock-filelog-csv", rss))
+
+	// At full speed again, both under the soft memory limit the README's
+	// sizing guide suggests: most of the full-speed RSS is the GC's
+	// headroom over the records in flight, which the limit trims.
+	limited := slices.Clone(collectors[:2])
+	for i := range limited {
+		limited[i].env = []string{"GOMEMLIMIT=" + blackBoxMemLimit}
+	}
+	capped := rounds("BenchmarkBlackBoxELFMemLimit", limited)
+	t.Logf("black box, both with GOMEMLIMIT=%s, medians of %d rounds: salesforce %.0f rows/s, peak RSS %.0f MiB; stock %.0f rows/s, peak RSS %.0f MiB",
+		blackBoxMemLimit, *blackBoxRounds, med(capped, "salesforce", rate), med(capped, "salesforce", rss),
+		med(capped, "stock-filelog-csv", rate), med(capped, "stock-filelog-csv", rss))
 }
 
-type collector struct{ name, bin, config string }
+// collector is one process of the comparison; env is added to the test's
+// environment.
+type collector struct {
+	name, bin, config string
+	env               []string
+}
