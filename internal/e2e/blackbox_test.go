@@ -125,12 +125,11 @@ type run struct {
 // it (SIGTERM) and reads its resource usage.
 func runCollector(t *testing.T, c collector, sink *countSink, want int) run {
 	t.Helper()
-	bin := c.bin
 	logf, err := os.Create(c.config + ".log")
 	require.NoError(t, err)
 	defer logf.Close()
 	base := sink.n.Load()
-	cmd := exec.Command(bin, "--config", c.config)
+	cmd := exec.Command(c.bin, "--config", c.config)
 	cmd.Env = append(os.Environ(), c.env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	began := time.Now()
@@ -141,7 +140,7 @@ func runCollector(t *testing.T, c collector, sink *countSink, want int) run {
 		_ = cmd.Process.Kill()
 		<-exited
 		b, _ := os.ReadFile(logf.Name())
-		t.Fatalf("%s %s: %d of %d records arrived; log:\n%s", filepath.Base(bin), why, sink.n.Load()-base, want, tail(b, 4000))
+		t.Fatalf("%s %s: %d of %d records arrived; log:\n%s", filepath.Base(c.bin), why, sink.n.Load()-base, want, tail(b, 4000))
 	}
 	deadline := time.After(5 * time.Minute)
 	var first time.Time
@@ -161,7 +160,7 @@ func runCollector(t *testing.T, c collector, sink *countSink, want int) run {
 	rss := peakRSS(t, cmd.Process.Pid)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	<-exited
-	require.EqualValues(t, want, sink.n.Load()-base, "%s: every record once", filepath.Base(bin))
+	require.EqualValues(t, want, sink.n.Load()-base, "%s: every record once", filepath.Base(c.bin))
 	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	return run{seconds: elapsed.Seconds(), steady: time.Since(first).Seconds() - time.Since(began.Add(elapsed)).Seconds(),
 		cpu: cpu.Seconds(), rssMiB: rss}
@@ -287,6 +286,12 @@ service:
 	}
 	rate := func(r run) float64 { return float64(rows) / r.seconds }
 	rss := func(r run) float64 { return r.rssMiB }
+	// both is the medians of the two collectors' rows/s and peak RSS.
+	both := func(results map[string][]run) string {
+		return fmt.Sprintf("medians of %d rounds: salesforce %.0f rows/s, peak RSS %.0f MiB; stock %.0f rows/s, peak RSS %.0f MiB",
+			*blackBoxRounds, med(results, "salesforce", rate), med(results, "salesforce", rss),
+			med(results, "stock-filelog-csv", rate), med(results, "stock-filelog-csv", rss))
+	}
 	if *baselinePath != "" {
 		t.Logf("baseline: %.0f rows/s, peak RSS %.0f MiB", med(results, "salesforce-baseline", rate), med(results, "salesforce-baseline", rss))
 	}
@@ -305,9 +310,7 @@ service:
 	e.sim.SetDownloadRate(int64(stockRate * float64(wire) / float64(rows)))
 	same := rounds("BenchmarkBlackBoxELFSameRate", collectors[:2])
 	e.sim.SetDownloadRate(0)
-	t.Logf("black box at the stock collector's rate (%.0f rows/s), medians of %d rounds: salesforce %.0f rows/s, peak RSS %.0f MiB; stock %.0f rows/s, peak RSS %.0f MiB",
-		stockRate, *blackBoxRounds, med(same, "salesforce", rate), med(same, "salesforce", rss),
-		med(same, "stock-filelog-csv", rate), med(same, "stock-filelog-csv", rss))
+	t.Logf("black box at the stock collector's rate (%.0f rows/s), %s", stockRate, both(same))
 
 	// At full speed again, both under the soft memory limit the README's
 	// sizing guide suggests: most of the full-speed RSS is the GC's
@@ -317,9 +320,7 @@ service:
 		limited[i].env = []string{"GOMEMLIMIT=" + blackBoxMemLimit}
 	}
 	capped := rounds("BenchmarkBlackBoxELFMemLimit", limited)
-	t.Logf("black box, both with GOMEMLIMIT=%s, medians of %d rounds: salesforce %.0f rows/s, peak RSS %.0f MiB; stock %.0f rows/s, peak RSS %.0f MiB",
-		blackBoxMemLimit, *blackBoxRounds, med(capped, "salesforce", rate), med(capped, "salesforce", rss),
-		med(capped, "stock-filelog-csv", rate), med(capped, "stock-filelog-csv", rss))
+	t.Logf("black box, both with GOMEMLIMIT=%s, %s", blackBoxMemLimit, both(capped))
 }
 
 // collector is one process of the comparison; env is added to the test's
