@@ -20,7 +20,10 @@ type Fault struct {
 	// Path matches when the request path contains it. "" matches any
 	// /services/data request (token requests only match a non-empty Path,
 	// e.g. "oauth2/token").
-	Path  string
+	Path string
+	// Query, when set, matches only queries whose SOQL contains it (e.g.
+	// "FROM LoginHistory"), so a fault can hit one stream.
+	Query string
 	Skip  int // let this many matching requests pass first
 	Times int // how many matching requests it affects (0 = 1)
 
@@ -66,11 +69,13 @@ func (s *Server) PendingFaults() int {
 }
 
 // takeFault returns the fault to apply to a request, or nil.
-func (s *Server) takeFault(path string, data bool) *Fault {
+func (s *Server) takeFault(r *http.Request, data bool) *Fault {
+	path := r.URL.Path
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
 	for i, f := range s.faults {
-		if f.Path == "" && !data || !strings.Contains(path, f.Path) {
+		if f.Path == "" && !data || !strings.Contains(path, f.Path) ||
+			f.Query != "" && !strings.Contains(r.URL.Query().Get("q"), f.Query) {
 			continue
 		}
 		if f.Skip > 0 {

@@ -50,6 +50,37 @@ func TestLimitEnforcement(t *testing.T) {
 	require.Equal(t, int64(4), c.Query)
 }
 
+// With an app quota the header takes the form Salesforce documents, with
+// "; " between its parts; /limits names the app under DailyApiRequests;
+// and calls stop at the quota even with the org's allowance to spare.
+func TestAppQuota(t *testing.T) {
+	opts := testOptions()
+	opts.AppQuota, opts.AppName = 250, "sample-connected-app"
+	s := NewTestServer(t, opts)
+	tok := login(t, s)
+	s.SetUsage(24)
+	s.SetAppUsage(248)
+
+	r := get(t, s, tok, "/services/data/v66.0/limits", nil)
+	require.Equal(t, 200, r.status)
+	require.Equal(t, "api-usage=25/100000; per-app-api-usage=249/250(appName=sample-connected-app)", r.header.Get("Sforce-Limit-Info"))
+	var lim struct {
+		DailyAPIRequests map[string]json.RawMessage `json:"DailyApiRequests"`
+	}
+	require.NoError(t, json.Unmarshal(r.body, &lim))
+	require.JSONEq(t, `{"Max":250,"Remaining":1}`, string(lim.DailyAPIRequests["sample-connected-app"]))
+	require.JSONEq(t, `{"Max":0,"Remaining":0}`, string(lim.DailyAPIRequests["Ant Migration Tool"]))
+
+	require.Equal(t, 200, get(t, s, tok, queryPath("SELECT Id FROM User"), nil).status)
+	r = get(t, s, tok, queryPath("SELECT Id FROM User"), nil)
+	require.Equal(t, 403, r.status)
+	require.Equal(t, "REQUEST_LIMIT_EXCEEDED", r.errorCode(t))
+	require.Contains(t, string(r.body), MessageAppQuota)
+	used, _ := s.Usage()
+	appUsed, quota := s.AppUsage()
+	require.Equal(t, [3]int64{26, 250, 250}, [3]int64{used, appUsed, quota}, "the refused call is not counted")
+}
+
 func TestFaults(t *testing.T) {
 	const q = "/services/data/v66.0/query?q=SELECT+Id+FROM+User"
 	tests := []struct {

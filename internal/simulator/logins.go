@@ -33,6 +33,12 @@ const (
 	statusInvalidTimestamp = "Failed: Invalid Timestamp"
 	statusInvalidAudience  = "Failed: Invalid Audience"
 	statusNotApproved      = "Failed: OAuth Consumer Not Approved"
+	// statusFlowBlocked is what Login History shows for a password grant
+	// on an org that blocks the flow; the token endpoint itself answers
+	// only "authentication failure", as for a wrong password (reported in
+	// jsforce/jsforce#1506; Salesforce help,
+	// https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.remoteaccess_disable_username_password_flow_ca.htm).
+	statusFlowBlocked = "Username-Password Flow Disabled"
 )
 
 // RefuseTokens makes every token request answer 400 with OAuth error code
@@ -105,6 +111,8 @@ func (s *Server) passwordLogin(r *http.Request, username, password string) *oaut
 	status := statusSuccess
 	s.loginMu.Lock()
 	switch {
+	case o.PasswordFlowBlocked:
+		status = statusFlowBlocked // the password is never looked at
 	case username != o.Username:
 		// Another user of the org, or nobody: no password of theirs works here.
 		status = statusInvalidPassword

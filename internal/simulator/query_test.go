@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"net/url"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -65,16 +66,68 @@ func TestQueryPaging(t *testing.T) {
 	})
 }
 
+// Query locators live two days since API 56.0, and 15 idle minutes on
+// older versions (App Limits Cheatsheet, "API Query Cursor Limits").
 func TestLocatorTTL(t *testing.T) {
-	var clock atomic.Int64
-	clock.Store(testNow.UnixNano())
-	opts := testOptions()
-	opts.Now = func() time.Time { return time.Unix(0, clock.Load()).UTC() }
-	s := NewTestServer(t, opts)
-	tok := login(t, s)
-	qr := queryPage(t, s, tok, queryPath("SELECT Id FROM LoginHistory"), 200)
-	clock.Add(int64(16 * time.Minute))
-	require.Equal(t, "INVALID_QUERY_LOCATOR", get(t, s, tok, qr.NextRecordsURL, nil).errorCode(t))
+	tests := []struct {
+		ver        string
+		idle       time.Duration
+		wantExpiry bool
+	}{
+		{"66.0", 16 * time.Minute, false},
+		{"66.0", 47 * time.Hour, false},
+		{"66.0", 49 * time.Hour, true},
+		{"56.0", 24 * time.Hour, false},
+		{"55.0", 14 * time.Minute, false},
+		{"55.0", 16 * time.Minute, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.ver+"/"+tc.idle.String(), func(t *testing.T) {
+			var clock atomic.Int64
+			clock.Store(testNow.UnixNano())
+			opts := testOptions()
+			opts.Now = func() time.Time { return time.Unix(0, clock.Load()).UTC() }
+			s := NewTestServer(t, opts)
+			tok := login(t, s)
+			path := "/services/data/v" + tc.ver + "/query?q=" + url.QueryEscape("SELECT Id FROM LoginHistory")
+			qr := queryPage(t, s, tok, path, 200)
+			require.NotEmpty(t, qr.NextRecordsURL)
+			clock.Add(int64(tc.idle))
+			r := get(t, s, tok, qr.NextRecordsURL, nil)
+			if tc.wantExpiry {
+				require.Equal(t, "INVALID_QUERY_LOCATOR", r.errorCode(t))
+				return
+			}
+			require.Equal(t, 200, r.status)
+		})
+	}
+}
+
+// Before API 56.0 a user kept at most 10 cursors open; since, any number.
+func TestLocatorsPerUser(t *testing.T) {
+	for _, tc := range []struct {
+		ver       string
+		firstGone bool
+	}{{"55.0", true}, {"66.0", false}} {
+		t.Run(tc.ver, func(t *testing.T) {
+			s := NewTestServer(t, testOptions())
+			tok := login(t, s)
+			path := "/services/data/v" + tc.ver + "/query?q=" + url.QueryEscape("SELECT Id FROM LoginHistory")
+			var first string
+			for i := range 11 {
+				qr := queryPage(t, s, tok, path, 200)
+				if i == 0 {
+					first = qr.NextRecordsURL
+				}
+			}
+			r := get(t, s, tok, first, nil)
+			if tc.firstGone {
+				require.Equal(t, "INVALID_QUERY_LOCATOR", r.errorCode(t))
+			} else {
+				require.Equal(t, 200, r.status)
+			}
+		})
+	}
 }
 
 func TestSnapshotStableWhileRecordsArrive(t *testing.T) {

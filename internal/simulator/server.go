@@ -51,6 +51,16 @@ type Options struct {
 	// that does not exist yet).
 	APIVersion string
 	DailyLimit int64 // DailyApiRequests max
+	// NoLimitHeader leaves Sforce-Limit-Info out of every answer, as a
+	// proxy that drops unknown headers would: /limits is then the only
+	// reading of the org's usage.
+	NoLimitHeader bool
+	// AppQuota, when > 0, gives the connected app a quota of its own (a
+	// pilot Salesforce documents in the Limit Info header): every answer's
+	// header carries per-app-api-usage, /limits an entry for AppName, and
+	// calls past it are refused. AppName defaults to "sfsim-connected-app".
+	AppQuota int64
+	AppName  string
 
 	// Credentials the token endpoint accepts.
 	ClientID, ClientSecret, Username, Password, SecurityToken, RefreshToken string
@@ -85,6 +95,12 @@ type Options struct {
 	// LockoutAfter locks the integration user after that many consecutive
 	// failed password logins (0: never); see Unlock.
 	LockoutAfter int
+	// PasswordFlowBlocked refuses every password grant, as orgs created
+	// since Summer '23 do until an admin turns on "Allow OAuth
+	// Username-Password Flows" (Setup, OAuth and OpenID Connect Settings):
+	// 400 invalid_grant "authentication failure", the same answer as a
+	// wrong password, with the reason only in Login History.
+	PasswordFlowBlocked bool
 	// NoLoginHistory stops token requests from adding LoginHistory rows
 	// (by default every password or jwt_bearer token request naming a user
 	// of the org adds one, as in Salesforce).
@@ -136,6 +152,7 @@ func (o Options) withDefaults() Options {
 	def(&o.SecurityToken, DefaultSecurityToken)
 	def(&o.RefreshToken, DefaultRefreshToken)
 	def(&o.Audience, DefaultAudience)
+	def(&o.AppName, "sfsim-connected-app")
 	if o.DailyLimit == 0 {
 		o.DailyLimit = DefaultDailyLimit
 	}
@@ -182,6 +199,7 @@ type Server struct {
 
 	statsMu   sync.Mutex
 	used      int64
+	appUsed   int64
 	calls     CallStats
 	chargeLog []ChargedCall
 
@@ -470,7 +488,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case path == "/services/oauth2/token":
 		s.count(func(c *CallStats) { c.Token++ })
 		serve := func(w http.ResponseWriter) { s.handleToken(w, r) }
-		if f := s.takeFault(path, false); f != nil && s.applyFault(sw, r, f, serve) {
+		if f := s.takeFault(r, false); f != nil && s.applyFault(sw, r, f, serve) {
 			return
 		}
 		serve(sw)
@@ -478,7 +496,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The Versions resource needs no session and is not an API call.
 		s.count(func(c *CallStats) { c.Versions++ })
 		serve := func(w http.ResponseWriter) { s.handleVersions(w, r) }
-		if f := s.takeFault(path, false); f != nil && s.applyFault(sw, r, f, serve) {
+		if f := s.takeFault(r, false); f != nil && s.applyFault(sw, r, f, serve) {
 			return
 		}
 		serve(sw)
@@ -520,9 +538,9 @@ func (s *Server) handleData(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 		return
 	}
-	if !s.charge(r.URL.Path) {
+	if refusal := s.charge(r.URL.Path); refusal != "" {
 		s.setLimitHeader(w)
-		writeErrors(w, http.StatusForbidden, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+		writeErrors(w, http.StatusForbidden, "REQUEST_LIMIT_EXCEEDED", refusal)
 		return
 	}
 	serve := func(w http.ResponseWriter) {
@@ -533,7 +551,7 @@ func (s *Server) handleData(w http.ResponseWriter, r *http.Request) {
 		}
 		s.route(w, r, ver, rest)
 	}
-	if f := s.takeFault(r.URL.Path, true); f != nil && s.applyFault(w, r, f, serve) {
+	if f := s.takeFault(r, true); f != nil && s.applyFault(w, r, f, serve) {
 		return
 	}
 	serve(w)
@@ -568,13 +586,32 @@ type locator struct {
 	q        *query
 	rows     []*row
 	batch    int
+	ver      string
+	created  time.Time
 	lastUsed time.Time
 }
 
+// How long a query locator lives (App Limits Cheatsheet, "API Query Cursor
+// Limits":
+// https://developer.salesforce.com/docs/platform/salesforce-app-limits-cheatsheet/guide/salesforce-app-limits-platform-apicursors.html;
+// help 000384958): since API 56.0, two days after the query ran, with no
+// limit on open cursors; before, 15 minutes without use, and at most 10
+// per user.
 const (
-	locatorTTL  = 15 * time.Minute // Salesforce drops idle cursors after 15 minutes
+	locatorLife     = 48 * time.Hour
+	locatorIdleOld  = 15 * time.Minute
+	locatorsPerUser = 10
+	// maxLocators bounds the simulator's own memory, not Salesforce's rule.
 	maxLocators = 1000
 )
+
+// expired says whether l is gone at now.
+func (l *locator) expired(now time.Time) bool {
+	if v, ok := parseAPIVersion(l.ver); ok && v.compare(apiVersion{56, 0}) >= 0 {
+		return now.Sub(l.created) > locatorLife
+	}
+	return now.Sub(l.lastUsed) > locatorIdleOld
+}
 
 func batchSize(h http.Header) int {
 	for opt := range strings.SplitSeq(h.Get("Sforce-Query-Options"), ",") {
@@ -609,7 +646,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, ver string)
 	rows = q.run(rows)
 	id := ""
 	if !q.count && len(rows) > batch {
-		id = s.newLocatorLocked(&locator{q: q, rows: rows, batch: batch})
+		id = s.newLocatorLocked(&locator{q: q, rows: rows, batch: batch, ver: ver})
 	}
 	s.mu.Unlock()
 	if q.count {
@@ -635,13 +672,17 @@ func (s *Server) ownRows(object string, rows []*row) []*row {
 
 func (s *Server) newLocatorLocked(l *locator) string {
 	now := s.opts.Now()
-	l.lastUsed = now
+	l.created, l.lastUsed = now, now
 	for id, old := range s.locators {
-		if now.Sub(old.lastUsed) > locatorTTL {
+		if old.expired(now) {
 			delete(s.locators, id)
 		}
 	}
-	if len(s.locators) >= maxLocators {
+	limit := maxLocators
+	if v, ok := parseAPIVersion(l.ver); ok && v.compare(apiVersion{56, 0}) < 0 {
+		limit = locatorsPerUser // one integration user: the old per-user cap
+	}
+	for len(s.locators) >= limit {
 		var oldest string
 		for id, old := range s.locators {
 			if oldest == "" || old.lastUsed.Before(s.locators[oldest].lastUsed) {
@@ -668,7 +709,7 @@ func (s *Server) handleQueryMore(w http.ResponseWriter, ver, ref string) {
 	s.mu.Lock()
 	l := s.locators[id]
 	now := s.opts.Now()
-	if l != nil && now.Sub(l.lastUsed) > locatorTTL {
+	if l != nil && l.expired(now) {
 		delete(s.locators, id)
 		l = nil
 	}
