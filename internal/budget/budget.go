@@ -107,6 +107,16 @@ type Budget struct {
 	inflight    int
 	waiters     []*waiter
 
+	// app is the connected app's own quota, when Salesforce reports one
+	// (per-app-api-usage): a hard limit, past which every call is refused.
+	app *sfapi.AppUsage
+	// blind: answers carry no usage header the budget can read, so it
+	// counts its own calls and reads /limits once per probe interval.
+	blind bool
+	// Salesforce refused a call for a concurrency limit: fewer requests in
+	// flight until throttleUntil.
+	throttleUntil time.Time
+
 	// Other applications spend the same allowance between our readings;
 	// their rate, learnt from consecutive readings, projects the reading
 	// forward so a stale reading does not let us spend into the reserve.
@@ -265,7 +275,8 @@ func (b *Budget) releaseOnce() func() {
 	}
 }
 
-// Observe takes a reading of the org's usage from a response.
+// Observe takes a reading of the org's usage: a response's header or the
+// /limits body.
 func (b *Budget) Observe(li sfapi.LimitInfo) {
 	if li.Max <= 0 {
 		return
@@ -290,8 +301,72 @@ func (b *Budget) Observe(li sfapi.LimitInfo) {
 		b.readingAt, b.grantedAtReading = now, b.granted
 	}
 	b.used, b.max, b.haveReading = li.Used, li.Max, true
+	switch {
+	case li.App != nil:
+		app := *li.App
+		if b.app != nil && app.Used < b.app.Used && app.Max == b.app.Max && b.inflight > 1 {
+			app.Used = b.app.Used // an older answer, as above
+		}
+		if b.app == nil || b.app.Max != app.Max || b.app.Name != app.Name {
+			b.logger.Info("API budget: Salesforce reports a quota for the receiver's connected app; staying under it too",
+				zap.String("org_id", b.org), zap.String("app", app.Name), zap.Int64("used", app.Used), zap.Int64("max", app.Max))
+		}
+		b.app = &app
+	case !li.AppUnknown:
+		b.app = nil
+	}
 	b.dispatchLocked()
 	b.mu.Unlock()
+}
+
+// Unread hears of a call answered without a usage reading: the org
+// counted it, so the budget does too, and from now on it reads the org's
+// usage from /limits (once per probe interval) rather than from headers.
+func (b *Budget) Unread() {
+	b.mu.Lock()
+	if b.haveReading {
+		b.used++
+		if b.app != nil {
+			b.app.Used++
+		}
+	}
+	b.blind = true
+	b.dispatchLocked()
+	b.mu.Unlock()
+}
+
+// Refused hears of a 403 REQUEST_LIMIT_EXCEEDED. The daily allowance
+// spent holds every stream until a reading shows room; a concurrency
+// limit (or a text the receiver does not know) only means fewer requests
+// in flight for a while: the refused call is retried in seconds.
+func (b *Budget) Refused(kind sfapi.LimitKind) {
+	if kind == sfapi.LimitDaily {
+		b.Exhausted()
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.now().Before(b.throttleUntil) {
+		b.logger.Warn("API budget: Salesforce refused a call for a concurrency limit; fewer requests in flight for a while",
+			zap.String("org_id", b.org), zap.String("limit", kind.String()),
+			zap.Int("max_concurrent", b.concurrencyLocked()), zap.Int("while_throttled", b.throttledCap()),
+			zap.Duration("for", throttleFor))
+	}
+	b.throttleUntil = b.now().Add(throttleFor)
+}
+
+// throttleFor is how long a concurrency refusal halves the requests in
+// flight: Salesforce's long-running requests (20s and more) end within it.
+const throttleFor = time.Minute
+
+func (b *Budget) throttledCap() int { return max(b.maxConcurrent/2, 1) }
+
+// concurrencyLocked is the requests in flight allowed now.
+func (b *Budget) concurrencyLocked() int {
+	if b.now().Before(b.throttleUntil) {
+		return b.throttledCap()
+	}
+	return b.maxConcurrent
 }
 
 const (
@@ -306,7 +381,8 @@ const (
 	staleAfter = 500 * time.Millisecond
 )
 
-// Exhausted records a 403 REQUEST_LIMIT_EXCEEDED: nothing is left.
+// Exhausted records a 403 REQUEST_LIMIT_EXCEEDED for the daily allowance:
+// nothing is left until a reading says otherwise.
 func (b *Budget) Exhausted() {
 	b.mu.Lock()
 	if b.max > 0 {
@@ -333,6 +409,10 @@ type Status struct {
 	// collector's calls for the org in the window, with what a crash left
 	// reserved.
 	MaxCallsPerDay, OwnCalls int64
+	// App is the connected app's quota, when Salesforce reports one.
+	App *sfapi.AppUsage
+	// Blind: responses carry no usage header the budget can read.
+	Blind bool
 }
 
 // Status reports the budget's current reading and state.
@@ -343,8 +423,13 @@ func (b *Budget) Status() Status {
 	if b.heldBack {
 		held += b.now().Sub(b.heldSince)
 	}
-	return Status{Used: b.used, Max: b.max, HeldBack: b.heldBack, HeldTotal: held, Probes: b.probes, Inflight: b.inflight,
-		HaveReading: b.haveReading, HeldBy: b.heldBy, MaxCallsPerDay: b.capLimit, OwnCalls: b.ownCalls}
+	st := Status{Used: b.used, Max: b.max, HeldBack: b.heldBack, HeldTotal: held, Probes: b.probes, Inflight: b.inflight,
+		HaveReading: b.haveReading, HeldBy: b.heldBy, MaxCallsPerDay: b.capLimit, OwnCalls: b.ownCalls, Blind: b.blind}
+	if b.app != nil {
+		app := *b.app
+		st.App = &app
+	}
+	return st
 }
 
 // verdict is what the budget says of one more call.
@@ -356,16 +441,21 @@ const (
 	deny              // it would spend into the floor
 )
 
-// judgeLocked decides one more call at prio against its floor (the
-// reserve plus the priority's headroom), counting calls in flight as
-// spent (their readings have not come back) and projecting what other
-// applications spent since the reading.
-func (b *Budget) judgeLocked(p Priority) verdict {
+// judgeLocked decides one more call at prio against its floors: the
+// org's (the reserve plus the priority's headroom) and, when Salesforce
+// reports one, the connected app's quota (the priority's headroom below
+// it). Calls in flight count as spent (their readings have not come
+// back), and what other applications spent since the reading is
+// projected. It returns the limit that denies.
+func (b *Budget) judgeLocked(p Priority) (verdict, string) {
 	if !b.haveReading {
-		if b.inflight == 0 {
-			return allow // the first call fetches a reading
+		if b.inflight == 0 && !b.blind {
+			return allow, "" // the first call fetches a reading
 		}
-		return needFresh
+		return needFresh, "" // a header-less org: read /limits first
+	}
+	if a := b.app; a != nil && float64(a.Max-a.Used-int64(b.inflight)-1) < headroom[p]*float64(a.Max) {
+		return deny, LimitAppQuota
 	}
 	age := b.now().Sub(b.readingAt)
 	others := b.otherRate * min(age, projectionHorizon).Seconds()
@@ -373,29 +463,34 @@ func (b *Budget) judgeLocked(p Priority) verdict {
 	floor := (b.reserve + headroom[p]) * float64(b.max)
 	switch {
 	case remainingAfter < floor:
-		return deny
+		return deny, LimitReserve
 	case age > staleAfter && remainingAfter < floor+headroom[Bulk]*float64(b.max):
 		// What others spent since cannot be projected well enough this
 		// close to the floor: a probe reads the org again first.
-		return needFresh
+		return needFresh, ""
 	default:
-		return allow
+		return allow, ""
 	}
 }
 
 // dispatchLocked grants what it can: by effective priority, within the
-// concurrency cap and the reserve; otherwise it probes, at most once per
+// concurrency cap and the floors; otherwise it probes, at most once per
 // probe interval. A stream's call is never made on a reading that puts
-// it into the reserve: only the probe is.
+// it into the reserve or past the app's quota: only the probe is. An org
+// whose answers carry no readable header is also probed once per probe
+// interval while calls are made, so the reading never grows old.
 func (b *Budget) dispatchLocked() {
-	for len(b.waiters) > 0 && b.inflight < b.maxConcurrent {
+	if b.blind && b.haveReading && len(b.waiters) > 0 && b.now().Sub(b.readingAt) >= b.probeInterval {
+		b.startProbeLocked()
+	}
+	for len(b.waiters) > 0 && b.inflight < b.concurrencyLocked() {
 		if !b.capAllowsLocked() {
 			return
 		}
 		order := b.byPriority()
 		pick := -1
 		for _, i := range order {
-			if b.judgeLocked(b.waiters[i].prio) == allow {
+			if v, _ := b.judgeLocked(b.waiters[i].prio); v == allow {
 				pick = i
 				break
 			}
@@ -407,25 +502,33 @@ func (b *Budget) dispatchLocked() {
 			b.grantLocked(pick)
 			continue
 		}
-		v := b.judgeLocked(Security)
+		v, limit := b.judgeLocked(Security)
 		if v == deny {
-			b.holdLocked(LimitReserve)
+			b.holdLocked(limit)
 		}
-		if (b.heldBack || v == needFresh) && b.haveReading && !b.probing && b.prober != nil &&
-			b.now().Sub(b.lastProbe) >= b.probeInterval {
-			b.lastProbe = b.now()
-			b.probes++
-			b.probing = true
-			// The probe is a call like any other: in flight, and spent,
-			// also under the own-call cap (capAllowsLocked let it through).
-			b.inflight++
-			b.granted++
-			b.spendCapLocked()
-			go b.probe(b.prober)
+		if (b.heldBack || v == needFresh) && (b.haveReading || b.blind) {
+			b.startProbeLocked()
 		}
 		b.scheduleProbeLocked(v == needFresh)
 		return
 	}
+}
+
+// startProbeLocked reads the org's usage in the background, unless a probe
+// is under way or the last was less than a probe interval ago.
+func (b *Budget) startProbeLocked() {
+	if b.probing || b.prober == nil || b.now().Sub(b.lastProbe) < b.probeInterval {
+		return
+	}
+	b.lastProbe = b.now()
+	b.probes++
+	b.probing = true
+	// The probe is a call like any other: in flight, and spent, also
+	// under the own-call cap (capAllowsLocked let it through).
+	b.inflight++
+	b.granted++
+	b.spendCapLocked()
+	go b.probe(b.prober)
 }
 
 // probe reads the org's usage once; its response feeds Observe.
@@ -469,7 +572,8 @@ func (b *Budget) grantLocked(i int) {
 }
 
 // holdLocked holds every stream back, and says which limit does: the
-// org's reserve, or this collector's own-call cap.
+// org's reserve, the connected app's quota, or this collector's own-call
+// cap.
 func (b *Budget) holdLocked(limit string) {
 	if b.heldBack && b.heldBy == limit {
 		return
@@ -478,10 +582,18 @@ func (b *Budget) holdLocked(limit string) {
 		b.heldBack, b.heldSince = true, b.now()
 	}
 	b.heldBy = limit
-	if limit == LimitOwnCalls {
+	switch limit {
+	case LimitOwnCalls:
 		b.logger.Warn("API budget: holding back: this collector's max_calls_per_day for the org is spent",
 			zap.String("org_id", b.org), zap.String("limit", limit), zap.Int64("max_calls_per_day", b.capLimit),
 			zap.Int64("calls_last_24h", b.ownReserved), zap.Int64("org_remaining", b.max-b.used))
+		return
+	case LimitAppQuota:
+		b.lastProbe = b.now()
+		b.logger.Warn("API budget: holding back: the connected app's API quota is spent",
+			zap.String("org_id", b.org), zap.String("limit", limit), zap.String("app", b.app.Name),
+			zap.Int64("app_used", b.app.Used), zap.Int64("app_max", b.app.Max),
+			zap.Int64("org_remaining", b.max-b.used), zap.Duration("probe_interval", b.probeInterval))
 		return
 	}
 	b.lastProbe = b.now()

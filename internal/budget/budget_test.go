@@ -291,3 +291,160 @@ func TestOtherApplicationsRateIsProjected(t *testing.T) {
 	_, err = b.Acquire(ctx, Security)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
+
+// A connected app's quota (per-app-api-usage) is a hard limit of its own:
+// with the org far from its reserve, calls stop at the app's quota, the
+// line names it, and bulk work stops first below it.
+func TestAppQuotaIsNeverPassed(t *testing.T) {
+	core, logs := observer.New(zap.InfoLevel)
+	s := settings(time.Hour)
+	s.Logger = zap.New(core)
+	b := New("00D", s)
+	app := &sfapi.AppUsage{Name: "otel-collector", Used: 240, Max: 250}
+	b.Observe(sfapi.LimitInfo{Used: 10, Max: 100_000, App: app})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	_, err := b.Acquire(ctx, Bulk) // 5% of 250 kept for the streams above it
+	cancel()
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+
+	calls := 0
+	for range 20 {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		release, err := b.Acquire(ctx, Security)
+		cancel()
+		if err != nil {
+			break
+		}
+		calls++
+		app.Used++
+		b.Observe(sfapi.LimitInfo{Used: 10 + int64(calls), Max: 100_000, App: app})
+		release()
+	}
+	assert.Equal(t, 10, calls, "240 of 250 used: 10 calls, not one more")
+	st := b.Status()
+	assert.True(t, st.HeldBack)
+	assert.Equal(t, LimitAppQuota, st.HeldBy)
+	require.NotNil(t, st.App)
+	assert.Equal(t, int64(250), st.App.Used)
+	held := logs.FilterMessage("API budget: holding back: the connected app's API quota is spent").All()
+	require.Len(t, held, 1)
+	assert.Equal(t, "otel-collector", held[0].ContextMap()["app"])
+
+	// A header without the part means Salesforce reports no quota any more.
+	b.Observe(sfapi.LimitInfo{Used: 21, Max: 100_000})
+	release, err := b.Acquire(context.Background(), Security)
+	require.NoError(t, err)
+	release()
+	assert.Nil(t, b.Status().App)
+	// A /limits body that does not name the app says nothing of it.
+	b.Observe(sfapi.LimitInfo{Used: 22, Max: 100_000, App: &sfapi.AppUsage{Name: "a", Used: 5, Max: 5}})
+	b.Observe(sfapi.LimitInfo{Used: 23, Max: 100_000, AppUnknown: true})
+	assert.NotNil(t, b.Status().App, "kept")
+}
+
+// An org whose answers carry no header the budget can read: the budget
+// reads /limits before the first call it cannot judge, counts each of its
+// calls itself, and reads /limits again once per probe interval; the
+// reserve holds all the same.
+func TestBlindBudgetReadsLimits(t *testing.T) {
+	clock := time.Unix(1_800_000_000, 0)
+	var mu sync.Mutex
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	b := New("00D", settings(time.Minute))
+	b.now = now
+	o := &org{used: 880, max: 1000, reserve: 100}
+	var probes atomic.Int32
+	b.SetProber(func(context.Context) error {
+		probes.Add(1)
+		o.mu.Lock()
+		li := sfapi.LimitInfo{Used: o.used, Max: o.max, AppUnknown: true}
+		o.mu.Unlock()
+		b.Observe(li)
+		return nil
+	})
+	blindCall := func(b *Budget) {
+		o.mu.Lock()
+		if o.max-o.used <= o.reserve {
+			o.belowFloor++
+		}
+		o.used++
+		o.mu.Unlock()
+		b.Unread()
+	}
+
+	calls := 0
+	for range 40 {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		release, err := b.Acquire(ctx, Security)
+		cancel()
+		if err != nil {
+			break
+		}
+		calls++
+		blindCall(b)
+		release()
+	}
+	assert.Zero(t, o.belowFloor, "no call inside the reserve")
+	assert.Equal(t, 20, calls, "the first call (it found the header unreadable), then down to the reserve")
+	assert.Equal(t, int32(1), probes.Load(), "one read of /limits before the first call it could not judge")
+	assert.True(t, b.Status().Blind)
+
+	// Others free the allowance; a probe interval later /limits says so.
+	o.mu.Lock()
+	o.used = 200
+	o.mu.Unlock()
+	mu.Lock()
+	clock = clock.Add(time.Minute)
+	mu.Unlock()
+	release, err := b.Acquire(context.Background(), Security)
+	require.NoError(t, err)
+	release()
+	assert.Equal(t, int32(2), probes.Load())
+}
+
+// A concurrency refusal halves the requests in flight for a while; the
+// daily one holds every stream.
+func TestRefusedByKind(t *testing.T) {
+	clock := time.Unix(1_800_000_000, 0)
+	var mu sync.Mutex
+	b := New("00D", Settings{ReservePercent: 10, ProbeInterval: time.Hour, MaxConcurrent: 4})
+	b.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	b.Observe(sfapi.LimitInfo{Used: 10, Max: 100_000})
+	acquireN := func(n int) (got int, releases []func()) {
+		for range n {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+			r, err := b.Acquire(ctx, Security)
+			cancel()
+			if err != nil {
+				break
+			}
+			got++
+			releases = append(releases, r)
+		}
+		return got, releases
+	}
+	releaseAll := func(rs []func()) {
+		for _, r := range rs {
+			r()
+		}
+	}
+
+	b.Refused(sfapi.LimitConcurrent)
+	got, rs := acquireN(4)
+	assert.Equal(t, 2, got, "half of max_concurrent while throttled")
+	releaseAll(rs)
+	assert.False(t, b.Status().HeldBack, "a concurrency limit holds nothing back")
+
+	mu.Lock()
+	clock = clock.Add(throttleFor)
+	mu.Unlock()
+	got, rs = acquireN(4)
+	assert.Equal(t, 4, got, "back to max_concurrent")
+	releaseAll(rs)
+
+	b.Refused(sfapi.LimitDaily)
+	got, _ = acquireN(1)
+	assert.Zero(t, got)
+	assert.True(t, b.Status().HeldBack)
+}

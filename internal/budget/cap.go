@@ -30,6 +30,7 @@ const (
 // Limits that can hold the streams back, as the hold-back line names them.
 const (
 	LimitReserve   = "reserve_percent"
+	LimitAppQuota  = "per_app_api_usage"
 	LimitOwnCalls  = "max_calls_per_day"
 	ledgerKeyStart = "budget/"
 )

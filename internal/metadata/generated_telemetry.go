@@ -28,6 +28,8 @@ type TelemetryBuilder struct {
 	meter                                  metric.Meter
 	mu                                     sync.Mutex
 	registrations                          []metric.Registration
+	ReceiverSalesforceAPIAppMax            metric.Int64ObservableGauge
+	ReceiverSalesforceAPIAppRemaining      metric.Int64ObservableGauge
 	ReceiverSalesforceAPICalls             metric.Int64Counter
 	ReceiverSalesforceAPIMax               metric.Int64ObservableGauge
 	ReceiverSalesforceAPIOwnCalls          metric.Int64ObservableGauge
@@ -52,6 +54,36 @@ type telemetryBuilderOptionFunc func(mb *TelemetryBuilder)
 
 func (tbof telemetryBuilderOptionFunc) apply(mb *TelemetryBuilder) {
 	tbof(mb)
+}
+
+// RegisterReceiverSalesforceAPIAppMaxCallback sets callback for observable ReceiverSalesforceAPIAppMax metric.
+func (builder *TelemetryBuilder) RegisterReceiverSalesforceAPIAppMaxCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ReceiverSalesforceAPIAppMax, obs: o})
+		return nil
+	}, builder.ReceiverSalesforceAPIAppMax)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterReceiverSalesforceAPIAppRemainingCallback sets callback for observable ReceiverSalesforceAPIAppRemaining metric.
+func (builder *TelemetryBuilder) RegisterReceiverSalesforceAPIAppRemainingCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ReceiverSalesforceAPIAppRemaining, obs: o})
+		return nil
+	}, builder.ReceiverSalesforceAPIAppRemaining)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
 }
 
 // RegisterReceiverSalesforceAPIMaxCallback sets callback for observable ReceiverSalesforceAPIMax metric.
@@ -167,6 +199,18 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.ReceiverSalesforceAPIAppMax, err = builder.meter.Int64ObservableGauge(
+		"otelcol_receiver_salesforce_api_app_max",
+		metric.WithDescription("The API quota Salesforce reports for the receiver's connected app (per-app-api-usage), with attributes salesforce.org.id and app; reported while Salesforce reports one. [Development]"),
+		metric.WithUnit("{call}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverSalesforceAPIAppRemaining, err = builder.meter.Int64ObservableGauge(
+		"otelcol_receiver_salesforce_api_app_remaining",
+		metric.WithDescription("Calls left of the receiver's connected app's API quota, as last read from Salesforce, with attributes salesforce.org.id and app; reported while Salesforce reports a quota. [Development]"),
+		metric.WithUnit("{call}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ReceiverSalesforceAPICalls, err = builder.meter.Int64Counter(
 		"otelcol_receiver_salesforce_api_calls",
 		metric.WithDescription("Salesforce REST calls made, with attributes stream and outcome (ok, auth_error, client_error, limit_exceeded, server_error, network_error). [Development]"),

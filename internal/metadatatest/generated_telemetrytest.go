@@ -21,6 +21,34 @@ func NewSettings(tt *componenttest.Telemetry) receiver.Settings {
 	return set
 }
 
+func AssertEqualReceiverSalesforceAPIAppMax(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_receiver_salesforce_api_app_max",
+		Description: "The API quota Salesforce reports for the receiver's connected app (per-app-api-usage), with attributes salesforce.org.id and app; reported while Salesforce reports one. [Development]",
+		Unit:        "{call}",
+		Data: metricdata.Gauge[int64]{
+			DataPoints: dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_receiver_salesforce_api_app_max")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualReceiverSalesforceAPIAppRemaining(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_receiver_salesforce_api_app_remaining",
+		Description: "Calls left of the receiver's connected app's API quota, as last read from Salesforce, with attributes salesforce.org.id and app; reported while Salesforce reports a quota. [Development]",
+		Unit:        "{call}",
+		Data: metricdata.Gauge[int64]{
+			DataPoints: dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_receiver_salesforce_api_app_remaining")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualReceiverSalesforceAPICalls(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_salesforce_api_calls",

@@ -21,6 +21,14 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
+	require.NoError(t, tb.RegisterReceiverSalesforceAPIAppMaxCallback(func(_ context.Context, observer metric.Int64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
+	require.NoError(t, tb.RegisterReceiverSalesforceAPIAppRemainingCallback(func(_ context.Context, observer metric.Int64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
 	require.NoError(t, tb.RegisterReceiverSalesforceAPIMaxCallback(func(_ context.Context, observer metric.Int64Observer) error {
 		observer.Observe(1)
 		return nil
@@ -49,6 +57,12 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ReceiverSalesforcePubsubGaps.Add(context.Background(), 1)
 	tb.ReceiverSalesforcePubsubReconnects.Add(context.Background(), 1)
 	tb.ReceiverSalesforceRecordsDelivered.Add(context.Background(), 1)
+	AssertEqualReceiverSalesforceAPIAppMax(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverSalesforceAPIAppRemaining(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverSalesforceAPICalls(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())

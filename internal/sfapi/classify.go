@@ -26,7 +26,8 @@ const (
 	// since an admin may fix the org without touching the collector.
 	ClassQuery
 	// ClassLimit: the org's daily API allowance is spent; the budget
-	// holds every stream back until it recovers.
+	// holds every stream back until a reading shows room again. The
+	// concurrency limits that share its error code are ClassTransient.
 	ClassLimit
 )
 
@@ -73,8 +74,10 @@ func Classify(err error) Class {
 		return ClassTransient
 	}
 	switch {
-	case apiErr.Code == CodeRequestLimitExceeded:
+	case apiErr.Limit() == LimitDaily:
 		return ClassLimit
+	case apiErr.Limit() != LimitNone:
+		return ClassTransient // a concurrency limit lifts in seconds
 	case apiErr.Code == CodeInvalidSession || apiErr.Status == http.StatusUnauthorized:
 		return ClassAuth
 	case apiErr.retryable(), apiErr.Status == http.StatusTooManyRequests:

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -38,12 +39,16 @@ type TokenSource interface {
 
 // Budget is the seam for the org's API allowance. Acquire blocks until one call
 // of that priority may be made and returns a release func to call when the
-// response is done; Observe gets every LimitInfo read from a response;
-// Exhausted is called on 403 REQUEST_LIMIT_EXCEEDED.
+// response is done; Observe gets every usage reading (a response's
+// Sforce-Limit-Info header, the /limits body); Unread hears of a call
+// answered without a header the client could read, so the budget counts
+// it and reads /limits instead; Refused hears of every 403
+// REQUEST_LIMIT_EXCEEDED, by the limit it reports.
 type Budget interface {
 	Acquire(ctx context.Context, prio Priority) (release func(), err error)
 	Observe(LimitInfo)
-	Exhausted()
+	Unread()
+	Refused(LimitKind)
 }
 
 // Priority orders calls when the org's allowance runs short: the budget
@@ -126,6 +131,9 @@ type Client struct {
 
 	mu      sync.Mutex
 	budgets map[string]Budget
+	// unreadOnce: an unreadable limit header is named once per client.
+	unreadOnce sync.Once
+	lastApp    atomic.Value // string: the app of the last per-app-api-usage
 
 	apiVersion string
 	verMu      sync.Mutex
@@ -223,9 +231,67 @@ func (c *Client) query(ctx context.Context, caller Caller, path string, batchSiz
 
 // Limits is the part of /limits the receiver uses.
 type Limits struct {
-	DailyAPIRequests struct {
-		Max, Remaining int64
-	} `json:"DailyApiRequests"`
+	DailyAPIRequests DailyAPIRequests `json:"DailyApiRequests"`
+}
+
+// DailyAPIRequests is the org's daily allowance (REST API Developer
+// Guide, "List Org Limits":
+// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/dome_limits.htm)
+// and, beside Max and Remaining, one {"Max","Remaining"} entry per
+// connected app ("Ant Migration Tool": {"Max": 0, "Remaining": 0}, ...),
+// where a Max above 0 is the app's quota. The guide's example leaves the
+// app entries out; real orgs' answers have them (recorded in
+// influxdata/telegraf's plugins/inputs/salesforce tests), so any other key
+// is read as one, and one that is not an object is skipped.
+type DailyAPIRequests struct {
+	Max, Remaining int64
+	Apps           map[string]AppLimit
+}
+
+// AppLimit is one connected app's entry under DailyApiRequests.
+type AppLimit struct {
+	Max, Remaining int64
+}
+
+// UnmarshalJSON reads Max, Remaining and the per-app entries, skipping
+// anything else.
+func (d *DailyAPIRequests) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*d = DailyAPIRequests{}
+	for k, v := range raw {
+		switch k {
+		case "Max":
+			_ = json.Unmarshal(v, &d.Max)
+		case "Remaining":
+			_ = json.Unmarshal(v, &d.Remaining)
+		default:
+			var app AppLimit
+			if json.Unmarshal(v, &app) == nil {
+				if d.Apps == nil {
+					d.Apps = map[string]AppLimit{}
+				}
+				d.Apps[k] = app
+			}
+		}
+	}
+	return nil
+}
+
+// Reading is the org's usage as a LimitInfo, with app's quota when the
+// org reports one for it; ok is false for a body without a usable Max.
+func (d DailyAPIRequests) Reading(app string) (LimitInfo, bool) {
+	if d.Max <= 0 || d.Remaining < 0 {
+		return LimitInfo{}, false
+	}
+	li := LimitInfo{Used: max(d.Max-d.Remaining, 0), Max: d.Max, AppUnknown: true}
+	if a, ok := d.Apps[app]; ok && app != "" && a.Max > 0 {
+		li.App = &AppUsage{Name: app, Used: max(a.Max-a.Remaining, 0), Max: a.Max}
+		li.AppUnknown = false
+	}
+	return li, true
 }
 
 // Limits reads the org's limits, within the budget (the connection test).
@@ -234,12 +300,33 @@ func (c *Client) Limits(ctx context.Context) (*Limits, error) {
 }
 
 // Probe is the budget's own read of the org's usage while it holds the
-// streams back: the same GET /limits, made without asking the budget
-// (which rate-limits and counts its probes itself). Its limit header
-// feeds the budget like any other response.
+// streams back, or while responses carry no header it can read: the same
+// GET /limits, made without asking the budget (which rate-limits and
+// counts its probes itself). Its body is the reading, whatever the
+// header says: a hold ends as soon as the org has room again.
 func (c *Client) Probe(ctx context.Context) error {
-	_, err := getJSON[Limits](ctx, c, request{caller: CallerLimits, path: c.dataPath + "/limits", unbudgeted: true})
-	return err
+	tok, err := c.tokens.Token(ctx)
+	if err != nil {
+		return classifyTokenErr(ctx, err)
+	}
+	l, err := getJSON[Limits](ctx, c, request{caller: CallerLimits, path: c.dataPath + "/limits", unbudgeted: true})
+	if err != nil {
+		return err
+	}
+	li, ok := l.DailyAPIRequests.Reading(c.appName())
+	if !ok {
+		return fmt.Errorf("salesforce: /limits has no DailyApiRequests Max")
+	}
+	c.budget(tok.OrgID).Observe(li)
+	return nil
+}
+
+// appName is the connected app whose quota the last header reported.
+func (c *Client) appName() string {
+	if v, ok := c.lastApp.Load().(string); ok {
+		return v
+	}
+	return ""
 }
 
 // request is one GET the client makes.
@@ -250,7 +337,8 @@ type request struct {
 	// idle: the timeout runs between reads of the body rather than over
 	// the whole exchange (downloads).
 	idle bool
-	// unbudgeted: the budget's own probe, which the budget accounts for.
+	// unbudgeted: the budget's own probe, which the budget accounts for
+	// and repeats at its own pace: made once, never retried here.
 	unbudgeted bool
 }
 
@@ -304,8 +392,11 @@ func (g *gzipBody) Close() error {
 // getJSON GETs path and decodes a fresh T per attempt, so a retried or
 // half-read body never leaves stale data behind.
 func getJSON[T any](ctx context.Context, c *Client, req request) (*T, error) {
-	path := req.path
-	return withRetries(ctx, c, path, func() (*T, error) {
+	path, tries := req.path, 0
+	if req.unbudgeted {
+		tries = 1 // the budget's probe: the budget probes again in its own time
+	}
+	return withTries(ctx, c, path, tries, func() (*T, error) {
 		resp, err := c.exchange(ctx, req)
 		if err != nil {
 			return nil, err
@@ -357,20 +448,28 @@ func (r *readRecorder) Read(p []byte) (int, error) {
 }
 
 func withRetries[T any](ctx context.Context, c *Client, path string, op func() (T, error)) (T, error) {
+	return withTries(ctx, c, path, 0, op)
+}
+
+// withTries is withRetries with at most tries tries (0: the client's policy).
+func withTries[T any](ctx context.Context, c *Client, path string, tries int, op func() (T, error)) (T, error) {
 	p := c.retry
+	if tries > 0 {
+		p.MaxTries = tries
+	}
 	b := retry.Policy{Initial: p.InitialInterval, Max: p.MaxInterval}.New(0)
-	tries := 0
+	attempt := 0
 	return backoff.Retry(ctx, func() (T, error) {
-		tries++
+		attempt++
 		return op()
 	}, backoff.WithBackOff(b), backoff.WithMaxTries(uint(p.MaxTries)), backoff.WithMaxElapsedTime(p.MaxElapsedTime),
 		backoff.WithNotify(func(err error, wait time.Duration) {
 			lvl := zap.WarnLevel
-			if tries == 1 {
+			if attempt == 1 {
 				lvl = zap.DebugLevel
 			}
 			c.log.Log(lvl, "Salesforce request failed, retrying", zap.String("path", urlPath(path)),
-				zap.Int("attempt", tries), zap.Duration("backoff", wait), zap.Error(err))
+				zap.Int("attempt", attempt), zap.Duration("backoff", wait), zap.Error(err))
 		}))
 }
 
@@ -412,10 +511,14 @@ func (c *Client) exchange(ctx context.Context, r request) (*http.Response, error
 			}
 			continue
 		}
-		if apiErr.Code == CodeRequestLimitExceeded {
-			budget.Exhausted()
-			return nil, backoff.Permanent(apiErr)
+		if kind := apiErr.Limit(); kind != LimitNone {
+			budget.Refused(kind)
+			if kind == LimitUnknown {
+				c.log.Warn("Salesforce refused a call with a REQUEST_LIMIT_EXCEEDED the receiver does not know; retrying it as a short-lived limit",
+					zap.String("path", urlPath(path)), zap.String("message", apiErr.Message))
+			}
 		}
+		c.report(r.caller.Stream, apiErr.outcome())
 		if apiErr.retryable() {
 			return nil, apiErr
 		}
@@ -461,10 +564,10 @@ func (c *Client) send(ctx context.Context, r request, tok *auth.Token) (*http.Re
 		}
 		return nil, nil, classifyTransportErr(ctx, err)
 	}
-	c.report(stream, outcome(resp))
-	if li, ok := ParseLimitInfo(resp.Header.Get("Sforce-Limit-Info")); ok {
-		budget.Observe(li)
+	if resp.StatusCode < 300 {
+		c.report(stream, "ok") // refusals are named once their body is read (exchange)
 	}
+	c.observe(budget, resp)
 	done := func() {
 		timer.Stop()
 		cancel()
@@ -484,22 +587,36 @@ func (c *Client) report(stream, outcome string) {
 	}
 }
 
-// outcome names a response for telemetry.
-func outcome(resp *http.Response) string {
-	switch code := resp.StatusCode; {
-	case code < 300:
-		return "ok"
-	case code == http.StatusUnauthorized:
-		return "auth_error"
-	case code == http.StatusForbidden && strings.Contains(resp.Header.Get("Sforce-Limit-Info"), "api-usage"):
-		// 403 is also a permission problem; the limit case is told apart
-		// once the body is read, so count both as client errors here
-		// unless the usage says the allowance is gone.
-		if li, ok := ParseLimitInfo(resp.Header.Get("Sforce-Limit-Info")); ok && li.Used >= li.Max {
-			return "limit_exceeded"
+// observe feeds the budget the usage reading of a response: the org's,
+// and the connected app's when Salesforce reports one. A response without
+// a header it can read still spent a call: the budget counts it and reads
+// /limits instead, and the header is named once.
+func (c *Client) observe(budget Budget, resp *http.Response) {
+	h := resp.Header.Get("Sforce-Limit-Info")
+	if li, ok := ParseLimitInfo(h); ok {
+		if li.App != nil && li.App.Name != c.appName() {
+			c.lastApp.Store(li.App.Name)
 		}
-		return "client_error"
-	case code < 500:
+		budget.Observe(li)
+		return
+	}
+	budget.Unread()
+	if h != "" || resp.StatusCode < 300 {
+		c.unreadOnce.Do(func() {
+			c.log.Warn("Cannot read Salesforce's Sforce-Limit-Info header; the API budget counts its own calls and reads the org's usage from /limits instead",
+				zap.String("header", truncate(h, maxErrorText)), zap.Int("status", resp.StatusCode))
+		})
+	}
+}
+
+// outcome names a refused call for telemetry.
+func (e *APIError) outcome() string {
+	switch {
+	case e.Limit() != LimitNone:
+		return "limit_exceeded"
+	case e.Status == http.StatusUnauthorized:
+		return "auth_error"
+	case e.Status < 500:
 		return "client_error"
 	default:
 		return "server_error"
@@ -527,7 +644,8 @@ type noBudget struct{}
 
 func (noBudget) Acquire(context.Context, Priority) (func(), error) { return func() {}, nil }
 func (noBudget) Observe(LimitInfo)                                 {}
-func (noBudget) Exhausted()                                        {}
+func (noBudget) Unread()                                           {}
+func (noBudget) Refused(LimitKind)                                 {}
 
 // releaseBody returns the budget slot once the body is fully read or closed.
 type releaseBody struct {

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -83,12 +84,13 @@ func serveVersions(versions ...string) func(w http.ResponseWriter) {
 }
 
 type fakeBudget struct {
-	mu        sync.Mutex
-	acquired  int
-	released  int
-	prios     []Priority
-	observed  []LimitInfo
-	exhausted int
+	mu       sync.Mutex
+	acquired int
+	released int
+	prios    []Priority
+	observed []LimitInfo
+	unread   int
+	refused  []LimitKind
 }
 
 func (b *fakeBudget) Acquire(_ context.Context, prio Priority) (func(), error) {
@@ -104,12 +106,17 @@ func (b *fakeBudget) Observe(li LimitInfo) {
 	b.observed = append(b.observed, li)
 	b.mu.Unlock()
 }
-func (b *fakeBudget) Exhausted() { b.mu.Lock(); b.exhausted++; b.mu.Unlock() }
+func (b *fakeBudget) Unread() { b.mu.Lock(); b.unread++; b.mu.Unlock() }
+func (b *fakeBudget) Refused(k LimitKind) {
+	b.mu.Lock()
+	b.refused = append(b.refused, k)
+	b.mu.Unlock()
+}
 
-func (b *fakeBudget) counts() (acq, rel, exh int) {
+func (b *fakeBudget) counts() (acq, rel int, refused []LimitKind) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.acquired, b.released, b.exhausted
+	return b.acquired, b.released, slices.Clone(b.refused)
 }
 
 // env is a test instance: an httptest server routing by path, with hit counts.
@@ -137,7 +144,8 @@ func newEnv(t *testing.T, h func(e *env, w http.ResponseWriter, r *http.Request,
 		e.hits[r.URL.Path]++
 		n := e.hits[r.URL.Path]
 		e.mu.Unlock()
-		w.Header().Set("Sforce-Limit-Info", fmt.Sprintf("api-usage=%d/5000, per-app-api-usage=3/250(appName=x)", n))
+		// The form Salesforce documents ("Limit Info Header").
+		w.Header().Set("Sforce-Limit-Info", fmt.Sprintf("api-usage=%d/5000; per-app-api-usage=3/250(appName=x)", n))
 		h(e, w, r, n)
 	}))
 	t.Cleanup(e.srv.Close)
@@ -285,53 +293,64 @@ func dropMidBody(t *testing.T, w http.ResponseWriter) {
 func TestRetries(t *testing.T) {
 	okBody := map[string]any{"totalSize": 1, "done": true, "records": []any{map[string]any{"Id": "x"}}}
 	tests := []struct {
-		name      string
-		first     func(t *testing.T, w http.ResponseWriter) // first response; later ones succeed
-		wantHits  int
-		wantErr   func(t *testing.T, err error)
-		exhausted int
+		name     string
+		first    func(t *testing.T, w http.ResponseWriter) // first response; later ones succeed
+		wantHits int
+		wantErr  func(t *testing.T, err error)
+		refused  []LimitKind
 	}{
 		{"503 SERVER_UNAVAILABLE", func(t *testing.T, w http.ResponseWriter) {
 			writeJSON(w, 503, sfError("SERVER_UNAVAILABLE", "down for maintenance"))
-		}, 2, nil, 0},
+		}, 2, nil, nil},
 		{"500 non-JSON", func(t *testing.T, w http.ResponseWriter) {
 			w.WriteHeader(500)
 			_, _ = io.WriteString(w, "<html>oops</html>")
-		}, 2, nil, 0},
+		}, 2, nil, nil},
 		{"400 QUERY_TIMEOUT", func(t *testing.T, w http.ResponseWriter) {
 			writeJSON(w, 400, sfError("QUERY_TIMEOUT", "Your query request was running for too long."))
-		}, 2, nil, 0},
-		{"dropped mid-body", dropMidBody, 2, nil, 0},
+		}, 2, nil, nil},
+		{"dropped mid-body", dropMidBody, 2, nil, nil},
 		{"dropped before response", func(t *testing.T, w http.ResponseWriter) {
 			conn, _, err := http.NewResponseController(w).Hijack()
 			require.NoError(t, err)
 			_ = conn.Close()
-		}, 2, nil, 0},
+		}, 2, nil, nil},
 		{"400 MALFORMED_QUERY not retried", func(t *testing.T, w http.ResponseWriter) {
 			writeJSON(w, 400, sfError("MALFORMED_QUERY", "unexpected token: FORM"))
 		}, 1, func(t *testing.T, err error) {
 			assert.True(t, IsCode(err, "MALFORMED_QUERY"))
 			assert.EqualError(t, err, "salesforce: 400 MALFORMED_QUERY: unexpected token: FORM")
-		}, 0},
+		}, nil},
 		{"404 not retried", func(t *testing.T, w http.ResponseWriter) {
 			writeJSON(w, 404, map[string]string{"message": "gone", "errorCode": "NOT_FOUND"})
-		}, 1, func(t *testing.T, err error) { assert.True(t, IsCode(err, "NOT_FOUND")) }, 0},
-		{"403 REQUEST_LIMIT_EXCEEDED", func(t *testing.T, w http.ResponseWriter) {
+		}, 1, func(t *testing.T, err error) { assert.True(t, IsCode(err, "NOT_FOUND")) }, nil},
+		{"403 REQUEST_LIMIT_EXCEEDED daily: not retried, the budget holds", func(t *testing.T, w http.ResponseWriter) {
 			writeJSON(w, 403, sfError("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."))
 		}, 1, func(t *testing.T, err error) {
 			assert.ErrorIs(t, err, ErrLimitExceeded)
 			assert.True(t, IsCode(err, CodeRequestLimitExceeded))
-		}, 1},
+			assert.Equal(t, ClassLimit, Classify(err))
+		}, []LimitKind{LimitDaily}},
+		// Help 000389067's text: a limit on requests in flight, gone in seconds.
+		{"403 REQUEST_LIMIT_EXCEEDED concurrent requests: retried", func(t *testing.T, w http.ResponseWriter) {
+			writeJSON(w, 403, sfError("REQUEST_LIMIT_EXCEEDED", "ConcurrentRequests (Concurrent API Requests) Limit exceeded."))
+		}, 2, nil, []LimitKind{LimitConcurrent}},
+		{"403 REQUEST_LIMIT_EXCEEDED long transactions: retried", func(t *testing.T, w http.ResponseWriter) {
+			writeJSON(w, 403, sfError("REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded"))
+		}, 2, nil, []LimitKind{LimitConcurrent}},
+		{"403 REQUEST_LIMIT_EXCEEDED unknown text: retried as short-lived", func(t *testing.T, w http.ResponseWriter) {
+			writeJSON(w, 403, sfError("REQUEST_LIMIT_EXCEEDED", "Some limit Salesforce adds one day"))
+		}, 2, nil, []LimitKind{LimitUnknown}},
 		{"403 other not limit", func(t *testing.T, w http.ResponseWriter) {
 			writeJSON(w, 403, sfError("INSUFFICIENT_ACCESS", "no"))
-		}, 1, func(t *testing.T, err error) { assert.NotErrorIs(t, err, ErrLimitExceeded) }, 0},
+		}, 1, func(t *testing.T, err error) { assert.NotErrorIs(t, err, ErrLimitExceeded) }, nil},
 		{"bad JSON on 200", func(t *testing.T, w http.ResponseWriter) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = io.WriteString(w, `{"totalSize": tru`)
 		}, 1, func(t *testing.T, err error) {
 			assert.ErrorContains(t, err, "decoding response of "+queryPath)
 			assert.NotContains(t, err.Error(), "SELECT")
-		}, 0},
+		}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -351,9 +370,9 @@ func TestRetries(t *testing.T) {
 				tt.wantErr(t, err)
 			}
 			assert.Equal(t, tt.wantHits, e.hitsOf(queryPath))
-			acq, rel, exh := e.budget.counts()
+			acq, rel, refused := e.budget.counts()
 			assert.Equal(t, acq, rel, "every acquired slot is released")
-			assert.Equal(t, tt.exhausted, exh)
+			assert.Equal(t, tt.refused, refused)
 			assert.Zero(t, e.tokens.refreshes)
 			for _, l := range e.logs.All() {
 				assert.NotContains(t, fmt.Sprint(l.Message, l.ContextMap()), "tok-")
@@ -385,20 +404,62 @@ func TestObserveSeesEveryResponse(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(5000), lim.DailyAPIRequests.Max)
 	assert.Equal(t, int64(4998), lim.DailyAPIRequests.Remaining)
-	assert.Equal(t, []LimitInfo{{1, 5000}, {2, 5000}}, e.budget.observed)
+	app := &AppUsage{Name: "x", Used: 3, Max: 250}
+	assert.Equal(t, []LimitInfo{{Used: 1, Max: 5000, App: app}, {Used: 2, Max: 5000, App: app}}, e.budget.observed)
 	assert.Equal(t, []Priority{PrioritySecurity, PrioritySecurity}, e.budget.prios)
 }
 
-// The budget's probe is a plain call: it does not ask the budget (which
-// accounts for its probes itself), and its reading still reaches it.
-func TestProbeBypassesTheBudget(t *testing.T) {
+// A header the client cannot read still spent a call: the budget hears
+// of it, and the header is named once at WARN with its text.
+func TestUnreadableLimitHeader(t *testing.T) {
 	e := newEnv(t, func(e *env, w http.ResponseWriter, r *http.Request, hit int) {
-		writeJSON(w, 200, map[string]any{"DailyApiRequests": map[string]int64{"Max": 5000, "Remaining": 4999}})
+		w.Header().Set("Sforce-Limit-Info", "api-usage=lots")
+		writeJSON(w, 200, map[string]any{"done": true})
 	})
-	require.NoError(t, e.client.Probe(context.Background()))
-	acq, _, _ := e.budget.counts()
-	assert.Zero(t, acq)
-	assert.Equal(t, []LimitInfo{{1, 5000}}, e.budget.observed)
+	for range 3 {
+		_, err := e.client.Query(context.Background(), testCaller, "SELECT Id FROM User", 0)
+		require.NoError(t, err)
+	}
+	assert.Empty(t, e.budget.observed)
+	assert.Equal(t, 3, e.budget.unread)
+	warn := e.logs.FilterMessageSnippet("Cannot read Salesforce's Sforce-Limit-Info header").All()
+	require.Len(t, warn, 1)
+	assert.Equal(t, "api-usage=lots", warn[0].ContextMap()["header"])
+}
+
+// The budget's probe is a plain call: it does not ask the budget (which
+// accounts for its probes itself), and both its header and its body reach
+// it: the body is read whatever the header says, with the app's entry
+// when the header named the app.
+func TestProbeBypassesTheBudget(t *testing.T) {
+	tests := []struct {
+		name, header string
+		want         []LimitInfo
+	}{
+		{"documented header", "api-usage=2/5000; per-app-api-usage=7/250(appName=otel app)", []LimitInfo{
+			{Used: 2, Max: 5000, App: &AppUsage{Name: "otel app", Used: 7, Max: 250}},
+			{Used: 1, Max: 5000, App: &AppUsage{Name: "otel app", Used: 10, Max: 250}},
+		}},
+		{"no header", "", []LimitInfo{{Used: 1, Max: 5000, AppUnknown: true}}},
+		{"unreadable header", "api-usage=2-of-5000", []LimitInfo{{Used: 1, Max: 5000, AppUnknown: true}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, func(e *env, w http.ResponseWriter, r *http.Request, hit int) {
+				w.Header().Set("Sforce-Limit-Info", tt.header)
+				// /limits as Salesforce shows it: an entry per connected app.
+				writeJSON(w, 200, map[string]any{"DailyApiRequests": map[string]any{
+					"Max": 5000, "Remaining": 4999,
+					"Ant Migration Tool": map[string]int64{"Max": 0, "Remaining": 0},
+					"otel app":           map[string]int64{"Max": 250, "Remaining": 240},
+				}})
+			})
+			require.NoError(t, e.client.Probe(context.Background()))
+			acq, _, _ := e.budget.counts()
+			assert.Zero(t, acq)
+			assert.Equal(t, tt.want, e.budget.observed)
+		})
+	}
 }
 
 func TestBatchSizeHeader(t *testing.T) {

@@ -9,9 +9,53 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/auth"
 )
 
-// ErrLimitExceeded matches (errors.Is) the error for 403 REQUEST_LIMIT_EXCEEDED:
-// the org's API allowance is spent.
+// ErrLimitExceeded matches (errors.Is) the error for 403 REQUEST_LIMIT_EXCEEDED
+// that reports the org's daily API allowance spent (LimitDaily).
 var ErrLimitExceeded = errors.New("salesforce: API request limit exceeded")
+
+// LimitKind is what a 403 REQUEST_LIMIT_EXCEEDED reports. Salesforce uses
+// the one code for its daily allowance and for its concurrency limits
+// (REST API Developer Guide, "Status Codes and Error Responses":
+// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm)
+// and tells them apart only in the message: "TotalRequests Limit
+// exceeded." for the allowance; "ConcurrentRequests (Concurrent API
+// Requests) Limit exceeded." for long-running requests in flight, which
+// "aren't processed until there are fewer requests than the allowed
+// limit" (Salesforce help 000389067,
+// https://help.salesforce.com/s/articleView?id=000389067&type=1; App
+// Limits Cheatsheet,
+// https://developer.salesforce.com/docs/platform/salesforce-app-limits-cheatsheet/guide/salesforce-app-limits-platform-api.html);
+// and "ConcurrentPerOrgLongTxn Limit exceeded", which public clients retry
+// after seconds. The docs list no other texts, nor the text of a connected
+// app's quota running out: those are LimitUnknown.
+type LimitKind int
+
+const (
+	// LimitNone: not a REQUEST_LIMIT_EXCEEDED.
+	LimitNone LimitKind = iota
+	// LimitDaily: "TotalRequests Limit exceeded." The org's rolling 24-hour
+	// allowance is spent; nothing helps until a reading shows room.
+	LimitDaily
+	// LimitConcurrent: "ConcurrentPerOrgLongTxn Limit exceeded",
+	// "ConcurrentRequests ..." and the like: too many requests in flight
+	// in the org right now. Gone in seconds.
+	LimitConcurrent
+	// LimitUnknown: a text the receiver does not know; treated as
+	// transient, and named.
+	LimitUnknown
+)
+
+func (k LimitKind) String() string {
+	switch k {
+	case LimitDaily:
+		return "daily"
+	case LimitConcurrent:
+		return "concurrent"
+	case LimitUnknown:
+		return "unknown"
+	}
+	return "none"
+}
 
 // Salesforce error codes the receiver acts on.
 const (
@@ -45,7 +89,22 @@ func (e *APIError) Error() string {
 
 // Is lets errors.Is(err, ErrLimitExceeded) see through an APIError.
 func (e *APIError) Is(target error) bool {
-	return target == ErrLimitExceeded && e.Code == CodeRequestLimitExceeded
+	return target == ErrLimitExceeded && e.Limit() == LimitDaily
+}
+
+// Limit tells which limit a REQUEST_LIMIT_EXCEEDED reports, by its message.
+func (e *APIError) Limit() LimitKind {
+	if e.Code != CodeRequestLimitExceeded {
+		return LimitNone
+	}
+	msg := strings.ToLower(e.Message)
+	switch {
+	case strings.Contains(msg, "totalrequests"):
+		return LimitDaily
+	case strings.Contains(msg, "concurrent"):
+		return LimitConcurrent
+	}
+	return LimitUnknown
 }
 
 // IsCode reports whether err is (or wraps) an APIError with the given errorCode.
@@ -54,8 +113,15 @@ func IsCode(err error, code string) bool {
 	return errors.As(err, &e) && e.Code == code
 }
 
-// retryable: server side trouble, or a query Salesforce gave up on but may finish next time.
+// retryable: server side trouble, a query Salesforce gave up on but may
+// finish next time, or a limit that lifts in seconds.
 func (e *APIError) retryable() bool {
+	switch e.Limit() {
+	case LimitConcurrent, LimitUnknown:
+		return true
+	case LimitDaily:
+		return false
+	}
 	return e.Status >= 500 || (e.Status == 400 && e.Code == CodeQueryTimeout)
 }
 

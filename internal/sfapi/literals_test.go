@@ -9,16 +9,27 @@ import (
 )
 
 func TestParseLimitInfo(t *testing.T) {
+	app := func(name string, used, limit int64) *AppUsage { return &AppUsage{Name: name, Used: used, Max: limit} }
 	tests := []struct {
 		in   string
 		want LimitInfo
 		ok   bool
 	}{
-		{"api-usage=18/5000", LimitInfo{18, 5000}, true},
-		{"api-usage=18/5000, per-app-api-usage=17/250(appName=sample-app)", LimitInfo{18, 5000}, true},
-		{"per-app-api-usage=17/250(appName=x),api-usage=99/15000", LimitInfo{99, 15000}, true},
-		{" api-usage = 0 / 100 ", LimitInfo{0, 100}, true},
-		{"api-usage=9000000000/9000000001", LimitInfo{9000000000, 9000000001}, true},
+		// The forms Salesforce documents ("Limit Info Header", current and older versions).
+		{"api-usage=18/5000", LimitInfo{Used: 18, Max: 5000}, true},
+		{"api-usage=10018/100000", LimitInfo{Used: 10018, Max: 100000}, true},
+		{"api-usage=10018/100000; api-bursts=1/750", LimitInfo{Used: 10018, Max: 100000}, true},
+		{"api-usage=25/5000; per-app-api-usage=17/250(appName=sample-connected-app)",
+			LimitInfo{Used: 25, Max: 5000, App: app("sample-connected-app", 17, 250)}, true},
+		// Tolerated: commas, no spaces, other orders, unknown parts, names with separators.
+		{"api-usage=18/5000, per-app-api-usage=17/250(appName=sample-app)", LimitInfo{Used: 18, Max: 5000, App: app("sample-app", 17, 250)}, true},
+		{"per-app-api-usage=17/250(appName=x);api-usage=99/15000", LimitInfo{Used: 99, Max: 15000, App: app("x", 17, 250)}, true},
+		{"per-app-api-usage=1/2(appName=Acme; Inc, EU);api-usage=3/4", LimitInfo{Used: 3, Max: 4, App: app("Acme; Inc, EU", 1, 2)}, true},
+		{"future-part=a/b; api-usage=5/10 ;", LimitInfo{Used: 5, Max: 10}, true},
+		{" API-Usage = 0 / 100 ", LimitInfo{Used: 0, Max: 100}, true},
+		{"api-usage=9000000000/9000000001", LimitInfo{Used: 9000000000, Max: 9000000001}, true},
+		{"api-usage=5/10; per-app-api-usage=3/x(appName=y)", LimitInfo{Used: 5, Max: 10}, true},
+		{"api-usage=5/10; per-app-api-usage=3/4", LimitInfo{Used: 5, Max: 10, App: app("", 3, 4)}, true},
 		{"", LimitInfo{}, false},
 		{"per-app-api-usage=17/250(appName=x)", LimitInfo{}, false},
 		{"api-usage=18", LimitInfo{}, false},

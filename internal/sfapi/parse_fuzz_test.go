@@ -12,7 +12,11 @@ import (
 // a well-formed api-usage part reads back exactly, whatever surrounds it.
 func FuzzParseLimitInfo(f *testing.F) {
 	for _, s := range []string{
+		// Every form Salesforce documents ("Limit Info Header").
 		"api-usage=18/5000",
+		"api-usage=10018/100000",
+		"api-usage=10018/100000; api-bursts=1/750",
+		"api-usage=25/5000; per-app-api-usage=17/250(appName=sample-connected-app)",
 		"api-usage=18/5000, per-app-api-usage=17/250(appName=sample-app)",
 		"per-app-api-usage=1/2(appName=x),api-usage= 7 / 9 ",
 		"api-usage=-1/5000", "api-usage=5/0", "api-usage=5", "api-usage=9223372036854775808/1",
@@ -22,19 +26,25 @@ func FuzzParseLimitInfo(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, h string, used, limit int64) {
 		if li, ok := ParseLimitInfo(h); ok {
-			if li.Used < 0 || li.Max <= 0 {
+			if li.Used < 0 || li.Max <= 0 || li.App != nil && (li.App.Used < 0 || li.App.Max <= 0) {
 				t.Fatalf("%q read as %+v", h, li)
 			}
 		}
 		if used < 0 || limit <= 0 {
 			return
 		}
-		// Other parts never hide or change a well-formed reading placed first.
-		other := strings.ReplaceAll(strings.ReplaceAll(h, ",", ";"), "api-usage", "x")
-		hdr := fmt.Sprintf("api-usage=%d/%d,%s", used, limit, other)
-		li, ok := ParseLimitInfo(hdr)
-		if !ok || li != (LimitInfo{Used: used, Max: limit}) {
-			t.Fatalf("%q read as %+v, %v", hdr, li, ok)
+		// Other parts never hide or change a well-formed reading, first
+		// or last, with either separator, as long as they keep their
+		// parentheses closed.
+		other := strings.NewReplacer("api-usage", "x", "(", "", ")", "").Replace(strings.ToLower(h))
+		for _, hdr := range []string{
+			fmt.Sprintf("api-usage=%d/%d; %s", used, limit, other),
+			fmt.Sprintf("%s,api-usage=%d/%d", other, used, limit),
+		} {
+			li, ok := ParseLimitInfo(hdr)
+			if !ok || li.Used != used || li.Max != limit {
+				t.Fatalf("%q read as %+v, %v", hdr, li, ok)
+			}
 		}
 	})
 }

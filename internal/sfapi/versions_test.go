@@ -65,7 +65,10 @@ func TestClassify(t *testing.T) {
 		{&APIError{Status: 403, Code: CodeInsufficientAccess}, ClassQuery},
 		{&APIError{Status: 400, Code: CodeMalformedQuery}, ClassQuery},
 		{&APIError{Status: 404, Code: CodeNotFound}, ClassQuery},
-		{&APIError{Status: 403, Code: CodeRequestLimitExceeded}, ClassLimit},
+		{&APIError{Status: 403, Code: CodeRequestLimitExceeded, Message: "TotalRequests Limit exceeded."}, ClassLimit},
+		{&APIError{Status: 403, Code: CodeRequestLimitExceeded, Message: "ConcurrentRequests (Concurrent API Requests) Limit exceeded."}, ClassTransient},
+		{&APIError{Status: 403, Code: CodeRequestLimitExceeded, Message: "ConcurrentPerOrgLongTxn Limit exceeded"}, ClassTransient},
+		{&APIError{Status: 403, Code: CodeRequestLimitExceeded}, ClassTransient}, // a text we do not know
 		{&APIError{Status: 401, Code: CodeInvalidSession}, ClassAuth},
 		{&auth.Error{Status: 400, Code: "invalid_grant"}, ClassAuth},
 		{&auth.Error{Status: 503}, ClassTransient},
