@@ -12,13 +12,16 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"go.uber.org/zap"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 	"golang.org/x/oauth2/jwt"
@@ -48,21 +51,83 @@ type Config struct {
 	SecurityToken string // appended to Password for the password flow
 	RefreshToken  string
 	PrivateKeyPEM []byte // jwt_bearer: PEM RSA key, PKCS#1 or PKCS#8
-	Audience      string // jwt_bearer; "" means DefaultAudience(LoginURL)
+	Audience      string // jwt_bearer; "" means DefaultAudience(LoginURL), checked by DNS
 	HTTPClient    *http.Client
 }
 
-// DefaultAudience is the JWT audience Salesforce expects for a login URL:
-// sandboxes authenticate against test.salesforce.com, everything else login.salesforce.com.
+// The two audiences of Salesforce's JWT bearer flow ("OAuth 2.0 JWT Bearer
+// Flow for Server-to-Server Integration":
+// https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_jwt_flow.htm).
+const (
+	AudienceProduction = "https://login.salesforce.com"
+	AudienceSandbox    = "https://test.salesforce.com"
+)
+
+// sandboxHostRE is how Salesforce's CLI told a sandbox by its host until it
+// gave up on hosts and tried every audience in turn (forcedotcom/sfdx-core,
+// src/util/sfdcUrl.ts, isSandboxUrl, removed in v4.0.1): enhanced-domain
+// sandboxes (x--uat.sandbox.my.salesforce.com), legacy My Domain sandboxes
+// (x--uat.my.salesforce.com), cs<N> instances (cs42.salesforce.com,
+// cs42.my.salesforce.com, cs42.force.com) and Hyperforce ("Falcon")
+// sandbox instances (usa2s.sfdc-xyz.salesforce.com).
+var sandboxHostRE = regexp.MustCompile(`(?i)(^|\.)(` +
+	`test\.salesforce\.com|` +
+	`[^.]+\.sandbox\.my\.salesforce\.com|` +
+	`[^.]+--[^.]+\.my\.salesforce\.com|` +
+	`cs[0-9]+(\.my)?\.salesforce\.com|` +
+	`cs[0-9]+\.force\.com|` +
+	`[a-z]{3}[0-9]+s\.sfdc-[^.]+\.(salesforce|force)\.com` +
+	`)$`)
+
+// IsSandboxHost reports whether host names a sandbox by its form.
+func IsSandboxHost(host string) bool { return sandboxHostRE.MatchString(strings.TrimSuffix(host, ".")) }
+
+// DefaultAudience is the JWT audience Salesforce expects for a login URL,
+// by the URL's form: test.salesforce.com for sandboxes, login.salesforce.com
+// for everything else. A My Domain whose form says nothing may still be a
+// sandbox: Source also follows its DNS name (the CLI's CNAME check) and,
+// refused with "audience is invalid", tries the other audience once.
 func DefaultAudience(loginURL string) string {
-	u, err := url.Parse(loginURL)
-	if err == nil {
-		host := strings.ToLower(u.Hostname())
-		if host == "test.salesforce.com" || strings.HasSuffix(host, ".sandbox.my.salesforce.com") {
-			return "https://test.salesforce.com"
-		}
+	if u, err := url.Parse(loginURL); err == nil && IsSandboxHost(u.Hostname()) {
+		return AudienceSandbox
 	}
-	return "https://login.salesforce.com"
+	return AudienceProduction
+}
+
+// otherAudience is the audience to try once after "audience is invalid".
+func otherAudience(aud string) string {
+	if strings.EqualFold(strings.TrimRight(aud, "/"), AudienceSandbox) {
+		return AudienceProduction
+	}
+	return AudienceSandbox
+}
+
+// isAudienceRefusal tells Salesforce refusing the assertion's aud: its
+// token endpoint says "audience is invalid"; its documentation's example
+// says "Audience validation failed"
+// (https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.remoteaccess_oauth_flow_errors.htm).
+func isAudienceRefusal(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == "invalid_grant" && strings.Contains(strings.ToLower(e.Description), "audience")
+}
+
+// lookupCNAME is the DNS lookup of the CLI's CNAME check; tests replace it.
+var lookupCNAME = func(ctx context.Context, host string) (string, error) {
+	return net.DefaultResolver.LookupCNAME(ctx, host)
+}
+
+// sandboxByDNS reports whether a My Domain host is another name of a
+// sandbox host, as the CLI's MyDomainResolver checked. Any DNS failure
+// says no: the audience retry still covers it.
+func sandboxByDNS(ctx context.Context, loginURL string) bool {
+	u, err := url.Parse(loginURL)
+	if err != nil || !strings.HasSuffix(strings.ToLower(u.Hostname()), ".my.salesforce.com") || IsSandboxHost(u.Hostname()) {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	cname, err := lookupCNAME(ctx, u.Hostname())
+	return err == nil && IsSandboxHost(cname)
 }
 
 // Token is an access token with the identity Salesforce returned alongside it.
@@ -143,9 +208,12 @@ func (e *scrubbedError) Unwrap() error { return e.err }
 type Source struct {
 	cfg      Config
 	tokenURL string
-	audience string
 	hc       *http.Client
 	secrets  []string
+	log      *zap.Logger // set by NewGuard
+
+	audOnce  sync.Once // the DNS check of a default audience, at first use
+	audience string    // guarded by mu once audOnce ran
 
 	mu           sync.Mutex
 	cur          *Token
@@ -247,6 +315,7 @@ func NewSource(cfg Config) (*Source, error) {
 		audience:     cfg.Audience,
 		hc:           cfg.HTTPClient,
 		refreshToken: cfg.RefreshToken,
+		log:          zap.NewNop(),
 	}
 	if s.audience == "" {
 		s.audience = DefaultAudience(cfg.LoginURL)
@@ -376,19 +445,7 @@ func (s *Source) fetch(ctx context.Context) (*Token, error) {
 	)
 	switch s.cfg.Flow {
 	case FlowJWTBearer:
-		// oauth2/jwt posts without the context, so bind it in the transport to
-		// keep cancellation working.
-		hc := *s.hc
-		hc.Transport = ctxTransport{ctx: ctx, base: s.hc.Transport}
-		jc := &jwt.Config{
-			Email:      s.cfg.ClientID,
-			Subject:    s.cfg.Username,
-			PrivateKey: s.cfg.PrivateKeyPEM,
-			TokenURL:   s.tokenURL,
-			Audience:   s.audience,
-			Expires:    jwtLifetime,
-		}
-		ot, err = jc.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, &hc)).Token()
+		ot, err = s.jwtToken(ctx)
 	case FlowClientCredentials:
 		cc := &clientcredentials.Config{
 			ClientID:     s.cfg.ClientID,
@@ -417,6 +474,55 @@ func (s *Source) fetch(ctx context.Context) (*Token, error) {
 		return nil, s.wrapErr(err)
 	}
 	return tokenFrom(ot)
+}
+
+// jwtToken signs in with a JWT assertion. Refused for its audience, it
+// tries the other audience once and, when that one works, keeps it and
+// says so: Salesforce's CLI tries several in turn for the same reason (a
+// My Domain's name rarely says whether it is a sandbox).
+func (s *Source) jwtToken(ctx context.Context) (*oauth2.Token, error) {
+	s.audOnce.Do(func() {
+		if s.cfg.Audience == "" && sandboxByDNS(ctx, s.cfg.LoginURL) {
+			s.mu.Lock()
+			s.audience = AudienceSandbox
+			s.mu.Unlock()
+		}
+	})
+	s.mu.Lock()
+	aud := s.audience
+	s.mu.Unlock()
+	ot, err := s.jwtAttempt(ctx, aud)
+	if err == nil || !isAudienceRefusal(s.wrapErr(err)) {
+		return ot, err
+	}
+	other := otherAudience(aud)
+	ot, err2 := s.jwtAttempt(ctx, other)
+	if err2 != nil {
+		return nil, err // the first refusal names the configured audience
+	}
+	s.mu.Lock()
+	s.audience = other
+	s.mu.Unlock()
+	s.log.Warn("Salesforce refused the JWT audience and accepted the other one; signing in with it from now on",
+		zap.String("refused", aud), zap.String("accepted", other),
+		zap.String("fix", "set auth.audience: "+other+" to sign in at the first attempt"))
+	return ot, nil
+}
+
+func (s *Source) jwtAttempt(ctx context.Context, aud string) (*oauth2.Token, error) {
+	// oauth2/jwt posts without the context, so bind it in the transport to
+	// keep cancellation working.
+	hc := *s.hc
+	hc.Transport = ctxTransport{ctx: ctx, base: s.hc.Transport}
+	jc := &jwt.Config{
+		Email:      s.cfg.ClientID,
+		Subject:    s.cfg.Username,
+		PrivateKey: s.cfg.PrivateKeyPEM,
+		TokenURL:   s.tokenURL,
+		Audience:   aud,
+		Expires:    jwtLifetime,
+	}
+	return jc.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, &hc)).Token()
 }
 
 func (s *Source) oauthConfig() *oauth2.Config {

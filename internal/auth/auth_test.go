@@ -304,18 +304,50 @@ func TestValidateReportsEveryField(t *testing.T) {
 
 func TestDefaultAudience(t *testing.T) {
 	tests := map[string]string{
-		"https://login.salesforce.com":                     "https://login.salesforce.com",
-		"https://test.salesforce.com":                      "https://test.salesforce.com",
-		"https://TEST.salesforce.com/":                     "https://test.salesforce.com",
-		"https://acme--dev.sandbox.my.salesforce.com":      "https://test.salesforce.com",
-		"https://acme.my.salesforce.com":                   "https://login.salesforce.com",
-		"https://evil-sandbox.my.salesforce.com.evil.test": "https://login.salesforce.com",
-		"http://127.0.0.1:8080":                            "https://login.salesforce.com",
-		"::not a url":                                      "https://login.salesforce.com",
+		"https://login.salesforce.com":                     AudienceProduction,
+		"https://test.salesforce.com":                      AudienceSandbox,
+		"https://TEST.salesforce.com/":                     AudienceSandbox,
+		"https://acme--dev.sandbox.my.salesforce.com":      AudienceSandbox, // enhanced domains
+		"https://acme--uat.my.salesforce.com":              AudienceSandbox, // legacy My Domain of a sandbox
+		"https://cs42.salesforce.com":                      AudienceSandbox, // a sandbox instance
+		"https://cs101.my.salesforce.com":                  AudienceSandbox,
+		"https://cs7.force.com":                            AudienceSandbox,
+		"https://usa2s.sfdc-y37hzm.salesforce.com":         AudienceSandbox, // Hyperforce sandbox instance
+		"https://acme.my.salesforce.com":                   AudienceProduction,
+		"https://na42.salesforce.com":                      AudienceProduction,
+		"https://usa2.sfdc-y37hzm.salesforce.com":          AudienceProduction,
+		"https://acme-dev.my.salesforce.com":               AudienceProduction, // one hyphen is any My Domain
+		"https://evil-sandbox.my.salesforce.com.evil.test": AudienceProduction,
+		"https://x.sandbox.my.salesforce.com.evil.test":    AudienceProduction,
+		"https://cs42.salesforce.com.evil.test":            AudienceProduction,
+		"http://127.0.0.1:8080":                            AudienceProduction,
+		"::not a url":                                      AudienceProduction,
 	}
 	for in, want := range tests {
 		assert.Equal(t, want, DefaultAudience(in), in)
 	}
+}
+
+// A My Domain whose name says nothing is followed in DNS, as Salesforce's
+// CLI did: a CNAME to a sandbox host makes it a sandbox.
+func TestSandboxByDNS(t *testing.T) {
+	cnames := map[string]string{
+		"acme-uat.my.salesforce.com":  "acme--uat.sandbox.my.salesforce.com.",
+		"acme-prod.my.salesforce.com": "acme-prod.my.salesforce.com.",
+	}
+	old := lookupCNAME
+	lookupCNAME = func(_ context.Context, host string) (string, error) {
+		if c, ok := cnames[host]; ok {
+			return c, nil
+		}
+		return "", errors.New("no such host")
+	}
+	t.Cleanup(func() { lookupCNAME = old })
+	ctx := context.Background()
+	assert.True(t, sandboxByDNS(ctx, "https://acme-uat.my.salesforce.com"))
+	assert.False(t, sandboxByDNS(ctx, "https://acme-prod.my.salesforce.com"))
+	assert.False(t, sandboxByDNS(ctx, "https://unknown.my.salesforce.com"), "a failed lookup says no")
+	assert.False(t, sandboxByDNS(ctx, "https://login.salesforce.com"), "only My Domains are looked up")
 }
 
 func newCC(t *testing.T, ts *tokenServer) *Source {

@@ -53,6 +53,7 @@ func NewGuard(src *Source, logger *zap.Logger) *Guard {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
+	src.log = logger
 	return &Guard{src: src, log: logger, now: time.Now, firstWait: refusedFirstWait, maxWait: refusedMaxWait,
 		attempt: make(chan struct{}, 1)}
 }
@@ -174,7 +175,7 @@ func (f Flow) Fix() string {
 	case FlowRefreshToken:
 		return "the refresh token was revoked or expired, or the app's refresh token policy ended it: authorize again and update refresh_token"
 	case FlowPassword:
-		return "check username, password and security_token, and that the org still allows the username-password flow; unlock the user in Setup if Salesforce locked it"
+		return "check username, password and security_token; Salesforce answers \"authentication failure\" also when the org blocks this flow, as orgs created since Summer '23 do by default (Setup, OAuth and OpenID Connect Settings, Allow OAuth Username-Password Flows; the user's Login History then says Username-Password Flow Disabled), and External Client Apps never offer it: prefer jwt_bearer or client_credentials; unlock the user in Setup if Salesforce locked it"
 	}
 	return "check client_id and the flow's credentials"
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -13,6 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/sfevents/salesforcereceiver/internal/simulator"
 )
 
 // refusingServer answers token requests with status and an OAuth error
@@ -153,4 +156,37 @@ func TestRegistrySharesOneGuardPerCredentials(t *testing.T) {
 	require.NoError(t, err)
 	defer release4()
 	assert.NotSame(t, g1, g4, "forgotten once every receiver released it")
+}
+
+// An org that blocks the username-password flow answers "authentication
+// failure", as for a wrong password: the receiver stops after three
+// refusals, and the line names the org setting and the External Client
+// App limitation.
+func TestPasswordFlowBlocked(t *testing.T) {
+	sim := simulator.NewTestServer(t, simulator.Options{PasswordFlowBlocked: true})
+	core, logs := observer.New(zap.InfoLevel)
+	src, err := NewSource(Config{Flow: FlowPassword, LoginURL: sim.URL(), ClientID: simulator.DefaultClientID,
+		ClientSecret: simulator.DefaultClientSecret, Username: simulator.DefaultUsername,
+		Password: simulator.DefaultPassword, SecurityToken: simulator.DefaultSecurityToken})
+	require.NoError(t, err)
+	g := NewGuard(src, zap.New(core))
+	g.firstWait, g.maxWait = time.Millisecond, time.Millisecond
+	var last error
+	require.Eventually(t, func() bool {
+		_, last = g.Token(context.Background())
+		return errors.Is(last, ErrStopped)
+	}, 5*time.Second, 2*time.Millisecond)
+	assert.Equal(t, int64(3), sim.Calls().Token, "three refusals, then none")
+	stop := logs.FilterMessageSnippet("not signing in again until restart").All()
+	require.Len(t, stop, 1)
+	fix := stop[0].ContextMap()["fix"].(string)
+	assert.Contains(t, fix, "Allow OAuth Username-Password Flows")
+	assert.Contains(t, fix, "External Client Apps")
+	var lh []string
+	for _, r := range sim.Records("LoginHistory") {
+		if r.Fields["Status"] == "Username-Password Flow Disabled" {
+			lh = append(lh, r.ID)
+		}
+	}
+	assert.Len(t, lh, 3, "the org's Login History says why")
 }
