@@ -19,7 +19,10 @@ PUBSUB_PROTO_DIR   := internal/pubsub/eventbusv1
 COLLECTOR   := _build/otelcol-salesforce
 SIM         := $(TOOLS)/sfsim
 RUN_DIR     := $(CURDIR)/.run
-SIM_ADDR    ?= 127.0.0.1:18443
+SIM_HOST    ?= 127.0.0.1
+SIM_PORT    ?= 18443
+PUBSUB_PORT ?= 18444
+SIM_ADDR    := $(SIM_HOST):$(SIM_PORT)
 BENCH_COUNT ?= 6
 
 VLOGS       := $(TOOLS)/victoria-logs
@@ -38,12 +41,17 @@ SOAK_FUZZTIME ?= 5m
 ## run: build the collector, start the Salesforce simulator and print events (Ctrl-C stops both)
 run: build $(SIM)
 	@# The simulator's org is new on every run, so its cursors start fresh too.
+	@# The collector starts once the simulator listens on both ports, so its
+	@# status is never a connection refused at start.
 	@rm -rf $(RUN_DIR) && mkdir -p $(RUN_DIR)/storage
 	@$(SIM) -addr $(SIM_ADDR) -private-key-out $(RUN_DIR)/sf.key -client-id demo-client-id \
 		-username integration@demo.example.com -arrival-every 5s \
-		-pubsub-addr 127.0.0.1:18444 -publish-every 5s & sim=$$!; \
+		-pubsub-addr $(SIM_HOST):$(PUBSUB_PORT) -publish-every 5s & sim=$$!; \
 	trap 'kill $$sim 2>/dev/null; wait $$sim 2>/dev/null' EXIT INT TERM; \
-	for i in $$(seq 50); do [ -s $(RUN_DIR)/sf.key ] && break; sleep 0.1; done; \
+	for i in $$(seq 100); do \
+		[ -s $(RUN_DIR)/sf.key ] && (: </dev/tcp/$(SIM_HOST)/$(SIM_PORT)) 2>/dev/null && (: </dev/tcp/$(SIM_HOST)/$(PUBSUB_PORT)) 2>/dev/null && break; \
+		sleep 0.1; \
+	done; \
 	SF_LOGIN_URL=http://$(SIM_ADDR) SF_KEY_FILE=$(RUN_DIR)/sf.key SF_STORAGE_DIR=$(RUN_DIR)/storage \
 		./$(COLLECTOR) --config testdata/demo-config.yaml
 

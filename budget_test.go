@@ -24,67 +24,153 @@ import (
 // With 1,000 calls a day, 880 used and other applications spending at the
 // same time, every stream polling at once: no stream call is made while 100
 // or fewer remain; when the org's usage drops, collection resumes and
-// completes with nothing lost.
+// completes with nothing lost. The org answers with each header form:
+// the plain one, the one Salesforce documents with a connected app's
+// quota ("; " between the parts), and none at all (a proxy dropped it:
+// /limits is the only reading).
 func TestBudgetKeepsTheReserveAndCatchesUp(t *testing.T) {
-	const probe = 300 * time.Millisecond
-	sim := simulator.NewTestServer(t, simulator.Options{
-		OrgID: "00D5g0000BudgetAQE", DailyLimit: 1000, SameTimestampRuns: true,
-		LoginHistoryRows: 400, SetupAuditTrailRows: 100,
-	})
-	sim.SetUsage(880)
-	cfg := simConfig(sim)
-	cfg.APIBudget.ProbeInterval = probe
-
-	// Other applications: a call every 25ms while the test runs.
-	others, stopOthers := context.WithCancel(context.Background())
-	var othersDone sync.WaitGroup
-	othersDone.Go(func() {
-		for {
-			select {
-			case <-others.Done():
-				return
-			case <-time.After(25 * time.Millisecond):
-				if used, limit := sim.Usage(); used < limit {
-					sim.AddUsage(1)
-				}
+	tests := []struct {
+		name string
+		opts func(*simulator.Options)
+	}{
+		{"api-usage", func(*simulator.Options) {}},
+		{"api-usage; per-app-api-usage", func(o *simulator.Options) { o.AppQuota = 1_000_000 }},
+		{"no header", func(o *simulator.Options) { o.NoLimitHeader = true }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			const probe = 300 * time.Millisecond
+			opts := simulator.Options{
+				OrgID: "00D5g0000BudgetAQE", DailyLimit: 1000, SameTimestampRuns: true,
+				LoginHistoryRows: 400, SetupAuditTrailRows: 100,
 			}
-		}
+			tc.opts(&opts)
+			sim := simulator.NewTestServer(t, opts)
+			sim.SetUsage(880)
+			cfg := simConfig(sim)
+			cfg.APIBudget.ProbeInterval = probe
+
+			// Other applications: a call every 25ms while the test runs.
+			others, stopOthers := context.WithCancel(context.Background())
+			var othersDone sync.WaitGroup
+			othersDone.Go(func() {
+				for {
+					select {
+					case <-others.Done():
+						return
+					case <-time.After(25 * time.Millisecond):
+						if used, limit := sim.Usage(); used < limit {
+							sim.AddUsage(1)
+						}
+					}
+				}
+			})
+			defer func() { stopOthers(); othersDone.Wait() }()
+
+			s := sftest.NewSink()
+			stop := startReceiver(t, cfg, s, componenttest.NewNopHost(), nil)
+			defer stop()
+
+			// The org runs dry: held back, rows keep arriving meanwhile.
+			require.Eventually(t, func() bool {
+				used, limit := sim.Usage()
+				return limit-used <= 100
+			}, 20*time.Second, 10*time.Millisecond)
+			heldFrom := time.Now()
+			sim.Arrive("LoginHistory", 30, time.Now())
+			sim.Arrive("SetupAuditTrail", 5, time.Now())
+			time.Sleep(8 * probe)
+			stopOthers()
+			othersDone.Wait()
+			heldFor := time.Since(heldFrom)
+
+			// The rolling window moves on: usage drops and collection catches up.
+			sim.SetUsage(200)
+			waitDelivered(t, s, sim, bothStreams...)
+
+			var probes int
+			for _, c := range sim.ChargeLog() {
+				if strings.HasSuffix(c.Path, "/limits") {
+					if c.RemainingBefore <= 100 {
+						probes++
+					}
+					continue
+				}
+				assert.Greater(t, c.RemainingBefore, int64(100), "a %s call was made with only %d calls left", c.Path, c.RemainingBefore)
+			}
+			assert.LessOrEqual(t, probes, int(heldFor/probe)+2, "at most one probe per probe_interval while held back")
+			assert.Positive(t, probes, "held back, the budget probes")
+			assert.Zero(t, sim.Calls().Forbidden, "no call refused")
+		})
+	}
+}
+
+// A connected app's quota is a hard limit of its own: with 240 of 250
+// used and the org far from its reserve, the streams make the 10 calls
+// left and no more (no call is refused), the hold-back line names the
+// quota, and the gauges show it.
+func TestAppQuotaIsNeverPassed(t *testing.T) {
+	sim := simulator.NewTestServer(t, simulator.Options{
+		OrgID: "00D5g0000AppQtaAQE", AppQuota: 250, AppName: "otel-collector", SameTimestampRuns: true,
+		LoginHistoryRows: 30_000, SetupAuditTrailRows: 10,
 	})
-	defer func() { stopOthers(); othersDone.Wait() }()
-
-	s := sftest.NewSink()
-	stop := startReceiver(t, cfg, s, componenttest.NewNopHost(), nil)
+	sim.SetAppUsage(240)
+	cfg := simConfig(sim)
+	cfg.APIBudget.ProbeInterval = 200 * time.Millisecond
+	_, logs, stop := startObserved(t, cfg, componenttest.NewNopHost(), zapcore.InfoLevel)
 	defer stop()
+	const held = "API budget: holding back: the connected app's API quota is spent"
+	require.Eventually(t, func() bool { return logs.FilterMessage(held).Len() == 1 }, 20*time.Second, 10*time.Millisecond)
+	limitsBefore := sim.Calls().Limits
+	time.Sleep(time.Second) // five probe intervals: probes only
+	appUsed, quota := sim.AppUsage()
+	assert.Equal(t, quota, appUsed, "every call of the quota spent, up to it")
+	// Past the quota Salesforce refuses every call, /limits too: the
+	// probes (one per interval, never retried) are the only refusals.
+	calls := sim.Calls()
+	assert.LessOrEqual(t, calls.Forbidden, calls.Limits-limitsBefore+1, "no stream call went past the app's quota")
+	assert.LessOrEqual(t, calls.Limits-limitsBefore, int64(7), "one probe per probe_interval")
+	line := logs.FilterMessage(held).All()[0].ContextMap()
+	assert.Equal(t, "per_app_api_usage", line["limit"])
+	assert.Equal(t, "otel-collector", line["app"])
 
-	// The org runs dry: held back, rows keep arriving meanwhile.
+	// The app's window moves on: the streams resume.
+	sim.SetAppUsage(0)
 	require.Eventually(t, func() bool {
-		used, limit := sim.Usage()
-		return limit-used <= 100
-	}, 20*time.Second, 10*time.Millisecond)
-	heldFrom := time.Now()
-	sim.Arrive("LoginHistory", 30, time.Now())
-	sim.Arrive("SetupAuditTrail", 5, time.Now())
-	time.Sleep(8 * probe)
-	stopOthers()
-	othersDone.Wait()
-	heldFor := time.Since(heldFrom)
+		return logs.FilterMessage("API budget: allowance is back; resuming").Len() >= 1
+	}, 10*time.Second, 10*time.Millisecond)
+}
 
-	// The rolling window moves on: usage drops and collection catches up.
-	sim.SetUsage(200)
+// A concurrency REQUEST_LIMIT_EXCEEDED (help 000389067's text) on one
+// stream's query delays that stream by the client's retries, seconds; the
+// budget holds nothing back, and another stream's rows arriving meanwhile
+// are delivered at its own poll interval.
+func TestConcurrencyLimitDelaysOnlyItsStream(t *testing.T) {
+	sim := simulator.NewTestServer(t, simulator.Options{OrgID: "00D5g0000ConcurAQE", SameTimestampRuns: true,
+		LoginHistoryRows: 50, SetupAuditTrailRows: 20})
+	cfg := simConfig(sim)
+	s, logs, stop := startObserved(t, cfg, componenttest.NewNopHost(), zapcore.InfoLevel)
+	defer stop()
 	waitDelivered(t, s, sim, bothStreams...)
 
-	var probes int
-	for _, c := range sim.ChargeLog() {
-		if strings.HasSuffix(c.Path, "/limits") {
-			if c.RemainingBefore <= 100 {
-				probes++
-			}
-			continue
-		}
-		assert.Greater(t, c.RemainingBefore, int64(100), "a %s call was made with only %d calls left", c.Path, c.RemainingBefore)
-	}
-	assert.LessOrEqual(t, probes, int(heldFor/probe)+2, "at most one probe per probe_interval while held back")
-	assert.Positive(t, probes, "held back, the budget probes")
+	// Three refusals in a row: retried after about 0.5, 1 and 2 seconds.
+	sim.InjectFault(simulator.Fault{Path: "/query", Query: "FROM LoginHistory", Status: 403,
+		ErrorCode: "REQUEST_LIMIT_EXCEEDED", Message: simulator.MessageConcurrentRequests, Times: 3})
+	sim.Arrive("LoginHistory", 10, time.Now())
+	require.Eventually(t, func() bool { return sim.Calls().Forbidden >= 1 }, 5*time.Second, 5*time.Millisecond)
+	refusedAt := time.Now()
+	sim.Arrive("SetupAuditTrail", 5, time.Now())
+	waitDelivered(t, s, sim, "SetupAuditTrail")
+	satAfter := time.Since(refusedAt)
+	waitDelivered(t, s, sim, bothStreams...)
+	lhAfter := time.Since(refusedAt)
+	t.Logf("CONCURRENCY setup_audit_trail rows delivered %v after the refusal, login_history %v", satAfter, lhAfter)
+
+	assert.Less(t, satAfter, 2500*time.Millisecond, "the other stream kept its poll interval")
+	assert.Less(t, lhAfter, 15*time.Second, "the refused stream is delayed by seconds")
+	assert.Zero(t, logs.FilterMessageSnippet("holding back").Len(), "a concurrency limit holds nothing back")
+	assert.Equal(t, 1, logs.FilterMessageSnippet("fewer requests in flight for a while").Len())
+	assert.Equal(t, 3, int(sim.Calls().Forbidden))
 }
 
 // Two receiver instances reading one org in one collector spend from one

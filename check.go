@@ -89,6 +89,6 @@ func (r *salesforceReceiver) checkConnection(ctx context.Context, client *sfapi.
 	if r.cfg.LeaderElector != nil {
 		// A standby replica polls nothing: the test is what tells its
 		// status (still Starting otherwise) that it could take over.
-		r.monitor.PollDone("connection", nil)
+		r.monitor.PollDone(connectionKey, nil)
 	}
 }

@@ -56,6 +56,8 @@ func newMonitor(set component.TelemetrySettings) (*monitor, error) {
 		}),
 		tb.RegisterReceiverSalesforceAPIRemainingCallback(m.observeBudgets(func(st budget.Status) int64 { return st.Max - st.Used })),
 		tb.RegisterReceiverSalesforceAPIMaxCallback(m.observeBudgets(func(st budget.Status) int64 { return st.Max })),
+		tb.RegisterReceiverSalesforceAPIAppRemainingCallback(m.observeApps(func(a sfapi.AppUsage) int64 { return a.Max - a.Used })),
+		tb.RegisterReceiverSalesforceAPIAppMaxCallback(m.observeApps(func(a sfapi.AppUsage) int64 { return a.Max })),
 		tb.RegisterReceiverSalesforceAPIOwnCallsCallback(func(_ context.Context, o metric.Int64Observer) error {
 			for org, st := range m.budgetStatuses() {
 				if st.MaxCallsPerDay > 0 {
@@ -83,6 +85,20 @@ func (m *monitor) observeBudgets(value func(budget.Status) int64) metric.Int64Ca
 		for org, st := range m.budgetStatuses() {
 			if st.HaveReading {
 				o.Observe(value(st), metric.WithAttributes(attribute.String("salesforce.org.id", org)))
+			}
+		}
+		return nil
+	}
+}
+
+// observeApps reports the connected app's quota of every org whose
+// answers carry one.
+func (m *monitor) observeApps(value func(sfapi.AppUsage) int64) metric.Int64Callback {
+	return func(_ context.Context, o metric.Int64Observer) error {
+		for org, st := range m.budgetStatuses() {
+			if st.App != nil {
+				o.Observe(value(*st.App), metric.WithAttributes(attribute.String("salesforce.org.id", org),
+					attribute.String("app", st.App.Name)))
 			}
 		}
 		return nil
@@ -120,10 +136,7 @@ func (m *monitor) apiCall(stream, outcome string) {
 	switch outcome {
 	case "ok":
 		m.mu.Lock()
-		if _, failing := m.failing[apiKey]; failing {
-			delete(m.failing, apiKey)
-			m.reportLocked()
-		}
+		m.clearLocked(apiKey, connectionKey)
 		m.mu.Unlock()
 	case "server_error", "network_error":
 		m.mu.Lock()
@@ -133,8 +146,33 @@ func (m *monitor) apiCall(stream, outcome string) {
 	}
 }
 
-// apiKey marks failing requests among the failing streams.
-const apiKey = "salesforce api"
+// Keys of failures that are not a stream's own: failing requests, and a
+// connection test that could not reach Salesforce. The next good answer
+// clears both.
+const (
+	apiKey        = "salesforce api"
+	connectionKey = "connection"
+)
+
+// clearLocked forgets the failures under keys and reports the status if
+// that changed it.
+func (m *monitor) clearLocked(keys ...string) {
+	n := len(m.failing)
+	for _, k := range keys {
+		delete(m.failing, k)
+	}
+	if len(m.failing) != n {
+		m.reportLocked()
+	}
+}
+
+// Working implements stream.Observer: a page went through, so the
+// stream's last failure is over.
+func (m *monitor) Working(stream string) {
+	m.mu.Lock()
+	m.clearLocked(stream)
+	m.mu.Unlock()
+}
 
 // Delivered implements stream.Observer.
 func (m *monitor) Delivered(stream string, records int) {
@@ -210,9 +248,10 @@ func (m *monitor) standby() {
 	m.reportLocked()
 }
 
-// fail records a failure found outside a poll (the connection test).
+// fail records a failure found outside a poll (the connection test); a
+// transient one lasts until Salesforce answers a call again.
 func (m *monitor) fail(err error) {
-	m.PollDone("connection", err)
+	m.PollDone(connectionKey, err)
 }
 
 func (m *monitor) setHost(h component.Host) {

@@ -2,6 +2,7 @@ package salesforcereceiver
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 	"go.uber.org/zap"
+	"google.golang.org/grpc/codes"
 
 	"github.com/sfevents/salesforcereceiver/internal/metadata"
 	"github.com/sfevents/salesforcereceiver/internal/metadatatest"
@@ -81,7 +83,7 @@ func TestStatusMissingPermissionIsPermanent(t *testing.T) {
 		enable                func(*Config)
 	}{
 		{"SetupAuditTrail", "setup_audit_trail", "View Setup and Configuration", func(*Config) {}},
-		{"LoginHistory", "login_history", "Manage Users", func(*Config) {}},
+		{"LoginHistory", "login_history", "Monitor Login History (or Manage Users)", func(*Config) {}},
 		{"EventLogFile", "event_log_file", "View Event Log Files, API Enabled", func(c *Config) { c.EventLogFile.Enabled = true }},
 		{"LoginEvent", "object/LoginEvent", "View Real-Time Event Monitoring Data", func(c *Config) {
 			c.Objects = []ObjectConfig{{Name: "LoginEvent", TimestampField: "EventDate", PollInterval: time.Second, Backfill: time.Hour}}
@@ -106,7 +108,7 @@ func TestStatusMissingPermissionIsPermanent(t *testing.T) {
 			require.Len(t, denied, 1)
 			assert.Equal(t, tt.stream, denied[0].ContextMap()["stream"])
 			assert.Equal(t, tt.needs, denied[0].ContextMap()["needs"])
-			assert.Contains(t, denied[0].ContextMap()["fix"], strings.Split(tt.needs, ",")[0])
+			assert.Contains(t, denied[0].ContextMap()["fix"], strings.TrimSpace(strings.FieldsFunc(tt.needs, func(r rune) bool { return r == ',' || r == '(' })[0]))
 			for _, ready := range logs.FilterMessage("Stream ready").All() {
 				assert.NotEqual(t, tt.stream, ready.ContextMap()["stream"])
 			}
@@ -211,7 +213,7 @@ func metricdatatestIgnore() []metricdatatest.Option {
 	return []metricdatatest.Option{metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars()}
 }
 
-// Without Manage Users, Salesforce answers LoginHistory queries with the
+// Without Monitor Login History or Manage Users, Salesforce answers LoginHistory queries with the
 // integration user's own logins only, and no error: the connection test
 // notices and names the permission; an org that shows other users' logins
 // gets no such line.
@@ -221,8 +223,8 @@ func TestConnectionTestNoticesOnlyOwnLoginHistory(t *testing.T) {
 		own  []string
 		warn bool
 	}{
-		{"Manage Users granted", nil, false},
-		{"without Manage Users", []string{"LoginHistory"}, true},
+		{"Monitor Login History granted", nil, false},
+		{"without Monitor Login History", []string{"LoginHistory"}, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			sim := simulator.NewTestServer(t, simulator.Options{OwnRowsOnly: tt.own})
@@ -239,8 +241,83 @@ func TestConnectionTestNoticesOnlyOwnLoginHistory(t *testing.T) {
 			require.Len(t, partial, 1)
 			ctx := partial[0].ContextMap()
 			assert.Equal(t, "login_history", ctx["stream"])
-			assert.Equal(t, "Manage Users", ctx["needs"])
+			assert.Equal(t, "Monitor Login History (or Manage Users)", ctx["needs"])
 			assert.Contains(t, ctx["why"], "only the integration user's own rows")
 		})
 	}
+}
+
+// Health follows the streams: each kind of stream is driven through a
+// transient fault and back, and once records flow again the status is OK
+// again (a subscription is one poll that never ends while it works, so
+// its recovery is seen in its pages, not in a finished poll). Also the
+// Pub/Sub endpoint refusing connections at start, as in make run before
+// the simulator listens.
+func TestStatusFollowsTheStreams(t *testing.T) {
+	sim := simulator.NewTestServer(t, simulator.Options{History: -1, PubSubKeepalive: time.Hour})
+	cfg := simConfig(sim)
+	cfg.SetupAuditTrail.Enabled = false
+	cfg.PubSub.Endpoint = "127.0.0.1:1" // nothing listens yet
+	cfg.PubSub.Topics = []TopicConfig{{Name: "/event/LoginEventStream", Replay: "latest"}}
+	// The simulator's Pub/Sub port is known only once it listens: start
+	// it on a port picked now, after the receiver failed to reach it.
+	addr := sftest.FreeAddr(t)
+	cfg.PubSub.Endpoint = addr
+	host := newStatusHost()
+	sink, _, stop := startObserved(t, cfg, host, zap.InfoLevel)
+	defer stop()
+
+	recoverable := func(from int) bool {
+		return slices.Contains(host.statuses()[from:], componentstatus.StatusRecoverableError)
+	}
+	okWithin := func(what string, d time.Duration) {
+		t.Helper()
+		require.Eventually(t, func() bool { return host.last() == componentstatus.StatusOK }, d, 10*time.Millisecond,
+			"%s: the status is back to OK (now %v)", what, host.last())
+	}
+	publishUntilDelivered := func(n int) {
+		t.Helper()
+		before := sink.Count()
+		require.Eventually(t, func() bool {
+			sim.Publish("/event/LoginEventStream", n)
+			return sink.Count() > before
+		}, 30*time.Second, 200*time.Millisecond)
+	}
+
+	// The endpoint is down at start.
+	require.Eventually(t, func() bool { return recoverable(0) }, 15*time.Second, 10*time.Millisecond)
+	_, err := sim.StartPubSub(addr)
+	require.NoError(t, err)
+	publishUntilDelivered(3)
+	okWithin("Pub/Sub endpoint up", 30*time.Second)
+
+	tests := []struct {
+		name  string
+		fault func()
+	}{
+		{"Pub/Sub UNAVAILABLE", func() {
+			sim.InjectPubSubFault(simulator.PubSubFault{Code: codes.Unavailable, Times: 3})
+			sim.Publish("/event/LoginEventStream", 1)
+		}},
+		{"Pub/Sub connection dropped", func() {
+			sim.InjectPubSubFault(simulator.PubSubFault{Drop: true, Times: 2})
+			sim.Publish("/event/LoginEventStream", 1)
+		}},
+		// TestStatusRecoversAfterOutage has an outage longer than the
+		// client's retries.
+		{"503s on the query", func() {
+			sim.InjectFault(simulator.Fault{Path: "/query", Status: 503, Times: 4})
+			sim.Arrive("LoginHistory", 5, time.Now())
+		}},
+	}
+	for _, tc := range tests {
+		from := len(host.statuses())
+		tc.fault()
+		require.Eventually(t, func() bool { return recoverable(from) }, 60*time.Second, 10*time.Millisecond, tc.name)
+		sim.Arrive("LoginHistory", 2, time.Now())
+		publishUntilDelivered(2)
+		waitDelivered(t, sink, sim, "LoginHistory")
+		okWithin(tc.name, 30*time.Second)
+	}
+	assert.NotContains(t, host.statuses(), componentstatus.StatusPermanentError)
 }

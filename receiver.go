@@ -81,7 +81,8 @@ func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) err
 		return err
 	}
 	if r.cfg.Auth.Flow == flowPassword {
-		logger.Warn("The username-password OAuth flow works today, but Salesforce retires it in February 2027; move to jwt_bearer or client_credentials")
+		logger.Warn("The username-password OAuth flow is on its way out: orgs created since Summer '23 block it until an admin allows it (Setup, OAuth and OpenID Connect Settings, Allow OAuth Username-Password Flows), External Client Apps never offer it, and Salesforce is retiring it for connected apps; move to jwt_bearer or client_credentials",
+			zap.String("refused_as", "invalid_grant: authentication failure, the same answer as a wrong password"))
 	}
 
 	runCtx, cancel := context.WithCancel(context.Background())

@@ -92,7 +92,7 @@ func TestEveryAuthFlowDelivers(t *testing.T) {
 			s, logs, stop := startObserved(t, cfg, componenttest.NewNopHost(), zap.InfoLevel)
 			waitDelivered(t, s, sim, bothStreams...)
 			stop()
-			warned := logs.FilterMessageSnippet("retires it in February 2027").Len()
+			warned := logs.FilterMessageSnippet("Allow OAuth Username-Password Flows").Len()
 			assert.Equal(t, name == flowPassword, warned == 1, "password flow warns at start, others do not")
 		})
 	}

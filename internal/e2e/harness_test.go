@@ -239,6 +239,9 @@ type envConfig struct {
 	// when set the simulator serves the Pub/Sub API and the receiver's
 	// pubsub.endpoint is its address.
 	PubSub string
+	// HealthAddr, when set, serves healthcheckv2's /health/status there
+	// (host:port), as testdata/demo-config.yaml does.
+	HealthAddr string
 }
 
 func newEnvWith(t *testing.T, opts simulator.Options, ec envConfig) *env {
@@ -259,6 +262,21 @@ func newEnvWith(t *testing.T, opts simulator.Options, ec envConfig) *env {
 	if ec.PubSub != "" {
 		receiver += "\n    pubsub:\n      endpoint: " + e.sim.PubSubAddr() + "\n" + ec.PubSub
 	}
+	extensions, healthExt := "[file_storage]", ""
+	if ec.HealthAddr != "" {
+		extensions = "[file_storage, healthcheckv2]"
+		healthExt = fmt.Sprintf(`  healthcheckv2:
+    use_v2: true
+    component_health:
+      include_permanent_errors: true
+      include_recoverable_errors: true
+    http:
+      endpoint: %s
+      status:
+        enabled: true
+        path: /health/status
+`, ec.HealthAddr)
+	}
 	metrics := "level: none"
 	if ec.MetricsPort != 0 {
 		metrics = fmt.Sprintf(`level: normal
@@ -273,7 +291,7 @@ func newEnvWith(t *testing.T, opts simulator.Options, ec envConfig) *env {
 extensions:
   file_storage:
     directory: %[1]s/storage
-receivers:
+%[10]sreceivers:
   salesforce:
     login_url: %[2]s
     auth:
@@ -302,12 +320,12 @@ service:
       level: %[8]s
     metrics:
       %[9]s
-  extensions: [file_storage]
+  extensions: %[11]s
   pipelines:
     logs:
       receivers: [salesforce]
       exporters: [otlphttp]
-`, e.dir, e.sim.URL(), e.keyFile, endpoint, receiver, elf, exporter, level, metrics)
+`, e.dir, e.sim.URL(), e.keyFile, endpoint, receiver, elf, exporter, level, metrics, healthExt, extensions)
 	require.NoError(t, os.WriteFile(e.config, []byte(cfg), 0o600))
 	return e
 }

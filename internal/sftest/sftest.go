@@ -2,6 +2,7 @@ package sftest
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -318,4 +319,17 @@ func RunUntil(t testing.TB, within time.Duration, cond func() bool, rs ...Runner
 		}
 	}()
 	require.Eventually(t, cond, within, time.Millisecond)
+}
+
+// FreeAddr is a loopback address nothing listens on, for a server a test
+// starts later.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("sftest: %v", err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	return addr
 }

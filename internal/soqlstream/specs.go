@@ -13,9 +13,12 @@ var LoginHistory = Spec{
 		Priority: sfapi.PrioritySecurity,
 		Object:   "LoginHistory",
 		Access: stream.Access{
-			// Salesforce shows a user without Manage Users only its own logins.
-			Needs: "Manage Users",
-			Fix:   "give the integration user Manage Users (without it LoginHistory holds only its own logins)",
+			// "Only users with Manage Users or Monitor Login History
+			// permissions can access this object", except their own rows
+			// (Object Reference, LoginHistory:
+			// https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_loginhistory.htm).
+			Needs: "Monitor Login History (or Manage Users)",
+			Fix:   "give the integration user Monitor Login History, the narrower of the two that show every user's logins, or Manage Users (without either LoginHistory holds only its own logins)",
 		},
 		Map: convert.Mapping{EventName: convert.EventLoginHistory, TimestampField: "LoginTime"}.ForObject("LoginHistory"),
 	},

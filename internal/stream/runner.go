@@ -95,6 +95,11 @@ type Observer interface {
 	// Advanced reports the event time a saved cursor has reached.
 	Advanced(stream string, eventTime time.Time)
 	PollDone(stream string, err error)
+	// Working reports a page accepted in the middle of a poll: the stream
+	// works, whatever its last poll ended with. A subscription is one
+	// poll that never ends while it is healthy, and a backfill a long one,
+	// so this, not PollDone, is what clears their last failure.
+	Working(stream string)
 }
 
 // EventTimer is implemented by cursors that know the event time they have
@@ -195,8 +200,11 @@ func (r *Runner[C]) emit(ctx context.Context, logs plog.Logs, next C) error {
 		// twice; only a restart before the next good save could.
 		r.Logger.Error("Could not save the cursor; a restart now would resend the last page", zap.String("stream", r.Stream.Name), zap.Error(err))
 	}
-	if et, ok := any(next).(EventTimer); ok && r.Observer != nil && !et.EventTime().IsZero() {
-		r.Observer.Advanced(r.Stream.Name, et.EventTime())
+	if r.Observer != nil {
+		r.Observer.Working(r.Stream.Name)
+		if et, ok := any(next).(EventTimer); ok && !et.EventTime().IsZero() {
+			r.Observer.Advanced(r.Stream.Name, et.EventTime())
+		}
 	}
 	r.pollRecords += logs.LogRecordCount()
 	if time.Since(r.lastProgress) >= progressEvery {
