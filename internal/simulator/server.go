@@ -587,6 +587,7 @@ type locator struct {
 	rows     []*row
 	batch    int
 	ver      string
+	seq      uint64 // creation order, to break ties of lastUsed
 	created  time.Time
 	lastUsed time.Time
 }
@@ -685,13 +686,15 @@ func (s *Server) newLocatorLocked(l *locator) string {
 	for len(s.locators) >= limit {
 		var oldest string
 		for id, old := range s.locators {
-			if oldest == "" || old.lastUsed.Before(s.locators[oldest].lastUsed) {
+			if o := s.locators[oldest]; oldest == "" || old.lastUsed.Before(o.lastUsed) ||
+				old.lastUsed.Equal(o.lastUsed) && old.seq < o.seq {
 				oldest = id
 			}
 		}
 		delete(s.locators, oldest)
 	}
 	s.locSeq++
+	l.seq = s.locSeq
 	id := makeID("01g", s.locSeq)
 	id = withChecksum("01gSIM" + id[6:15])
 	s.locators[id] = l
