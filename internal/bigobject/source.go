@@ -14,8 +14,10 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/sfevents/salesforcereceiver/internal/catalog"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/fieldset"
+	"github.com/sfevents/salesforcereceiver/internal/identity"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/soqlstream"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
@@ -35,7 +37,10 @@ type Spec struct {
 	// that message rather than filter locally.
 	soqlstream.Spec
 	// KeyField identifies an event across queries (log.record.uid and
-	// de-duplication); default EventIdentifier.
+	// de-duplication); default EventIdentifier. catalog.KeyDigest: no
+	// field does (Event Log Objects), and a row is identified by its
+	// digest; so is a row without KeyField whose Id is Salesforce's
+	// placeholder (package identity).
 	KeyField string
 }
 
@@ -97,6 +102,7 @@ type Source struct {
 	client  Querier
 	fields  *fieldset.Resolver
 	mapping convert.Mapping
+	keys    identity.Keyer
 }
 
 var (
@@ -124,8 +130,13 @@ func New(client Querier, spec Spec, opts Options) *Source {
 	if opts.TargetRows <= 0 {
 		opts.TargetRows = DefaultTargetRows
 	}
-	fields := spec.Resolver(client, opts.APIVersion, opts.Logger, spec.KeyField)
-	return &Source{spec: spec, opts: opts, client: client, fields: fields, mapping: spec.Stream.Mapping()}
+	var required []string
+	if spec.KeyField != catalog.KeyDigest {
+		required = append(required, spec.KeyField)
+	}
+	fields := spec.Resolver(client, opts.APIVersion, opts.Logger, required...)
+	return &Source{spec: spec, opts: opts, client: client, fields: fields, mapping: spec.Stream.Mapping(),
+		keys: identity.Keyer{Field: spec.KeyField, Fallback: "Id", OnCollision: identity.WarnOnce(opts.Logger, spec.Stream.Name)}}
 }
 
 // Initial starts the backfill, at a whole second.
@@ -236,6 +247,7 @@ func (s *Source) window(ctx context.Context, res convert.Resource, c Cursor, emi
 	if err != nil {
 		return c, err
 	}
+	s.keys.Reset()
 	fresh := 0 // records added since the last query, to detect a stuck walk
 	for {
 		observed := s.opts.Now()
@@ -282,6 +294,7 @@ func (s *Source) window(ctx context.Context, res convert.Resource, c Cursor, emi
 		if page, err = s.client.Query(ctx, caller, s.Query(set, c.From, c.Window.Low), s.opts.BatchSize); err != nil {
 			return c, err
 		}
+		s.keys.Reset()
 	}
 }
 
@@ -295,10 +308,7 @@ func (s *Source) add(batch *convert.Batch, from time.Time, w *Window, rec *conve
 		m.AppendRaw(batch, rec.Raw, rec.Err.Error(), "", rec.Raw, observed)
 		return
 	}
-	key := rec.String(s.spec.KeyField)
-	if key == "" {
-		key = rec.String("Id")
-	}
+	key := s.keys.Key(rec)
 	ts, tsErr := m.EventTime(rec)
 	at := ts
 	if tsErr != "" {
@@ -307,7 +317,7 @@ func (s *Source) add(batch *convert.Batch, from time.Time, w *Window, rec *conve
 	switch {
 	case !at.After(from) || at.After(w.Low):
 		return // outside (from, Low]: another window's, or delivered already
-	case at.Equal(w.Low) && key != "" && slices.Contains(w.AtLow, key):
+	case at.Equal(w.Low) && slices.Contains(w.AtLow, key):
 		return // same event time as the last delivered one, and delivered
 	}
 	m.AppendTimed(batch, rec, key, ts, tsErr, observed)
@@ -315,9 +325,7 @@ func (s *Source) add(batch *convert.Batch, from time.Time, w *Window, rec *conve
 	if at.Before(w.Low) {
 		w.Low, w.AtLow = at, w.AtLow[:0]
 	}
-	if key != "" {
-		w.AtLow = append(w.AtLow, key)
-	}
+	w.AtLow = append(w.AtLow, key)
 }
 
 // close ends the window: From moves to its end and the next window is

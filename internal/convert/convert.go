@@ -6,13 +6,14 @@ package convert
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"strings"
 	"time"
 	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/sfevents/salesforcereceiver/internal/catalog"
 )
 
 // ScopeName is the instrumentation scope of every log record.
@@ -125,41 +126,36 @@ type Mapping struct {
 	// TimeFallbacks are tried, in order, when TimestampField is empty or
 	// unusable (EventLogFile: TIMESTAMP_DERIVED, then TIMESTAMP).
 	TimeFallbacks []string
-	// LoginOK, when set, is the Status of a successful login: a record
-	// with another Status is a failed login, WARN.
-	LoginOK string
-	// Warn makes every record WARN (anomaly and threat detection events).
+	// Warn makes every record WARN (threat detection events).
 	Warn bool
-	// LoginHistory marks the LoginHistory object, whose own Id is the
-	// salesforce.login_history.id other views of a login refer to.
-	LoginHistory bool
+	// roles says which fields feed which attribute and severity rule
+	// (nil: the ones every source shares); ForObject sets an object's.
+	roles *Roles
 }
 
-// loginObjects are the objects whose rows are logins with a Status that is
-// "Success" unless the login failed.
-var loginObjects = map[string]bool{"LoginHistory": true, "LoginEvent": true}
-
-// threatObjects are the Real-Time Event Monitoring threat detection
-// events' storage objects (and the events' own names, for topics without
-// a storage object): every record is WARN.
-var threatObjects = map[string]bool{
-	"ApiAnomalyEventStore": true, "ApiAnomalyEvent": true,
-	"CredentialStuffingEventStore": true, "CredentialStuffingEvent": true,
-	"ReportAnomalyEventStore": true, "ReportAnomalyEvent": true,
-	"SessionHijackingEventStore": true, "SessionHijackingEvent": true,
-	"GuestUserAnomalyEventStore": true, "GuestUserAnomalyEvent": true,
-	"LoginAnomalyEventStore": true, "LoginAnomalyEvent": true,
-}
-
-// ForObject returns m with the severity rules of the object whose records
-// it maps (a storage object, or a Pub/Sub event's name): failed logins and
-// threat events are WARN whichever stream reads them.
-func (m Mapping) ForObject(object string) Mapping {
-	if loginObjects[object] {
-		m.LoginOK = "Success"
+// Roles is the mapping's roles table.
+func (m *Mapping) Roles() *Roles {
+	if m.roles == nil {
+		return RolesFor(nil)
 	}
-	m.LoginHistory = object == "LoginHistory"
-	m.Warn = threatObjects[object]
+	return m.roles
+}
+
+// ForObject returns m with the catalog's rules for the object (or
+// streaming event) whose records it maps: its severity, and which of its
+// fields become which attribute. Failed logins and threat events are WARN
+// whichever stream reads them. An object the catalog does not know keeps
+// the rules every source shares.
+func (m Mapping) ForObject(object string) Mapping {
+	e := catalog.Lookup(object)
+	if e == nil {
+		e = catalog.ByEvent(object)
+	}
+	if e == nil {
+		m.roles, m.Warn = nil, false
+		return m
+	}
+	m.roles, m.Warn = RolesFor(e), e.Threat()
 	return m
 }
 
@@ -192,13 +188,14 @@ func (m *Mapping) AppendTimed(b *Batch, rec *Record, key string, ts time.Time, t
 	body.EnsureCapacity(len(rec.Fields))
 
 	var p picks
+	roles := m.Roles()
 	for i := range rec.Fields {
 		f := &rec.Fields[i]
 		switch v := f.Value.(type) {
 		case string:
 			body.PutStr(f.Name, v)
-			if slot, prio := classify(f.Name); slot >= 0 {
-				p.offer(slot, prio, v)
+			if refs := roles.lookup(f.Name); refs != nil {
+				p.offerAll(refs, v)
 			}
 		case int64:
 			body.PutInt(f.Name, v)
@@ -286,11 +283,7 @@ func (m *Mapping) finish(b *Batch, lr plog.LogRecord, p *picks, logFileID, key s
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(ts))
 	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
 
-	rs := p.val[slotRequestStatus]
-	warn := m.Warn || (m.LoginOK != "" && p.val[slotStatus] != "" && p.val[slotStatus] != m.LoginOK) ||
-		(p.val[slotLoginStatus] != "" && p.val[slotLoginStatus] != "LOGIN_NO_ERROR") ||
-		rs == "F" || rs == "A" // failure, authorization error
-	if warn {
+	if m.Warn || p.warn() {
 		lr.SetSeverityNumber(plog.SeverityNumberWarn)
 		lr.SetSeverityText("WARN")
 	} else {
@@ -312,9 +305,6 @@ func (m *Mapping) finish(b *Batch, lr plog.LogRecord, p *picks, logFileID, key s
 		n++
 	}
 	if tsErr != "" {
-		n++
-	}
-	if m.LoginHistory {
 		n++
 	}
 	w := b.newKVWriter(attrs, n, true) // the keys below are distinct constants
@@ -350,8 +340,6 @@ func (m *Mapping) finish(b *Batch, lr plog.LogRecord, p *picks, logFileID, key s
 	}
 	if v := p.val[slotLoginHistoryID]; v != "" {
 		w.str(AttrLoginHistoryID, ID18(v))
-	} else if m.LoginHistory && p.val[slotRecordID] != "" {
-		w.str(AttrLoginHistoryID, ID18(p.val[slotRecordID]))
 	}
 	w.str(AttrLogRecordUID, b.uid(m.Stream, key))
 	if tsErr != "" {
@@ -359,166 +347,4 @@ func (m *Mapping) finish(b *Batch, lr plog.LogRecord, p *picks, logFileID, key s
 	}
 	w.done()
 	return ts
-}
-
-// Attribute and severity sources. A slot collects the value of the
-// highest-priority source field that is present, non-empty and acceptable.
-const (
-	slotRecordID int8 = iota
-	slotUserID
-	slotUserName
-	slotClientAddr
-	slotUserAgent
-	slotURLPath
-	slotSessionID
-	slotLoginKey
-	slotLoginHistoryID
-	slotStatus // a login's Status (Mapping.LoginOK); severity only
-	slotLoginStatus
-	slotRequestStatus
-	numSlots
-
-	numAttrSlots = slotLoginHistoryID + 1 // slots that become attributes
-)
-
-// classify maps a source field name (SOQL or ELF spelling) to its slot and
-// priority (0 = preferred); slot -1 means the field feeds no attribute.
-func classify(name string) (slot, prio int8) {
-	switch name {
-	case "Id":
-		return slotRecordID, 0
-	case "REQUEST_ID":
-		return slotRecordID, 1
-	case "USER_ID_DERIVED":
-		return slotUserID, 0
-	case "USER_ID":
-		return slotUserID, 1
-	case "UserId":
-		return slotUserID, 2
-	case "CreatedById":
-		return slotUserID, 3
-	case "USER_NAME":
-		return slotUserName, 0
-	case "Username":
-		return slotUserName, 1
-	case "CreatedBy.Username":
-		return slotUserName, 2
-	case "CLIENT_IP":
-		return slotClientAddr, 0
-	case "SOURCE_IP": // ELF Login: the real address where CLIENT_IP is "Salesforce.com IP"
-		return slotClientAddr, 1
-	case "SourceIp":
-		return slotClientAddr, 2
-	case "SourceIP":
-		return slotClientAddr, 3
-	case "USER_AGENT":
-		return slotUserAgent, 0
-	case "UserAgent":
-		return slotUserAgent, 1
-	case "BROWSER_TYPE":
-		return slotUserAgent, 2
-	case "URI":
-		return slotURLPath, 0
-	case "Uri":
-		return slotURLPath, 1
-	case "URL":
-		return slotURLPath, 2
-	case "SESSION_KEY":
-		return slotSessionID, 0
-	case "SessionKey":
-		return slotSessionID, 1
-	case "LoginKey":
-		return slotLoginKey, 0
-	case "LOGIN_KEY":
-		return slotLoginKey, 1
-	case "LoginHistoryId":
-		return slotLoginHistoryID, 0
-	case "Status":
-		return slotStatus, 0
-	case "LOGIN_STATUS":
-		return slotLoginStatus, 0
-	case "REQUEST_STATUS":
-		return slotRequestStatus, 0
-	}
-	return -1, 0
-}
-
-type picks struct {
-	val  [numSlots]string
-	rank [numSlots]int8 // prio+1 of the value held; 0 = none yet
-}
-
-func (p *picks) offer(slot, prio int8, v string) {
-	if v == "" || (p.rank[slot] != 0 && p.rank[slot] <= prio+1) {
-		return
-	}
-	switch slot {
-	case slotClientAddr:
-		// "Salesforce.com IP" and the like are not the client's address;
-		// a lower-priority source may still have it (ELF SOURCE_IP).
-		if !ipChars(v) {
-			return
-		}
-		if _, err := netip.ParseAddr(v); err != nil {
-			return
-		}
-	case slotUserAgent:
-		// BROWSER_TYPE is sometimes a bare browser name; a real UA string
-		// always has a product/version token.
-		if prio == 2 && !strings.Contains(v, "/") {
-			return
-		}
-	case slotURLPath:
-		var ok bool
-		if v, ok = urlPath(v); !ok {
-			return
-		}
-	}
-	p.val[slot] = v
-	p.rank[slot] = prio + 1
-}
-
-// ipChars reports whether v, up to an IPv6 zone ("%eth0"), has only the
-// characters an address can: it turns "Salesforce.com IP" away before
-// netip.ParseAddr, whose error would cost an allocation (BenchmarkClientAddrCheck).
-func ipChars(v string) bool {
-	for i := 0; i < len(v); i++ {
-		switch c := v[i]; {
-		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F', c == '.', c == ':':
-		case c == '%' && i > 0:
-			return true
-		default:
-			return false
-		}
-	}
-	return len(v) > 0
-}
-
-// urlPath keeps values that already are paths and reduces absolute URLs to
-// their path; anything else (ELF sometimes logs a page name) is not a path.
-func urlPath(v string) (string, bool) {
-	if v[0] == '/' {
-		if len(v) > 1 && v[1] == '/' { // scheme-relative //host/path
-			return hostRelative(v[2:])
-		}
-		return v, true
-	}
-	i := strings.Index(v, "://")
-	if i <= 0 {
-		return "", false
-	}
-	return hostRelative(v[i+3:])
-}
-
-// hostRelative returns the path of "host[:port]/path?query#frag".
-func hostRelative(v string) (string, bool) {
-	end := strings.IndexAny(v, "?#")
-	if end < 0 {
-		end = len(v)
-	}
-	slash := strings.IndexByte(v[:end], '/')
-	if slash < 0 {
-		return "/", true
-	}
-	return v[slash:end], true
 }

@@ -27,7 +27,7 @@ func appendFields(t *testing.T, m Mapping, fields ...Field) plog.LogRecord {
 func appendRow(t *testing.T, m Mapping, names, types, row []string) plog.LogRecord {
 	t.Helper()
 	b := NewBatch(testResource, 1)
-	_, err := m.AppendCSV(b, NewCSVHeader(names, types), row, "0AT1", "0AT1/1", testObserved)
+	_, err := m.AppendCSV(b, (&Mapping{}).CSVHeader(names, types), row, "0AT1", "0AT1/1", testObserved)
 	require.NoError(t, err)
 	return b.Logs().ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
 }
@@ -72,7 +72,16 @@ func TestAttributeRules(t *testing.T) {
 		{"user agent", []Field{{"UserAgent", "curl/8.0"}}, AttrUserAgent, "curl/8.0"},
 		{"BROWSER_TYPE only if UA-like", []Field{{"BROWSER_TYPE", "Chrome"}}, AttrUserAgent, ""},
 		{"BROWSER_TYPE UA", []Field{{"BROWSER_TYPE", "Mozilla/5.0 x"}}, AttrUserAgent, "Mozilla/5.0 x"},
-		{"USER_AGENT over BROWSER_TYPE", []Field{{"BROWSER_TYPE", "Mozilla/5.0 x"}, {"USER_AGENT", "Foo"}}, AttrUserAgent, "Foo"},
+		{"USER_AGENT over BROWSER_TYPE", []Field{{"BROWSER_TYPE", "Mozilla/5.0 x"}, {"USER_AGENT", "Foo/1.0"}}, AttrUserAgent, "Foo/1.0"},
+		// RestApi's USER_AGENT is a number, a client-type code, in the
+		// EventLogFile reference: not a user agent.
+		{"placeholder Id", []Field{{"Id", "000000000000000AAA"}}, AttrRecordID, ""},
+		{"numeric USER_AGENT", []Field{{"USER_AGENT", "9999"}}, AttrUserAgent, ""},
+		{"Event Log Object user and client", []Field{{"UserIdentifier", "005000000000001"}, {"ClientIp", "192.0.2.9"}},
+			AttrClientAddr, "192.0.2.9"},
+		{"ClientIp Salesforce.com IP", []Field{{"ClientIp", "Salesforce.com IP"}}, AttrClientAddr, ""},
+		{"PageUrl path", []Field{{"PageUrl", "https://acme.lightning.force.com/lightning/r/Account/001/view"}},
+			AttrURLPath, "/lightning/r/Account/001/view"},
 		{"url path as-is", []Field{{"URI", "/apex/Page?id=1"}}, AttrURLPath, "/apex/Page?id=1"},
 		{"full url reduced to path", []Field{{"URL", "https://acme.my.salesforce.com/lightning/r/Account?x=1#f"}}, AttrURLPath, "/lightning/r/Account"},
 		{"full url without path", []Field{{"Uri", "https://acme.my.salesforce.com"}}, AttrURLPath, "/"},
@@ -104,7 +113,7 @@ func TestEventTypeAndLogFileID(t *testing.T) {
 	_, ok := attr(lr, AttrLogFileID)
 	assert.False(t, ok, "no log file id outside CSV")
 
-	lr = appendFields(t, Mapping{EventName: EventLoginHistory, Stream: "s", TimestampField: "T", LoginOK: "Success"})
+	lr = appendFields(t, Mapping{EventName: EventLoginHistory, Stream: "s", TimestampField: "T"}.ForObject("LoginHistory"))
 	_, ok = attr(lr, AttrEventType)
 	assert.False(t, ok)
 
@@ -117,7 +126,7 @@ func TestEventTypeAndLogFileID(t *testing.T) {
 }
 
 func TestSeverity(t *testing.T) {
-	lh := Mapping{EventName: EventLoginHistory, Stream: "login_history", TimestampField: "LoginTime", LoginOK: "Success"}
+	lh := Mapping{EventName: EventLoginHistory, Stream: "login_history", TimestampField: "LoginTime"}.ForObject("LoginHistory")
 	obj := Mapping{EventName: EventObject, Stream: "object/LoginEvent", TimestampField: "EventDate"}
 	tests := []struct {
 		name   string
@@ -163,7 +172,7 @@ func TestSeverity(t *testing.T) {
 }
 
 func TestTimestamps(t *testing.T) {
-	lh := Mapping{EventName: EventLoginHistory, Stream: "lh", TimestampField: "LoginTime", LoginOK: "Success"}
+	lh := Mapping{EventName: EventLoginHistory, Stream: "lh", TimestampField: "LoginTime"}.ForObject("LoginHistory")
 	lr := appendFields(t, lh, Field{"LoginTime", "2024-05-01T12:34:56.000+0000"})
 	assert.Equal(t, time.Date(2024, 5, 1, 12, 34, 56, 0, time.UTC), lr.Timestamp().AsTime())
 	assert.Equal(t, testObserved, lr.ObservedTimestamp().AsTime())
@@ -213,7 +222,7 @@ func TestCSVTyping(t *testing.T) {
 
 func TestAppendCSVColumnCount(t *testing.T) {
 	b := NewBatch(testResource, 1)
-	_, err := elfLogin.AppendCSV(b, NewCSVHeader([]string{"A", "B"}, nil), []string{"1"}, "f", "f/1", testObserved)
+	_, err := elfLogin.AppendCSV(b, (&Mapping{}).CSVHeader([]string{"A", "B"}, nil), []string{"1"}, "f", "f/1", testObserved)
 	require.ErrorIs(t, err, ErrColumnCount)
 	assert.Equal(t, 0, b.Len())
 }
@@ -264,7 +273,7 @@ var (
 const batchSize = 1000
 
 func BenchmarkAppendCSV(b *testing.B) {
-	h := NewCSVHeader(loginNames, loginTypes)
+	h := (&Mapping{}).CSVHeader(loginNames, loginTypes)
 	keys := make([]string, batchSize)
 	for i := range keys {
 		keys[i] = "0AT5g00000Elf01GAA/" + strconv.Itoa(i)
@@ -283,7 +292,7 @@ func BenchmarkAppendCSV(b *testing.B) {
 
 // BenchmarkAppendCSVAllCells is the worst case: every one of the 28 cells set.
 func BenchmarkAppendCSVAllCells(b *testing.B) {
-	h := NewCSVHeader(loginNames, loginTypes)
+	h := (&Mapping{}).CSVHeader(loginNames, loginTypes)
 	row := append([]string(nil), loginRow...)
 	for i, v := range row {
 		if v == "" {

@@ -24,9 +24,9 @@ const (
 )
 
 type csvCol struct {
-	name       string
-	kind       colKind
-	slot, prio int8
+	name  string
+	kind  colKind
+	roles []roleRef // the slots the column feeds
 }
 
 // CSVHeader describes the columns of one EventLogFile, built once per file so
@@ -40,10 +40,12 @@ type CSVHeader struct {
 	distinct  bool // no name repeats: a row's cells can be appended without a key scan
 }
 
-// NewCSVHeader builds a header from the CSV's column names and the file's
+// CSVHeader builds a header from the CSV's column names and the file's
 // LogFileFieldTypes ("Number", "Boolean", "Id", "String", "EscapedString",
-// "DateTime", ...). Missing or unknown types are treated as String.
-func NewCSVHeader(names []string, types []string) *CSVHeader {
+// "DateTime", ...), with m's roles. Missing or unknown types are treated as
+// String.
+func (m *Mapping) CSVHeader(names []string, types []string) *CSVHeader {
+	roles := m.Roles()
 	h := &CSVHeader{
 		cols:      make([]csvCol, len(names)),
 		index:     make(map[string]int, len(names)),
@@ -61,7 +63,7 @@ func NewCSVHeader(names []string, types []string) *CSVHeader {
 				c.kind = kindBool
 			}
 		}
-		c.slot, c.prio = classify(name)
+		c.roles = roles.lookup(name)
 		h.cols[i] = c
 		if _, dup := h.index[name]; !dup {
 			h.index[name] = i
@@ -122,8 +124,8 @@ func (m *Mapping) AppendCSV(b *Batch, h *CSVHeader, row []string, logFileID, row
 		default:
 			w.str(c.name, v)
 		}
-		if c.slot >= 0 {
-			p.offer(c.slot, c.prio, v)
+		if c.roles != nil {
+			p.offerAll(c.roles, v)
 		}
 	}
 

@@ -70,7 +70,7 @@ func convertELF(t *testing.T, csvFile, typesFile string, m Mapping, logFileID st
 	require.True(t, sc.Scan())
 	names, err := csv.NewReader(strings.NewReader(sc.Text())).Read()
 	require.NoError(t, err)
-	h := NewCSVHeader(names, types)
+	h := (&Mapping{}).CSVHeader(names, types)
 
 	b := NewBatch(testResource, 8)
 	for n := 1; sc.Scan(); n++ {

@@ -140,8 +140,8 @@ func BenchmarkUID(b *testing.B) {
 func BenchmarkClientAddrCheck(b *testing.B) {
 	for b.Loop() {
 		var p picks
-		p.offer(slotClientAddr, 0, "Salesforce.com IP")
-		p.offer(slotClientAddr, 1, "203.0.113.7")
+		p.offer(&roleRef{slot: slotClientAddr, prio: 0}, "Salesforce.com IP")
+		p.offer(&roleRef{slot: slotClientAddr, prio: 1}, "203.0.113.7")
 		if p.val[slotClientAddr] == "" {
 			b.Fatal("no address")
 		}

@@ -83,7 +83,7 @@ func FuzzFastKVMatchesPublicAPI(f *testing.F) {
 		}
 		conv := func() []byte {
 			b := NewBatch(testResource, 1)
-			if _, err := elfLogin.AppendCSV(b, NewCSVHeader(names, strings.Split(types, ",")), cells, "0AT1", "0AT1/1", testObserved); err != nil {
+			if _, err := elfLogin.AppendCSV(b, (&Mapping{}).CSVHeader(names, strings.Split(types, ",")), cells, "0AT1", "0AT1/1", testObserved); err != nil {
 				t.Fatal(err)
 			}
 			out, err := (&plog.ProtoMarshaler{}).MarshalLogs(b.Logs())

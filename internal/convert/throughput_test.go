@@ -67,7 +67,7 @@ func BenchmarkELFCSVToPlog(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h := convert.NewCSVHeader(names, benchdata.LoginTypes)
+		h := (&convert.Mapping{}).CSVHeader(names, benchdata.LoginTypes)
 		for row := 0; ; row++ {
 			rec, err := r.Read()
 			if err == io.EOF {
@@ -88,7 +88,7 @@ func BenchmarkELFCSVToPlog(b *testing.B) {
 func BenchmarkELFRowToPlog(b *testing.B) {
 	rows := benchdata.LoginRows(elfRows)
 	conv := newELFLogin()
-	h := convert.NewCSVHeader(benchdata.LoginNames, benchdata.LoginTypes)
+	h := (&convert.Mapping{}).CSVHeader(benchdata.LoginNames, benchdata.LoginTypes)
 	p := benchdata.StartPerRow(b, elfRows, 0)
 	for b.Loop() {
 		for i, rec := range rows {

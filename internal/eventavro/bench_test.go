@@ -83,7 +83,7 @@ func BenchmarkToPlog(b *testing.B) {
 	for _, e := range events(b) {
 		s := compile(b, e.schema)
 		m := convert.Mapping{EventName: "salesforce.pubsub_event", Stream: "pubsub/bench", EventType: e.name,
-			TimestampField: "EventDate", TimeFallbacks: []string{"CreatedDate"}, LoginOK: "Success"}
+			TimestampField: "EventDate", TimeFallbacks: []string{"CreatedDate"}}.ForObject("LoginEvent")
 		b.Run(e.name, func(b *testing.B) {
 			var rec convert.Record
 			observed := time.Now()

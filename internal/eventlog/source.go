@@ -18,6 +18,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/sfevents/salesforcereceiver/internal/catalog"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/fieldset"
 	"github.com/sfevents/salesforcereceiver/internal/retry"
@@ -30,11 +31,8 @@ var Descriptor = stream.Descriptor{
 	Name:     "event_log_file",
 	Priority: sfapi.PriorityBulk,
 	Object:   "EventLogFile",
-	Access: stream.Access{
-		Needs: "View Event Log Files, API Enabled",
-		Fix:   "give the integration user View Event Log Files and API Enabled; the org needs Event Monitoring for more than the free Login and Logout files",
-	},
-	Map: convert.Mapping{EventName: convert.EventEventLogFile, TimeFallbacks: convert.ELFTimeFields},
+	Access:   catalog.Lookup("EventLogFile").Access,
+	Map:      convert.Mapping{EventName: convert.EventEventLogFile, TimeFallbacks: convert.ELFTimeFields},
 }
 
 // Querier is the part of the Salesforce client the stream uses.
@@ -470,7 +468,8 @@ func (s *Source) download(ctx context.Context, res convert.Resource, f logFile, 
 				zap.String("stream", Descriptor.Name), zap.String("log_file_id", f.ID), zap.Error(rd.ParseError()))
 			names = splitList(f.LogFileFieldNames)
 		}
-		header = convert.NewCSVHeader(names, columnTypes(names, f.LogFileFieldNames, f.LogFileFieldTypes))
+		m := Descriptor.Mapping()
+		header = m.CSVHeader(names, columnTypes(names, f.LogFileFieldNames, f.LogFileFieldTypes))
 	}
 	if rd.Err() != nil {
 		return c, rd.Err()

@@ -1,9 +1,10 @@
 // Package objects reads one configured object (an `objects:` entry): a
-// Real-Time Event Monitoring storage object or any SOQL object. Which of the
-// two it is comes from Salesforce's own answer, not a list of names: the
-// ordinary ascending query is tried first, and a big object refuses it with
-// BIG_OBJECT_UNSUPPORTED_OPERATION, after which it is read in windows. The
-// kind is then kept in the cursor.
+// Real-Time Event Monitoring storage object, an Event Log Object or any SOQL
+// object. The catalog says which it is and how its records are identified;
+// an object the catalog does not know is told apart by what Salesforce
+// answers: the ordinary ascending query is tried first, and a big object
+// refuses it with BIG_OBJECT_UNSUPPORTED_OPERATION, after which it is read
+// in windows. The kind is then kept in the cursor.
 package objects
 
 import (
@@ -19,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sfevents/salesforcereceiver/internal/bigobject"
+	"github.com/sfevents/salesforcereceiver/internal/catalog"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/fieldset"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
@@ -75,44 +77,55 @@ func (c Cursor) EventTime() time.Time {
 	return time.Time{}
 }
 
-// Descriptor is the stream of one configured object.
+// Descriptor is the stream of one configured object; timestampField ""
+// takes the catalog's.
 func Descriptor(object, timestampField string) stream.Descriptor {
+	e := catalog.Lookup(object)
+	if timestampField == "" {
+		timestampField = DefaultTimestamp(object)
+	}
 	return stream.Descriptor{
 		Name:     "object/" + object,
 		Priority: sfapi.PriorityNormal,
 		Object:   object,
-		Access:   access(object),
+		Access:   access(object, e),
 		Map:      convert.Mapping{EventName: convert.EventObject, EventType: object, TimestampField: timestampField}.ForObject(object),
 	}
 }
 
-// access is what reading object takes: a Real-Time Event Monitoring
-// storage object needs the Shield or Event Monitoring add-on, View
-// Real-Time Event Monitoring Data and storage turned on in Event Manager;
-// any other object, read access to it.
-func access(object string) stream.Access {
-	if RealTimeEventMonitoring(object) {
-		return stream.Access{
-			Needs: "View Real-Time Event Monitoring Data",
-			Fix:   "give the integration user View Real-Time Event Monitoring Data and turn on storage for " + object + "'s event in Event Manager (Shield or the Event Monitoring add-on)",
-		}
+// DefaultTimestamp is the event-time field of an object the catalog knows,
+// or of an Event Log Object it does not know yet ("" otherwise).
+func DefaultTimestamp(object string) string {
+	if e := catalog.Lookup(object); e != nil {
+		return e.Timestamp
+	}
+	if catalog.IsEventLogObject(object) {
+		return "Timestamp"
+	}
+	return ""
+}
+
+// access is what reading object takes: the catalog's, or read access to
+// an object it does not know.
+func access(object string, e *catalog.Entry) stream.Access {
+	switch {
+	case e != nil:
+		return e.Access
+	case catalog.IsEventLogObject(object):
+		return catalog.Lookup("AuraRequestEventLog").Access // every Event Log Object's
 	}
 	return stream.Access{Needs: "Read on " + object, Fix: "give the integration user Read on " + object + " and access to the fields to collect"}
 }
 
-// rtemObjects are the Real-Time Event Monitoring storage objects.
-var rtemObjects = map[string]bool{
-	"LoginEvent": true, "LogoutEvent": true, "LoginAsEvent": true, "ApiEvent": true, "ReportEvent": true,
-	"ListViewEvent": true, "UriEvent": true, "LightningUriEvent": true, "IdentityVerificationEvent": true,
-	"ApiAnomalyEventStore": true, "CredentialStuffingEventStore": true, "ReportAnomalyEventStore": true,
-	"SessionHijackingEventStore": true, "PermissionSetEventStore": true, "BulkApiResultEventStore": true,
-	"FileEventStore": true, "GuestUserAnomalyEventStore": true, "LoginAnomalyEventStore": true,
-	"MobileEmailEvent": true, "MobileScreenshotEvent": true, "MobileTelephonyEvent": true,
-}
-
-// RealTimeEventMonitoring reports whether object is a Real-Time Event
-// Monitoring storage object.
-func RealTimeEventMonitoring(object string) bool { return rtemObjects[object] }
+// Event Log Objects: Salesforce's rows become queryable 25 to 45 minutes
+// after the event, and a query may span at most 15 days of Timestamp
+// ("Best Practices and Considerations for Leveraging Event Log Object
+// Data":
+// https://developer.salesforce.com/docs/atlas.en-us.securityImplGuide.meta/securityImplGuide/elo_best_practices.htm).
+const (
+	EventLogObjectLag       = time.Hour
+	EventLogObjectMaxWindow = 24 * time.Hour // well under the 15 days one query may span
+)
 
 // Source is a stream.Source over one configured object. Its Poll is called
 // by one runner at a time.
@@ -122,7 +135,8 @@ type Source struct {
 	client Client
 	desc   stream.Descriptor
 
-	kind    string // learnt from Salesforce; "" until known
+	kind    string // the catalog's, or learnt from Salesforce; "" until known
+	entry   *catalog.Entry
 	soql    *soqlstream.Source
 	big     *bigobject.Source
 	mu      sync.Mutex // Check runs beside Poll
@@ -138,7 +152,17 @@ var (
 func New(client Client, cfg Config, opts Options) *Source {
 	stream.SourceDefaults(&opts.Now, &opts.Logger)
 	stream.Default(&opts.Overlap, soqlstream.DefaultOverlap)
+	if cfg.TimestampField == "" {
+		cfg.TimestampField = DefaultTimestamp(cfg.Name)
+	}
 	s := &Source{cfg: cfg, opts: opts, client: client, desc: Descriptor(cfg.Name, cfg.TimestampField)}
+	s.entry = catalog.Lookup(cfg.Name)
+	switch {
+	case catalog.IsEventLogObject(cfg.Name), s.entry != nil && s.entry.Big:
+		s.kind = KindBig // known to be read in windows: no ordinary query first
+	case s.entry != nil:
+		s.kind = KindSOQL
+	}
 	s.readers()
 	return s
 }
@@ -150,7 +174,13 @@ func (s *Source) Initial() Cursor { return Cursor{} }
 // known, by trying the ordinary query first.
 func (s *Source) Poll(ctx context.Context, res convert.Resource, cursor Cursor, emit stream.Emit[Cursor]) error {
 	kind := s.kind
-	if cursor.Kind != "" {
+	switch {
+	case cursor.Kind == KindSOQL && kind == KindBig && cursor.SOQL != nil:
+		// Read before the catalog knew the object for a big object or an
+		// Event Log Object: the windows start where the ordinary cursor
+		// stood.
+		cursor = Cursor{Kind: KindBig, Big: &bigobject.Cursor{From: cursor.SOQL.Time.UTC().Truncate(time.Second)}}
+	case cursor.Kind != "":
 		kind = cursor.Kind
 	}
 	switch kind {
@@ -195,25 +225,44 @@ func (s *Source) pollBig(ctx context.Context, res convert.Resource, cursor Curso
 }
 
 // readers builds both readers; each chooses its fields from the object's
-// describe when it first reads.
+// describe when it first reads. The catalog's key and cursor fields apply
+// to both: a storage object's events are keyed by EventIdentifier, an
+// Event Log Object's by their digest, never by a placeholder Id.
 func (s *Source) readers() {
 	listed := len(s.cfg.Fields) > 0
-	s.soql = soqlstream.New(s.client, soqlstream.Spec{
-		Stream: s.desc, Fields: s.cfg.Fields, Listed: listed, Where: s.cfg.Where,
-	}, soqlstream.Options{
+	spec := soqlstream.Spec{Stream: s.desc, Fields: s.cfg.Fields, Listed: listed, Where: s.cfg.Where}
+	key := ""
+	if e := s.entry; e != nil {
+		key, spec.Cursor = e.Key, e.Cursor
+	}
+	if catalog.IsEventLogObject(s.cfg.Name) {
+		key = catalog.KeyDigest
+	}
+	soqlSpec := spec
+	soqlSpec.Key = key
+	s.soql = soqlstream.New(s.client, soqlSpec, soqlstream.Options{
 		Backfill: s.opts.Backfill, Overlap: s.opts.Overlap, BatchSize: s.opts.BatchSize, APIVersion: s.opts.APIVersion,
 		Now: s.opts.Now, Logger: s.opts.Logger,
 	})
 	bo := s.opts.Big
 	bo.Backfill, bo.BatchSize, bo.Now, bo.Logger, bo.APIVersion = s.opts.Backfill, s.opts.BatchSize, s.opts.Now, s.opts.Logger, s.opts.APIVersion
-	s.big = bigobject.New(s.client, bigobject.Spec{Spec: soqlstream.Spec{
-		Stream: s.desc, Fields: s.cfg.Fields, Listed: listed, Where: s.cfg.Where,
-	}}, bo)
+	if catalog.IsEventLogObject(s.cfg.Name) {
+		bo.Lag = max(bo.Lag, EventLogObjectLag)
+		if bo.MaxWindow <= 0 || bo.MaxWindow > EventLogObjectMaxWindow {
+			bo.MaxWindow = EventLogObjectMaxWindow
+		}
+	}
+	spec.Cursor = ""
+	s.big = bigobject.New(s.client, bigobject.Spec{Spec: spec, KeyField: key}, bo)
 }
 
 // Check tries the object's query for one row, as the kind Salesforce
 // says it is.
 func (s *Source) Check(ctx context.Context) (stream.Readiness, error) {
+	if s.kind == KindBig {
+		r, err := s.big.Check(ctx)
+		return r, s.explain(err)
+	}
 	r, err := s.soql.Check(ctx)
 	if sfapi.IsCode(err, bigobject.CodeUnsupported) {
 		r, err = s.big.Check(ctx)

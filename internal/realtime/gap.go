@@ -49,7 +49,7 @@ func (g *BigObjectGaps) Read(ctx context.Context, org convert.Resource, storage 
 	// Windows are whole seconds, (From, end]: end covers To's second; what
 	// lies outside (From, To) is dropped below.
 	end := c.To.UTC().Truncate(time.Second).Add(time.Second)
-	src := bigobject.New(g.Client, bigobject.Spec{Spec: soqlstream.Spec{Stream: objects.Descriptor(storage, "EventDate")}}, bigobject.Options{
+	src := bigobject.New(g.Client, bigobject.Spec{Spec: soqlstream.Spec{Stream: objects.Descriptor(storage, "")}}, bigobject.Options{
 		Now: func() time.Time { return end.Add(lag) }, Lag: lag, APIVersion: g.APIVersion, Logger: g.Logger,
 	})
 	bc := bigobject.Cursor{From: c.From.UTC().Truncate(time.Second)}
@@ -172,7 +172,7 @@ func (s *Source) fillGap(ctx context.Context, org convert.Resource, cur Cursor, 
 	default:
 		s.opts.Logger.Warn("Cannot read the gap from the storage object; events in the gap are lost",
 			zap.String("stream", s.desc.Name), zap.String("storage_object", s.storage),
-			zap.String("fix", "give the integration user read access to "+s.storage+" (View Real-Time Event Monitoring Data, storage on in Event Manager)"),
+			zap.String("fix", objects.Descriptor(s.storage, "").Access.Fix),
 			zap.Time("from", g.From), zap.Time("to", g.To), zap.Error(err))
 	}
 	return emit(ctx, plog.NewLogs(), next)

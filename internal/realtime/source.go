@@ -130,6 +130,7 @@ type Source struct {
 	opts    Options
 	mapping convert.Mapping // EventDate, else CreatedDate; the storage row's uid stream
 	storage string
+	key     string // the field that identifies an event ("": EventUuid, then the replay id)
 
 	mu       sync.Mutex
 	failures int
@@ -162,7 +163,7 @@ func New(conn *Conn, topic Topic, opts Options) *Source {
 	stream.SourceDefaults(&opts.Now, &opts.Logger)
 	stream.Default(&topic.Replay, ReplayLatest)
 	d := Descriptor(topic.Name)
-	s := &Source{conn: conn, topic: topic, desc: d, opts: opts, storage: StorageObject(topic.Name)}
+	s := &Source{conn: conn, topic: topic, desc: d, opts: opts, storage: StorageObject(topic.Name), key: key(topic.Name)}
 	s.mapping = d.Map
 	s.mapping.Stream = uidStream(d)
 	return s
@@ -494,8 +495,8 @@ func (s *Source) add(ctx context.Context, p *page, r *pb.FetchResponse) error {
 		if err := sch.Decode(ev.GetPayload(), &p.rec); err != nil && !errors.As(err, new(*eventavro.BitmapError)) {
 			m.AppendRaw(p.batch, base64.StdEncoding.EncodeToString(ev.GetPayload()), "avro: "+err.Error(), "", key, observed)
 		} else {
-			if k := p.rec.String("EventIdentifier"); k != "" && s.storage != "" {
-				key = k
+			if k := p.rec.String(s.key); k != "" && s.key != "" {
+				key = k // the catalog's: EventIdentifier, shared with the storage row
 			} else if k := p.rec.String("EventUuid"); k != "" {
 				key = k
 			}

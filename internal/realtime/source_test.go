@@ -504,7 +504,6 @@ func TestConfigChecks(t *testing.T) {
 	}
 	assert.Equal(t, "pubsub/event/LoginEventStream", Descriptor(loginTopic).Name)
 	assert.Equal(t, "LoginEvent", Descriptor(loginTopic).Map.EventType)
-	assert.Equal(t, "Success", Descriptor(loginTopic).Map.LoginOK)
 	assert.Equal(t, "ApiAnomalyEventStore", Descriptor(anomalyTopic).Map.EventType)
 	assert.Equal(t, "Security_Alert__e", Descriptor("/event/Security_Alert__e").Map.EventType)
 	assert.Equal(t, "AccountChangeEvent", Descriptor("/data/AccountChangeEvent").Map.EventType)

@@ -3,6 +3,7 @@ package realtime
 import (
 	"strings"
 
+	"github.com/sfevents/salesforcereceiver/internal/catalog"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/objects"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
@@ -15,40 +16,27 @@ const (
 	ReplayEarliest = "earliest"
 )
 
-// storageObjects maps a Real-Time Event Monitoring channel's event to the
-// object Salesforce stores it in (PUBSUB-NOTES.md).
-var storageObjects = map[string]string{
-	"LoginEventStream":        "LoginEvent",
-	"LogoutEventStream":       "LogoutEvent",
-	"LoginAsEventStream":      "LoginAsEvent",
-	"ApiEventStream":          "ApiEvent",
-	"ReportEventStream":       "ReportEvent",
-	"ListViewEventStream":     "ListViewEvent",
-	"UriEventStream":          "UriEvent",
-	"LightningUriEventStream": "LightningUriEvent",
-	"ApiAnomalyEvent":         "ApiAnomalyEventStore",
-	"CredentialStuffingEvent": "CredentialStuffingEventStore",
-	"ReportAnomalyEvent":      "ReportAnomalyEventStore",
-	"SessionHijackingEvent":   "SessionHijackingEventStore",
-	"PermissionSetEvent":      "PermissionSetEventStore",
-	"BulkApiResultEvent":      "BulkApiResultEventStore",
-	"FileEvent":               "FileEventStore",
-	"GuestUserAnomalyEvent":   "GuestUserAnomalyEventStore",
-	"LoginAnomalyEvent":       "LoginAnomalyEventStore",
-}
-
 // eventName is the event of a topic: /event/LoginEventStream → LoginEventStream,
 // /data/AccountChangeEvent → AccountChangeEvent.
 func eventName(topic string) string {
 	return topic[strings.LastIndexByte(topic, '/')+1:]
 }
 
+// entry is the catalog's entry of a topic's event: its storage object, or
+// the event itself (nil for platform events and Change Data Capture).
+func entry(topic string) *catalog.Entry {
+	if !strings.HasPrefix(topic, "/event/") {
+		return nil
+	}
+	return catalog.ByEvent(eventName(topic))
+}
+
 // StorageObject is the object a topic's events are also stored in ("" for none).
 func StorageObject(topic string) string {
-	if !strings.HasPrefix(topic, "/event/") {
-		return ""
+	if e := entry(topic); e != nil && e.Kind == catalog.KindStorage {
+		return e.Name
 	}
-	return storageObjects[eventName(topic)]
+	return ""
 }
 
 // Descriptor is the stream of one topic; its name (the checkpoint key) is
@@ -65,12 +53,37 @@ func Descriptor(topic string) stream.Descriptor {
 		Name:     "pubsub" + topic,
 		Priority: sfapi.PriorityNormal,
 		Object:   topic,
-		Access: stream.Access{
-			Needs: "View Real-Time Event Monitoring Data",
-			Fix:   "turn on streaming for the event in Event Manager, and grant View Real-Time Event Monitoring Data",
-		},
-		Map: m,
+		Access:   topicAccess(topic),
+		Map:      m,
 	}
+}
+
+// topicAccess is what subscribing to topic needs: the catalog's for a
+// Real-Time Event Monitoring event; for a platform event or Change Data
+// Capture, read access to it.
+func topicAccess(topic string) stream.Access {
+	if e := entry(topic); e != nil {
+		if e.Kind == catalog.KindStorage {
+			return e.TopicAccess()
+		}
+		return e.Access
+	}
+	name := eventName(topic)
+	if strings.HasPrefix(topic, "/data/") {
+		return stream.Access{Needs: "Read on the changed objects",
+			Fix: "select the entity for " + name + " in Setup, Change Data Capture, and give the integration user Read on the object"}
+	}
+	return stream.Access{Needs: "Read on " + name, Fix: "give the integration user Read access to the " + name + " platform event"}
+}
+
+// key is the field that identifies a topic's event: the catalog's for a
+// Real-Time Event Monitoring event ("" otherwise: EventUuid, then the
+// replay id).
+func key(topic string) string {
+	if e := entry(topic); e != nil {
+		return e.Key
+	}
+	return ""
 }
 
 // uidStream is the stream name a topic's log.record.uid derives from: for
@@ -78,7 +91,7 @@ func Descriptor(topic string) stream.Descriptor {
 // object, so both paths give one record the same uid.
 func uidStream(d stream.Descriptor) string {
 	if s := StorageObject(d.Object); s != "" {
-		return objects.Descriptor(s, "EventDate").Name
+		return objects.Descriptor(s, "").Name
 	}
 	return d.Name
 }

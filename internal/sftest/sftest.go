@@ -333,3 +333,15 @@ func FreeAddr(t testing.TB) string {
 	_ = ln.Close()
 	return addr
 }
+
+// MapOne maps one record of fields with m (at a fixed time, keyed "k")
+// and returns the log record, for tests of a mapping's rules.
+func MapOne(t testing.TB, m convert.Mapping, fields ...convert.Field) plog.LogRecord {
+	t.Helper()
+	b := convert.NewBatch(convert.Resource{OrgID: "00D000000000001"}, 1)
+	rec := &convert.Record{Fields: append([]convert.Field{{Name: "EventDate", Value: "2026-01-01T00:00:00.000+0000"}}, fields...)}
+	if _, err := m.Append(b, rec, "k", time.Unix(1_800_000_000, 0)); err != nil {
+		t.Fatalf("sftest: %v", err)
+	}
+	return b.Logs().ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
+}

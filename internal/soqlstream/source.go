@@ -14,6 +14,7 @@ import (
 
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/fieldset"
+	"github.com/sfevents/salesforcereceiver/internal/identity"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
@@ -22,9 +23,16 @@ import (
 type Querier = sfapi.Querier
 
 // Spec is a stream's descriptor and what it reads: the object is
-// Stream.Object, keyed by Stream.Map.TimestampField.
+// Stream.Object, paged on Cursor (default Stream.Map.TimestampField).
 type Spec struct {
 	Stream stream.Descriptor
+	// Key identifies a record (default Id); a row without it, or with
+	// Salesforce's placeholder Id, is identified by its digest
+	// (package identity).
+	Key string
+	// Cursor is the field the stream pages on when it is not the event
+	// time (a Threat Detection store: CreatedDate, as detection is late).
+	Cursor string
 	// Fields are read where the org shows them to the integration user
 	// (its describe says); Id and TimestampField are added and must be
 	// shown. Empty: every standard field.
@@ -43,9 +51,13 @@ type Spec struct {
 // Resolver chooses the spec's fields from what the org shows, with the
 // required ones (cursor and key fields) added.
 func (spec Spec) Resolver(client fieldset.Describer, apiVersion string, logger *zap.Logger, required ...string) *fieldset.Resolver {
+	required = append(required, spec.Stream.Map.TimestampField)
+	if spec.Cursor != "" {
+		required = append(required, spec.Cursor)
+	}
 	return fieldset.NewResolver(client, fieldset.Want{
 		Caller: spec.Stream.Caller(), Object: spec.Stream.Object,
-		Required: append(required, spec.Stream.Map.TimestampField), Fields: spec.Fields,
+		Required: required, Fields: spec.Fields,
 		Listed: spec.Listed, Standard: len(spec.Fields) == 0, APIVersion: apiVersion,
 	}, logger)
 }
@@ -72,11 +84,12 @@ const DefaultOverlap = 5 * time.Minute
 
 // Cursor is the checkpoint of a SOQL stream.
 type Cursor struct {
-	// Time is the newest event time delivered, ID the record that had it.
+	// Time is the newest cursor-field time delivered, ID the key of the
+	// record that had it.
 	Time time.Time `json:"time"`
 	ID   string    `json:"id,omitempty"`
-	// Seen holds the ids delivered with an event time within Overlap of
-	// Time (unix milliseconds), the ones a re-read can return again.
+	// Seen holds the keys delivered with a time within Overlap of Time
+	// (unix milliseconds), the ones a re-read can return again.
 	Seen map[string]int64 `json:"seen,omitempty"`
 }
 
@@ -90,6 +103,8 @@ type Source struct {
 	client  Querier
 	fields  *fieldset.Resolver
 	mapping convert.Mapping
+	cursor  convert.Mapping // the cursor field's times, when it is not the event time
+	keys    identity.Keyer
 }
 
 var (
@@ -101,8 +116,20 @@ var (
 func New(client Querier, spec Spec, opts Options) *Source {
 	stream.SourceDefaults(&opts.Now, &opts.Logger)
 	stream.Default(&opts.BatchSize, 2000)
-	fields := spec.Resolver(client, opts.APIVersion, opts.Logger, "Id")
-	return &Source{spec: spec, opts: opts, client: client, fields: fields, mapping: spec.Stream.Mapping()}
+	stream.Default(&spec.Key, "Id")
+	fields := spec.Resolver(client, opts.APIVersion, opts.Logger, "Id", spec.Key)
+	s := &Source{spec: spec, opts: opts, client: client, fields: fields, mapping: spec.Stream.Mapping()}
+	s.cursor = convert.Mapping{TimestampField: s.cursorField()}
+	s.keys = identity.Keyer{Field: spec.Key, Fallback: "Id", OnCollision: identity.WarnOnce(opts.Logger, spec.Stream.Name)}
+	return s
+}
+
+// cursorField is the field the stream pages on.
+func (s *Source) cursorField() string {
+	if s.spec.Cursor != "" {
+		return s.spec.Cursor
+	}
+	return s.spec.Stream.Map.TimestampField
 }
 
 // Initial starts the backfill.
@@ -112,7 +139,7 @@ func (s *Source) Initial() Cursor { return Cursor{Time: s.opts.Now().Add(-s.opts
 func (s *Source) Query(set fieldset.Set, c Cursor) string {
 	from := c.Time.Add(-s.opts.Overlap)
 	var b strings.Builder
-	ts := s.spec.Stream.Map.TimestampField
+	ts := s.cursorField()
 	fmt.Fprintf(&b, "SELECT %s FROM %s WHERE %s >= %s", strings.Join(set.Fields, ", "), s.spec.Stream.Object, ts, sfapi.FormatDateTime(from))
 	if s.spec.Where != "" {
 		fmt.Fprintf(&b, " AND (%s)", s.spec.Where)
@@ -201,6 +228,7 @@ func (s *Source) pages(ctx context.Context, res convert.Resource, c Cursor, emit
 	if err != nil {
 		return c, err
 	}
+	s.keys.Reset()
 	for {
 		observed := s.opts.Now()
 		batch := convert.NewBatch(res, len(page.Records))
@@ -276,23 +304,25 @@ func (s *Source) add(batch *convert.Batch, next *Cursor, rec *convert.Record, ob
 		m.AppendRaw(batch, rec.Raw, rec.Err.Error(), "", rec.Raw, observed)
 		return
 	}
-	id := rec.String("Id")
+	key := s.keys.Key(rec)
 	ts, tsErr := m.EventTime(rec)
-	if tsErr == "" && ts.Before(next.Time.Add(-s.opts.Overlap)) {
+	at, atErr := ts, tsErr // where the record stands on the cursor
+	if s.spec.Cursor != "" {
+		at, atErr = s.cursor.EventTime(rec)
+	}
+	if atErr == "" && at.Before(next.Time.Add(-s.opts.Overlap)) {
 		return // older than the overlap window: delivered before it was pruned
 	}
-	if _, dup := next.Seen[id]; dup && id != "" {
+	if _, dup := next.Seen[key]; dup {
 		return
 	}
-	m.AppendTimed(batch, rec, id, ts, tsErr, observed)
-	if tsErr != "" {
-		ts = next.Time // keep it in the window so a re-read drops it
+	m.AppendTimed(batch, rec, key, ts, tsErr, observed)
+	if atErr != "" {
+		at = next.Time // keep it in the window so a re-read drops it
 	}
-	if id != "" {
-		next.Seen[id] = ts.UnixMilli()
-	}
-	if ts.After(next.Time) || (ts.Equal(next.Time) && id > next.ID) {
-		next.Time, next.ID = ts, id
+	next.Seen[key] = at.UnixMilli()
+	if at.After(next.Time) || (at.Equal(next.Time) && key > next.ID) {
+		next.Time, next.ID = at, key
 	}
 }
 

@@ -195,9 +195,9 @@ func TestRefusedDeliveryHoldsTheCursor(t *testing.T) {
 func TestQueryText(t *testing.T) {
 	src := New(nil, SetupAuditTrail, Options{Overlap: 5 * time.Minute})
 	c := Cursor{Time: time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)}
-	all := fieldset.Set{Fields: append([]string{"Id", "CreatedDate"}, SetupAuditTrail.Fields...)}
+	all := fieldset.Set{Fields: SetupAuditTrail.Fields}
 	assert.Equal(t,
-		"SELECT Id, CreatedDate, Action, Section, CreatedById, CreatedBy.Username, Display, DelegateUser, ResponsibleNamespacePrefix, CreatedByContext, CreatedByIssuer FROM SetupAuditTrail WHERE CreatedDate >= 2026-11-01T09:55:00Z ORDER BY CreatedDate ASC, Id ASC",
+		"SELECT Id, Action, Section, CreatedDate, CreatedById, CreatedBy.Username, Display, DelegateUser, ResponsibleNamespacePrefix, CreatedByContext, CreatedByIssuer FROM SetupAuditTrail WHERE CreatedDate >= 2026-11-01T09:55:00Z ORDER BY CreatedDate ASC, Id ASC",
 		src.Query(all, c))
 	spec := LoginHistory
 	spec.Where = "Status != 'Success'"

@@ -1,50 +1,32 @@
 package soqlstream
 
 import (
+	"github.com/sfevents/salesforcereceiver/internal/catalog"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
 
 // LoginHistory reads every login to the org, keyed by LoginTime.
-var LoginHistory = Spec{
-	Stream: stream.Descriptor{
-		Name:     "login_history",
-		Priority: sfapi.PrioritySecurity,
-		Object:   "LoginHistory",
-		Access: stream.Access{
-			// "Only users with Manage Users or Monitor Login History
-			// permissions can access this object", except their own rows
-			// (Object Reference, LoginHistory:
-			// https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_loginhistory.htm).
-			Needs: "Monitor Login History (or Manage Users)",
-			Fix:   "give the integration user Monitor Login History, the narrower of the two that show every user's logins, or Manage Users (without either LoginHistory holds only its own logins)",
-		},
-		Map: convert.Mapping{EventName: convert.EventLoginHistory, TimestampField: "LoginTime"}.ForObject("LoginHistory"),
-	},
-	OwnRows: "UserId",
-	Fields: []string{
-		"UserId", "LoginType", "SourceIp", "LoginUrl", "Browser", "Platform", "Status",
-		"Application", "ClientVersion", "ApiType", "ApiVersion", "CountryIso",
-		"AuthMethodReference", "LoginGeoId", "TlsProtocol", "CipherSuite",
-		"LoginSubType", "ForwardedForIp", "OptionsIsGet", "OptionsIsPost",
-	},
-}
+var LoginHistory = fromCatalog("login_history", convert.EventLoginHistory, "LoginHistory")
 
 // SetupAuditTrail reads the org's configuration changes, keyed by CreatedDate.
-var SetupAuditTrail = Spec{
-	Stream: stream.Descriptor{
-		Name:     "setup_audit_trail",
-		Priority: sfapi.PrioritySecurity,
-		Object:   "SetupAuditTrail",
-		Access: stream.Access{
-			Needs: "View Setup and Configuration",
-			Fix:   "give the integration user View Setup and Configuration",
+var SetupAuditTrail = fromCatalog("setup_audit_trail", convert.EventSetupAuditTrail, "SetupAuditTrail")
+
+// fromCatalog is the spec of a security stream over an ordinary object
+// the catalog lists: its access, time field, own-rows field and the
+// fields it reads (where the org shows them).
+func fromCatalog(name, event, object string) Spec {
+	e := catalog.Lookup(object)
+	return Spec{
+		Stream: stream.Descriptor{
+			Name:     name,
+			Priority: sfapi.PrioritySecurity,
+			Object:   e.Name,
+			Access:   e.Access,
+			Map:      convert.Mapping{EventName: event, TimestampField: e.Timestamp}.ForObject(e.Name),
 		},
-		Map: convert.Mapping{EventName: convert.EventSetupAuditTrail, TimestampField: "CreatedDate"},
-	},
-	Fields: []string{
-		"Action", "Section", "CreatedById", "CreatedBy.Username", "Display", "DelegateUser",
-		"ResponsibleNamespacePrefix", "CreatedByContext", "CreatedByIssuer",
-	},
+		OwnRows: e.OwnRows,
+		Fields:  e.FieldNames(),
+	}
 }

@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"github.com/sfevents/salesforcereceiver/internal/catalog"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 )
@@ -23,11 +24,9 @@ type Descriptor struct {
 	Map convert.Mapping
 }
 
-// Access is a stream's permission and what to grant when Salesforce says no.
-type Access struct {
-	Needs string // the permission, as the README's checklist names it
-	Fix   string // the line the connection test logs when Salesforce refuses
-}
+// Access is a stream's permission (as the README's checklist names it) and
+// the line the connection test logs when Salesforce refuses: the catalog's.
+type Access = catalog.Access
 
 // Caller is who the stream's Salesforce calls come from.
 func (d Descriptor) Caller() sfapi.Caller {
