@@ -16,11 +16,13 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/sfevents/salesforcereceiver/internal/auth"
+	"github.com/sfevents/salesforcereceiver/internal/catalog"
+	"github.com/sfevents/salesforcereceiver/internal/objects"
 	"github.com/sfevents/salesforcereceiver/internal/realtime"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 )
 
-// Config is the receiver's configuration; ../shared/CONTRACT.md documents every key.
+// Config is the receiver's configuration; docs/configuration.md documents every key.
 type Config struct {
 	LoginURL   string        `mapstructure:"login_url"`
 	APIVersion string        `mapstructure:"api_version"`
@@ -35,12 +37,13 @@ type Config struct {
 	// k8s_leader_elector): the receiver then polls only while it leads.
 	LeaderElector *component.ID `mapstructure:"k8s_leader_elector"`
 
-	APIBudget       BudgetConfig       `mapstructure:"api_budget"`
-	LoginHistory    StreamConfig       `mapstructure:"login_history"`
-	SetupAuditTrail StreamConfig       `mapstructure:"setup_audit_trail"`
-	EventLogFile    EventLogFileConfig `mapstructure:"event_log_file"`
-	Objects         []ObjectConfig     `mapstructure:"objects"`
-	PubSub          PubSubConfig       `mapstructure:"pubsub"`
+	APIBudget       BudgetConfig          `mapstructure:"api_budget"`
+	LoginHistory    StreamConfig          `mapstructure:"login_history"`
+	SetupAuditTrail StreamConfig          `mapstructure:"setup_audit_trail"`
+	EventLogFile    EventLogFileConfig    `mapstructure:"event_log_file"`
+	Objects         []ObjectConfig        `mapstructure:"objects"`
+	EventLogObjects EventLogObjectsConfig `mapstructure:"event_log_objects"`
+	PubSub          PubSubConfig          `mapstructure:"pubsub"`
 
 	_ struct{}
 }
@@ -85,8 +88,19 @@ type EventLogFileConfig struct {
 	EventTypes   []string `mapstructure:"event_types"`
 }
 
+// EventLogObjectsConfig configures the Event Log Objects stream.
+type EventLogObjectsConfig struct {
+	StreamConfig `mapstructure:",squash"`
+	// Objects to read; empty: every Event Log Object the org shows.
+	Objects []string `mapstructure:"objects"`
+}
+
+// maxEventLogObjectBackfill is how long Salesforce keeps Event Log Object
+// rows ("Log data is retained for up to 30 days").
+const maxEventLogObjectBackfill = 30 * 24 * time.Hour
+
 // ObjectConfig configures one queried object (Real-Time Event Monitoring
-// storage objects or any SOQL object).
+// storage objects, Event Log Objects or any SOQL object).
 type ObjectConfig struct {
 	Name           string        `mapstructure:"name"`
 	TimestampField string        `mapstructure:"timestamp_field"`
@@ -158,6 +172,7 @@ func createDefaultConfig() component.Config {
 			StreamConfig: stream(time.Hour, 720*time.Hour),
 			LogInterval:  "daily",
 		},
+		EventLogObjects: EventLogObjectsConfig{StreamConfig: StreamConfig{PollInterval: time.Hour, Backfill: 72 * time.Hour}},
 	}
 }
 
@@ -210,6 +225,7 @@ func (cfg *Config) Validate() error {
 	errs = append(errs, cfg.LoginHistory.validate("login_history")...)
 	errs = append(errs, cfg.SetupAuditTrail.validate("setup_audit_trail")...)
 	errs = append(errs, cfg.EventLogFile.validate()...)
+	errs = append(errs, cfg.EventLogObjects.validate()...)
 	names := map[string]int{}
 	for i, o := range cfg.Objects {
 		errs = append(errs, o.validate(fmt.Sprintf("objects[%d]", i))...)
@@ -219,8 +235,9 @@ func (cfg *Config) Validate() error {
 		names[strings.ToLower(o.Name)] = i
 	}
 	errs = append(errs, cfg.PubSub.validate()...)
-	if !cfg.LoginHistory.Enabled && !cfg.SetupAuditTrail.Enabled && !cfg.EventLogFile.Enabled && len(cfg.Objects) == 0 && len(cfg.PubSub.Topics) == 0 {
-		errs = append(errs, errors.New("no stream is enabled: enable login_history, setup_audit_trail or event_log_file, or list objects or pubsub.topics"))
+	if !cfg.LoginHistory.Enabled && !cfg.SetupAuditTrail.Enabled && !cfg.EventLogFile.Enabled && !cfg.EventLogObjects.Enabled &&
+		len(cfg.Objects) == 0 && len(cfg.PubSub.Topics) == 0 {
+		errs = append(errs, errors.New("no stream is enabled: enable login_history, setup_audit_trail, event_log_file or event_log_objects, or list objects or pubsub.topics"))
 	}
 	return errors.Join(errs...)
 }
@@ -374,7 +391,10 @@ func (o *ObjectConfig) validate(prefix string) []error {
 	if !identRE.MatchString(o.Name) {
 		errs = append(errs, fmt.Errorf("%s.name: %q is not an object name such as LoginEvent", prefix, o.Name))
 	}
-	if !identRE.MatchString(o.TimestampField) {
+	switch {
+	case o.TimestampField == "" && objects.DefaultTimestamp(o.Name) == "" && identRE.MatchString(o.Name):
+		errs = append(errs, fmt.Errorf("%s.timestamp_field: required for %s, an object the receiver does not know (e.g. CreatedDate)", prefix, o.Name))
+	case o.TimestampField != "" && !identRE.MatchString(o.TimestampField):
 		errs = append(errs, fmt.Errorf("%s.timestamp_field: %q is not a field name such as EventDate", prefix, o.TimestampField))
 	}
 	for i, f := range o.Fields {
@@ -383,6 +403,22 @@ func (o *ObjectConfig) validate(prefix string) []error {
 		}
 	}
 	return append(errs, validateSchedule(prefix, o.PollInterval, o.Backfill)...)
+}
+
+func (e *EventLogObjectsConfig) validate() []error {
+	errs := e.StreamConfig.validate("event_log_objects")
+	if !e.Enabled {
+		return errs
+	}
+	if e.Backfill > maxEventLogObjectBackfill {
+		errs = append(errs, fmt.Errorf("event_log_objects.backfill: Salesforce keeps Event Log Object rows 30 days; at most 720h, got %s", e.Backfill))
+	}
+	for i, o := range e.Objects {
+		if !identRE.MatchString(o) || !catalog.IsEventLogObject(o) {
+			errs = append(errs, fmt.Errorf("event_log_objects.objects[%d]: %q is not an Event Log Object such as AuraRequestEventLog", i, o))
+		}
+	}
+	return errs
 }
 
 func (p *PubSubConfig) validate() []error {

@@ -116,7 +116,20 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"object name", func(c *Config) {
 			c.Objects = []ObjectConfig{{Name: "Login Event", TimestampField: "EventDate", PollInterval: time.Minute}}
 		}, "objects[0].name"},
-		{"object timestamp", func(c *Config) { c.Objects = []ObjectConfig{{Name: "LoginEvent", PollInterval: time.Minute}} }, "objects[0].timestamp_field"},
+		{"object timestamp", func(c *Config) { c.Objects = []ObjectConfig{{Name: "Case", PollInterval: time.Minute}} },
+			"objects[0].timestamp_field: required for Case, an object the receiver does not know (e.g. CreatedDate)"},
+		{"object timestamp not a field", func(c *Config) {
+			c.Objects = []ObjectConfig{{Name: "LoginEvent", TimestampField: "Event Date", PollInterval: time.Minute}}
+		}, "objects[0].timestamp_field"},
+		{"event log objects backfill", func(c *Config) {
+			c.EventLogObjects = EventLogObjectsConfig{StreamConfig: StreamConfig{Enabled: true, PollInterval: time.Hour, Backfill: 800 * time.Hour}}
+		}, "event_log_objects.backfill: Salesforce keeps Event Log Object rows 30 days; at most 720h, got 800h0m0s"},
+		{"event log objects not one", func(c *Config) {
+			c.EventLogObjects = EventLogObjectsConfig{StreamConfig: StreamConfig{Enabled: true, PollInterval: time.Hour}, Objects: []string{"LoginEvent"}}
+		}, "event_log_objects.objects[0]: \"LoginEvent\" is not an Event Log Object such as AuraRequestEventLog"},
+		{"event log objects poll", func(c *Config) {
+			c.EventLogObjects = EventLogObjectsConfig{StreamConfig: StreamConfig{Enabled: true, PollInterval: time.Millisecond}}
+		}, "event_log_objects.poll_interval"},
 		{"object field", func(c *Config) {
 			c.Objects = []ObjectConfig{{Name: "LoginEvent", TimestampField: "EventDate", PollInterval: time.Minute, Fields: []string{"a b"}}}
 		}, "objects[0].fields[0]"},
@@ -147,6 +160,20 @@ func TestValidateNamesTheField(t *testing.T) {
 			require.ErrorContains(t, confmap.Validate(cfg), tt.want)
 		})
 	}
+}
+
+// The catalog's objects take their timestamp field from it; Event Log
+// Objects alone are a stream.
+func TestCatalogDefaults(t *testing.T) {
+	cfg := validConfig()
+	cfg.LoginHistory.Enabled, cfg.SetupAuditTrail.Enabled, cfg.EventLogFile.Enabled = false, false, false
+	cfg.Objects = []ObjectConfig{{Name: "UniversalAnomalyEventStore", PollInterval: time.Minute}, {Name: "AuraRequestEventLog", PollInterval: time.Minute}}
+	require.NoError(t, confmap.Validate(cfg))
+	cfg.Objects = nil
+	cfg.EventLogObjects.Enabled = true
+	require.NoError(t, confmap.Validate(cfg))
+	cfg.EventLogObjects.Objects = []string{"AuraRequestEventLog", "SomeNewerEventLog"}
+	require.NoError(t, confmap.Validate(cfg))
 }
 
 func TestPubSubTopicsAloneAreAStream(t *testing.T) {

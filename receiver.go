@@ -19,6 +19,7 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/budget"
 	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
 	"github.com/sfevents/salesforcereceiver/internal/eventlog"
+	"github.com/sfevents/salesforcereceiver/internal/eventlogobjects"
 	"github.com/sfevents/salesforcereceiver/internal/objects"
 	"github.com/sfevents/salesforcereceiver/internal/realtime"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
@@ -113,6 +114,11 @@ func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) err
 		run(w, objects.Descriptor(o.Name, o.TimestampField), o.PollInterval, objects.New(client, objects.Config{
 			Name: o.Name, TimestampField: o.TimestampField, Fields: o.Fields, Where: o.Where,
 		}, objects.Options{Backfill: o.Backfill, APIVersion: r.cfg.APIVersion, Logger: logger}))
+	}
+	if c := r.cfg.EventLogObjects; c.Enabled {
+		run(w, eventlogobjects.Descriptor, c.PollInterval, eventlogobjects.New(client, eventlogobjects.Options{
+			Objects: c.Objects, Backfill: c.Backfill, APIVersion: r.cfg.APIVersion, Logger: logger,
+		}))
 	}
 	if ps := r.cfg.PubSub; len(ps.Topics) > 0 {
 		tlsCfg, err := r.cfg.TLS.LoadTLSConfig(ctx)

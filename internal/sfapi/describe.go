@@ -28,3 +28,22 @@ type DescribeField struct {
 func (c *Client) Describe(ctx context.Context, caller Caller, object string) (*Describe, error) {
 	return getJSON[Describe](ctx, c, request{caller: caller, path: c.dataPath + "/sobjects/" + url.PathEscape(object) + "/describe"})
 }
+
+// GlobalObject is one object of the org's global describe.
+type GlobalObject struct {
+	Name      string `json:"name"`
+	Queryable bool   `json:"queryable"`
+}
+
+// Global is the part of the global describe the receiver uses: the
+// objects this user may see at this API version (REST API Developer Guide,
+// "Describe Global":
+// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_describeGlobal.htm).
+type Global struct {
+	SObjects []GlobalObject `json:"sobjects"`
+}
+
+// DescribeGlobal lists the org's objects.
+func (c *Client) DescribeGlobal(ctx context.Context, caller Caller) (*Global, error) {
+	return getJSON[Global](ctx, c, request{caller: caller, path: c.dataPath + "/sobjects/"})
+}
