@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/sfevents/salesforcereceiver/internal/catalog"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/sftest"
@@ -26,7 +27,8 @@ import (
 
 type event struct {
 	ts time.Time
-	id string
+	id string // "": the row has no EventIdentifier (only the placeholder Id)
+	v  string // a field to tell rows apart (or not) when they have no id
 }
 
 // fakeOrg answers window queries over events, newest first, with ties in a
@@ -90,6 +92,12 @@ func (f *fakeOrg) render(key string, off int) *sfapi.QueryResult {
 	}
 	var recs [][]byte
 	for _, e := range rows[off:end] {
+		if e.id == "" {
+			recs = append(recs, fmt.Appendf(nil,
+				`{"attributes":{"type":"LoginEvent"},"EventDate":%q,"V":%q,"Id":"000000000000000AAA"}`,
+				e.ts.Format("2006-01-02T15:04:05.000Z"), e.v))
+			continue
+		}
 		recs = append(recs, fmt.Appendf(nil,
 			`{"attributes":{"type":"LoginEvent"},"EventIdentifier":%q,"EventDate":%q,"Id":"000000000000000AAA"}`,
 			e.id, e.ts.Format("2006-01-02T15:04:05.000Z")))
@@ -103,6 +111,12 @@ func (f *fakeOrg) render(key string, off int) *sfapi.QueryResult {
 // refuses every refuse-th page and a restart (the cursor through JSON, as
 // the checkpoint store keeps it) after every refusal.
 func drive(t *testing.T, src *Source, saved *[]byte, refuse int) map[string]int {
+	t.Helper()
+	return driveBy(t, src, saved, refuse, sftest.Body("EventIdentifier"))
+}
+
+// driveBy is drive, counting deliveries by key.
+func driveBy(t *testing.T, src *Source, saved *[]byte, refuse int, key sftest.Key) map[string]int {
 	t.Helper()
 	sink := sftest.NewSink()
 	sink.SetRefuse(func(d sftest.Delivery) error {
@@ -127,7 +141,7 @@ func drive(t *testing.T, src *Source, saved *[]byte, refuse int) map[string]int 
 			return err
 		})
 		if err == nil && string(*saved) == before {
-			return sink.Counts(sftest.Body("EventIdentifier")) // caught up: a poll that changed nothing
+			return sink.Counts(key) // caught up: a poll that changed nothing
 		}
 		if err != nil {
 			require.EqualError(t, err, "refused")
@@ -191,6 +205,58 @@ func TestWindowsDeliverEveryEventOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Rows without a key (only the placeholder Id, as Event Log Object rows
+// and big-object rows without their key field come) are identified by a
+// digest of the row and a count of identical rows: each arrives once, rows
+// identical in every field as often as they are there, through pages,
+// refusals and restarts; no uid is derived from the placeholder.
+func TestWindowsWithoutAKey(t *testing.T) {
+	now := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	rnd := rand.New(rand.NewPCG(5, 6))
+	var events []event
+	want := map[string]int{} // by V: every V names one kind of row
+	add := func(ts time.Time, v string, n int) {
+		for range n {
+			events = append(events, event{ts: ts, v: v})
+			want[v]++
+		}
+	}
+	for i := range 200 {
+		add(now.Add(-10*time.Minute-time.Duration(rnd.Int64N(int64(5*time.Hour)))).Truncate(time.Millisecond), "row"+strconv.Itoa(i), 1)
+	}
+	edge := now.Add(-3 * time.Hour)
+	add(edge, "twins at a window edge", 2)
+	add(edge.Add(-time.Millisecond), "triplets", 3)
+	add(now.Add(-2*time.Hour+time.Millisecond), "a page splits these", 5)
+	for _, tc := range []struct {
+		name     string
+		page     int
+		locators bool
+		refuse   int
+	}{{"locators", 3, true, 0}, {"refusals and restarts", 3, true, 2}, {"no locators", 8, false, 3}} {
+		t.Run(tc.name, func(t *testing.T) {
+			org := &fakeOrg{events: events, page: tc.page, locators: tc.locators, rnd: rand.New(rand.NewPCG(7, 8)), results: map[string][]event{}}
+			src := New(org, Spec{Spec: soqlstream.Spec{Stream: loginEvent}}, Options{
+				Backfill: 6 * time.Hour, Window: time.Hour, MinWindow: time.Hour, MaxWindow: time.Hour, Now: func() time.Time { return now },
+			})
+			var saved []byte
+			got := driveBy(t, src, &saved, tc.refuse, sftest.Body("V"))
+			assert.Equal(t, want, got)
+			assert.NotContains(t, string(saved), catalog.PlaceholderID, "never a key in the cursor")
+		})
+	}
+	// The uids: distinct, none from the placeholder.
+	org := &fakeOrg{events: events, page: 50, locators: true, rnd: rand.New(rand.NewPCG(9, 9)), results: map[string][]event{}}
+	src := New(org, Spec{Spec: soqlstream.Spec{Stream: loginEvent}}, Options{Backfill: 6 * time.Hour, Now: func() time.Time { return now }})
+	sink := sftest.NewSink()
+	require.NoError(t, src.Poll(context.Background(), testOrg, src.Initial(), func(ctx context.Context, logs plog.Logs, _ Cursor) error {
+		return sink.ConsumeLogs(ctx, logs)
+	}))
+	uids := sink.Counts(sftest.UID)
+	assert.Len(t, uids, len(events))
+	assert.Zero(t, uids[convert.RecordUID(testOrg.OrgID, loginEvent.Name, catalog.PlaceholderID)])
 }
 
 // More events in one second than a page holds cannot be paged without a
