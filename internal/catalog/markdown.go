@@ -1,0 +1,169 @@
+package catalog
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// The README's and docs/catalog.md's tables are rendered from the catalog
+// (TestDocsFollowTheCatalog keeps them in step): between the markers
+// <!-- catalog:NAME --> and <!-- /catalog:NAME --> stands Markdown(NAME).
+
+// Sections names every rendered section.
+var Sections = []string{"permissions", "severity", "objects", "storage", "events", "event-log-objects"}
+
+// Markdown renders one section.
+func Markdown(section string) string {
+	var b strings.Builder
+	switch section {
+	case "permissions":
+		permissions(&b)
+	case "severity":
+		severity(&b)
+	case "objects":
+		objectTable(&b, OfKind(KindObject))
+	case "storage":
+		storageTable(&b)
+	case "events":
+		eventTable(&b)
+	case "event-log-objects":
+		eloTable(&b)
+	default:
+		panic("catalog: no section " + section)
+	}
+	return b.String()
+}
+
+func link(name, doc string) string { return "[" + name + "](" + doc + ")" }
+
+func permissions(b *strings.Builder) {
+	row := func(needs, stream, why string) { fmt.Fprintf(b, "| %s | %s | %s |\n", needs, stream, why) }
+	b.WriteString("| permission | stream | what to grant |\n|---|---|---|\n")
+	row("API Enabled", "every stream", "every read is a REST or Pub/Sub API call")
+	for _, o := range []struct{ object, stream string }{
+		{"LoginHistory", "`login_history`"}, {"SetupAuditTrail", "`setup_audit_trail` (and the start-up limits read)"},
+		{"EventLogFile", "`event_log_file`"},
+	} {
+		e := Lookup(o.object)
+		row(e.Access.Needs, o.stream, e.Access.Fix)
+	}
+	storage := storageAccess("the object")
+	row(storage.Needs, "`objects` naming a storage object (LoginEvent, ApiAnomalyEventStore, ...) and `pubsub` topics of Real-Time Event Monitoring events",
+		strings.Replace(storage.Fix, "storage for the object", "storage (objects) or streaming (topics) for each event", 1))
+	for _, e := range All() {
+		if e.Kind == KindStorage && e.Access != storageAccess(e.Name) {
+			row(e.Access.Needs, "`objects: "+e.Name+"`", e.Access.Fix)
+		}
+		if a := e.TopicAccess(); e.Topic != "" && a.Needs != e.Access.Needs {
+			row(a.Needs, "`pubsub` topic `/event/"+e.Topic+"`", a.Fix)
+		}
+		if e.Kind == KindEvent && e.Access != storageAccess(e.Name) && !strings.HasPrefix(e.Name, "Mobile") {
+			row(e.Access.Needs, "`pubsub` topic `/event/"+e.Name+"`", e.Access.Fix)
+		}
+	}
+	mobile := Lookup("MobileEmailEvent").Access
+	row(mobile.Needs, "`pubsub` topics of the mobile events (`/event/MobileEmailEvent`, ...)", mobile.Fix)
+	row(eventLogObjectAccess.Needs, "`event_log_objects`, and `objects` naming an Event Log Object", eventLogObjectAccess.Fix)
+	row("Read on the object, and field access", "`objects` naming any other object", "an ordinary object's sharing and field-level security")
+}
+
+func severity(b *strings.Builder) {
+	var threats, logins []string
+	for _, e := range All() {
+		if e.Threat() {
+			threats = append(threats, "`"+e.Topic+"` / `"+e.Name+"`")
+		}
+		if e.Status != "" {
+			f, ok, _ := strings.Cut(e.Status, "=")
+			logins = append(logins, fmt.Sprintf("%s `%s` other than `%s`", e.Name, f, ok))
+		}
+	}
+	for _, r := range RolesOf(nil)[RoleLoginStatus] {
+		logins = append(logins, fmt.Sprintf("`%s` other than `%s`", r.Field, r.OK))
+	}
+	var req []string
+	for _, r := range RolesOf(nil)[RoleRequestStatus] {
+		req = append(req, "`"+r.Field+"`")
+	}
+	fmt.Fprintf(b, "Severity is WARN for every failed login, whatever the source (%s, from a topic or its storage object alike),\n", strings.Join(logins, ", "))
+	fmt.Fprintf(b, "for failed or refused requests (%s `F` or `A`), and for every record of the Threat Detection events\n", strings.Join(req, " or "))
+	fmt.Fprintf(b, "(%s); INFO otherwise.\n", strings.Join(threats, ", "))
+}
+
+func objectTable(b *strings.Builder, es []*Entry) {
+	b.WriteString("| object | API | key | time | needs |\n|---|---|---|---|---|\n")
+	for _, e := range es {
+		fmt.Fprintf(b, "| %s | %s | `%s` | `%s` | %s |\n", link(e.Name, e.Doc), e.Since, e.Key, e.Timestamp, e.Access.Needs)
+	}
+}
+
+func storageTable(b *strings.Builder) {
+	b.WriteString("| storage object | kind | API | topic (`/event/...`) | paged on | severity | needs |\n|---|---|---|---|---|---|---|\n")
+	for _, e := range OfKind(KindStorage) {
+		kind, topic, sev := "standard object", "none (stored only)", "by `"+e.Status+"`"
+		if e.Big {
+			kind = "big object"
+		}
+		if e.Topic != "" {
+			topic = link(e.Topic, e.TopicDoc) + " (" + e.TopicSince + ")"
+		}
+		switch {
+		case e.Threat():
+			sev = "WARN (threat)"
+		case e.Status == "":
+			sev = "INFO"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | `%s` | %s | %s |\n", link(e.Name, e.Doc), kind, e.Since, topic, e.CursorField(), sev, e.Access.Needs)
+	}
+}
+
+func eventTable(b *strings.Builder) {
+	b.WriteString("| event (`/event/...`) | API | needs |\n|---|---|---|\n")
+	for _, e := range OfKind(KindEvent) {
+		fmt.Fprintf(b, "| %s | %s | %s |\n", link(e.Name, e.Doc), e.Since, e.Access.Needs)
+	}
+}
+
+func eloTable(b *strings.Builder) {
+	b.WriteString("| Event Log Object | API | EventLogFile type | user | client | URL |\n|---|---|---|---|---|---|\n")
+	for _, e := range OfKind(KindEventLogObject) {
+		roles := RolesOf(e)
+		first := func(role string) string {
+			for _, r := range roles[role] {
+				if e.Field(r.Field) != nil {
+					return "`" + r.Field + "`"
+				}
+			}
+			return ""
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", link(e.Name, e.Doc), e.Since, e.EventLogFile,
+			first("user.id"), first("client.address"), first("url.path"))
+	}
+}
+
+// Splice replaces each rendered section of doc (between its markers) with
+// the catalog's, and reports the sections it found.
+func Splice(doc string) (string, []string) {
+	var found []string
+	for _, name := range Sections {
+		start, end := "<!-- catalog:"+name+" -->\n", "<!-- /catalog:"+name+" -->"
+		for off := 0; ; {
+			i := strings.Index(doc[off:], start)
+			if i < 0 {
+				break
+			}
+			i += off + len(start)
+			j := strings.Index(doc[i:], end)
+			if j < 0 {
+				break
+			}
+			doc = doc[:i] + Markdown(name) + doc[i+j:]
+			off = i + len(Markdown(name)) + len(end)
+			if !slices.Contains(found, name) {
+				found = append(found, name)
+			}
+		}
+	}
+	return doc, found
+}
