@@ -1,6 +1,6 @@
 // Package convert turns Salesforce records (SOQL JSON records and
 // EventLogFile CSV rows) into OpenTelemetry log records, following the
-// "One log record per source record" section of the receiver's contract.
+// rules of docs/records.md, with the catalog's roles and severities.
 package convert
 
 import (

@@ -27,7 +27,7 @@ const loginEventREST = `{"attributes":{"type":"LoginEvent","url":"/services/data
 
 // TestSameAsREST: a LoginEventStream event and its LoginEvent row read
 // through REST map to the same log record: body, event time, severity and
-// attributes (the contract's "same body whichever way it arrived").
+// attributes (docs/records.md: an event has the same body whichever way it arrived).
 func TestSameAsREST(t *testing.T) {
 	var rest convert.Record
 	if err := convert.DecodeRecord([]byte(loginEventREST), &rest); err != nil {
