@@ -529,9 +529,10 @@ func (c *Client) exchange(ctx context.Context, r request) (*http.Response, error
 // send makes one HTTP request within the org's budget and reports its limit header.
 func (c *Client) send(ctx context.Context, r request, tok *auth.Token) (*http.Response, Budget, error) {
 	path, stream := r.path, r.caller.Stream
-	base, err := url.Parse(tok.InstanceURL)
-	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
-		return nil, nil, backoff.Permanent(fmt.Errorf("salesforce: token has an unusable instance URL %q", tok.InstanceURL))
+	// The bearer token goes only to an https instance (plain http only
+	// on loopback, the simulator), as to the login URL.
+	if err := CheckURL(tok.InstanceURL); err != nil {
+		return nil, nil, backoff.Permanent(fmt.Errorf("salesforce: the token's instance URL is unusable: %w", err))
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(tok.InstanceURL, "/")+path, nil)
 	if err != nil {

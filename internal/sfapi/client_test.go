@@ -679,3 +679,15 @@ func TestTimeouts(t *testing.T) {
 	require.NoError(t, resp.Body.Close())
 	assert.Equal(t, strings.Repeat("row\n", 12), string(body))
 }
+
+// The bearer token goes only to an https instance URL (plain http on
+// loopback alone), whatever the token response said.
+func TestInstanceURLMustBeSafe(t *testing.T) {
+	for _, instance := range []string{"http://acme.my.salesforce.com", "ftp://acme.my.salesforce.com", "https://user:pw@acme.my.salesforce.com", "::"} {
+		e := newEnv(t, func(e *env, w http.ResponseWriter, r *http.Request, hit int) { t.Error("no request may be sent") })
+		e.tokens.instance = instance
+		_, err := e.client.Limits(context.Background())
+		require.ErrorContains(t, err, "instance URL is unusable", instance)
+		assert.NotContains(t, err.Error(), "pw@")
+	}
+}
