@@ -62,6 +62,8 @@ test: lint
 
 ## e2e: the built collector against the simulator (and VictoriaLogs), counted against the ground truth
 # RELIABILITY lines in the output are the figures docs/reliability.md quotes.
+# TestImage also runs make image and reads the image back (it skips without
+# podman or docker; .ci/run installs podman).
 e2e: build $(VLOGS)
 	$(GO) test -tags e2e -count=1 -v -timeout 20m ./internal/e2e/... -collector $(CURDIR)/$(COLLECTOR) \
 		-victorialogs $(VLOGS)
