@@ -1,4 +1,5 @@
-# Everything here needs only Go: tools are installed into .tools/ on first use.
+# Everything here needs only Go (make image also podman or docker): tools are
+# installed into .tools/ on first use.
 SHELL       := /bin/bash
 GO          ?= go
 TOOLS       := $(CURDIR)/.tools
@@ -36,7 +37,7 @@ FUZZ_TARGETS := \
 	internal/simulator:FuzzQuoteStringRoundTrip internal/eventavro:FuzzDecode internal/convert:FuzzDecodePageMatchesStdlib internal/convert:FuzzFastKVMatchesPublicAPI
 SOAK_FUZZTIME ?= 5m
 
-.PHONY: run test build bench e2e fuzz soak victorialogs generate lint tools clean
+.PHONY: run test build image bench e2e fuzz soak victorialogs generate lint tools clean
 
 ## run: build the collector, start the Salesforce simulator and print events (Ctrl-C stops both)
 run: build $(SIM)
@@ -61,6 +62,8 @@ test: lint
 
 ## e2e: the built collector against the simulator (and VictoriaLogs), counted against the ground truth
 # RELIABILITY lines in the output are the figures docs/reliability.md quotes.
+# TestImage also runs make image and reads the image back (it skips without
+# podman or docker; .ci/run installs podman).
 e2e: build $(VLOGS)
 	$(GO) test -tags e2e -count=1 -v -timeout 20m ./internal/e2e/... -collector $(CURDIR)/$(COLLECTOR) \
 		-victorialogs $(VLOGS)
@@ -100,6 +103,34 @@ $(VLOGS):
 ## build: the collector binary at _build/otelcol-salesforce
 build: $(OCB)
 	$(OCB) --config builder-config.yaml
+
+# The image is the Dockerfile's: FROM scratch, so nothing is pulled and the
+# build needs no network. Its binary is the file make build just made
+# (static: ocb builds with CGO_ENABLED=0); the CA bundle is the building
+# machine's (CA_BUNDLE=... picks another); /etc/passwd names the user.
+# CONTAINER_ENGINE is podman if found, else docker; set it to add flags,
+# e.g. CONTAINER_ENGINE="podman --storage-driver vfs". Neither is installed
+# here (a fresh machine has only Go): .ci/run installs podman for make e2e.
+IMAGE         ?= otelcol-salesforce
+IMAGE_VERSION := $(shell sed -n 's/^  version: \([0-9.]*\)$$/\1/p' builder-config.yaml)
+IMAGE_ROOTFS  := _build/image/rootfs
+CONTAINER_ENGINE ?= $(shell command -v podman >/dev/null 2>&1 && echo podman || { command -v docker >/dev/null 2>&1 && echo docker; })
+CA_BUNDLE     ?= $(firstword $(wildcard /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt /etc/ssl/cert.pem))
+
+## image: the container image of make build's collector, tagged otelcol-salesforce:<dist.version> and :latest (IMAGE=... renames)
+image: build
+	@[ -n "$(CONTAINER_ENGINE)" ] || { echo "image: neither podman nor docker is on PATH; install one (Debian/Ubuntu: apt-get install podman) and run make image again"; exit 1; }
+	@[ "$$($(GO) env GOOS)" = linux ] || { echo "image: make build made a $$($(GO) env GOOS) binary and the image needs a linux one: GOOS=linux make image"; exit 1; }
+	@[ -s "$(CA_BUNDLE)" ] || { echo "image: no CA bundle at '$(CA_BUNDLE)'; name one: make image CA_BUNDLE=/path/to/ca-certificates.crt"; exit 1; }
+	@# umask 022: the unprivileged user must be able to read what is copied in.
+	rm -rf $(IMAGE_ROOTFS)
+	umask 022 && mkdir -p $(IMAGE_ROOTFS)/etc/ssl/certs && \
+		cp $(CA_BUNDLE) $(IMAGE_ROOTFS)/etc/ssl/certs/ca-certificates.crt && \
+		chmod 0644 $(IMAGE_ROOTFS)/etc/ssl/certs/ca-certificates.crt && \
+		printf '%s\n' root:x:0:0:root:/root:/sbin/nologin otelcol:x:10001:10001:otelcol:/:/sbin/nologin > $(IMAGE_ROOTFS)/etc/passwd && \
+		printf '%s\n' root:x:0: otelcol:x:10001: > $(IMAGE_ROOTFS)/etc/group
+	$(CONTAINER_ENGINE) build --build-arg VERSION=$(IMAGE_VERSION) \
+		-t $(IMAGE):$(IMAGE_VERSION) -t $(IMAGE):latest -f Dockerfile .
 
 ## bench: the benchmarks (benchstat-readable, saved to $(BENCH_OUT)), then the summary table
 # Go benchmarks of the module (-count $(BENCH_COUNT)); the API-call counts

@@ -9,7 +9,8 @@ import (
 )
 
 // The release a user pins (README), the distribution built here
-// (builder-config.yaml) and the newest CHANGELOG heading name one version.
+// (builder-config.yaml, whose version make image tags) and the newest
+// CHANGELOG heading name one version.
 func TestVersionsAgree(t *testing.T) {
 	find := func(name, pattern string) string {
 		m := regexp.MustCompile(pattern).FindStringSubmatch(readRepoFile(t, name))
@@ -20,6 +21,11 @@ func TestVersionsAgree(t *testing.T) {
 	require.Equal(t, release, "v"+find("builder-config.yaml", `(?m)^  version: (\d+\.\d+\.\d+)$`), "builder-config.yaml dist.version")
 	require.Equal(t, release, find("builder-config.yaml", `gomod: github.com/sfevents/salesforcereceiver (v\S+)`), "builder-config.yaml receiver gomod")
 	require.Equal(t, release, find("README.md", `gomod: github.com/sfevents/salesforcereceiver (v\S+)`), "README pin")
+	tags := regexp.MustCompile(`registry\.example\.com/otelcol-salesforce:(\S+)`).FindAllStringSubmatch(readRepoFile(t, "README.md"), -1)
+	require.NotEmpty(t, tags, "README: no image tag")
+	for _, tag := range tags {
+		require.Equal(t, release, "v"+tag[1], "README image tag (make image tags dist.version)")
+	}
 }
 
 // The black-box peer (internal/peerbench/stock-builder-config.yaml) is the
