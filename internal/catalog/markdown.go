@@ -11,7 +11,8 @@ import (
 // <!-- catalog:NAME --> and <!-- /catalog:NAME --> stands Markdown(NAME).
 
 // Sections names every rendered section.
-var Sections = []string{"permissions", "severity", "objects", "storage", "events", "event-log-objects"}
+var Sections = []string{"permissions", "severity", "objects", "storage", "events", "event-log-objects",
+	"roles", "field-severity", "object-rules"}
 
 // Markdown renders one section.
 func Markdown(section string) string {
@@ -29,6 +30,12 @@ func Markdown(section string) string {
 		eventTable(&b)
 	case "event-log-objects":
 		eloTable(&b)
+	case "roles":
+		roleTable(&b)
+	case "field-severity":
+		fieldSeverity(&b)
+	case "object-rules":
+		objectRules(&b)
 	default:
 		panic("catalog: no section " + section)
 	}
@@ -139,6 +146,78 @@ func eloTable(b *strings.Builder) {
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", link(e.Name, e.Doc), e.Since, e.EventLogFile,
 			first("user.id"), first("client.address"), first("url.path"))
+	}
+}
+
+// attributeRoles are the roles that become attributes, in the order the
+// docs list them.
+var attributeRoles = []string{"salesforce.record.id", "user.id", "user.name", "client.address", "user_agent.original",
+	"url.path", "session.id", "salesforce.login.key", "salesforce.login_history.id"}
+
+func codes(rs []RoleField) string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, "`"+r.Field+"`")
+	}
+	return strings.Join(out, ", ")
+}
+
+func roleTable(b *strings.Builder) {
+	shared := RolesOf(nil)
+	b.WriteString("| attribute | from, in order of preference |\n|---|---|\n")
+	for _, role := range attributeRoles {
+		fmt.Fprintf(b, "| `%s` | %s |\n", role, codes(shared[role]))
+	}
+}
+
+func fieldSeverity(b *strings.Builder) {
+	shared := RolesOf(nil)
+	b.WriteString("| field | WARN when |\n|---|---|\n")
+	for _, r := range shared[RoleLoginStatus] {
+		fmt.Fprintf(b, "| `%s` | not empty and not `%s` |\n", r.Field, r.OK)
+	}
+	for _, r := range shared[RoleRequestStatus] {
+		fmt.Fprintf(b, "| `%s` | `F` (failure) or `A` (authorization error) |\n", r.Field)
+	}
+}
+
+func objectRules(b *strings.Builder) {
+	b.WriteString("| object | read by | severity | its own fields for attributes |\n|---|---|---|---|\n")
+	for _, e := range All() {
+		if !e.Threat() && e.Status == "" && len(e.Roles) == 0 {
+			continue
+		}
+		read := "`objects` entry `" + e.Name + "`"
+		switch {
+		case e.Name == "LoginHistory":
+			read = "`login_history`; " + read
+		case e.Topic != "":
+			read += "; topic `/event/" + e.Topic + "`"
+		}
+		sev := "no object rule"
+		switch {
+		case e.Threat():
+			sev = "always WARN"
+		case e.Status != "":
+			f, ok, _ := strings.Cut(e.Status, "=")
+			sev = "WARN when `" + f + "` is present and not `" + ok + "`"
+		}
+		var own []string
+		roles := slices.Sorted(func(yield func(string) bool) {
+			for r := range e.Roles {
+				if !yield(r) {
+					return
+				}
+			}
+		})
+		for _, role := range roles {
+			var fs []RoleField
+			for _, f := range e.Roles[role] {
+				fs = append(fs, RoleField{Field: f})
+			}
+			own = append(own, "`"+role+"` = "+codes(fs))
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", e.Name, read, sev, strings.Join(own, "; "))
 	}
 }
 

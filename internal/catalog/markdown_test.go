@@ -19,6 +19,7 @@ func TestDocsFollowTheCatalog(t *testing.T) {
 	for file, want := range map[string][]string{
 		"../../README.md":       {"permissions", "severity"},
 		"../../docs/catalog.md": {"objects", "storage", "events", "event-log-objects"},
+		"../../docs/records.md": {"roles", "field-severity", "object-rules"},
 	} {
 		path := filepath.Clean(file)
 		b, err := os.ReadFile(path)
