@@ -89,8 +89,9 @@ func builtinSchemas() registry {
 			{Name: "CreatedByIssuer", Type: TypeString, Since: "48.0"},
 		},
 	})
-	addObjectStreamSchemas(reg) // bigobjects.go
-	addIncidentSchemas(reg)     // incidents.go
+	addCatalogSchemas(reg)        // catalog.go: storage objects
+	addEventLogObjectSchemas(reg) // eventlogobjects.go
+	addCustomObjectSchema(reg)    // bigobjects.go
 	reg.add(eventLogFileSchema())
 	return reg
 }
@@ -98,9 +99,10 @@ func builtinSchemas() registry {
 // generator holds the seeded randomness and the users generated records
 // refer to. Callers hold Server.mu.
 type generator struct {
-	rnd   *rand.Rand
-	users []simUser // users[0] is the integration user
-	geo   uint64
+	rnd         *rand.Rand
+	users       []simUser // users[0] is the integration user
+	geo         uint64
+	eventNumber uint64 // the Threat Detection stores' *EventNumber (catalog.go)
 }
 
 type simUser struct{ id, username, name string }

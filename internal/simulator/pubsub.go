@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/keepalive"
 
+	"github.com/sfevents/salesforcereceiver/internal/catalog"
 	pb "github.com/sfevents/salesforcereceiver/internal/pubsub/eventbusv1"
 )
 
@@ -95,6 +96,8 @@ type PublishedEvent struct {
 	Payload []byte // Avro binary, no container header
 	// StorageObject and StorageID name the storage row Publish also wrote
 	// (LoginEventStream → LoginEvent); both "" when there is none.
+	// StorageID is the simulator's own id of the row (Record.ID): a big
+	// object's rows show the empty Id in the REST API.
 	StorageObject, StorageID string
 }
 
@@ -313,9 +316,10 @@ func (s *Server) SetTopicSchema(topic, schemaJSON string) (string, error) {
 }
 
 // Publish appends n generated events to topic at the server's Now and
-// returns them. Publishing to /event/LoginEventStream also stores each
-// event as a LoginEvent row with the same EventIdentifier and values. It
-// panics on an unknown topic.
+// returns them. Publishing to a topic whose catalog entry is a storage
+// object (/event/LoginEventStream: LoginEvent; /event/UniversalAnomalyEvent:
+// UniversalAnomalyEventStore; ...) also stores each event as a row of it
+// with the same EventIdentifier and values. It panics on an unknown topic.
 func (s *Server) Publish(topic string, n int) []PublishedEvent {
 	out := make([]PublishedEvent, 0, n)
 	for range n {
@@ -384,12 +388,21 @@ func (s *Server) appendEvent(t *pubsubTopic, rec map[string]any, id string, now 
 	ev.EventIdentifier, _ = rec["EventIdentifier"].(string)
 	ev.EventUuid, _ = rec["EventUuid"].(string)
 	if t.def.storage != "" {
+		// The storage object keeps the event: the same EventIdentifier and
+		// values ("EventIdentifier: The unique ID of the event, which is
+		// shared with the corresponding storage object", every Real-Time
+		// Event Monitoring event's page, e.g.
+		// https://developer.salesforce.com/docs/platform/platform-events/guide/sforce-api-objects-logineventstream.html),
+		// and a store's CreatedDate is when the row was written.
 		sch := s.reg.lookup(t.def.storage)
 		row := map[string]any{}
 		for k, v := range rec {
 			if sch.field(k) != nil && k != "Id" {
 				row[k] = v
 			}
+		}
+		if e := catalog.Lookup(t.def.storage); e != nil {
+			s.gen.storeFields(e, row)
 		}
 		sid, err := s.st.insert(t.def.storage, row)
 		if err != nil {

@@ -23,6 +23,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sfevents/salesforcereceiver/internal/catalog"
 )
 
 // Defaults for Options fields left zero.
@@ -109,6 +111,15 @@ type Options struct {
 	// (0: as fast as the client reads). Real orgs serve log files at the
 	// network's pace, far below a loopback's; see SetDownloadRate.
 	DownloadBytesPerSecond int64
+
+	// EventLogObjectRows: rows generated per Event Log Object (by name,
+	// see EventLogObjects) over History; none by default.
+	EventLogObjectRows map[string]int
+	// EventLogObjectDelay is how long after its Timestamp an Event Log
+	// Object row becomes queryable: 0 (the default) a random 25 to 45
+	// minutes per row, as Salesforce documents; NoEventLogObjectDelay
+	// (negative) at once; a positive value exactly that.
+	EventLogObjectDelay time.Duration
 
 	// Incidents are injected at New, at Now (see Inject and IncidentNames).
 	Incidents []string
@@ -243,6 +254,7 @@ func New(opts Options) *Server {
 	s.seedUsers()
 	s.generateHistory()
 	s.generateObjectStreamHistory()
+	s.generateEventLogObjectHistory()
 	s.injectOptions() // incidents.go
 	return s
 }
@@ -438,6 +450,11 @@ func (s *Server) Arrive(object string, n int, at time.Time) {
 	if sch == nil || sch.generate == nil {
 		panic("simulator: cannot generate records of " + object)
 	}
+	if sch.ELO {
+		// Queryable after the documented delay; some rows twice.
+		s.insertELORows(sch, slices.Repeat([]time.Time{at}, n))
+		return
+	}
 	for range n {
 		s.mustInsert(sch.Name, sch.generate(s.gen, at))
 	}
@@ -567,6 +584,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, ver, rest string)
 		s.handleQuery(w, r, ver)
 	case strings.HasPrefix(rest, "/query/") || strings.HasPrefix(rest, "/queryAll/"):
 		s.handleQueryMore(w, ver, rest[strings.LastIndexByte(rest, '/')+1:])
+	case rest == "/sobjects":
+		s.handleDescribeGlobal(w, ver)
 	case strings.HasPrefix(rest, "/sobjects/") && strings.HasSuffix(rest, "/describe") && strings.Count(rest, "/") == 3:
 		s.handleDescribe(w, ver, strings.Split(rest, "/")[2])
 	case isLogFilePath(rest): // elf.go
@@ -631,7 +650,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, ver string)
 	q, err := parseSOQL(r.URL.Query().Get("q"))
 	if err == nil {
 		reg := s.reg
-		if slices.ContainsFunc(s.opts.DeniedObjects, func(o string) bool { return strings.EqualFold(o, q.object) }) {
+		if s.denied(q.object) {
 			reg = registry{} // without permission, Salesforce denies the object exists
 		}
 		q.view = s.view(ver)
@@ -644,6 +663,9 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, ver string)
 	batch := batchSize(r.Header)
 	s.mu.Lock()
 	rows := s.ownRows(q.schema.Name, s.st.table(q.schema.Name).rows)
+	if q.schema.ELO {
+		rows = s.eloRows(q, rows, s.opts.Now()) // eventlogobjects.go
+	}
 	rows = q.run(rows)
 	id := ""
 	if !q.count && len(rows) > batch {
@@ -794,7 +816,11 @@ func writeAttributes(buf *bytes.Buffer, object, id, ver string) {
 // renderRecord writes selected fields in SELECT order, with the fields of a
 // relationship grouped into one nested object as Salesforce does.
 func renderRecord(buf *bytes.Buffer, q *query, rw *row, ver string) {
-	writeAttributes(buf, q.schema.Name, rw.id, ver)
+	id := rw.id
+	if q.schema.PlaceholderID {
+		id = catalog.PlaceholderID // big objects, Event Log Objects (schema.go)
+	}
+	writeAttributes(buf, q.schema.Name, id, ver)
 	done := map[string]bool{}
 	for _, it := range q.fields {
 		ref := it.ref

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sfevents/salesforcereceiver/internal/anynum"
+	"github.com/sfevents/salesforcereceiver/internal/catalog"
 )
 
 // Record is a stored record as ground truth for tests. Fields holds every
@@ -23,6 +24,9 @@ type Record struct {
 type row struct {
 	id     string
 	fields map[string]any // canonical field name → value
+	// visibleAt is when the row becomes queryable (zero: at once): Event
+	// Log Object rows arrive 25 to 45 minutes after their Timestamp.
+	visibleAt time.Time
 }
 
 type table struct {
@@ -120,6 +124,10 @@ func (st *store) insert(object string, in map[string]any) (string, error) {
 		return "", fmt.Errorf("simulator: duplicate id %s on %s", id, sch.Name)
 	}
 	fields["Id"] = id
+	if sch.PlaceholderID {
+		// What the API shows; the row keeps its own id (row.id, Record.ID).
+		fields["Id"] = catalog.PlaceholderID
+	}
 	for _, f := range sch.Fields {
 		if f.RelName == "" {
 			continue
