@@ -61,6 +61,16 @@ const NoEventLogObjectDelay = time.Duration(-1)
 func addEventLogObjectSchemas(reg registry) {
 	for _, e := range catalog.OfKind(catalog.KindEventLogObject) {
 		fields := append([]field{{Name: "Id", Type: TypeID, Undescribed: true}}, catalogFields(e)...)
+		for i := range fields {
+			if fields[i].Name == "Timestamp" {
+				// A dateTime on every Event Log Object ("the Timestamp
+				// column that's present on all Event Log Objects", queried
+				// with date-time literals and DAY_ONLY()), also where the
+				// catalog could not read its type (FlowNavMetricEventLog's
+				// page edition lost the types of some fields).
+				fields[i].Type = TypeDateTime
+			}
+		}
 		reg.add(&objectSchema{
 			Name: e.Name, KeyPrefix: keyPrefix(e.Name), Doc: e.Doc, Since: e.Since, Fields: fields,
 			TimestampField: "Timestamp", PlaceholderID: true, ELO: true,
