@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"hash/fnv"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -399,6 +400,14 @@ func (s *Server) arriveTick() {
 		sch := s.reg.lookup(name)
 		for range s.gen.arrivalBatch(name, s.opts.SameTimestampRuns) {
 			s.mustInsert(name, sch.generate(s.gen, now))
+		}
+	}
+	// Event Log Objects with generated history get new rows too, at the
+	// millisecond; they become queryable after the documented delay.
+	for _, name := range slices.Sorted(maps.Keys(s.opts.EventLogObjectRows)) {
+		if sch := s.reg.lookup(name); sch != nil && sch.ELO && s.opts.EventLogObjectRows[name] > 0 {
+			at := s.opts.Now().UTC().Truncate(time.Millisecond)
+			s.insertELORows(sch, slices.Repeat([]time.Time{at}, s.gen.arrivalBatch(name, false)))
 		}
 	}
 }
