@@ -355,6 +355,11 @@ func describeType(t FieldType) string {
 }
 
 // ---- history and generators ----
+//
+// The generators' fields are the catalog entries' (each names its
+// Salesforce page); their values are the simulator's own, shaped as the
+// pages describe the fields (picklist values where a page lists them, e.g.
+// ReportEvent's Operation).
 
 // generateObjectStreamHistory fills the big objects and the custom object
 // over Options.History, with runs of events sharing one millisecond.

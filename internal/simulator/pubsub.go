@@ -35,7 +35,15 @@ import (
 // or prefix is malformed (validation.failed); a well-formed id beyond the
 // bus's tip, or at or before an event retention dropped, is corrupted.
 
-// Defaults of the Pub/Sub options.
+// Defaults of the Pub/Sub options. Retention: "Salesforce stores platform
+// events and change data capture events for 72 hours" (Pub/Sub API, "Event
+// Message Durability":
+// https://developer.salesforce.com/docs/platform/pub-sub-api/guide/event-message-durability.html).
+// A Subscribe stream with nothing to send gets a keepalive FetchResponse
+// ("Subscribe Keepalive Behavior"; 270 s is the simulator's figure) and
+// "The maximum value for num_requested is 100" (Pub/Sub API, "Subscribe RPC Method":
+// https://developer.salesforce.com/docs/platform/pub-sub-api/references/methods/subscribe-rpc.html).
+// The idle timeout and the 50-event batch are the simulator's choices.
 const (
 	DefaultPubSubKeepalive   = 270 * time.Second
 	DefaultPubSubIdleTimeout = 60 * time.Second
@@ -48,7 +56,9 @@ const (
 	pubsubMaxBatch = 50
 )
 
-// Error codes the simulator sends in the "error-code" trailer.
+// Error codes the simulator sends in the "error-code" trailer (Pub/Sub
+// API, "Pub/Sub API Error Codes":
+// https://developer.salesforce.com/docs/platform/pub-sub-api/guide/handling-errors.html).
 const (
 	PubSubErrAuth               = "sfdc.platform.eventbus.grpc.service.auth.error"
 	PubSubErrUnavailable        = "sfdc.platform.eventbus.grpc.service.unavailable"

@@ -27,7 +27,10 @@ import (
 //   - Change Data Capture adds the ChangeEventHeader record as field 0.
 //
 // The exact docs of Real-Time Event Monitoring fields are modelled on
-// platform events and not confirmed against a live org.
+// platform events and not confirmed against a live org. Salesforce's
+// guides document the encoding (Avro binary, the schema from GetSchema:
+// https://developer.salesforce.com/docs/platform/pub-sub-api/references/methods/getschema-rpc.html)
+// but not these conventions: they are read off live schemas.
 
 const avroNamespace = "com.sforce.eventbus"
 

@@ -642,6 +642,11 @@ func (l *locator) expired(now time.Time) bool {
 	return now.Sub(l.lastUsed) > locatorIdleOld
 }
 
+// batchSize reads the Sforce-Query-Options header: batchSize from 200 to
+// 2,000, default 2,000 (REST API Developer Guide, "Query Options Header":
+// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/headers_queryoptions.htm).
+// A value out of range is clamped: the simulator's choice (the page says
+// the number of records returned may differ from the requested size).
 func batchSize(h http.Header) int {
 	for opt := range strings.SplitSeq(h.Get("Sforce-Query-Options"), ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(opt), "=")
@@ -767,10 +772,15 @@ func (s *Server) ExpireLocators() {
 	s.mu.Unlock()
 }
 
+// handleSObject answers GET /sobjects/{name}/{id} with every field the
+// request may see (REST API Developer Guide, "sObject Rows":
+// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_sobject_retrieve.htm).
+// Big objects and Event Log Objects support no retrieve() (their pages list
+// describeSObjects() and query() only): their rows answer 404.
 func (s *Server) handleSObject(w http.ResponseWriter, ver string, parts []string) {
 	sch := s.reg.lookup(parts[0])
 	view := s.view(ver)
-	if sch == nil || len(parts) != 2 || !view.objectVisible(sch) {
+	if sch == nil || len(parts) != 2 || !view.objectVisible(sch) || sch.PlaceholderID {
 		writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 		return
 	}
@@ -792,6 +802,13 @@ func (s *Server) handleSObject(w http.ResponseWriter, ver string, parts []string
 
 // ---- rendering ----
 
+// renderPage is a Query resource answer: totalSize, done, nextRecordsUrl
+// while more remain, and records with their attributes (REST API Developer
+// Guide, "Query" and "Execute a SOQL Query":
+// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_query.htm,
+// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/dome_query.htm).
+// The locator's form (01g..., then "-" and the offset) is what real orgs
+// send; the docs only say to follow nextRecordsUrl.
 func renderPage(q *query, rows []*row, off, batch int, ver, locatorID string) []byte {
 	end := min(off+batch, len(rows))
 	var buf bytes.Buffer
@@ -874,7 +891,9 @@ func renderRecord(buf *bytes.Buffer, q *query, rw *row, ver string) {
 	buf.WriteByte('}')
 }
 
-// FormatDateTime renders a time the way the REST API does.
+// FormatDateTime renders a time the way the REST API does (REST API
+// Developer Guide, "Valid Date and DateTime Formats":
+// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/intro_valid_date_formats.htm).
 func FormatDateTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000-0700") }
 
 func writeValue(buf *bytes.Buffer, v any) {
@@ -922,7 +941,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	writeRaw(w, status, marshal(v))
 }
 
-// writeErrors writes the REST API's error shape: [{"message","errorCode"}].
+// writeErrors writes the REST API's error shape: [{"message","errorCode"}]
+// (REST API Developer Guide, "Status Codes and Error Responses":
+// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm).
+// The error codes are Salesforce's (the SOAP API's ExceptionCode list:
+// https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_calls_concepts_core_data_objects.htm);
+// the docs give no message texts: "Session expired or invalid", "The
+// requested resource does not exist", "invalid query locator" and
+// "HTTP Method 'X' not allowed. Allowed are GET,HEAD" are the texts real
+// orgs send, and where a handler says so, the text is the simulator's own.
 func writeErrors(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, []map[string]string{{"message": msg, "errorCode": code}})
 }

@@ -11,9 +11,25 @@ import (
 )
 
 // A SOQL subset: SELECT fields|COUNT() FROM Object [WHERE cond]
-// [ORDER BY f [ASC|DESC] [NULLS FIRST|LAST], ...] [LIMIT n] [OFFSET n].
+// [ORDER BY f [ASC|DESC] [NULLS FIRST|LAST], ...] [LIMIT n] [OFFSET n]
+// (SOQL and SOSL Reference, "SOQL SELECT Syntax":
+// https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select.htm;
+// comparison operators:
+// https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select_comparisonoperators.htm;
+// ORDER BY with NULLS FIRST for ascending and NULLS LAST for descending by
+// default: https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select_orderby.htm;
+// date formats:
+// https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select_dateformats.htm;
+// escape sequences:
+// https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select_quotedstringescapes.htm).
+// GROUP BY, HAVING, aggregates, subqueries and date literals (TODAY,
+// LAST_N_DAYS:n) are not in the subset: they answer MALFORMED_QUERY.
 // Errors mimic Salesforce's codes and its caret-pointing messages, because
-// receivers are expected to log them and tests assert on the codes.
+// receivers are expected to log them and tests assert on the codes. The
+// docs give no message texts: the caret layout and the texts of
+// MALFORMED_QUERY, INVALID_FIELD ("No such column ...") and INVALID_TYPE
+// ("sObject type ... is not supported") are those real orgs send; the
+// others are the simulator's own.
 
 // apiError is a Salesforce REST error: HTTP status, errorCode and message.
 type apiError struct {

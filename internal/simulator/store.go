@@ -56,6 +56,13 @@ func (st *store) table(object string) *table { return st.tables[strings.ToLower(
 
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
+// Ids are 15 case-sensitive or 18 case-insensitive characters, the first
+// three the object's key prefix (SOAP API Developer Guide, "ID Field Type":
+// https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/field_types.htm).
+// The page does not give the 3-character suffix's algorithm (widely
+// published; withChecksum); the pod and counter layout are the simulator's
+// own.
+
 // makeID builds an 18-char id: prefix, pod "5g", a 10-digit base62 counter
 // (fixed width, and base62 digits are in ASCII order, so ids compare in
 // creation order) and the case-safe checksum suffix.
