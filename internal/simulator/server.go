@@ -450,8 +450,9 @@ func (s *Server) Records(object string) []Record {
 
 // Arrive adds n generated records of object whose timestamp field is at.
 // They share that timestamp; an `at` in the past makes records that become
-// visible late (their Ids are still newer). It panics on an object without
-// a generator.
+// visible late (their Ids are still newer). Event Log Object rows become
+// queryable after Options.EventLogObjectDelay, and some repeat the row
+// before in every field. It panics on an object without a generator.
 func (s *Server) Arrive(object string, n int, at time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
