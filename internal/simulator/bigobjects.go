@@ -8,27 +8,35 @@ import (
 	"time"
 )
 
-// Real-Time Event Monitoring storage objects (LoginEvent, LogoutEvent,
-// ApiEvent) are big objects: they can be filtered only on their index
-// fields, sorted only by their date field descending, and Salesforce
-// answers anything else with 400 BIG_OBJECT_UNSUPPORTED_OPERATION. A plain
-// custom object, Security_Case__c, stands for "any SOQL object".
+// Real-Time Event Monitoring storage objects that are big objects
+// (catalog.yaml's big: true; "Many of the storage events are Salesforce big
+// objects", Real-Time Event Monitoring Data Storage:
+// https://developer.salesforce.com/docs/atlas.en-us.securityImplGuide.meta/securityImplGuide/real_time_event_monitoring_storage.htm)
+// answer SOQL only on their index fields; Salesforce refuses anything else
+// with 400 BIG_OBJECT_UNSUPPORTED_OPERATION. Their rows show the empty Id
+// (schema.go). A plain custom object, Security_Case__c, stands for "any
+// SOQL object".
 
-// bigIndex is the index of a big object: the date field and the
-// identifier fields it may be filtered on.
-type bigIndex struct {
-	date string
-	ids  []string
-}
+// The index fields of a big object, in index order: "You can query big
+// objects using a subset of standard SOQL commands filtering by EventDate
+// alone, or EventDate and EventIdentifier together" (the storage page
+// above).
+var bigIndex = []string{"EventDate", "EventIdentifier"}
 
-// bigObjects lists the simulated big objects and their index fields.
-var bigObjects = map[string]bigIndex{
-	"LoginEvent":  {date: "EventDate", ids: []string{"EventIdentifier"}},
-	"LogoutEvent": {date: "EventDate", ids: []string{"EventIdentifier"}},
-	"ApiEvent":    {date: "EventDate", ids: []string{"EventIdentifier"}},
-	// incidents.go
-	"ReportEvent":  {date: "EventDate", ids: []string{"EventIdentifier"}},
-	"LoginAsEvent": {date: "EventDate", ids: []string{"EventIdentifier"}},
+// reportEventUserIndex is ReportEvent's second index: "You can also filter
+// ReportEvent on UserId (Beta). Valid: UserId alone, EventDate alone, UserId
+// and EventDate, EventDate and EventIdentifier ... If you filter on
+// EventIdentifier alone, or UserId with EventIdentifier, your query fails.
+// You can only do a range query on the first index when you're searching on
+// UserId alone" (the storage page above).
+var reportEventUserIndex = []string{"UserId", "EventDate"}
+
+// bigIndexFields are the fields object may be filtered on.
+func bigIndexFields(object string) []string {
+	if object == "ReportEvent" {
+		return []string{"EventDate", "EventIdentifier", "UserId"}
+	}
+	return bigIndex
 }
 
 // Generated history rows per object (over Options.History).
@@ -43,95 +51,15 @@ var objectHistoryRows = []struct {
 	{"ReportEvent", 200}, // incidents.go: clean report activity
 }
 
-// eventFields are the fields every Real-Time Event Monitoring storage
-// object has.
-func eventFields(extra ...field) []field {
-	return append([]field{
-		{Name: "Id", Type: TypeID},
-		{Name: "EventIdentifier", Type: TypeString},
-		{Name: "EventDate", Type: TypeDateTime},
-		{Name: "UserId", Type: TypeReference, RefObject: "User"},
-		{Name: "Username", Type: TypeString},
-		{Name: "SourceIp", Type: TypeString},
-		{Name: "SessionKey", Type: TypeString},
-		{Name: "LoginKey", Type: TypeString},
-		{Name: "SessionLevel", Type: TypeString},
-	}, extra...)
-}
-
-// addBigObject registers a big object with its index's rules.
-func addBigObject(reg registry, o *objectSchema) {
-	idx := bigObjects[o.Name]
-	o.TimestampField = idx.date
-	o.checkQuery = bigObjectCheck(o.Name, idx)
-	reg.add(o)
-}
-
-// addObjectStreamSchemas registers the big objects and the custom object.
-func addObjectStreamSchemas(reg registry) {
-	common := eventFields(field{Name: "UserType", Type: TypeString}, field{Name: "RelatedEventIdentifier", Type: TypeString})
-	with := func(extra ...field) []field { return append(slices.Clone(common), extra...) }
-	add := func(o *objectSchema) { addBigObject(reg, o) }
-	add(&objectSchema{
-		Name: "LoginEvent", KeyPrefix: "0Lv", generate: genLoginEvent,
-		Fields: with(
-			field{Name: "Status", Type: TypeString},
-			field{Name: "LoginType", Type: TypeString},
-			field{Name: "LoginUrl", Type: TypeString},
-			field{Name: "Browser", Type: TypeString},
-			field{Name: "Platform", Type: TypeString},
-			field{Name: "Application", Type: TypeString},
-			field{Name: "UserAgent", Type: TypeString},
-			field{Name: "ApiType", Type: TypeString},
-			field{Name: "ApiVersion", Type: TypeString},
-			field{Name: "ClientVersion", Type: TypeString},
-			field{Name: "CountryIso", Type: TypeString},
-			field{Name: "City", Type: TypeString},
-			field{Name: "LoginLatitude", Type: TypeDouble},
-			field{Name: "LoginLongitude", Type: TypeDouble},
-			field{Name: "TlsProtocol", Type: TypeString},
-			field{Name: "CipherSuite", Type: TypeString},
-			field{Name: "HttpMethod", Type: TypeString},
-			field{Name: "AuthMethodReference", Type: TypeString},
-			field{Name: "AdditionalInfo", Type: TypeString},
-			field{Name: "EvaluationTime", Type: TypeDouble},
-			field{Name: "PolicyOutcome", Type: TypeString},
-			field{Name: "LoginHistoryId", Type: TypeString},
-		),
-	})
-	add(&objectSchema{
-		Name: "LogoutEvent", KeyPrefix: "0Lw", generate: genLogoutEvent,
-		Fields: with(
-			field{Name: "SessionType", Type: TypeString},
-			field{Name: "AppType", Type: TypeString},
-			field{Name: "Platform", Type: TypeString},
-		),
-	})
-	add(&objectSchema{
-		Name: "ApiEvent", KeyPrefix: "0Lx", generate: genApiEvent,
-		Fields: with(
-			field{Name: "ApiType", Type: TypeString},
-			field{Name: "ApiVersion", Type: TypeString},
-			field{Name: "Application", Type: TypeString},
-			field{Name: "Client", Type: TypeString},
-			field{Name: "ConnectedAppId", Type: TypeString},
-			field{Name: "Operation", Type: TypeString},
-			field{Name: "Platform", Type: TypeString},
-			field{Name: "Query", Type: TypeString},
-			field{Name: "QueriedEntities", Type: TypeString},
-			field{Name: "Records", Type: TypeString},
-			field{Name: "RowsProcessed", Type: TypeDouble},
-			field{Name: "RowsReturned", Type: TypeDouble},
-			field{Name: "ElapsedTime", Type: TypeInt},
-			field{Name: "UserAgent", Type: TypeString},
-			field{Name: "LoginHistoryId", Type: TypeString},
-			field{Name: "EvaluationTime", Type: TypeDouble},
-			field{Name: "PolicyOutcome", Type: TypeString},
-			field{Name: "AdditionalInfo", Type: TypeString},
-		),
-	})
+// addCustomObjectSchema registers the custom object. It is the
+// simulator's own, as any org's custom object would be; its fields follow
+// the standard fields every custom object has (Object Reference, "System
+// Fields":
+// https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/system_fields.htm).
+func addCustomObjectSchema(reg registry) {
 	reg.add(&objectSchema{
 		Name: "Security_Case__c", KeyPrefix: "a0S", TimestampField: "LastModifiedDate",
+		Doc:      "https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/system_fields.htm",
 		generate: genSecurityCase,
 		Fields: []field{
 			{Name: "Id", Type: TypeID},
@@ -153,8 +81,36 @@ func addObjectStreamSchemas(reg registry) {
 	})
 }
 
-// bigObjectCheck enforces a big object's query restrictions on a bound query.
-func bigObjectCheck(object string, idx bigIndex) func(q *query) error {
+// bigObjectCheck enforces a big object's query restrictions on a bound
+// query. What is documented and what is the simulator's assumption:
+//
+//   - filters only on the index fields, EventDate alone or EventDate and
+//     EventIdentifier together; EventIdentifier alone fails (the storage
+//     page above; ReportEvent's UserId index likewise);
+//   - "The != operator isn't supported", and comparison operators only "on
+//     the final expression in a WHERE clause" (LoginAsEvent's "Standard SOQL
+//     Usage":
+//     https://developer.salesforce.com/docs/atlas.en-us.262.0.platform_events.meta/platform_events/sforce_api_objects_loginasevent.htm);
+//     ranges (<, >, <=, >=) only on the last field queried, = or IN on
+//     any, IN only once; !=, LIKE and NOT IN are not valid (Big Objects
+//     Implementation Guide, "SOQL with Big Objects":
+//     https://developer.salesforce.com/docs/atlas.en-us.226.0.bigobjects.meta/bigobjects/big_object_querying.htm);
+//   - "the only supported SOQL function on LoginAsEvent is WHERE" (the
+//     LoginAsEvent page): OFFSET is refused; that the rule covers OFFSET
+//     is the simulator's reading;
+//   - OR and NOT: the docs build a big-object filter as a conjunction on
+//     the index ("without gaps"); refusing them is the simulator's
+//     assumption;
+//   - ORDER BY: the docs do not restrict it ("To guarantee the order of
+//     the query results, use the ORDER BY clause", the guide above). The
+//     simulator accepts ORDER BY EventDate, ascending or descending, and
+//     refuses ordering by any other field or by more than one (e.g.
+//     ORDER BY EventDate ASC, Id ASC): its assumption, which the receiver
+//     relies on to tell a big object it does not know from an ordinary one.
+//
+// The error code is the one Salesforce answers; the docs give no message
+// texts, so the messages are the simulator's own.
+func bigObjectCheck(object string) func(q *query) error {
 	return func(q *query) error {
 		unsupported := func(pos int, detail string) error {
 			return errAt("BIG_OBJECT_UNSUPPORTED_OPERATION", q.src, pos, detail)
@@ -162,46 +118,91 @@ func bigObjectCheck(object string, idx bigIndex) func(q *query) error {
 		if q.offset > 0 {
 			return unsupported(keywordPos(q.src, "OFFSET"), "OFFSET is not supported in a query on a big object.")
 		}
-		if err := checkBigWhere(q, object, idx, q.where, unsupported); err != nil {
+		if err := checkBigWhere(q, object, unsupported); err != nil {
 			return err
 		}
 		for _, o := range q.order {
-			if o.ref.rel != "" || o.ref.f.Name != idx.date || !o.desc || len(q.order) > 1 {
-				return unsupported(o.pos, fmt.Sprintf("Big object '%s' can be sorted only by its index field %s, in descending order (ORDER BY %s DESC).", object, idx.date, idx.date))
+			if o.ref.rel != "" || o.ref.f.Name != "EventDate" || len(q.order) > 1 {
+				return unsupported(o.pos, fmt.Sprintf("Big object '%s' can be sorted only by its index field EventDate (ORDER BY EventDate ASC or DESC).", object))
 			}
 		}
 		return nil
 	}
 }
 
-func checkBigWhere(q *query, object string, idx bigIndex, n node, unsupported func(int, string) error) error {
+// conjuncts flattens a WHERE of ANDs into its conditions; ok is false when
+// it holds OR or NOT (at the returned node).
+func conjuncts(n node) (conds []*condNode, bad node) {
 	switch n := n.(type) {
 	case nil:
-		return nil
+		return nil, nil
 	case andNode:
-		if err := checkBigWhere(q, object, idx, n.l, unsupported); err != nil {
-			return err
+		l, bad := conjuncts(n.l)
+		if bad != nil {
+			return nil, bad
 		}
-		return checkBigWhere(q, object, idx, n.r, unsupported)
-	case orNode, notNode:
-		return unsupported(firstCondPos(n), fmt.Sprintf("A query on big object '%s' can combine filters on its index fields only with AND; OR and NOT are not supported.", object))
+		r, bad := conjuncts(n.r)
+		if bad != nil {
+			return nil, bad
+		}
+		return append(l, r...), nil
 	case *condNode:
-		name := n.ref.f.Name
-		isDate, isID := name == idx.date, slices.Contains(idx.ids, name)
-		if n.ref.rel != "" || (!isDate && !isID) {
-			return unsupported(n.pos, fmt.Sprintf("Filtering on field '%s' is not supported on big object '%s'. Filter only on its index fields: %s.", n.name, object, strings.Join(append([]string{idx.date}, idx.ids...), ", ")))
+		return []*condNode{n}, nil
+	}
+	return nil, n
+}
+
+func checkBigWhere(q *query, object string, unsupported func(int, string) error) error {
+	conds, bad := conjuncts(q.where)
+	if bad != nil {
+		return unsupported(firstCondPos(bad), fmt.Sprintf("A query on big object '%s' can combine filters on its index fields only with AND; OR and NOT are not supported.", object))
+	}
+	idxFields := bigIndexFields(object)
+	filtered := map[string]bool{}
+	ins := 0
+	for _, c := range conds {
+		name := c.ref.f.Name
+		if c.ref.rel != "" || c.fn != "" || !slices.Contains(idxFields, name) {
+			return unsupported(c.pos, fmt.Sprintf("Filtering on field '%s' is not supported on big object '%s'. Filter only on its index fields: %s.", c.name, object, strings.Join(idxFields, ", ")))
 		}
+		filtered[name] = true
 		ok := false
-		switch n.kind {
+		switch c.kind {
 		case condCmp:
-			ok = n.op != "!=" && n.op != "<>" && n.lits[0].kind != litNull
+			ok = c.op != "!=" && c.op != "<>" && c.lits[0].kind != litNull
 		case condIn:
-			ok = isID && !n.neg
+			ok = !c.neg
+			ins++
 		}
 		if !ok {
-			return unsupported(n.opPos, fmt.Sprintf("This operator is not supported on index field '%s' of big object '%s'; use =, <, <=, > or >=%s.", name, object, map[bool]string{true: " or IN", false: ""}[isID]))
+			return unsupported(c.opPos, fmt.Sprintf("This operator is not supported on index field '%s' of big object '%s'; use =, IN, or <, <=, > or >= on the last index field queried.", name, object))
 		}
-		return nil
+		if ins > 1 {
+			return unsupported(c.opPos, fmt.Sprintf("A query on big object '%s' can use IN only once.", object))
+		}
+	}
+	// Which index the filters use, and its last field queried.
+	index := bigIndex
+	if filtered["UserId"] {
+		index = reportEventUserIndex
+		if filtered["EventIdentifier"] {
+			return unsupported(firstCondPos(q.where), fmt.Sprintf("Big object '%s' cannot be filtered on UserId and EventIdentifier together.", object))
+		}
+	}
+	last := ""
+	for i, f := range index {
+		if !filtered[f] {
+			if i == 0 && len(filtered) > 0 {
+				return unsupported(firstCondPos(q.where), fmt.Sprintf("A query on big object '%s' must filter on %s first: filter on EventDate alone, or EventDate and EventIdentifier together.", object, f))
+			}
+			continue
+		}
+		last = f
+	}
+	for _, c := range conds {
+		if c.kind == condCmp && c.op != "=" && c.ref.f.Name != last {
+			return unsupported(c.opPos, fmt.Sprintf("A range filter on big object '%s' is supported only on the last index field queried (%s); use = on %s.", object, last, c.ref.f.Name))
+		}
 	}
 	return nil
 }
@@ -230,7 +231,16 @@ func keywordPos(src, kw string) int {
 // ---- describe ----
 
 // handleDescribe answers GET /sobjects/{name}/describe with the parts of
-// Salesforce's DescribeSObjectResult a client needs to choose fields.
+// Salesforce's DescribeSObjectResult a client needs to choose fields (REST
+// API Developer Guide, "sObject Describe":
+// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_sobject_describe.htm;
+// the field properties as the SOAP API's "describeSObjects()" result
+// documents them:
+// https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_calls_describesobjects_describesobjectresult.htm).
+// The 404 NOT_FOUND body is the REST API's answer to a resource that does
+// not exist ("Status Codes and Error Responses":
+// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm).
+// Labels are the API names: the simulator knows no labels.
 func (s *Server) handleDescribe(w http.ResponseWriter, ver, name string) {
 	sch := s.reg.lookup(name)
 	view := s.view(ver) // fields of newer versions and hidden ones are left out
@@ -238,7 +248,9 @@ func (s *Server) handleDescribe(w http.ResponseWriter, ver, name string) {
 		writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 		return
 	}
-	idx, big := bigObjects[sch.Name]
+	// A big object's field filters and sorts only as its index allows
+	// (bigObjectCheck).
+	big := sch.PlaceholderID && !sch.ELO
 	type fieldDesc struct {
 		Name             string   `json:"name"`
 		Label            string   `json:"label"`
@@ -252,12 +264,15 @@ func (s *Server) handleDescribe(w http.ResponseWriter, ver, name string) {
 	}
 	fields := make([]fieldDesc, 0, len(sch.Fields))
 	for _, f := range view.fields(sch) {
+		if f.Undescribed {
+			continue
+		}
 		d := fieldDesc{
 			Name: f.Name, Label: f.Name, Type: describeType(f.Type),
 			Custom:      strings.HasSuffix(f.Name, "__c"),
 			Nillable:    f.Type != TypeID && f.Type != TypeBoolean,
-			Filterable:  !big || f.Name == idx.date || slices.Contains(idx.ids, f.Name),
-			Sortable:    !big || f.Name == idx.date,
+			Filterable:  !big || slices.Contains(bigIndexFields(sch.Name), f.Name),
+			Sortable:    !big || f.Name == "EventDate",
 			ReferenceTo: []string{},
 		}
 		if f.RelName != "" {
@@ -270,11 +285,61 @@ func (s *Server) handleDescribe(w http.ResponseWriter, ver, name string) {
 	}
 	base := "/services/data/v" + ver + "/sobjects/" + sch.Name
 	writeJSON(w, http.StatusOK, map[string]any{
-		"name": sch.Name, "label": sch.Name, "keyPrefix": sch.KeyPrefix,
+		"name": sch.Name, "label": sch.Name, "keyPrefix": describeKeyPrefix(sch),
 		"custom": strings.HasSuffix(sch.Name, "__c"), "queryable": true,
 		"fields": fields,
 		"urls":   map[string]string{"describe": base + "/describe", "sobject": base},
 	})
+}
+
+// describeKeyPrefix is an object's keyPrefix in a describe: null for Event
+// Log Objects, whose rows have no documented Id.
+func describeKeyPrefix(sch *objectSchema) any {
+	if sch.ELO {
+		return nil
+	}
+	return sch.KeyPrefix
+}
+
+// handleDescribeGlobal answers GET /services/data/vNN.N/sobjects/: every
+// object the org has at that API version and the integration user may see
+// (Options.DeniedObjects are left out, as Salesforce leaves out objects a
+// user has no access to), in the shape of the REST API Developer Guide's
+// "Describe Global":
+// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_describeGlobal.htm
+// ({"encoding", "maxBatchSize", "sobjects": [DescribeGlobalSObjectResult]}).
+// The per-object properties the simulator cannot know (labels, layouts)
+// take plain values: label is the API name.
+func (s *Server) handleDescribeGlobal(w http.ResponseWriter, ver string) {
+	view := s.view(ver)
+	var names []string
+	for _, sch := range s.reg {
+		if view.objectVisible(sch) && !s.denied(sch.Name) {
+			names = append(names, sch.Name)
+		}
+	}
+	slices.SortFunc(names, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	objs := make([]map[string]any, 0, len(names))
+	for _, n := range names {
+		sch := s.reg.lookup(n)
+		custom := strings.HasSuffix(sch.Name, "__c")
+		base := "/services/data/v" + ver + "/sobjects/" + sch.Name
+		objs = append(objs, map[string]any{
+			"name": sch.Name, "label": sch.Name, "labelPlural": sch.Name, "keyPrefix": describeKeyPrefix(sch),
+			"custom": custom, "customSetting": false, "createable": custom, "updateable": custom,
+			"deletable": custom, "undeletable": custom, "mergeable": false, "replicateable": !sch.PlaceholderID,
+			"retrieveable": !sch.PlaceholderID, "searchable": false, "queryable": true, "triggerable": false,
+			"layoutable": false, "feedEnabled": false, "activateable": false, "deprecatedAndHidden": false,
+			"urls": map[string]string{"sobject": base, "describe": base + "/describe", "rowTemplate": base + "/{ID}"},
+		})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": objs})
+}
+
+// denied reports whether the integration user may not read object
+// (Options.DeniedObjects).
+func (s *Server) denied(object string) bool {
+	return slices.ContainsFunc(s.opts.DeniedObjects, func(o string) bool { return strings.EqualFold(o, object) })
 }
 
 func describeType(t FieldType) string {
@@ -290,6 +355,11 @@ func describeType(t FieldType) string {
 }
 
 // ---- history and generators ----
+//
+// The generators' fields are the catalog entries' (each names its
+// Salesforce page); their values are the simulator's own, shaped as the
+// pages describe the fields (picklist values where a page lists them, e.g.
+// ReportEvent's Operation).
 
 // generateObjectStreamHistory fills the big objects and the custom object
 // over Options.History, with runs of events sharing one millisecond.

@@ -8,14 +8,23 @@ import (
 	"time"
 )
 
-// builtinSchemas is the object registry. To add an object, append a schema
-// here (fields, Id prefix, timestamp field, generator) and, if it should
-// have history, a row count in Server.generateHistory.
+// builtinSchemas is the object registry: the User object the others point
+// at, the ordinary objects LoginHistory and SetupAuditTrail, the catalog's
+// storage objects and Event Log Objects, the custom object and
+// EventLogFile. To add a Salesforce object, add it to internal/catalog;
+// the simulator's own objects are appended here.
+//
+// LoginHistory, SetupAuditTrail and EventLogFile keep their field lists
+// here, where each field's version note is; TestObjectSchemasAgainstTheCatalog
+// holds them to the catalog's entries, which were copied from them.
 func builtinSchemas() registry {
 	reg := registry{}
 	reg.add(&objectSchema{
+		// Only the fields records point at and tests read; the rest of
+		// User's fields are not simulated.
 		Name:      "User",
-		KeyPrefix: "005",
+		KeyPrefix: "005", // "005" is User's key prefix in every org
+		Doc:       "https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_user.htm",
 		Fields: []field{
 			{Name: "Id", Type: TypeID},
 			{Name: "Username", Type: TypeString},
@@ -26,6 +35,7 @@ func builtinSchemas() registry {
 	reg.add(&objectSchema{
 		Name:           "LoginHistory",
 		KeyPrefix:      "0Ya",
+		Doc:            "https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_loginhistory.htm",
 		TimestampField: "LoginTime",
 		generate:       genLoginHistory,
 		// Since values follow Salesforce's object reference ("This field is
@@ -52,14 +62,14 @@ func builtinSchemas() registry {
 			// TLS fields), not confirmed.
 			{Name: "CountryIso", Type: TypeString, Since: "37.0"},
 			{Name: "AuthMethodReference", Type: TypeString, Since: "51.0"}, // confirmed
-			// The LoginGeo object it points at is available in 34.0 (confirmed).
-			{Name: "LoginGeoId", Type: TypeReference, Since: "34.0"},
+			// The LoginGeo object it points at is available in 34.0
+			// (confirmed); the simulator has no LoginGeo records.
+			{Name: "LoginGeoId", Type: TypeReference, RefObject: "LoginGeo", Since: "34.0"},
 			{Name: "TlsProtocol", Type: TypeString, Since: "37.0"}, // inferred from CipherSuite
 			{Name: "CipherSuite", Type: TypeString, Since: "37.0"}, // confirmed
-			// Not in Salesforce's LoginHistory reference (LoginEvent has
-			// HttpMethod); kept for the simulator with a made-up version.
-			{Name: "HttpMethod", Type: TypeString, Since: "58.0"},
-			// Absent from the API 44.0 reference; versions plausible, unconfirmed.
+			// Absent from the API 44.0 reference; versions plausible,
+			// unconfirmed. (LoginHistory has no HttpMethod: LoginEvent has;
+			// OptionsIsGet and OptionsIsPost say how the login was sent.)
 			{Name: "LoginSubType", Type: TypeString, Since: "52.0"},
 			{Name: "ForwardedForIp", Type: TypeString, Since: "57.0"},
 			{Name: "OptionsIsGet", Type: TypeBoolean, Since: "46.0"},
@@ -69,6 +79,7 @@ func builtinSchemas() registry {
 	reg.add(&objectSchema{
 		Name:           "SetupAuditTrail",
 		KeyPrefix:      "0Ym",
+		Doc:            "https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_setupaudittrail.htm",
 		Since:          "15.0", // confirmed
 		TimestampField: "CreatedDate",
 		generate:       genSetupAuditTrail,
@@ -89,8 +100,9 @@ func builtinSchemas() registry {
 			{Name: "CreatedByIssuer", Type: TypeString, Since: "48.0"},
 		},
 	})
-	addObjectStreamSchemas(reg) // bigobjects.go
-	addIncidentSchemas(reg)     // incidents.go
+	addCatalogSchemas(reg)        // catalog.go: storage objects
+	addEventLogObjectSchemas(reg) // eventlogobjects.go
+	addCustomObjectSchema(reg)    // bigobjects.go
 	reg.add(eventLogFileSchema())
 	return reg
 }
@@ -98,9 +110,10 @@ func builtinSchemas() registry {
 // generator holds the seeded randomness and the users generated records
 // refer to. Callers hold Server.mu.
 type generator struct {
-	rnd   *rand.Rand
-	users []simUser // users[0] is the integration user
-	geo   uint64
+	rnd         *rand.Rand
+	users       []simUser // users[0] is the integration user
+	geo         uint64
+	eventNumber uint64 // the Threat Detection stores' *EventNumber (catalog.go)
 }
 
 type simUser struct{ id, username, name string }
@@ -142,7 +155,6 @@ func genLoginHistory(g *generator, ts time.Time) map[string]any {
 		"CountryIso":     home,
 		"TlsProtocol":    g.pick("TLS 1.2", "TLS 1.3", "TLS 1.3"),
 		"CipherSuite":    g.pick("ECDHE-RSA-AES256-GCM-SHA384", "TLS_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256"),
-		"HttpMethod":     g.pick("POST", "POST", "GET"),
 		"OptionsIsGet":   false,
 		"OptionsIsPost":  false,
 		"LoginGeoId":     nil,
@@ -160,7 +172,8 @@ func genLoginHistory(g *generator, ts time.Time) map[string]any {
 			rec["AuthMethodReference"] = nil
 		}
 	}
-	if rec["HttpMethod"] == "GET" {
+	// How the login was sent: mostly POST.
+	if g.chance(0.33) {
 		rec["OptionsIsGet"] = true
 	} else {
 		rec["OptionsIsPost"] = true

@@ -18,12 +18,21 @@ import (
 
 // Event Monitoring log files: EventLogFile records whose LogFile field is
 // the path of a CSV body served at
-// /services/data/vXX.X/sobjects/EventLogFile/<Id>/LogFile.
+// /services/data/vXX.X/sobjects/EventLogFile/<Id>/LogFile (REST API
+// Developer Guide, "Get Event Monitoring Content from a Large Object":
+// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/dome_event_log_file_download.htm).
 
+// eventLogFileSchema is EventLogFile as the Object Reference lists it
+// (https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_eventlogfile.htm):
+// "This object is available in API version 32.0 and later. The Interval and
+// Sequence fields are available only in API version 37.0 and later." The
+// catalog's entry says 36.0 for Interval and Sequence; the page's 37.0 is
+// kept here (TestObjectSchemasAgainstTheCatalog).
 func eventLogFileSchema() *objectSchema {
 	return &objectSchema{
 		Name:           "EventLogFile",
-		KeyPrefix:      "0AT",
+		KeyPrefix:      "0AT", // "0AT" is EventLogFile's key prefix in every org
+		Doc:            "https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_eventlogfile.htm",
 		TimestampField: "CreatedDate",
 		Since:          "32.0", // confirmed
 		Fields: []field{

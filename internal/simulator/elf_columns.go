@@ -86,6 +86,9 @@ var elfSchemas = map[string][]elfColumn{
 }
 
 // ELFEventTypes lists the event types the simulator has column sets for.
+//
+// Columns and types follow "EventLogFile Supported Event Types" (Object
+// Reference: https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_eventlogfile_supportedeventtypes.htm).
 func ELFEventTypes() []string {
 	out := make([]string, 0, len(elfSchemas))
 	for k := range elfSchemas {

@@ -92,6 +92,10 @@ func (s *Server) takeFault(r *http.Request, data bool) *Fault {
 	return nil
 }
 
+// defaultFaultCodes are the REST error codes Salesforce sends with these
+// statuses ("Status Codes and Error Responses":
+// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm).
+// A fault's default message ("Simulated fault: ...") is the simulator's own.
 var defaultFaultCodes = map[int]string{
 	http.StatusBadRequest:          "QUERY_TIMEOUT",
 	http.StatusUnauthorized:        "INVALID_SESSION_ID",

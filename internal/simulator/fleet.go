@@ -1,5 +1,9 @@
 package simulator
 
+// Fleets of orgs are the simulator's own test tool: each org is a separate
+// Server with its own org id, user and data (nothing here is Salesforce
+// knowledge).
+
 import (
 	"fmt"
 	"net"

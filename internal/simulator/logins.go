@@ -205,7 +205,6 @@ func (s *Server) recordLogin(r *http.Request, username, status, subType string) 
 		"ClientVersion":  "N/A",
 		"ApiType":        "N/A",
 		"ApiVersion":     "N/A",
-		"HttpMethod":     r.Method,
 		"OptionsIsGet":   r.Method == http.MethodGet,
 		"OptionsIsPost":  r.Method == http.MethodPost,
 	}

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/keepalive"
 
+	"github.com/sfevents/salesforcereceiver/internal/catalog"
 	pb "github.com/sfevents/salesforcereceiver/internal/pubsub/eventbusv1"
 )
 
@@ -34,7 +35,15 @@ import (
 // or prefix is malformed (validation.failed); a well-formed id beyond the
 // bus's tip, or at or before an event retention dropped, is corrupted.
 
-// Defaults of the Pub/Sub options.
+// Defaults of the Pub/Sub options. Retention: "Salesforce stores platform
+// events and change data capture events for 72 hours" (Pub/Sub API, "Event
+// Message Durability":
+// https://developer.salesforce.com/docs/platform/pub-sub-api/guide/event-message-durability.html).
+// A Subscribe stream with nothing to send gets a keepalive FetchResponse
+// ("Subscribe Keepalive Behavior"; 270 s is the simulator's figure) and
+// "The maximum value for num_requested is 100" (Pub/Sub API, "Subscribe RPC Method":
+// https://developer.salesforce.com/docs/platform/pub-sub-api/references/methods/subscribe-rpc.html).
+// The idle timeout and the 50-event batch are the simulator's choices.
 const (
 	DefaultPubSubKeepalive   = 270 * time.Second
 	DefaultPubSubIdleTimeout = 60 * time.Second
@@ -47,7 +56,9 @@ const (
 	pubsubMaxBatch = 50
 )
 
-// Error codes the simulator sends in the "error-code" trailer.
+// Error codes the simulator sends in the "error-code" trailer (Pub/Sub
+// API, "Pub/Sub API Error Codes":
+// https://developer.salesforce.com/docs/platform/pub-sub-api/guide/handling-errors.html).
 const (
 	PubSubErrAuth               = "sfdc.platform.eventbus.grpc.service.auth.error"
 	PubSubErrUnavailable        = "sfdc.platform.eventbus.grpc.service.unavailable"
@@ -95,6 +106,8 @@ type PublishedEvent struct {
 	Payload []byte // Avro binary, no container header
 	// StorageObject and StorageID name the storage row Publish also wrote
 	// (LoginEventStream → LoginEvent); both "" when there is none.
+	// StorageID is the simulator's own id of the row (Record.ID): a big
+	// object's rows show the empty Id in the REST API.
 	StorageObject, StorageID string
 }
 
@@ -313,9 +326,10 @@ func (s *Server) SetTopicSchema(topic, schemaJSON string) (string, error) {
 }
 
 // Publish appends n generated events to topic at the server's Now and
-// returns them. Publishing to /event/LoginEventStream also stores each
-// event as a LoginEvent row with the same EventIdentifier and values. It
-// panics on an unknown topic.
+// returns them. Publishing to a topic whose catalog entry is a storage
+// object (/event/LoginEventStream: LoginEvent; /event/UniversalAnomalyEvent:
+// UniversalAnomalyEventStore; ...) also stores each event as a row of it
+// with the same EventIdentifier and values. It panics on an unknown topic.
 func (s *Server) Publish(topic string, n int) []PublishedEvent {
 	out := make([]PublishedEvent, 0, n)
 	for range n {
@@ -384,12 +398,21 @@ func (s *Server) appendEvent(t *pubsubTopic, rec map[string]any, id string, now 
 	ev.EventIdentifier, _ = rec["EventIdentifier"].(string)
 	ev.EventUuid, _ = rec["EventUuid"].(string)
 	if t.def.storage != "" {
+		// The storage object keeps the event: the same EventIdentifier and
+		// values ("EventIdentifier: The unique ID of the event, which is
+		// shared with the corresponding storage object", every Real-Time
+		// Event Monitoring event's page, e.g.
+		// https://developer.salesforce.com/docs/platform/platform-events/guide/sforce-api-objects-logineventstream.html),
+		// and a store's CreatedDate is when the row was written.
 		sch := s.reg.lookup(t.def.storage)
 		row := map[string]any{}
 		for k, v := range rec {
 			if sch.field(k) != nil && k != "Id" {
 				row[k] = v
 			}
+		}
+		if e := catalog.Lookup(t.def.storage); e != nil {
+			s.gen.storeFields(e, row)
 		}
 		sid, err := s.st.insert(t.def.storage, row)
 		if err != nil {

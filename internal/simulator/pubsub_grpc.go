@@ -19,7 +19,9 @@ import (
 
 // psError is a Pub/Sub API failure: a gRPC status whose message ends in
 // "rpcId: <id>", with the trailers error-code and rpc-id (set by the
-// interceptors).
+// interceptors), as Pub/Sub API "Handle Errors" describes
+// (https://developer.salesforce.com/docs/platform/pub-sub-api/guide/handling-errors.html).
+// The messages are the simulator's own.
 type psError struct {
 	code      codes.Code
 	errorCode string
@@ -80,7 +82,9 @@ func mdValue(md metadata.MD, key string) string {
 
 // pubsubCheckAuth checks the metadata every RPC must carry: accesstoken (a
 // token the org issued and still honours), instanceurl (the org's URL
-// where it has one) and tenantid (the 18-character org id).
+// where it has one) and tenantid (the 18-character org id) (Pub/Sub API,
+// "Supported Authentication Methods":
+// https://developer.salesforce.com/docs/platform/pub-sub-api/guide/supported-auth.html).
 func (s *Server) pubsubCheckAuth(ctx context.Context) *psError {
 	md, _ := metadata.FromIncomingContext(ctx)
 	tok, inst, tenant := mdValue(md, "accesstoken"), mdValue(md, "instanceurl"), mdValue(md, "tenantid")

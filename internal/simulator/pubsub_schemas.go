@@ -8,6 +8,8 @@ import (
 	"math/big"
 	"strings"
 	"time"
+
+	"github.com/sfevents/salesforcereceiver/internal/catalog"
 )
 
 // The Pub/Sub API's topics and their Avro schemas, shaped like the ones
@@ -25,7 +27,10 @@ import (
 //   - Change Data Capture adds the ChangeEventHeader record as field 0.
 //
 // The exact docs of Real-Time Event Monitoring fields are modelled on
-// platform events and not confirmed against a live org.
+// platform events and not confirmed against a live org. Salesforce's
+// guides document the encoding (Avro binary, the schema from GetSchema:
+// https://developer.salesforce.com/docs/platform/pub-sub-api/references/methods/getschema-rpc.html)
+// but not these conventions: they are read off live schemas.
 
 const avroNamespace = "com.sforce.eventbus"
 
@@ -88,79 +93,112 @@ func recordSchema(name string, fields []jsonField) (schemaJSON, id string) {
 	return string(marshal(rec)), id
 }
 
-// rtemCommon are the fields every Real-Time Event Monitoring event starts with.
-func rtemCommon() []jsonField {
-	return []jsonField{
-		req("CreatedDate", "long", "CreatedDate:DateTime"),
-		opt("EventUuid", "string", "Data:Text"),
-		dateTime("EventDate"),
-		text("EventIdentifier"),
-		entityID("UserId"),
-		text("Username"),
-		text("SourceIp"),
-		text("SessionKey"),
-		text("LoginKey"),
-	}
-}
-
-func withCommon(extra ...jsonField) []jsonField { return append(rtemCommon(), extra...) }
-
 // pubsubTopicDef describes a built-in topic.
 type pubsubTopicDef struct {
 	name    string // channel, e.g. /event/LoginEventStream
 	kind    topicKind
 	storage string // storage object kept by the simulator ("" for none)
-	// storedAs is Salesforce's storage object for the event, whether or not
-	// the simulator keeps it (for documentation and tests).
+	// storedAs is Salesforce's storage object for the event (for
+	// documentation and tests); the simulator keeps every one.
 	storedAs string
+	doc      string // the event's Salesforce page (catalog topic_doc or doc)
 	fields   func() []jsonField
 	gen      func(g *generator, ts time.Time) map[string]any
 }
 
 func (d pubsubTopicDef) eventName() string { return d.name[strings.LastIndexByte(d.name, '/')+1:] }
 
-// The LoginEventStream schema holds every field of the LoginEvent storage
-// object (same names, same values) plus CreatedDate and EventUuid, which the
-// simulated storage object does not have.
-func loginEventStreamFields() []jsonField {
-	return withCommon(
-		picklist("SessionLevel"),
-		picklist("UserType"),
-		text("RelatedEventIdentifier"),
-		text("Status"),
-		picklist("LoginType"),
-		text("LoginUrl"),
-		text("Browser"),
-		text("Platform"),
-		text("Application"),
-		text("UserAgent"),
-		text("ApiType"),
-		text("ApiVersion"),
-		text("ClientVersion"),
-		text("CountryIso"),
-		text("City"),
-		double("LoginLatitude"),
-		double("LoginLongitude"),
-		picklist("TlsProtocol"),
-		picklist("CipherSuite"),
-		picklist("HttpMethod"),
-		text("AuthMethodReference"),
-		text("AdditionalInfo"),
-		double("EvaluationTime"),
-		picklist("PolicyOutcome"),
-		entityID("LoginHistoryId"),
-	)
+// The Real-Time Event Monitoring topics come from the catalog
+// (catalog.go): /event/<topic> of every storage object with a topic, and
+// /event/<name> of every streaming event. A topic's schema holds the fields
+// of its catalog entry, the storage object's minus the store's own system
+// fields (storeOnly: Id, *EventNumber, LastModifiedDate, SystemModstamp),
+// after CreatedDate (when it was published) and EventUuid, which every
+// Real-Time Event Monitoring event has ("EventUuid: A universally unique
+// identifier (UUID) that identifies a platform event message", e.g.
+// https://developer.salesforce.com/docs/platform/platform-events/guide/sforce-api-objects-logineventstream.html).
+// Same names, same values: publishing an event whose entry is a storage
+// object also writes the storage row (appendEvent).
+
+// picklistFields are the fields the event pages type as picklists; the
+// catalog lists them as strings, their Avro doc says "Data:Picklist".
+var picklistFields = map[string]bool{
+	"SessionLevel": true, "UserType": true, "LoginType": true, "TlsProtocol": true, "CipherSuite": true,
+	"HttpMethod": true, "PolicyOutcome": true, "Operation": true, "EventSource": true, "PermissionType": true,
+	"AnomalySubType": true,
 }
 
-func anomalyFields(extra ...jsonField) []jsonField {
-	f := withCommon(extra...)
-	return append(f,
-		double("Score"),
-		text("Summary"),
-		text("SecurityEventData"),
-		entityID("PolicyId"),
-		picklist("PolicyOutcome"),
-	)
+// entityIDFields are string fields of the catalog that hold a record Id
+// (the pages type them as reference): "Data:EntityId".
+var entityIDFields = map[string]bool{"LoginHistoryId": true, "PolicyId": true}
+
+// avroFieldOf is a catalog field as a topic schema's field.
+func avroFieldOf(f catalog.Field) jsonField {
+	switch f.Type {
+	case "datetime":
+		return dateTime(f.Name)
+	case "double":
+		return double(f.Name)
+	case "int":
+		return opt(f.Name, "int", "Data:Int")
+	case "boolean":
+		return opt(f.Name, "boolean", "Data:Checkbox")
+	case "id", "reference":
+		return entityID(f.Name)
+	}
+	switch {
+	case picklistFields[f.Name]:
+		return picklist(f.Name)
+	case entityIDFields[f.Name]:
+		return entityID(f.Name)
+	}
+	return text(f.Name)
+}
+
+// catalogTopicFields is the schema of the topic of catalog entry e.
+func catalogTopicFields(e *catalog.Entry) []jsonField {
+	out := []jsonField{req("CreatedDate", "long", "CreatedDate:DateTime"), opt("EventUuid", "string", "Data:Text")}
+	for _, f := range e.Fields {
+		if !storeOnly(f.Name) && f.Name != "EventUuid" {
+			out = append(out, avroFieldOf(f))
+		}
+	}
+	return out
+}
+
+// topicGenerator makes events of e's topic: its own generator
+// (topicGenerators), or its storage object's row, or a generic one, with
+// EventUuid and CreatedDate (the publish time).
+func topicGenerator(e *catalog.Entry, event string) func(g *generator, ts time.Time) map[string]any {
+	if gen, ok := topicGenerators[event]; ok {
+		return gen
+	}
+	base := func(g *generator, ts time.Time) map[string]any { return g.catalogRecord(e, ts) }
+	if gen, ok := storageGenerators[e.Name]; ok {
+		base = gen
+	}
+	return func(g *generator, ts time.Time) map[string]any {
+		rec := base(g, ts)
+		rec["EventUuid"] = g.uuid()
+		rec["CreatedDate"] = ts
+		return rec
+	}
+}
+
+// catalogTopicDefs are the topics of the catalog's entries.
+func catalogTopicDefs() []pubsubTopicDef {
+	var out []pubsubTopicDef
+	for _, e := range eventEntries() {
+		event, storage, doc := e.Topic, e.Name, e.TopicDoc
+		if e.Kind == catalog.KindEvent {
+			event, storage, doc = e.Name, "", e.Doc
+		}
+		out = append(out, pubsubTopicDef{
+			name: "/event/" + event, kind: kindRTEM, storage: storage, storedAs: storage, doc: doc,
+			fields: func() []jsonField { return catalogTopicFields(e) }, gen: topicGenerator(e, event),
+		})
+	}
+	return out
 }
 
 // Address is Salesforce's compound address field (CDC field order).
@@ -242,38 +280,17 @@ func securityAlertFields() []jsonField {
 	}
 }
 
-// pubsubTopicDefs are the simulator's topics.
-var pubsubTopicDefs = []pubsubTopicDef{
-	{name: "/event/LoginEventStream", kind: kindRTEM, storage: "LoginEvent", storedAs: "LoginEvent",
-		fields: loginEventStreamFields, gen: genLoginEventStream},
-	{name: "/event/ApiAnomalyEvent", kind: kindRTEM, storedAs: "ApiAnomalyEventStore",
-		fields: func() []jsonField {
-			return anomalyFields(picklist("Operation"), text("QueriedEntities"), text("RequestIdentifier"),
-				double("RowsProcessed"), text("Uri"), text("UserAgent"))
-		}, gen: genApiAnomalyEvent},
-	{name: "/event/SessionHijackingEvent", kind: kindRTEM, storedAs: "SessionHijackingEventStore",
-		fields: func() []jsonField {
-			return anomalyFields(text("CurrentIp"), text("CurrentPlatform"), text("CurrentScreen"),
-				text("CurrentUserAgent"), text("CurrentWindow"), text("PreviousIp"), text("PreviousPlatform"),
-				text("PreviousScreen"), text("PreviousUserAgent"), text("PreviousWindow"))
-		}, gen: genSessionHijackingEvent},
-	{name: "/event/CredentialStuffingEvent", kind: kindRTEM, storedAs: "CredentialStuffingEventStore",
-		fields: func() []jsonField {
-			return anomalyFields(text("AcceptLanguage"), picklist("LoginType"), text("LoginUrl"), text("UserAgent"))
-		}, gen: genCredentialStuffingEvent},
-	{name: "/event/ReportAnomalyEvent", kind: kindRTEM, storedAs: "ReportAnomalyEventStore",
-		fields: func() []jsonField { return anomalyFields(text("Report")) }, gen: genReportAnomalyEvent},
-	{name: "/event/PermissionSetEvent", kind: kindRTEM, storedAs: "PermissionSetEventStore",
-		fields: func() []jsonField {
-			return withCommon(picklist("SessionLevel"), picklist("EventSource"), opt("HasExternalUsers", "boolean", "Data:Checkbox"),
-				entityID("LoginHistoryId"), picklist("Operation"), text("ParentIdList"), text("ParentNameList"),
-				text("PermissionExpirationList"), text("PermissionList"), picklist("PermissionType"),
-				entityID("PolicyId"), picklist("PolicyOutcome"), text("RelatedEventIdentifier"),
-				opt("UserCount", "int", "Data:Int"), text("UserIdList"))
-		}, gen: genPermissionSetEvent},
-	{name: "/event/Security_Alert__e", kind: kindPlatformEvent, fields: securityAlertFields, gen: genSecurityAlert},
-	{name: "/data/AccountChangeEvent", kind: kindCDC, fields: accountChangeFields, gen: genAccountChange},
-}
+// pubsubTopicDefs are the simulator's topics: the catalog's, then a custom
+// platform event and a Change Data Capture channel, which stand for the
+// org's own (they are not Salesforce knowledge: the org's admins define
+// them; their shapes follow the Platform Events Developer Guide,
+// https://developer.salesforce.com/docs/atlas.en-us.platform_events.meta/platform_events/platform_events_define_ui.htm,
+// and the Change Data Capture Developer Guide,
+// https://developer.salesforce.com/docs/atlas.en-us.change_data_capture.meta/change_data_capture/cdc_event_fields_header.htm).
+var pubsubTopicDefs = append(catalogTopicDefs(),
+	pubsubTopicDef{name: "/event/Security_Alert__e", kind: kindPlatformEvent, fields: securityAlertFields, gen: genSecurityAlert},
+	pubsubTopicDef{name: "/data/AccountChangeEvent", kind: kindCDC, fields: accountChangeFields, gen: genAccountChange},
+)
 
 // ---- generators: values typed as the REST API types them (time.Time for
 // date-times, float64, int64, bool, string, nil) ----

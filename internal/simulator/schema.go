@@ -53,6 +53,9 @@ type field struct {
 	// Since is the API version the field appeared in ("58.0"; "" = always):
 	// requests under an older /services/data/vNN.N/ do not see it.
 	Since string
+	// Undescribed fields answer SOQL but describe leaves them out: the Id
+	// of Event Log Object rows, which no Salesforce page lists.
+	Undescribed bool
 }
 
 // objectSchema is one queryable sObject. New objects (EventLogFile, big
@@ -61,8 +64,16 @@ type field struct {
 type objectSchema struct {
 	Name      string
 	KeyPrefix string // 3-char Id prefix, e.g. "0Ya"
+	// Doc is the Salesforce page the object and its fields come from.
+	Doc string
 	// Since is the API version the object appeared in ("" = always).
-	Since  string
+	Since string
+	// Big objects and Event Log Objects show the empty Id
+	// (catalog.PlaceholderID) for every row, in Id and in attributes.url;
+	// the simulator still keeps its own unique id per row (Record.ID).
+	PlaceholderID bool
+	// ELO: an Event Log Object (eventlogobjects.go).
+	ELO    bool
 	Fields []field
 	// TimestampField is the field Arrive stamps and history spreads over.
 	TimestampField string

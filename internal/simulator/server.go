@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"hash/fnv"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -23,6 +24,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sfevents/salesforcereceiver/internal/catalog"
 )
 
 // Defaults for Options fields left zero.
@@ -109,6 +112,15 @@ type Options struct {
 	// (0: as fast as the client reads). Real orgs serve log files at the
 	// network's pace, far below a loopback's; see SetDownloadRate.
 	DownloadBytesPerSecond int64
+
+	// EventLogObjectRows: rows generated per Event Log Object (by name,
+	// see EventLogObjects) over History; none by default.
+	EventLogObjectRows map[string]int
+	// EventLogObjectDelay is how long after its Timestamp an Event Log
+	// Object row becomes queryable: 0 (the default) a random 25 to 45
+	// minutes per row, as Salesforce documents; NoEventLogObjectDelay
+	// (negative) at once; a positive value exactly that.
+	EventLogObjectDelay time.Duration
 
 	// Incidents are injected at New, at Now (see Inject and IncidentNames).
 	Incidents []string
@@ -243,6 +255,7 @@ func New(opts Options) *Server {
 	s.seedUsers()
 	s.generateHistory()
 	s.generateObjectStreamHistory()
+	s.generateEventLogObjectHistory()
 	s.injectOptions() // incidents.go
 	return s
 }
@@ -389,6 +402,14 @@ func (s *Server) arriveTick() {
 			s.mustInsert(name, sch.generate(s.gen, now))
 		}
 	}
+	// Event Log Objects with generated history get new rows too, at the
+	// millisecond; they become queryable after the documented delay.
+	for _, name := range slices.Sorted(maps.Keys(s.opts.EventLogObjectRows)) {
+		if sch := s.reg.lookup(name); sch != nil && sch.ELO && s.opts.EventLogObjectRows[name] > 0 {
+			at := s.opts.Now().UTC().Truncate(time.Millisecond)
+			s.insertELORows(sch, slices.Repeat([]time.Time{at}, s.gen.arrivalBatch(name, false)))
+		}
+	}
 }
 
 // URL is the base URL the server is reachable at ("" for a bare handler).
@@ -429,14 +450,20 @@ func (s *Server) Records(object string) []Record {
 
 // Arrive adds n generated records of object whose timestamp field is at.
 // They share that timestamp; an `at` in the past makes records that become
-// visible late (their Ids are still newer). It panics on an object without
-// a generator.
+// visible late (their Ids are still newer). Event Log Object rows become
+// queryable after Options.EventLogObjectDelay, and some repeat the row
+// before in every field. It panics on an object without a generator.
 func (s *Server) Arrive(object string, n int, at time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sch := s.reg.lookup(object)
 	if sch == nil || sch.generate == nil {
 		panic("simulator: cannot generate records of " + object)
+	}
+	if sch.ELO {
+		// Queryable after the documented delay; some rows twice.
+		s.insertELORows(sch, slices.Repeat([]time.Time{at}, n))
+		return
 	}
 	for range n {
 		s.mustInsert(sch.Name, sch.generate(s.gen, at))
@@ -567,6 +594,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, ver, rest string)
 		s.handleQuery(w, r, ver)
 	case strings.HasPrefix(rest, "/query/") || strings.HasPrefix(rest, "/queryAll/"):
 		s.handleQueryMore(w, ver, rest[strings.LastIndexByte(rest, '/')+1:])
+	case rest == "/sobjects":
+		s.handleDescribeGlobal(w, ver)
 	case strings.HasPrefix(rest, "/sobjects/") && strings.HasSuffix(rest, "/describe") && strings.Count(rest, "/") == 3:
 		s.handleDescribe(w, ver, strings.Split(rest, "/")[2])
 	case isLogFilePath(rest): // elf.go
@@ -614,6 +643,11 @@ func (l *locator) expired(now time.Time) bool {
 	return now.Sub(l.lastUsed) > locatorIdleOld
 }
 
+// batchSize reads the Sforce-Query-Options header: batchSize from 200 to
+// 2,000, default 2,000 (REST API Developer Guide, "Query Options Header":
+// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/headers_queryoptions.htm).
+// A value out of range is clamped: the simulator's choice (the page says
+// the number of records returned may differ from the requested size).
 func batchSize(h http.Header) int {
 	for opt := range strings.SplitSeq(h.Get("Sforce-Query-Options"), ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(opt), "=")
@@ -631,7 +665,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, ver string)
 	q, err := parseSOQL(r.URL.Query().Get("q"))
 	if err == nil {
 		reg := s.reg
-		if slices.ContainsFunc(s.opts.DeniedObjects, func(o string) bool { return strings.EqualFold(o, q.object) }) {
+		if s.denied(q.object) {
 			reg = registry{} // without permission, Salesforce denies the object exists
 		}
 		q.view = s.view(ver)
@@ -644,6 +678,9 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, ver string)
 	batch := batchSize(r.Header)
 	s.mu.Lock()
 	rows := s.ownRows(q.schema.Name, s.st.table(q.schema.Name).rows)
+	if q.schema.ELO {
+		rows = s.eloRows(q, rows, s.opts.Now()) // eventlogobjects.go
+	}
 	rows = q.run(rows)
 	id := ""
 	if !q.count && len(rows) > batch {
@@ -736,10 +773,15 @@ func (s *Server) ExpireLocators() {
 	s.mu.Unlock()
 }
 
+// handleSObject answers GET /sobjects/{name}/{id} with every field the
+// request may see (REST API Developer Guide, "sObject Rows":
+// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_sobject_retrieve.htm).
+// Big objects and Event Log Objects support no retrieve() (their pages list
+// describeSObjects() and query() only): their rows answer 404.
 func (s *Server) handleSObject(w http.ResponseWriter, ver string, parts []string) {
 	sch := s.reg.lookup(parts[0])
 	view := s.view(ver)
-	if sch == nil || len(parts) != 2 || !view.objectVisible(sch) {
+	if sch == nil || len(parts) != 2 || !view.objectVisible(sch) || sch.PlaceholderID {
 		writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 		return
 	}
@@ -761,6 +803,13 @@ func (s *Server) handleSObject(w http.ResponseWriter, ver string, parts []string
 
 // ---- rendering ----
 
+// renderPage is a Query resource answer: totalSize, done, nextRecordsUrl
+// while more remain, and records with their attributes (REST API Developer
+// Guide, "Query" and "Execute a SOQL Query":
+// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_query.htm,
+// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/dome_query.htm).
+// The locator's form (01g..., then "-" and the offset) is what real orgs
+// send; the docs only say to follow nextRecordsUrl.
 func renderPage(q *query, rows []*row, off, batch int, ver, locatorID string) []byte {
 	end := min(off+batch, len(rows))
 	var buf bytes.Buffer
@@ -794,7 +843,11 @@ func writeAttributes(buf *bytes.Buffer, object, id, ver string) {
 // renderRecord writes selected fields in SELECT order, with the fields of a
 // relationship grouped into one nested object as Salesforce does.
 func renderRecord(buf *bytes.Buffer, q *query, rw *row, ver string) {
-	writeAttributes(buf, q.schema.Name, rw.id, ver)
+	id := rw.id
+	if q.schema.PlaceholderID {
+		id = catalog.PlaceholderID // big objects, Event Log Objects (schema.go)
+	}
+	writeAttributes(buf, q.schema.Name, id, ver)
 	done := map[string]bool{}
 	for _, it := range q.fields {
 		ref := it.ref
@@ -839,7 +892,9 @@ func renderRecord(buf *bytes.Buffer, q *query, rw *row, ver string) {
 	buf.WriteByte('}')
 }
 
-// FormatDateTime renders a time the way the REST API does.
+// FormatDateTime renders a time the way the REST API does (REST API
+// Developer Guide, "Valid Date and DateTime Formats":
+// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/intro_valid_date_formats.htm).
 func FormatDateTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000-0700") }
 
 func writeValue(buf *bytes.Buffer, v any) {
@@ -887,7 +942,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	writeRaw(w, status, marshal(v))
 }
 
-// writeErrors writes the REST API's error shape: [{"message","errorCode"}].
+// writeErrors writes the REST API's error shape: [{"message","errorCode"}]
+// (REST API Developer Guide, "Status Codes and Error Responses":
+// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm).
+// The error codes are Salesforce's (the SOAP API's ExceptionCode list:
+// https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_calls_concepts_core_data_objects.htm);
+// the docs give no message texts: "Session expired or invalid", "The
+// requested resource does not exist", "invalid query locator" and
+// "HTTP Method 'X' not allowed. Allowed are GET,HEAD" are the texts real
+// orgs send, and where a handler says so, the text is the simulator's own.
 func writeErrors(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, []map[string]string{{"message": msg, "errorCode": code}})
 }

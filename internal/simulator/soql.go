@@ -11,9 +11,25 @@ import (
 )
 
 // A SOQL subset: SELECT fields|COUNT() FROM Object [WHERE cond]
-// [ORDER BY f [ASC|DESC] [NULLS FIRST|LAST], ...] [LIMIT n] [OFFSET n].
+// [ORDER BY f [ASC|DESC] [NULLS FIRST|LAST], ...] [LIMIT n] [OFFSET n]
+// (SOQL and SOSL Reference, "SOQL SELECT Syntax":
+// https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select.htm;
+// comparison operators:
+// https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select_comparisonoperators.htm;
+// ORDER BY with NULLS FIRST for ascending and NULLS LAST for descending by
+// default: https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select_orderby.htm;
+// date formats:
+// https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select_dateformats.htm;
+// escape sequences:
+// https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select_quotedstringescapes.htm).
+// GROUP BY, HAVING, aggregates, subqueries and date literals (TODAY,
+// LAST_N_DAYS:n) are not in the subset: they answer MALFORMED_QUERY.
 // Errors mimic Salesforce's codes and its caret-pointing messages, because
-// receivers are expected to log them and tests assert on the codes.
+// receivers are expected to log them and tests assert on the codes. The
+// docs give no message texts: the caret layout and the texts of
+// MALFORMED_QUERY, INVALID_FIELD ("No such column ...") and INVALID_TYPE
+// ("sObject type ... is not supported") are those real orgs send; the
+// others are the simulator's own.
 
 // apiError is a Salesforce REST error: HTTP status, errorCode and message.
 type apiError struct {
@@ -243,6 +259,7 @@ const (
 
 type condNode struct {
 	kind  condKind
+	fn    string // a date function applied to the field (upper case), or ""
 	name  string // field path as written
 	pos   int
 	ref   *fieldRef
@@ -280,6 +297,51 @@ type query struct {
 	// view limits what bind resolves to what the request may see (its API
 	// version, field-level security); nil sees everything.
 	view *schemaView
+}
+
+// dateFunctions are SOQL's date functions, usable in WHERE on a date-time
+// field (SOQL and SOSL Reference, "Date Functions":
+// https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select_date_functions.htm).
+// DAY_ONLY compares with a date literal; the others return a number. The
+// simulator computes them in UTC (Salesforce converts to the user's time
+// zone, except with convertTimezone(); the integration user's is UTC here).
+// Fiscal functions follow the calendar year (no fiscal year is set up).
+var dateFunctions = map[string]bool{
+	"DAY_ONLY": true, "CALENDAR_MONTH": true, "CALENDAR_QUARTER": true, "CALENDAR_YEAR": true,
+	"DAY_IN_MONTH": true, "DAY_IN_WEEK": true, "DAY_IN_YEAR": true, "FISCAL_MONTH": true,
+	"FISCAL_QUARTER": true, "FISCAL_YEAR": true, "HOUR_IN_DAY": true, "WEEK_IN_MONTH": true, "WEEK_IN_YEAR": true,
+}
+
+// applyDateFn is fn of a date-time value (nil stays nil).
+func applyDateFn(fn string, v any) any {
+	t, ok := v.(time.Time)
+	if !ok {
+		return nil
+	}
+	t = t.UTC()
+	switch fn {
+	case "DAY_ONLY":
+		return t.Truncate(24 * time.Hour)
+	case "CALENDAR_MONTH", "FISCAL_MONTH":
+		return int64(t.Month())
+	case "CALENDAR_QUARTER", "FISCAL_QUARTER":
+		return int64((t.Month()-1)/3 + 1)
+	case "CALENDAR_YEAR", "FISCAL_YEAR":
+		return int64(t.Year())
+	case "DAY_IN_MONTH":
+		return int64(t.Day())
+	case "DAY_IN_WEEK": // 1 = Sunday
+		return int64(t.Weekday()) + 1
+	case "DAY_IN_YEAR":
+		return int64(t.YearDay())
+	case "HOUR_IN_DAY":
+		return int64(t.Hour())
+	case "WEEK_IN_MONTH": // days 1-7 are week 1
+		return int64((t.Day()-1)/7 + 1)
+	case "WEEK_IN_YEAR":
+		return int64((t.YearDay()-1)/7 + 1)
+	}
+	return nil
 }
 
 // ---- parser ----
@@ -487,7 +549,25 @@ func (p *parser) condition() (node, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &condNode{name: f.text, pos: f.pos, opPos: p.peek().pos}
+	c := &condNode{name: f.text, pos: f.pos}
+	if p.peek().kind == tkLParen {
+		// A date function on a date-time field: DAY_ONLY(CreatedDate) = 2024-05-01.
+		fn := strings.ToUpper(f.text)
+		if !dateFunctions[fn] {
+			return nil, p.unexpected(p.peek())
+		}
+		p.next()
+		arg, err := p.ident()
+		if err != nil {
+			return nil, err
+		}
+		if p.peek().kind != tkRParen {
+			return nil, p.unexpected(p.peek())
+		}
+		p.next()
+		c.fn, c.name, c.pos = fn, arg.text, arg.pos
+	}
+	c.opPos = p.peek().pos
 	if p.isKw("NOT") {
 		p.next()
 		c.neg = true
@@ -709,6 +789,9 @@ func (q *query) bindNode(reg registry, n node) error {
 			return err
 		}
 		n.ref = ref
+		if n.fn != "" {
+			return q.checkDateFn(n)
+		}
 		if n.kind == condLike {
 			if ref.f.Type != TypeString {
 				return errAt("INVALID_FIELD", q.src, n.pos, fmt.Sprintf("invalid operator on %s field: %s", ref.f.Type, ref.path))
@@ -724,6 +807,28 @@ func (q *query) bindNode(reg registry, n node) error {
 		return nil
 	}
 	return fmt.Errorf("simulator: unknown node %T", n)
+}
+
+// checkDateFn checks a date function's field and literals: a date-time
+// field; a date for DAY_ONLY, a number for the others. The messages are
+// the simulator's own.
+func (q *query) checkDateFn(n *condNode) error {
+	if n.ref.f.Type != TypeDateTime {
+		return errAt("INVALID_FIELD", q.src, n.pos, fmt.Sprintf("%s can only be applied to a date or datetime field: %s", n.fn, n.ref.path))
+	}
+	if n.kind == condLike {
+		return errAt("INVALID_FIELD", q.src, n.opPos, fmt.Sprintf("invalid operator on %s(%s)", n.fn, n.ref.path))
+	}
+	for _, l := range n.lits {
+		want, what := litNumber, "a number"
+		if n.fn == "DAY_ONLY" {
+			want, what = litDate, "a date"
+		}
+		if l.kind != want && l.kind != litNull {
+			return errAt("INVALID_FIELD", q.src, l.pos, fmt.Sprintf("value of filter criterion for %s(%s) must be %s", n.fn, n.ref.path, what))
+		}
+	}
+	return nil
 }
 
 func (q *query) checkLiteral(ref *fieldRef, l *literal) error {
@@ -794,6 +899,13 @@ func eval(n node, rw *row) bool {
 		return !eval(n.x, rw)
 	case *condNode:
 		v := n.ref.value(rw)
+		typ := n.ref.f.Type
+		if n.fn != "" {
+			v = applyDateFn(n.fn, v)
+			if n.fn != "DAY_ONLY" {
+				typ = TypeInt
+			}
+		}
 		switch n.kind {
 		case condLike:
 			s, ok := v.(string)
@@ -801,7 +913,7 @@ func eval(n node, rw *row) bool {
 		case condIn:
 			in := false
 			for _, l := range n.lits {
-				if c, ok := compareLit(n.ref.f.Type, v, l); ok && c == 0 {
+				if c, ok := compareLit(typ, v, l); ok && c == 0 {
 					in = true
 					break
 				}
@@ -817,7 +929,7 @@ func eval(n node, rw *row) bool {
 				}
 				return false
 			}
-			c, ok := compareLit(n.ref.f.Type, v, n.lits[0])
+			c, ok := compareLit(typ, v, n.lits[0])
 			if !ok {
 				// A null field matches only != / <> a value.
 				return v == nil && (n.op == "!=" || n.op == "<>")

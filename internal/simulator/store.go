@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sfevents/salesforcereceiver/internal/anynum"
+	"github.com/sfevents/salesforcereceiver/internal/catalog"
 )
 
 // Record is a stored record as ground truth for tests. Fields holds every
@@ -23,6 +24,9 @@ type Record struct {
 type row struct {
 	id     string
 	fields map[string]any // canonical field name → value
+	// visibleAt is when the row becomes queryable (zero: at once): Event
+	// Log Object rows arrive 25 to 45 minutes after their Timestamp.
+	visibleAt time.Time
 }
 
 type table struct {
@@ -51,6 +55,13 @@ func newStore(reg registry, startCounter func(object string) uint64) *store {
 func (st *store) table(object string) *table { return st.tables[strings.ToLower(object)] }
 
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// Ids are 15 case-sensitive or 18 case-insensitive characters, the first
+// three the object's key prefix (SOAP API Developer Guide, "ID Field Type":
+// https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/field_types.htm).
+// The page does not give the 3-character suffix's algorithm (widely
+// published; withChecksum); the pod and counter layout are the simulator's
+// own.
 
 // makeID builds an 18-char id: prefix, pod "5g", a 10-digit base62 counter
 // (fixed width, and base62 digits are in ASCII order, so ids compare in
@@ -120,6 +131,10 @@ func (st *store) insert(object string, in map[string]any) (string, error) {
 		return "", fmt.Errorf("simulator: duplicate id %s on %s", id, sch.Name)
 	}
 	fields["Id"] = id
+	if sch.PlaceholderID {
+		// What the API shows; the row keeps its own id (row.id, Record.ID).
+		fields["Id"] = catalog.PlaceholderID
+	}
 	for _, f := range sch.Fields {
 		if f.RelName == "" {
 			continue

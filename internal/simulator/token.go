@@ -25,6 +25,20 @@ const (
 	maxAssertionLifetime = 3*time.Minute + 30*time.Second
 )
 
+// The token endpoint's OAuth 2.0 flows: username-password
+// (https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_username_password_flow.htm&type=5),
+// refresh token (https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_refresh_token_flow.htm&type=5),
+// client credentials (https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_client_credentials_flow.htm&type=5)
+// and JWT bearer (https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_jwt_flow.htm&type=5:
+// the assertion's exp must be within three minutes). Refusals use the
+// standard OAuth error body {"error", "error_description"} ("OAuth 2.0
+// Authorization Errors":
+// https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_flow_errors.htm&type=5).
+// The descriptions are those real orgs send ("authentication failure",
+// "invalid client credentials", "expired access/refresh token", "invalid
+// assertion", ...); "must use HTTP POST" and "malformed form body" are the
+// simulator's own.
+
 type oauthError struct {
 	code, desc string
 }
@@ -165,7 +179,10 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
-// handleIdentity serves the identity URL of token responses.
+// handleIdentity serves the identity URL of token responses ("Identity
+// URLs": https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_using_openid.htm&type=5).
+// The 403 "Bad_OAuth_Token" and 404 bodies are what real orgs send; the
+// page gives no error texts.
 func (s *Server) handleIdentity(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	if len(parts) != 3 || parts[1] != s.opts.OrgID || parts[2] != s.opts.UserID {

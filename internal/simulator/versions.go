@@ -7,7 +7,9 @@ import (
 	"strings"
 )
 
-// oldestAPIVersion is the oldest version the simulated org serves and lists.
+// oldestAPIVersion is the oldest version the simulated org serves and lists:
+// the simulator's own floor (Salesforce retires old versions from time to
+// time; an org serves fewer).
 var oldestAPIVersion = apiVersion{20, 0}
 
 // servesVersion reports whether the org serves ver: 20.0 up to
@@ -31,7 +33,9 @@ func versionLabel(major int) string {
 }
 
 // handleVersions answers GET /services/data/ with every version the org
-// serves, oldest first. It needs no session and is not charged.
+// serves, oldest first, as {label, url, version} (REST API Developer Guide,
+// "Versions": https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_versions.htm).
+// It needs no session and is not charged.
 func (s *Server) handleVersions(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		writeErrors(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "HTTP Method '"+r.Method+"' not allowed. Allowed are GET,HEAD")

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -48,6 +49,7 @@ func run(args []string) error {
 	orgs := fs.Int("orgs", 1, "serve this many orgs, each under <addr>/org/<n> with its own org id, integration user (integration@org<n>.sfsim.example.com), data and allowance")
 	publishEvery := fs.Duration("publish-every", 0, "with -pubsub-addr: publish LoginEventStream events (and their LoginEvent rows) on this tick (0: none)")
 	downloadRate := fs.Int64("download-rate", 0, "serve each EventLogFile download at most this many bytes/s on the wire, as a real org's network would (0: unpaced)")
+	eloRows := fs.Int("event-log-object-rows", 0, "rows of each Event Log Object ("+strconv.Itoa(len(simulator.EventLogObjects()))+" objects, e.g. LoginEventLog) over the history, and a few more on every arrival tick; each becomes queryable 25 to 45 minutes after its Timestamp, as in Salesforce (0: none)")
 	incidents := fs.String("incidents", "", "inject security incidents at start, as name,... or all ("+strings.Join(simulator.IncidentNames(), ", ")+"); docs/detections.md finds them")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -66,6 +68,15 @@ func run(args []string) error {
 	opts.APIVersion, opts.HiddenFields, opts.LockoutAfter = *apiVersion, hidden, *lockoutAfter
 	opts.PublishEvery, opts.DownloadBytesPerSecond = *publishEvery, *downloadRate
 	opts.DeniedObjects, opts.OwnRowsOnly = splitList(*deny), splitList(*ownRows)
+	if *eloRows < 0 {
+		return fmt.Errorf("-event-log-object-rows: must not be negative, got %d", *eloRows)
+	}
+	if *eloRows > 0 {
+		opts.EventLogObjectRows = map[string]int{}
+		for _, name := range simulator.EventLogObjects() {
+			opts.EventLogObjectRows[name] = *eloRows
+		}
+	}
 	if *history == 0 {
 		opts.History = -1 // Options treats 0 as "default"
 	}

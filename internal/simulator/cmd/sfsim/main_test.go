@@ -36,6 +36,7 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{"-api-version", "v66"}, {"-api-version", "19.0"}, {"-lockout-after", "many"},
 		{"-hide", "LoginHistory"}, {"-hide", "Nope.Field"}, {"-hide", "LoginHistory.Nope"},
 		{"-incidents", "password_spray,nope"},
+		{"-event-log-object-rows", "-1"}, {"-event-log-object-rows", "many"},
 		{"-orgs", "0"}, {"-orgs", "3", "-pubsub-addr", "127.0.0.1:0"}, {"-orgs", "2", "-api-version", "19.0"},
 	} {
 		require.Error(t, run(args), args)
