@@ -449,16 +449,11 @@ func TestServesTheCatalog(t *testing.T) {
 
 // LoginHistory, SetupAuditTrail and EventLogFile keep their field lists in
 // the simulator (data.go, elf.go) with their version notes; they agree
-// with the catalog's entries but where the simulator knows better.
+// with the catalog's entries.
 func TestObjectSchemasAgainstTheCatalog(t *testing.T) {
-	// Object.Field → simulator's Since, catalog's Since, why they differ.
-	differ := map[string][2]string{
-		// "The Interval and Sequence fields are available only in API
-		// version 37.0 and later" (EventLogFile's page).
-		"EventLogFile.Interval": {"37.0", "36.0"}, "EventLogFile.Sequence": {"37.0", "36.0"},
-		// Listed by the API 38.0 field reference; the simulator's 36.0 is a guess.
-		"EventLogFile.LogFileFieldNames": {"36.0", ""}, "EventLogFile.LogFileFieldTypes": {"36.0", ""},
-	}
+	// Object.Field → simulator's Since, catalog's Since, where they differ
+	// and why (none now).
+	differ := map[string][2]string{}
 	reg := builtinSchemas()
 	for _, e := range catalog.OfKind(catalog.KindObject) {
 		t.Run(e.Name, func(t *testing.T) {
