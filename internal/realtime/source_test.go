@@ -27,8 +27,9 @@ import (
 )
 
 const (
-	loginTopic   = "/event/LoginEventStream"
-	anomalyTopic = "/event/ApiAnomalyEvent"
+	loginTopic     = "/event/LoginEventStream"
+	anomalyTopic   = "/event/ApiAnomalyEvent"
+	universalTopic = "/event/UniversalAnomalyEvent" // API 66.0: a standard-object store
 )
 
 // saves records every cursor saved, with how many records the sink had
@@ -382,95 +383,124 @@ func TestReplayPresets(t *testing.T) {
 	}
 }
 
+// A replay id Salesforce no longer holds: the WARN names the gap, and
+// the events in it are read from the topic's storage object (a big
+// object for LoginEventStream, a standard one for UniversalAnomalyEvent),
+// or are lost without one, as the WARN says.
 func TestExpiredReplayID(t *testing.T) {
-	for _, fill := range []bool{true, false} {
-		name := map[bool]string{true: "gap_read_from_storage", false: "no_storage_read"}[fill]
-		t.Run(name, func(t *testing.T) {
-			e := newEnv(t, func(o *simulator.Options) { o.PubSubRetention = 1500 * time.Millisecond })
-			opts := Options{PeekTimeout: time.Second}
-			if fill {
-				opts.Gap = &BigObjectGaps{Client: e.client, APIVersion: simulator.DefaultAPIVersion, Logger: e.logger}
-			}
-			stop := e.start(Topic{Name: loginTopic}, opts)
-			e.subscribed(loginTopic, 1)
-			a := e.sim.Publish(loginTopic, 4)
-			e.waitCount(4)
-			stop()
-			b := e.sim.Publish(loginTopic, 5) // published while down, gone before the restart
-			time.Sleep(1700 * time.Millisecond)
-			c := e.sim.Publish(loginTopic, 3)
-			require.Len(t, e.sim.PubSubEvents(loginTopic), 3, "a and b are past retention")
+	for _, topic := range []string{loginTopic, universalTopic} {
+		for _, fill := range []bool{true, false} {
+			name := map[bool]string{true: "gap_read_from_storage", false: "no_storage_read"}[fill]
+			t.Run(topic+"/"+name, func(t *testing.T) {
+				e := newEnv(t, func(o *simulator.Options) { o.PubSubRetention = 1500 * time.Millisecond })
+				opts := Options{PeekTimeout: time.Second}
+				if fill {
+					opts.Gap = &BigObjectGaps{Client: e.client, APIVersion: simulator.DefaultAPIVersion, Logger: e.logger}
+				}
+				stop := e.start(Topic{Name: topic}, opts)
+				e.subscribed(topic, 1)
+				a := e.sim.Publish(topic, 4)
+				e.waitCount(4)
+				stop()
+				b := e.sim.Publish(topic, 5) // published while down, gone before the restart
+				time.Sleep(1700 * time.Millisecond)
+				c := e.sim.Publish(topic, 3)
+				require.Len(t, e.sim.PubSubEvents(topic), 3, "a and b are past retention")
 
-			e.start(Topic{Name: loginTopic}, opts)
-			want := e.truth(a, c)
-			if fill {
-				want = e.truth(a, b, c)
-			}
-			e.waitCount(len(want))
-			time.Sleep(200 * time.Millisecond)
-			e.sink.ExactlyOnce(t, sftest.UID, want)
-			warns := e.logs.FilterMessageSnippet("no longer holds the stored replay id").All()
-			require.Len(t, warns, 1)
-			assert.Equal(t, zapcore.WarnLevel, warns[0].Level)
-			fields := warns[0].ContextMap()
-			assert.Equal(t, a[len(a)-1].Fields["EventDate"].(time.Time).UTC(), fields["last_delivered"].(time.Time).UTC())
-			assert.Equal(t, c[0].Fields["EventDate"].(time.Time).UTC(), fields["first_retained"].(time.Time).UTC())
-			t.Logf("%s: delivered %d (a %d, b %d, c %d), warn %v", name, e.sink.Count(), len(a), len(b), len(c), fields["gap"])
-		})
+				e.start(Topic{Name: topic}, opts)
+				want := e.truth(a, c)
+				if fill {
+					want = e.truth(a, b, c)
+				}
+				e.waitCount(len(want))
+				time.Sleep(200 * time.Millisecond)
+				e.sink.ExactlyOnce(t, sftest.UID, want)
+				warns := e.logs.FilterMessageSnippet("no longer holds the stored replay id").All()
+				require.Len(t, warns, 1)
+				assert.Equal(t, zapcore.WarnLevel, warns[0].Level)
+				fields := warns[0].ContextMap()
+				assert.Equal(t, a[len(a)-1].Fields["EventDate"].(time.Time).UTC(), fields["last_delivered"].(time.Time).UTC())
+				assert.Equal(t, c[0].Fields["EventDate"].(time.Time).UTC(), fields["first_retained"].(time.Time).UTC())
+				if fill {
+					for _, lr := range e.sink.Records() {
+						typ, _ := lr.Attributes().Get(convert.AttrEventType)
+						assert.Equal(t, StorageObject(topic), typ.Str(), "gap reads and events alike carry the storage object")
+					}
+				}
+				t.Logf("%s: delivered %d (a %d, b %d, c %d), warn %v", name, e.sink.Count(), len(a), len(b), len(c), fields["gap"])
+			})
+		}
 	}
 }
 
+// An event read from its topic and from its storage object is one record
+// twice: the same uid, event type and severity (a threat event WARN on
+// both), the same body but for the row's own fields.
 func TestUIDSameAsStorageRow(t *testing.T) {
-	e := newEnv(t, nil)
-	// Event times before the objects stream's lag, so it reads them now.
-	var evs []simulator.PublishedEvent
-	for i := range 3 {
-		ev, err := e.sim.PublishEvent(loginTopic, map[string]any{"EventDate": time.Now().Add(-time.Duration(10+i) * time.Minute)})
-		require.NoError(t, err)
-		require.Equal(t, "LoginEvent", ev.StorageObject)
-		evs = append(evs, ev)
-	}
-	ps := e.runner(e.source(Topic{Name: loginTopic, Replay: ReplayEarliest}, Options{}))
-	od := objects.Descriptor("LoginEvent", "EventDate")
-	obj := &stream.Runner[objects.Cursor]{
-		Stream: od, Interval: 50 * time.Millisecond, Consumer: e.sink, Store: e.store, Org: e.client.Org, Logger: e.logger,
-		Source: objects.New(e.client, objects.Config{Name: "LoginEvent", TimestampField: "EventDate"},
-			objects.Options{Backfill: time.Hour, APIVersion: simulator.DefaultAPIVersion, Logger: e.logger}),
-	}
-	org := e.sim.Options().OrgID
-	sftest.RunUntil(t, 15*time.Second, func() bool {
-		for _, ev := range evs {
-			if e.sink.Times(convert.RecordUID(org, od.Name, ev.EventIdentifier)) < 2 {
-				return false
+	for _, tc := range []struct {
+		topic, storage string
+		warn           bool
+	}{{loginTopic, "LoginEvent", false}, {universalTopic, "UniversalAnomalyEventStore", true}} {
+		t.Run(tc.topic, func(t *testing.T) {
+			e := newEnv(t, nil)
+			// Event times before the objects stream's lag, so it reads them now.
+			var evs []simulator.PublishedEvent
+			for i := range 3 {
+				ev, err := e.sim.PublishEvent(tc.topic, map[string]any{"EventDate": time.Now().Add(-time.Duration(10+i) * time.Minute)})
+				require.NoError(t, err)
+				require.Equal(t, tc.storage, ev.StorageObject)
+				evs = append(evs, ev)
 			}
-		}
-		return true
-	}, ps, obj)
-	byUID := map[string][]string{}
-	for _, lr := range e.sink.Records() {
-		byUID[sftest.UID(lr)] = append(byUID[sftest.UID(lr)], lr.EventName())
-	}
-	for _, ev := range evs {
-		uid := convert.RecordUID(org, od.Name, ev.EventIdentifier)
-		assert.ElementsMatch(t, []string{convert.EventPubSub, convert.EventObject}, byUID[uid], "one record per path, one uid")
-	}
-	// The same body either way, but for the row's Id.
-	for _, ev := range evs[:1] {
-		uid := convert.RecordUID(org, od.Name, ev.EventIdentifier)
-		var bodies []map[string]any
-		for _, lr := range e.sink.Records() {
-			if sftest.UID(lr) == uid {
-				b := lr.Body().Map().AsRaw()
-				delete(b, "Id")
-				bodies = append(bodies, b)
+			ps := e.runner(e.source(Topic{Name: tc.topic, Replay: ReplayEarliest}, Options{}))
+			od := objects.Descriptor(tc.storage, "")
+			obj := &stream.Runner[objects.Cursor]{
+				Stream: od, Interval: 50 * time.Millisecond, Consumer: e.sink, Store: e.store, Org: e.client.Org, Logger: e.logger,
+				Source: objects.New(e.client, objects.Config{Name: tc.storage},
+					objects.Options{Backfill: time.Hour, APIVersion: simulator.DefaultAPIVersion, Logger: e.logger}),
 			}
-		}
-		require.Len(t, bodies, 2)
-		for k, v := range bodies[1] {
-			if _, ok := bodies[0][k]; ok {
-				assert.Equal(t, number(v), number(bodies[0][k]), k)
+			org := e.sim.Options().OrgID
+			sftest.RunUntil(t, 15*time.Second, func() bool {
+				for _, ev := range evs {
+					if e.sink.Times(convert.RecordUID(org, od.Name, ev.EventIdentifier)) < 2 {
+						return false
+					}
+				}
+				return true
+			}, ps, obj)
+			byUID := map[string][]string{}
+			for _, lr := range e.sink.Records() {
+				byUID[sftest.UID(lr)] = append(byUID[sftest.UID(lr)], lr.EventName())
+				typ, _ := lr.Attributes().Get(convert.AttrEventType)
+				assert.Equal(t, tc.storage, typ.Str())
+				if tc.warn {
+					assert.Equal(t, "WARN", lr.SeverityText(), "a threat event is WARN on either path")
+				}
 			}
-		}
+			for _, ev := range evs {
+				uid := convert.RecordUID(org, od.Name, ev.EventIdentifier)
+				assert.ElementsMatch(t, []string{convert.EventPubSub, convert.EventObject}, byUID[uid], "one record per path, one uid")
+			}
+			// The same body either way, but for the row's own fields.
+			for _, ev := range evs[:1] {
+				uid := convert.RecordUID(org, od.Name, ev.EventIdentifier)
+				var bodies []map[string]any
+				for _, lr := range e.sink.Records() {
+					if sftest.UID(lr) == uid {
+						b := lr.Body().Map().AsRaw()
+						for _, own := range []string{"Id", "CreatedDate", "UniversalAnomalyEventNumber", "EventUuid"} {
+							delete(b, own)
+						}
+						bodies = append(bodies, b)
+					}
+				}
+				require.Len(t, bodies, 2)
+				for k, v := range bodies[1] {
+					if _, ok := bodies[0][k]; ok {
+						assert.Equal(t, number(v), number(bodies[0][k]), k)
+					}
+				}
+			}
+		})
 	}
 }
 
