@@ -34,7 +34,7 @@ FUZZ_TARGETS := \
 	internal/eventlog:FuzzReader internal/eventlog:FuzzReaderChunking internal/eventlog:FuzzReaderRoundTrip \
 	internal/convert:FuzzDecodeRecord internal/convert:FuzzDecodeRecordMatchesStdlib \
 	internal/sfapi:FuzzParseLimitInfo internal/sfapi:FuzzParseAPIError \
-	internal/simulator:FuzzQuoteStringRoundTrip internal/eventavro:FuzzDecode internal/convert:FuzzDecodePageMatchesStdlib internal/convert:FuzzFastKVMatchesPublicAPI
+	internal/testing/simulator:FuzzQuoteStringRoundTrip internal/eventavro:FuzzDecode internal/convert:FuzzDecodePageMatchesStdlib internal/convert:FuzzFastKVMatchesPublicAPI
 SOAK_FUZZTIME ?= 5m
 
 .PHONY: run test build image bench e2e fuzz soak victorialogs generate lint tools clean
@@ -65,7 +65,7 @@ test: lint
 # TestImage also runs make image and reads the image back (it skips without
 # podman or docker; .ci/run installs podman).
 e2e: build $(VLOGS)
-	$(GO) test -tags e2e -count=1 -v -timeout 20m ./internal/e2e/... -collector $(CURDIR)/$(COLLECTOR) \
+	$(GO) test -tags e2e -count=1 -v -timeout 20m ./internal/testing/e2e/... -collector $(CURDIR)/$(COLLECTOR) \
 		-victorialogs $(VLOGS)
 
 ## fuzz: every fuzz test for FUZZTIME each (CI: 10s), from the committed seed corpora
@@ -90,7 +90,7 @@ fuzz:
 
 ## soak: long runs outside CI: 20 SIGKILLs over a bigger backfill, the fault scenarios, then SOAK_FUZZTIME per fuzz test
 soak: build $(VLOGS)
-	$(GO) test -tags e2e -count=1 -v -timeout 120m -run 'TestSIGKILL|TestFault' ./internal/e2e/... \
+	$(GO) test -tags e2e -count=1 -v -timeout 120m -run 'TestSIGKILL|TestFault' ./internal/testing/e2e/... \
 		-collector $(CURDIR)/$(COLLECTOR) -victorialogs $(VLOGS) -soak
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(SOAK_FUZZTIME)
 
@@ -138,27 +138,27 @@ image: build
 # collector end to end (build tag e2e), and against a stock filelog +
 # csv_parser collector, A/B alternated (TestThroughputBlackBox). See PERFORMANCE.md.
 BENCH_OUT   ?= $(CURDIR)/_build/bench.txt
-BENCH_PKGS   = $$($(GO) list ./... | grep -v /internal/apibench)
+BENCH_PKGS   = $$($(GO) list ./... | grep -v /internal/bench/apicalls)
 bench:
 	@mkdir -p $(dir $(BENCH_OUT))
 	@{ echo "# $$(date -u +%FT%TZ) nproc=$$(nproc) $$($(GO) version)"; \
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) -timeout 30m $(BENCH_PKGS) && \
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -count 1 ./internal/apibench/ && \
-	( cd internal/peerbench && $(GO) test -run '^$$' -bench . -benchmem -benchtime 3x -count $(BENCH_COUNT) . ) && \
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -count 1 ./internal/bench/apicalls/ && \
+	( cd internal/bench/peer && $(GO) test -run '^$$' -bench . -benchmem -benchtime 3x -count $(BENCH_COUNT) . ) && \
 	{ $(MAKE) --no-print-directory build $(STOCK) >/dev/null 2>&1 && \
-	  $(GO) test -tags e2e -count=1 -v -run 'Throughput|Scale' -timeout 20m ./internal/e2e/ -collector $(CURDIR)/$(COLLECTOR) \
+	  $(GO) test -tags e2e -count=1 -v -run 'Throughput|Scale' -timeout 20m ./internal/testing/e2e/ -collector $(CURDIR)/$(COLLECTOR) \
 	    -stock $(CURDIR)/$(STOCK) \
 	  || echo "# e2e throughput not measured: the collectors did not build or the run failed"; }; \
 	} 2>&1 | tee $(BENCH_OUT); test $${PIPESTATUS[0]} -eq 0
 	@echo; echo "Summary (medians; $(BENCH_OUT) is benchstat-readable):"
-	@$(GO) run ./internal/benchreport $(BENCH_OUT)
+	@$(GO) run ./internal/bench/report $(BENCH_OUT)
 
 # The stock peer of the black-box comparison (filelog + csv_parser), built
 # by ocb on first use; only make bench uses it.
 STOCK := _build/stock/otelcol-stock
-$(STOCK): internal/peerbench/stock-builder-config.yaml | $(OCB)
+$(STOCK): internal/bench/peer/stock-builder-config.yaml | $(OCB)
 	@mkdir -p $(dir $(STOCK))
-	cd internal/peerbench && $(OCB) --config stock-builder-config.yaml
+	cd internal/bench/peer && $(OCB) --config stock-builder-config.yaml
 
 ## generate: regenerate mdatagen's code from metadata.yaml and the Pub/Sub API's Go code from its .proto
 # protoc itself is not a Go tool: it comes from the system (Debian/Ubuntu:
@@ -200,8 +200,8 @@ $(MDATAGEN):
 		$(GO) get go.opentelemetry.io/collector/cmd/mdatagen@$(MDATAGEN_VERSION) && \
 		$(GO) build -o $(MDATAGEN) go.opentelemetry.io/collector/cmd/mdatagen
 
-$(SIM): $(shell find internal/simulator -name '*.go' 2>/dev/null)
-	$(GO) build -o $(SIM) ./internal/simulator/cmd/sfsim
+$(SIM): $(shell find internal/testing/simulator -name '*.go' 2>/dev/null)
+	$(GO) build -o $(SIM) ./internal/testing/simulator/cmd/sfsim
 
 clean:
 	rm -rf _build $(TOOLS) $(RUN_DIR)

@@ -17,8 +17,8 @@ import (
 
 	"github.com/sfevents/salesforcereceiver/internal/budget"
 	"github.com/sfevents/salesforcereceiver/internal/metadata"
-	"github.com/sfevents/salesforcereceiver/internal/sftest"
-	"github.com/sfevents/salesforcereceiver/internal/simulator"
+	"github.com/sfevents/salesforcereceiver/internal/testing/sftest"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator"
 )
 
 // With 1,000 calls a day, 880 used and other applications spending at the

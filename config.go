@@ -18,7 +18,7 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/auth"
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
 	"github.com/sfevents/salesforcereceiver/internal/objects"
-	"github.com/sfevents/salesforcereceiver/internal/realtime"
+	"github.com/sfevents/salesforcereceiver/internal/pubsub"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 )
 
@@ -136,7 +136,7 @@ type TopicConfig struct {
 // Unmarshal gives each listed topic the defaults a list entry cannot get
 // from createDefaultConfig.
 func (t *TopicConfig) Unmarshal(conf *confmap.Conf) error {
-	*t = TopicConfig{Replay: realtime.ReplayLatest}
+	*t = TopicConfig{Replay: pubsub.ReplayLatest}
 	return conf.Unmarshal(t)
 }
 
@@ -165,7 +165,7 @@ func createDefaultConfig() component.Config {
 		APIVersion:      "66.0",
 		Timeout:         60 * time.Second,
 		APIBudget:       BudgetConfig{ReservePercent: 10, ProbeInterval: 5 * time.Minute, MaxConcurrent: 4},
-		PubSub:          PubSubConfig{Endpoint: realtime.DefaultEndpoint, BatchSize: 100},
+		PubSub:          PubSubConfig{Endpoint: pubsub.DefaultEndpoint, BatchSize: 100},
 		LoginHistory:    stream(15*time.Minute, 1440*time.Hour),
 		SetupAuditTrail: stream(15*time.Minute, 1440*time.Hour),
 		EventLogFile: EventLogFileConfig{
@@ -423,7 +423,7 @@ func (e *EventLogObjectsConfig) validate() []error {
 
 func (p *PubSubConfig) validate() []error {
 	var errs []error
-	if err := realtime.CheckEndpoint(p.Endpoint); err != nil {
+	if err := pubsub.CheckEndpoint(p.Endpoint); err != nil {
 		errs = append(errs, fmt.Errorf("pubsub.endpoint: %w", err))
 	}
 	if p.BatchSize < 1 || p.BatchSize > 100 {
@@ -439,7 +439,7 @@ func (p *PubSubConfig) validate() []error {
 		} else {
 			names[strings.ToLower(t.Name)] = i
 		}
-		if t.Replay != realtime.ReplayLatest && t.Replay != realtime.ReplayEarliest {
+		if t.Replay != pubsub.ReplayLatest && t.Replay != pubsub.ReplayEarliest {
 			errs = append(errs, fmt.Errorf("%s.replay: %q is not latest or earliest", prefix, t.Replay))
 		}
 	}

@@ -16,8 +16,8 @@ import (
 
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/metadata"
-	"github.com/sfevents/salesforcereceiver/internal/sftest"
-	"github.com/sfevents/salesforcereceiver/internal/simulator"
+	"github.com/sfevents/salesforcereceiver/internal/testing/sftest"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator"
 )
 
 var (

@@ -193,18 +193,18 @@ func (m *monitor) ParseError(stream string) {
 	m.tb.ReceiverSalesforceParseErrors.Add(context.Background(), 1, streamAttr(stream))
 }
 
-// EventsReceived implements realtime.Observer.
+// EventsReceived implements pubsub.Observer.
 func (m *monitor) EventsReceived(stream string, n int) {
 	m.tb.ReceiverSalesforcePubsubEventsReceived.Add(context.Background(), int64(n), streamAttr(stream))
 }
 
-// Reconnected implements realtime.Observer.
+// Reconnected implements pubsub.Observer.
 func (m *monitor) Reconnected(stream, cause string) {
 	m.tb.ReceiverSalesforcePubsubReconnects.Add(context.Background(), 1,
 		metric.WithAttributes(attribute.String("stream", stream), attribute.String("cause", cause)))
 }
 
-// Gap implements realtime.Observer.
+// Gap implements pubsub.Observer.
 func (m *monitor) Gap(stream string) {
 	m.tb.ReceiverSalesforcePubsubGaps.Add(context.Background(), 1, streamAttr(stream))
 }

@@ -10,8 +10,8 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/sfevents/salesforcereceiver/internal/convert"
-	"github.com/sfevents/salesforcereceiver/internal/sftest"
-	"github.com/sfevents/salesforcereceiver/internal/simulator"
+	"github.com/sfevents/salesforcereceiver/internal/testing/sftest"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator"
 )
 
 // TestPubSubStreams starts the receiver with only real-time topics against

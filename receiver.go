@@ -21,7 +21,7 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/eventlog"
 	"github.com/sfevents/salesforcereceiver/internal/eventlogobjects"
 	"github.com/sfevents/salesforcereceiver/internal/objects"
-	"github.com/sfevents/salesforcereceiver/internal/realtime"
+	"github.com/sfevents/salesforcereceiver/internal/pubsub"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/soqlstream"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
@@ -126,15 +126,15 @@ func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) err
 			cancel()
 			return fmt.Errorf("tls: %w", err)
 		}
-		conn, err := realtime.Dial(realtime.ConnConfig{Endpoint: ps.Endpoint, TLS: tlsCfg}, client)
+		conn, err := pubsub.Dial(pubsub.ConnConfig{Endpoint: ps.Endpoint, TLS: tlsCfg}, client)
 		if err != nil {
 			cancel()
 			return fmt.Errorf("pubsub.endpoint: %w", err)
 		}
 		r.wg.Go(func() { <-runCtx.Done(); _ = conn.Close() })
-		gaps := &realtime.BigObjectGaps{Client: client, APIVersion: r.cfg.APIVersion, Logger: logger}
+		gaps := &pubsub.BigObjectGaps{Client: client, APIVersion: r.cfg.APIVersion, Logger: logger}
 		for _, t := range ps.Topics {
-			src := realtime.New(conn, realtime.Topic{Name: t.Name, Replay: t.Replay}, realtime.Options{BatchSize: ps.BatchSize, Gap: gaps, Observer: r.monitor, Logger: logger})
+			src := pubsub.New(conn, pubsub.Topic{Name: t.Name, Replay: t.Replay}, pubsub.Options{BatchSize: ps.BatchSize, Gap: gaps, Observer: r.monitor, Logger: logger})
 			run(w, src.Descriptor(), time.Second, src) // a stream, not a poll: the interval paces reconnects
 		}
 	}

@@ -18,8 +18,8 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/sfevents/salesforcereceiver/internal/metadata"
-	"github.com/sfevents/salesforcereceiver/internal/sftest"
-	"github.com/sfevents/salesforcereceiver/internal/simulator"
+	"github.com/sfevents/salesforcereceiver/internal/testing/sftest"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator"
 )
 
 var bothStreams = []string{"LoginHistory", "SetupAuditTrail"}

@@ -28,7 +28,7 @@ func TestVersionsAgree(t *testing.T) {
 	}
 }
 
-// The black-box peer (internal/peerbench/stock-builder-config.yaml) is the
+// The black-box peer (internal/bench/peer/stock-builder-config.yaml) is the
 // distribution with filelog in place of this receiver, so the comparison's
 // binaries differ only in the receiver.
 func TestPeerManifest(t *testing.T) {
@@ -42,7 +42,7 @@ func TestPeerManifest(t *testing.T) {
 	dist := gomods("builder-config.yaml")
 	require.Contains(t, dist[0], "github.com/sfevents/salesforcereceiver ", "the receiver comes first")
 	want := append([]string{"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/filelogreceiver v0.165.1"}, dist[1:]...)
-	require.Equal(t, want, gomods("internal/peerbench/stock-builder-config.yaml"))
+	require.Equal(t, want, gomods("internal/bench/peer/stock-builder-config.yaml"))
 }
 
 // readRepoFile is a file of this checkout, by its path from the root.

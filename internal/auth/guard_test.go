@@ -15,7 +15,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/sfevents/salesforcereceiver/internal/simulator"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator"
 )
 
 // refusingServer answers token requests with status and an OAuth error

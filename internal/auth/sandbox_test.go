@@ -17,7 +17,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/sfevents/salesforcereceiver/internal/auth"
-	"github.com/sfevents/salesforcereceiver/internal/simulator"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator"
 )
 
 // toSimulator sends every request, whatever its host, to the simulator,

@@ -4,7 +4,7 @@ package convert_test
 // standard-library read of the same bytes, so the ratio of the two, taken
 // from the same run, says how close conversion is to the cost of merely
 // parsing. One op is a whole generated input (an ELF file, a SOQL page).
-// internal/benchreport turns their output into the summary table.
+// internal/bench/report turns their output into the summary table.
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfevents/salesforcereceiver/internal/benchdata"
+	"github.com/sfevents/salesforcereceiver/internal/bench/inputs"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 )
 
@@ -33,8 +33,8 @@ var (
 // BenchmarkELFCSVRead is the limit for the CSV path: encoding/csv reading
 // every row of a Login EventLogFile, doing nothing with them.
 func BenchmarkELFCSVRead(b *testing.B) {
-	data := benchdata.LoginCSV(elfRows)
-	p := benchdata.StartPerRow(b, elfRows, len(data))
+	data := inputs.LoginCSV(elfRows)
+	p := inputs.StartPerRow(b, elfRows, len(data))
 	for b.Loop() {
 		r := csv.NewReader(bytes.NewReader(data))
 		n := 0
@@ -58,16 +58,16 @@ func BenchmarkELFCSVRead(b *testing.B) {
 // BenchmarkELFCSVToPlog is the same read plus the receiver's conversion of
 // every row into plog, in batches of 1,000 rows like the stream sends.
 func BenchmarkELFCSVToPlog(b *testing.B) {
-	data := benchdata.LoginCSV(elfRows)
+	data := inputs.LoginCSV(elfRows)
 	conv := newELFLogin()
-	p := benchdata.StartPerRow(b, elfRows, len(data))
+	p := inputs.StartPerRow(b, elfRows, len(data))
 	for b.Loop() {
 		r := csv.NewReader(bytes.NewReader(data))
 		names, err := r.Read()
 		if err != nil {
 			b.Fatal(err)
 		}
-		h := (&convert.Mapping{}).CSVHeader(names, benchdata.LoginTypes)
+		h := (&convert.Mapping{}).CSVHeader(names, inputs.LoginTypes)
 		for row := 0; ; row++ {
 			rec, err := r.Read()
 			if err == io.EOF {
@@ -86,10 +86,10 @@ func BenchmarkELFCSVToPlog(b *testing.B) {
 // BenchmarkELFRowToPlog is AppendCSV alone over the generated rows (no CSV
 // parsing): the conversion's own cost and allocations per row.
 func BenchmarkELFRowToPlog(b *testing.B) {
-	rows := benchdata.LoginRows(elfRows)
+	rows := inputs.LoginRows(elfRows)
 	conv := newELFLogin()
-	h := (&convert.Mapping{}).CSVHeader(benchdata.LoginNames, benchdata.LoginTypes)
-	p := benchdata.StartPerRow(b, elfRows, 0)
+	h := (&convert.Mapping{}).CSVHeader(inputs.LoginNames, inputs.LoginTypes)
+	p := inputs.StartPerRow(b, elfRows, 0)
 	for b.Loop() {
 		for i, rec := range rows {
 			conv.add(b, h, i, rec)
@@ -144,8 +144,8 @@ func sink(b *convert.Batch) { sunk += b.Len() }
 // BenchmarkSOQLPageDecode is the limit for the JSON path: encoding/json
 // decoding a 2,000-record SOQL page into generic Go values.
 func BenchmarkSOQLPageDecode(b *testing.B) {
-	page := benchdata.LoginEventPage(pageRows)
-	p := benchdata.StartPerRow(b, pageRows, len(page))
+	page := inputs.LoginEventPage(pageRows)
+	p := inputs.StartPerRow(b, pageRows, len(page))
 	for b.Loop() {
 		var v map[string]any
 		if err := json.Unmarshal(page, &v); err != nil {
@@ -170,9 +170,9 @@ type queryResult struct {
 // DecodePage straight from the body, then the event time and Append per
 // record into one batch.
 func BenchmarkSOQLPageToPlog(b *testing.B) {
-	page := benchdata.LoginEventPage(pageRows)
+	page := inputs.LoginEventPage(pageRows)
 	m := convert.Mapping{EventName: convert.EventObject, Stream: "object/LoginEvent", EventType: "LoginEvent", TimestampField: "EventDate"}
-	p := benchdata.StartPerRow(b, pageRows, len(page))
+	p := inputs.StartPerRow(b, pageRows, len(page))
 	for b.Loop() {
 		var res convert.Page
 		if err := convert.DecodePage(page, &res); err != nil {
@@ -196,10 +196,10 @@ func BenchmarkSOQLPageToPlog(b *testing.B) {
 // comparison in the same run: encoding/json into raw records, then
 // DecodeRecord and Append per record.
 func BenchmarkSOQLPageToPlogTwoParses(b *testing.B) {
-	page := benchdata.LoginEventPage(pageRows)
+	page := inputs.LoginEventPage(pageRows)
 	m := convert.Mapping{EventName: convert.EventObject, Stream: "object/LoginEvent", EventType: "LoginEvent", TimestampField: "EventDate"}
 	var rec convert.Record
-	p := benchdata.StartPerRow(b, pageRows, len(page))
+	p := inputs.StartPerRow(b, pageRows, len(page))
 	for b.Loop() {
 		var res queryResult
 		if err := json.Unmarshal(page, &res); err != nil {

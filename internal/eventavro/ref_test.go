@@ -18,8 +18,8 @@ import (
 	"github.com/hamba/avro/v2"
 	"github.com/linkedin/goavro/v2"
 
-	"github.com/sfevents/salesforcereceiver/internal/anynum"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/anynum"
 )
 
 // The library candidates: the same mapping as Schema.Decode, implemented on

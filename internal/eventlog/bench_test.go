@@ -15,8 +15,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/sfevents/salesforcereceiver/internal/sftest"
-	"github.com/sfevents/salesforcereceiver/internal/simulator"
+	"github.com/sfevents/salesforcereceiver/internal/testing/sftest"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator"
 )
 
 // benchBytes is the generated Login file's size: 1 GiB, or ELF_BENCH_BYTES

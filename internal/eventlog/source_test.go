@@ -25,9 +25,9 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
-	"github.com/sfevents/salesforcereceiver/internal/sftest"
-	"github.com/sfevents/salesforcereceiver/internal/simulator"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
+	"github.com/sfevents/salesforcereceiver/internal/testing/sftest"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator"
 )
 
 var errPipelineFull = errors.New("pipeline full")

@@ -20,7 +20,7 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
-	"github.com/sfevents/salesforcereceiver/internal/sftest"
+	"github.com/sfevents/salesforcereceiver/internal/testing/sftest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -8,7 +8,7 @@ import (
 
 	kgzip "github.com/klauspost/compress/gzip"
 
-	"github.com/sfevents/salesforcereceiver/internal/benchdata"
+	"github.com/sfevents/salesforcereceiver/internal/bench/inputs"
 )
 
 // BenchmarkGunzip decompresses a gzip Login EventLogFile (as Open does for
@@ -16,7 +16,7 @@ import (
 // so the faster one is kept on the download path.
 func BenchmarkGunzip(b *testing.B) {
 	const rows = 20_000
-	plain := benchdata.LoginCSV(rows)
+	plain := inputs.LoginCSV(rows)
 	var gz bytes.Buffer
 	zw, _ := stdgzip.NewWriterLevel(&gz, stdgzip.DefaultCompression)
 	_, _ = zw.Write(plain)
@@ -30,7 +30,7 @@ func BenchmarkGunzip(b *testing.B) {
 	}
 	for _, rd := range readers {
 		b.Run(rd.name, func(b *testing.B) {
-			p := benchdata.StartPerRow(b, rows, len(plain))
+			p := inputs.StartPerRow(b, rows, len(plain))
 			buf := make([]byte, 64<<10)
 			for b.Loop() {
 				zr, err := rd.open(bytes.NewReader(gz.Bytes()))

@@ -12,7 +12,7 @@ import (
 
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
-	"github.com/sfevents/salesforcereceiver/internal/sftest"
+	"github.com/sfevents/salesforcereceiver/internal/testing/sftest"
 )
 
 // pageQuerier answers every query with one fixed page.

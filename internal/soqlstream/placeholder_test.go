@@ -15,8 +15,8 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
-	"github.com/sfevents/salesforcereceiver/internal/sftest"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
+	"github.com/sfevents/salesforcereceiver/internal/testing/sftest"
 )
 
 // pageOrg answers every query with the same rows, in pages of two.

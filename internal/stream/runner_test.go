@@ -16,7 +16,7 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
-	"github.com/sfevents/salesforcereceiver/internal/sftest"
+	"github.com/sfevents/salesforcereceiver/internal/testing/sftest"
 )
 
 // countSource emits `total` records, one per page, counting up from the cursor.

@@ -1,0 +1,228 @@
+package simulator
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sfevents/salesforcereceiver/internal/catalog"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/anynum"
+)
+
+// Record is a stored record as ground truth for tests. Fields holds every
+// field of the object (absent values as nil) including "Id"; relationship
+// values are nested maps, e.g. Fields["CreatedBy"] = map[string]any{"Username": "..."}.
+type Record struct {
+	ID     string
+	Fields map[string]any
+}
+
+// row is a stored record. Rows are never modified after insertion, which is
+// what lets a query locator keep plain pointers as its snapshot.
+type row struct {
+	id     string
+	fields map[string]any // canonical field name → value
+	// visibleAt is when the row becomes queryable (zero: at once): Event
+	// Log Object rows arrive 25 to 45 minutes after their Timestamp.
+	visibleAt time.Time
+}
+
+type table struct {
+	schema *objectSchema
+	rows   []*row // sorted by id
+	byID   map[string]*row
+	next   uint64 // id counter
+}
+
+// store holds every table. It is not locked itself: Server.mu guards it.
+type store struct {
+	reg    registry
+	tables map[string]*table // lower-case object name
+}
+
+// newStore makes empty tables; startCounter gives each object's first id
+// counter so ids do not all look alike (and stay deterministic per seed).
+func newStore(reg registry, startCounter func(object string) uint64) *store {
+	st := &store{reg: reg, tables: map[string]*table{}}
+	for key, sch := range reg {
+		st.tables[key] = &table{schema: sch, byID: map[string]*row{}, next: startCounter(sch.Name)}
+	}
+	return st
+}
+
+func (st *store) table(object string) *table { return st.tables[strings.ToLower(object)] }
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// Ids are 15 case-sensitive or 18 case-insensitive characters, the first
+// three the object's key prefix (SOAP API Developer Guide, "ID Field Type":
+// https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/field_types.htm).
+// The page does not give the 3-character suffix's algorithm (widely
+// published; withChecksum); the pod and counter layout are the simulator's
+// own.
+
+// makeID builds an 18-char id: prefix, pod "5g", a 10-digit base62 counter
+// (fixed width, and base62 digits are in ASCII order, so ids compare in
+// creation order) and the case-safe checksum suffix.
+func makeID(prefix string, n uint64) string {
+	var b [10]byte
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = base62[n%62]
+		n /= 62
+	}
+	return withChecksum(prefix + "5g" + string(b[:]))
+}
+
+// withChecksum appends Salesforce's 3-char suffix to a 15-char id: for each
+// 5-char chunk, a bitmask of which characters are upper case.
+func withChecksum(id15 string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+	suffix := make([]byte, 0, 3)
+	for c := range 3 {
+		bits := 0
+		for i := range 5 {
+			if ch := id15[c*5+i]; ch >= 'A' && ch <= 'Z' {
+				bits |= 1 << i
+			}
+		}
+		suffix = append(suffix, alphabet[bits])
+	}
+	return id15 + string(suffix)
+}
+
+// insert stores a record and returns its id. fields use any casing of the
+// field names; values are normalised to the field types.
+func (st *store) insert(object string, in map[string]any) (string, error) {
+	t := st.table(object)
+	if t == nil {
+		return "", fmt.Errorf("simulator: unknown object %q", object)
+	}
+	sch := t.schema
+	fields := make(map[string]any, len(sch.Fields)+1)
+	for _, f := range sch.Fields {
+		fields[f.Name] = nil
+	}
+	for k, v := range in {
+		f := sch.field(k)
+		if f == nil {
+			if _, isRel := sch.byRel[strings.ToLower(k)]; isRel {
+				continue // relationship values are derived from the reference below
+			}
+			return "", fmt.Errorf("simulator: no field %q on %s", k, sch.Name)
+		}
+		nv, err := normalise(f, v)
+		if err != nil {
+			return "", err
+		}
+		fields[f.Name] = nv
+	}
+	id, _ := fields["Id"].(string)
+	if id == "" {
+		for {
+			id = makeID(sch.KeyPrefix, t.next)
+			t.next++
+			if t.byID[id] == nil {
+				break
+			}
+		}
+	} else if t.byID[id] != nil {
+		return "", fmt.Errorf("simulator: duplicate id %s on %s", id, sch.Name)
+	}
+	fields["Id"] = id
+	if sch.PlaceholderID {
+		// What the API shows; the row keeps its own id (row.id, Record.ID).
+		fields["Id"] = catalog.PlaceholderID
+	}
+	for _, f := range sch.Fields {
+		if f.RelName == "" {
+			continue
+		}
+		fields[f.RelName] = st.related(f, fields[f.Name])
+	}
+	r := &row{id: id, fields: fields}
+	i, _ := slices.BinarySearchFunc(t.rows, id, func(r *row, id string) int { return strings.Compare(r.id, id) })
+	t.rows = slices.Insert(t.rows, i, r)
+	t.byID[id] = r
+	return id, nil
+}
+
+// related denormalises the referenced record into a nested map, so queries
+// and Records see CreatedBy.Username without a join. Referenced objects
+// (User) are seeded before the records pointing at them.
+func (st *store) related(f field, ref any) any {
+	id, _ := ref.(string)
+	rt := st.table(f.RefObject)
+	if id == "" || rt == nil || rt.byID[id] == nil {
+		return nil
+	}
+	out := map[string]any{}
+	for k, v := range rt.byID[id].fields {
+		if _, nested := v.(map[string]any); !nested {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func normalise(f *field, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	bad := func() (any, error) {
+		return nil, fmt.Errorf("simulator: field %s (%s) cannot hold %T", f.Name, f.Type, v)
+	}
+	switch f.Type {
+	case TypeID, TypeString, TypeReference:
+		if s, ok := v.(string); ok {
+			return s, nil
+		}
+		return bad()
+	case TypeDateTime:
+		switch t := v.(type) {
+		case time.Time:
+			// Salesforce keeps milliseconds; finer precision would make a
+			// record compare greater than its own rendered timestamp.
+			return t.UTC().Truncate(time.Millisecond), nil
+		case string:
+			p, err := time.Parse(time.RFC3339Nano, t)
+			if err != nil {
+				return nil, fmt.Errorf("simulator: field %s: %w", f.Name, err)
+			}
+			return p.UTC().Truncate(time.Millisecond), nil
+		}
+		return bad()
+	case TypeInt:
+		if n, ok := anynum.Int64(v); ok {
+			return n, nil
+		}
+		return bad()
+	case TypeDouble:
+		if f, ok := anynum.Float64(v); ok {
+			return f, nil
+		}
+		return bad()
+	case TypeBoolean:
+		if b, ok := v.(bool); ok {
+			return b, nil
+		}
+		return bad()
+	}
+	return bad()
+}
+
+// records copies a table out for callers outside the lock.
+func (t *table) records() []Record {
+	out := make([]Record, 0, len(t.rows))
+	for _, r := range t.rows {
+		f := maps.Clone(r.fields)
+		for k, v := range f {
+			if m, ok := v.(map[string]any); ok {
+				f[k] = maps.Clone(m)
+			}
+		}
+		out = append(out, Record{ID: r.id, Fields: f})
+	}
+	return out
+}
