@@ -32,9 +32,9 @@ FUZZTIME    ?= 10s
 # package:target of every fuzz test (go test -fuzz takes one target at a time)
 FUZZ_TARGETS := \
 	internal/eventlog:FuzzReader internal/eventlog:FuzzReaderChunking internal/eventlog:FuzzReaderRoundTrip \
-	internal/convert:FuzzDecodeRecord internal/convert:FuzzDecodeRecordMatchesStdlib \
+	internal/sobject:FuzzDecodeRecord internal/sobject:FuzzDecodeRecordMatchesStdlib internal/sobject:FuzzDecodePageMatchesStdlib \
 	internal/sfapi:FuzzParseLimitInfo internal/sfapi:FuzzParseAPIError \
-	internal/testing/simulator:FuzzQuoteStringRoundTrip internal/eventavro:FuzzDecode internal/convert:FuzzDecodePageMatchesStdlib internal/convert:FuzzFastKVMatchesPublicAPI
+	internal/testing/simulator:FuzzQuoteStringRoundTrip internal/eventavro:FuzzDecode internal/convert:FuzzFastKVMatchesPublicAPI
 SOAK_FUZZTIME ?= 5m
 
 .PHONY: run test build image bench e2e fuzz soak victorialogs generate lint tools clean

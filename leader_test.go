@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/storagetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -65,7 +67,7 @@ func TestLeadershipMovesBetweenReplicas(t *testing.T) {
 		n := 0
 		for _, r := range reps {
 			for _, lr := range r.sink.Records() {
-				if lr.EventName() == convert.EventLoginHistory {
+				if lr.EventName() == semconv.EventLoginHistory {
 					n++
 				}
 			}

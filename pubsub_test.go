@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/storagetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -76,8 +78,8 @@ func TestPubSubStreams(t *testing.T) {
 	assert.LessOrEqual(t, st.MaxOutstanding, 20)
 	assert.Zero(t, st.IdleCloses)
 	for _, lr := range sink2.Records() {
-		assert.Equal(t, convert.EventPubSub, lr.EventName())
-		tp, _ := lr.Attributes().Get(convert.AttrPubSubTopic)
+		assert.Equal(t, semconv.EventPubSub, lr.EventName())
+		tp, _ := lr.Attributes().Get(semconv.AttrPubSubTopic)
 		assert.Equal(t, "/event/LoginEventStream", tp.Str())
 	}
 }

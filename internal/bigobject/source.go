@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
+
 	"go.uber.org/zap"
 
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
@@ -300,7 +302,7 @@ func (s *Source) window(ctx context.Context, res convert.Resource, c Cursor, emi
 
 // add appends one record unless it lies outside the window or was
 // delivered already, and moves w's position down to it.
-func (s *Source) add(batch *convert.Batch, from time.Time, w *Window, rec *convert.Record, observed time.Time) {
+func (s *Source) add(batch *convert.Batch, from time.Time, w *Window, rec *sobject.Record, observed time.Time) {
 	m := &s.mapping
 	if rec.Err != nil {
 		// Undecodable JSON still goes out, as text with the reason; it

@@ -10,48 +10,19 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
+
+	"github.com/sfevents/salesforcereceiver/internal/metadata"
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
 )
 
-// ScopeName is the instrumentation scope of every log record.
-const ScopeName = "github.com/sfevents/salesforcereceiver"
-
-// Event names, one per stream kind.
-const (
-	EventLoginHistory    = "salesforce.login_history"
-	EventSetupAuditTrail = "salesforce.setup_audit_trail"
-	EventEventLogFile    = "salesforce.event_log_file"
-	EventObject          = "salesforce.object"
-	EventPubSub          = "salesforce.pubsub_event"
-)
-
 // ELFTimeFields are the event-time columns of an EventLogFile row.
 var ELFTimeFields = []string{"TIMESTAMP_DERIVED", "TIMESTAMP"}
-
-// Attribute keys.
-const (
-	AttrOrgID        = "salesforce.org.id"
-	AttrInstanceURL  = "salesforce.instance.url"
-	AttrEventType    = "salesforce.event_type"
-	AttrRecordID     = "salesforce.record.id"
-	AttrLogFileID    = "salesforce.log_file.id"
-	AttrParseError   = "salesforce.parse_error"
-	AttrUserID       = "user.id"
-	AttrUserName     = "user.name"
-	AttrClientAddr   = "client.address"
-	AttrUserAgent    = "user_agent.original"
-	AttrURLPath      = "url.path"
-	AttrSessionID    = "session.id"
-	AttrLogRecordUID = "log.record.uid"
-	AttrPubSubTopic  = "salesforce.pubsub.topic"
-	// AttrLoginKey and AttrLoginHistoryID link the views of one login:
-	// LoginEvent carries both, ELF rows the key, LoginHistory rows the id.
-	AttrLoginKey       = "salesforce.login.key"
-	AttrLoginHistoryID = "salesforce.login_history.id"
-)
 
 // Resource identifies the org the records come from.
 type Resource struct {
@@ -76,13 +47,13 @@ func NewBatch(res Resource, capacity int) *Batch {
 	rl := logs.ResourceLogs().AppendEmpty()
 	attrs := rl.Resource().Attributes()
 	if res.OrgID != "" {
-		attrs.PutStr(AttrOrgID, res.OrgID)
+		attrs.PutStr(semconv.AttrOrgID, res.OrgID)
 	}
 	if res.InstanceURL != "" {
-		attrs.PutStr(AttrInstanceURL, res.InstanceURL)
+		attrs.PutStr(semconv.AttrInstanceURL, res.InstanceURL)
 	}
 	sl := rl.ScopeLogs().AppendEmpty()
-	sl.Scope().SetName(ScopeName)
+	sl.Scope().SetName(metadata.ScopeName)
 	records := sl.LogRecords()
 	if capacity > 0 {
 		records.EnsureCapacity(capacity)
@@ -166,7 +137,7 @@ var errNilArg = errors.New("convert: nil batch or record")
 // ObservedTimestamp. It returns the event time it used: the record's own, or
 // observed when that is missing or unparsable (the record then carries
 // salesforce.parse_error).
-func (m *Mapping) Append(b *Batch, rec *Record, key string, observed time.Time) (time.Time, error) {
+func (m *Mapping) Append(b *Batch, rec *sobject.Record, key string, observed time.Time) (time.Time, error) {
 	if b == nil || rec == nil {
 		return time.Time{}, errNilArg
 	}
@@ -177,12 +148,14 @@ func (m *Mapping) Append(b *Batch, rec *Record, key string, observed time.Time) 
 // EventTime is the record's event time by the mapping's time fields, or
 // why it has none usable (tsErr non-empty), so a caller that needs the
 // time first parses it once.
-func (m *Mapping) EventTime(rec *Record) (ts time.Time, tsErr string) { return m.recordTime(rec) }
+func (m *Mapping) EventTime(rec *sobject.Record) (ts time.Time, tsErr string) {
+	return m.recordTime(rec)
+}
 
 // AppendTimed is Append with the event time EventTime gave; it returns the
 // time the record carries (observed when tsErr is set). b and rec must not
 // be nil.
-func (m *Mapping) AppendTimed(b *Batch, rec *Record, key string, ts time.Time, tsErr string, observed time.Time) time.Time {
+func (m *Mapping) AppendTimed(b *Batch, rec *sobject.Record, key string, ts time.Time, tsErr string, observed time.Time) time.Time {
 	lr := b.records.AppendEmpty()
 	body := lr.Body().SetEmptyMap()
 	body.EnsureCapacity(len(rec.Fields))
@@ -213,7 +186,7 @@ func (m *Mapping) AppendTimed(b *Batch, rec *Record, key string, ts time.Time, t
 	return m.finish(b, lr, &p, "", key, ts, tsErr, observed)
 }
 
-// putOther keeps values of types DecodeRecord never produces (records built
+// putOther keeps values of types sobject.DecodeRecord never produces (records built
 // by hand) in the most faithful form pdata offers.
 func putOther(body pcommon.Map, k string, v any) {
 	switch t := v.(type) {
@@ -231,7 +204,7 @@ func putOther(body pcommon.Map, k string, v any) {
 }
 
 // recordTime finds the event time of a SOQL record.
-func (m *Mapping) recordTime(rec *Record) (time.Time, string) {
+func (m *Mapping) recordTime(rec *sobject.Record) (time.Time, string) {
 	var fields [3]string
 	cands := m.timeFields(fields[:0])
 	if len(cands) == 0 {
@@ -309,41 +282,41 @@ func (m *Mapping) finish(b *Batch, lr plog.LogRecord, p *picks, logFileID, key s
 	}
 	w := b.newKVWriter(attrs, n, true) // the keys below are distinct constants
 	if m.EventType != "" {
-		w.str(AttrEventType, m.EventType)
+		w.str(semconv.AttrEventType, m.EventType)
 	}
 	if v := p.val[slotRecordID]; v != "" {
-		w.str(AttrRecordID, v)
+		w.str(semconv.AttrRecordID, v)
 	}
 	if logFileID != "" {
-		w.str(AttrLogFileID, logFileID)
+		w.str(semconv.AttrLogFileID, logFileID)
 	}
 	if v := p.val[slotUserID]; v != "" {
-		w.str(AttrUserID, ID18(v))
+		w.str(semconv.AttrUserID, ID18(v))
 	}
 	if v := p.val[slotUserName]; v != "" {
-		w.str(AttrUserName, v)
+		w.str(semconv.AttrUserName, v)
 	}
 	if v := p.val[slotClientAddr]; v != "" {
-		w.str(AttrClientAddr, v)
+		w.str(semconv.AttrClientAddr, v)
 	}
 	if v := p.val[slotUserAgent]; v != "" {
-		w.str(AttrUserAgent, v)
+		w.str(semconv.AttrUserAgent, v)
 	}
 	if v := p.val[slotURLPath]; v != "" {
-		w.str(AttrURLPath, v)
+		w.str(semconv.AttrURLPath, v)
 	}
 	if v := p.val[slotSessionID]; v != "" {
-		w.str(AttrSessionID, v)
+		w.str(semconv.AttrSessionID, v)
 	}
 	if v := p.val[slotLoginKey]; v != "" {
-		w.str(AttrLoginKey, v)
+		w.str(semconv.AttrLoginKey, v)
 	}
 	if v := p.val[slotLoginHistoryID]; v != "" {
-		w.str(AttrLoginHistoryID, ID18(v))
+		w.str(semconv.AttrLoginHistoryID, ID18(v))
 	}
-	w.str(AttrLogRecordUID, b.uid(m.Stream, key))
+	w.str(semconv.AttrLogRecordUID, b.uid(m.Stream, key))
 	if tsErr != "" {
-		w.str(AttrParseError, tsErr)
+		w.str(semconv.AttrParseError, tsErr)
 	}
 	w.done()
 	return ts

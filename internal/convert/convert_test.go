@@ -7,19 +7,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
+
+	"github.com/sfevents/salesforcereceiver/internal/metadata"
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 )
 
-var elfLogin = Mapping{EventName: EventEventLogFile, Stream: "event_log_file/Login", EventType: "Login"}
+var elfLogin = Mapping{EventName: semconv.EventEventLogFile, Stream: "event_log_file/Login", EventType: "Login"}
 
 // appendFields runs Append on a hand-built record and returns the log record.
-func appendFields(t *testing.T, m Mapping, fields ...Field) plog.LogRecord {
+func appendFields(t *testing.T, m Mapping, fields ...sobject.Field) plog.LogRecord {
 	t.Helper()
 	b := NewBatch(testResource, 1)
-	_, err := m.Append(b, &Record{Fields: fields}, "k", testObserved)
+	_, err := m.Append(b, &sobject.Record{Fields: fields}, "k", testObserved)
 	require.NoError(t, err)
 	return b.Logs().ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
 }
@@ -41,65 +46,65 @@ func attr(lr plog.LogRecord, k string) (string, bool) {
 }
 
 func TestAttributeRules(t *testing.T) {
-	obj := Mapping{EventName: EventObject, Stream: "object/X", TimestampField: "T"}
+	obj := Mapping{EventName: semconv.EventObject, Stream: "object/X", TimestampField: "T"}
 	tests := []struct {
 		name   string
-		fields []Field
+		fields []sobject.Field
 		key    string
 		want   string // "" = attribute absent
 	}{
-		{"record id", []Field{{"Id", "0Ya1"}}, AttrRecordID, "0Ya1"},
-		{"record id from REQUEST_ID", []Field{{"REQUEST_ID", "4ex"}}, AttrRecordID, "4ex"},
-		{"Id wins over REQUEST_ID", []Field{{"REQUEST_ID", "4ex"}, {"Id", "0Ya1"}}, AttrRecordID, "0Ya1"},
-		{"user id made 18", []Field{{"UserId", "001A0000006Vm9r"}}, AttrUserID, "001A0000006Vm9rIAC"},
-		{"USER_ID_DERIVED first", []Field{{"USER_ID", "003A0000005QB3A"}, {"USER_ID_DERIVED", "001A0000006Vm9rIAC"}}, AttrUserID, "001A0000006Vm9rIAC"},
-		{"empty candidate skipped", []Field{{"USER_ID_DERIVED", ""}, {"USER_ID", "003A0000005QB3A"}}, AttrUserID, "003A0000005QB3AIAW"},
-		{"CreatedById last", []Field{{"CreatedById", "003A0000005QB3A"}}, AttrUserID, "003A0000005QB3AIAW"},
-		{"user name", []Field{{"Username", "a@b"}}, AttrUserName, "a@b"},
-		{"user name from relationship", []Field{{"CreatedBy.Username", "c@d"}}, AttrUserName, "c@d"},
-		{"USER_NAME first", []Field{{"CreatedBy.Username", "c@d"}, {"USER_NAME", "e@f"}}, AttrUserName, "e@f"},
-		{"client address", []Field{{"SourceIp", "192.0.2.1"}}, AttrClientAddr, "192.0.2.1"},
-		{"Salesforce.com IP skipped", []Field{{"SourceIp", "Salesforce.com IP"}}, AttrClientAddr, ""},
-		{"Salesforce.com IP falls through", []Field{{"CLIENT_IP", "Salesforce.com IP"}, {"SourceIP", "192.0.2.2"}}, AttrClientAddr, "192.0.2.2"},
-		{"ELF SOURCE_IP behind Salesforce.com IP", []Field{{"CLIENT_IP", "Salesforce.com IP"}, {"SOURCE_IP", "198.51.100.9"}}, AttrClientAddr, "198.51.100.9"},
-		{"ELF SOURCE_IP when CLIENT_IP empty", []Field{{"CLIENT_IP", ""}, {"SOURCE_IP", "2001:db8::1"}}, AttrClientAddr, "2001:db8::1"},
-		{"ELF CLIENT_IP over SOURCE_IP", []Field{{"SOURCE_IP", "198.51.100.9"}, {"CLIENT_IP", "192.0.2.7"}}, AttrClientAddr, "192.0.2.7"},
-		{"no real address anywhere", []Field{{"CLIENT_IP", "Salesforce.com IP"}, {"SOURCE_IP", "Unknown"}}, AttrClientAddr, ""},
-		{"login key", []Field{{"LoginKey", "lk1"}}, AttrLoginKey, "lk1"},
-		{"ELF LOGIN_KEY", []Field{{"LOGIN_KEY", "LK2"}}, AttrLoginKey, "LK2"},
-		{"login history id made 18", []Field{{"LoginHistoryId", "0Ya5g00000AbCdE"}}, AttrLoginHistoryID, "0Ya5g00000AbCdECAV"},
-		{"Id is no login history id outside LoginHistory", []Field{{"Id", "0Ya5g00000AbCdE"}}, AttrLoginHistoryID, ""},
-		{"user agent", []Field{{"UserAgent", "curl/8.0"}}, AttrUserAgent, "curl/8.0"},
-		{"BROWSER_TYPE only if UA-like", []Field{{"BROWSER_TYPE", "Chrome"}}, AttrUserAgent, ""},
-		{"BROWSER_TYPE UA", []Field{{"BROWSER_TYPE", "Mozilla/5.0 x"}}, AttrUserAgent, "Mozilla/5.0 x"},
-		{"USER_AGENT over BROWSER_TYPE", []Field{{"BROWSER_TYPE", "Mozilla/5.0 x"}, {"USER_AGENT", "Foo/1.0"}}, AttrUserAgent, "Foo/1.0"},
+		{"record id", []sobject.Field{{Name: "Id", Value: "0Ya1"}}, semconv.AttrRecordID, "0Ya1"},
+		{"record id from REQUEST_ID", []sobject.Field{{Name: "REQUEST_ID", Value: "4ex"}}, semconv.AttrRecordID, "4ex"},
+		{"Id wins over REQUEST_ID", []sobject.Field{{Name: "REQUEST_ID", Value: "4ex"}, {Name: "Id", Value: "0Ya1"}}, semconv.AttrRecordID, "0Ya1"},
+		{"user id made 18", []sobject.Field{{Name: "UserId", Value: "001A0000006Vm9r"}}, semconv.AttrUserID, "001A0000006Vm9rIAC"},
+		{"USER_ID_DERIVED first", []sobject.Field{{Name: "USER_ID", Value: "003A0000005QB3A"}, {Name: "USER_ID_DERIVED", Value: "001A0000006Vm9rIAC"}}, semconv.AttrUserID, "001A0000006Vm9rIAC"},
+		{"empty candidate skipped", []sobject.Field{{Name: "USER_ID_DERIVED", Value: ""}, {Name: "USER_ID", Value: "003A0000005QB3A"}}, semconv.AttrUserID, "003A0000005QB3AIAW"},
+		{"CreatedById last", []sobject.Field{{Name: "CreatedById", Value: "003A0000005QB3A"}}, semconv.AttrUserID, "003A0000005QB3AIAW"},
+		{"user name", []sobject.Field{{Name: "Username", Value: "a@b"}}, semconv.AttrUserName, "a@b"},
+		{"user name from relationship", []sobject.Field{{Name: "CreatedBy.Username", Value: "c@d"}}, semconv.AttrUserName, "c@d"},
+		{"USER_NAME first", []sobject.Field{{Name: "CreatedBy.Username", Value: "c@d"}, {Name: "USER_NAME", Value: "e@f"}}, semconv.AttrUserName, "e@f"},
+		{"client address", []sobject.Field{{Name: "SourceIp", Value: "192.0.2.1"}}, semconv.AttrClientAddr, "192.0.2.1"},
+		{"Salesforce.com IP skipped", []sobject.Field{{Name: "SourceIp", Value: "Salesforce.com IP"}}, semconv.AttrClientAddr, ""},
+		{"Salesforce.com IP falls through", []sobject.Field{{Name: "CLIENT_IP", Value: "Salesforce.com IP"}, {Name: "SourceIP", Value: "192.0.2.2"}}, semconv.AttrClientAddr, "192.0.2.2"},
+		{"ELF SOURCE_IP behind Salesforce.com IP", []sobject.Field{{Name: "CLIENT_IP", Value: "Salesforce.com IP"}, {Name: "SOURCE_IP", Value: "198.51.100.9"}}, semconv.AttrClientAddr, "198.51.100.9"},
+		{"ELF SOURCE_IP when CLIENT_IP empty", []sobject.Field{{Name: "CLIENT_IP", Value: ""}, {Name: "SOURCE_IP", Value: "2001:db8::1"}}, semconv.AttrClientAddr, "2001:db8::1"},
+		{"ELF CLIENT_IP over SOURCE_IP", []sobject.Field{{Name: "SOURCE_IP", Value: "198.51.100.9"}, {Name: "CLIENT_IP", Value: "192.0.2.7"}}, semconv.AttrClientAddr, "192.0.2.7"},
+		{"no real address anywhere", []sobject.Field{{Name: "CLIENT_IP", Value: "Salesforce.com IP"}, {Name: "SOURCE_IP", Value: "Unknown"}}, semconv.AttrClientAddr, ""},
+		{"login key", []sobject.Field{{Name: "LoginKey", Value: "lk1"}}, semconv.AttrLoginKey, "lk1"},
+		{"ELF LOGIN_KEY", []sobject.Field{{Name: "LOGIN_KEY", Value: "LK2"}}, semconv.AttrLoginKey, "LK2"},
+		{"login history id made 18", []sobject.Field{{Name: "LoginHistoryId", Value: "0Ya5g00000AbCdE"}}, semconv.AttrLoginHistoryID, "0Ya5g00000AbCdECAV"},
+		{"Id is no login history id outside LoginHistory", []sobject.Field{{Name: "Id", Value: "0Ya5g00000AbCdE"}}, semconv.AttrLoginHistoryID, ""},
+		{"user agent", []sobject.Field{{Name: "UserAgent", Value: "curl/8.0"}}, semconv.AttrUserAgent, "curl/8.0"},
+		{"BROWSER_TYPE only if UA-like", []sobject.Field{{Name: "BROWSER_TYPE", Value: "Chrome"}}, semconv.AttrUserAgent, ""},
+		{"BROWSER_TYPE UA", []sobject.Field{{Name: "BROWSER_TYPE", Value: "Mozilla/5.0 x"}}, semconv.AttrUserAgent, "Mozilla/5.0 x"},
+		{"USER_AGENT over BROWSER_TYPE", []sobject.Field{{Name: "BROWSER_TYPE", Value: "Mozilla/5.0 x"}, {Name: "USER_AGENT", Value: "Foo/1.0"}}, semconv.AttrUserAgent, "Foo/1.0"},
 		// RestApi's USER_AGENT is a number, a client-type code, in the
 		// EventLogFile reference: not a user agent.
-		{"placeholder Id", []Field{{"Id", "000000000000000AAA"}}, AttrRecordID, ""},
-		{"numeric USER_AGENT", []Field{{"USER_AGENT", "9999"}}, AttrUserAgent, ""},
-		{"Event Log Object user and client", []Field{{"UserIdentifier", "005000000000001"}, {"ClientIp", "192.0.2.9"}},
-			AttrClientAddr, "192.0.2.9"},
-		{"ClientIp Salesforce.com IP", []Field{{"ClientIp", "Salesforce.com IP"}}, AttrClientAddr, ""},
-		{"PageUrl path", []Field{{"PageUrl", "https://acme.lightning.force.com/lightning/r/Account/001/view"}},
-			AttrURLPath, "/lightning/r/Account/001/view"},
-		{"url path as-is", []Field{{"URI", "/apex/Page?id=1"}}, AttrURLPath, "/apex/Page?id=1"},
-		{"full url reduced to path", []Field{{"URL", "https://acme.my.salesforce.com/lightning/r/Account?x=1#f"}}, AttrURLPath, "/lightning/r/Account"},
-		{"full url without path", []Field{{"Uri", "https://acme.my.salesforce.com"}}, AttrURLPath, "/"},
-		{"not a path", []Field{{"URI", "TOOLING_API"}}, AttrURLPath, ""},
-		{"session id", []Field{{"SessionKey", "sk"}}, AttrSessionID, "sk"},
-		{"SESSION_KEY first", []Field{{"SessionKey", "sk"}, {"SESSION_KEY", "SK"}}, AttrSessionID, "SK"},
-		{"non-string ignored", []Field{{"Id", int64(5)}}, AttrRecordID, ""},
+		{"placeholder Id", []sobject.Field{{Name: "Id", Value: "000000000000000AAA"}}, semconv.AttrRecordID, ""},
+		{"numeric USER_AGENT", []sobject.Field{{Name: "USER_AGENT", Value: "9999"}}, semconv.AttrUserAgent, ""},
+		{"Event Log Object user and client", []sobject.Field{{Name: "UserIdentifier", Value: "005000000000001"}, {Name: "ClientIp", Value: "192.0.2.9"}},
+			semconv.AttrClientAddr, "192.0.2.9"},
+		{"ClientIp Salesforce.com IP", []sobject.Field{{Name: "ClientIp", Value: "Salesforce.com IP"}}, semconv.AttrClientAddr, ""},
+		{"PageUrl path", []sobject.Field{{Name: "PageUrl", Value: "https://acme.lightning.force.com/lightning/r/Account/001/view"}},
+			semconv.AttrURLPath, "/lightning/r/Account/001/view"},
+		{"url path as-is", []sobject.Field{{Name: "URI", Value: "/apex/Page?id=1"}}, semconv.AttrURLPath, "/apex/Page?id=1"},
+		{"full url reduced to path", []sobject.Field{{Name: "URL", Value: "https://acme.my.salesforce.com/lightning/r/Account?x=1#f"}}, semconv.AttrURLPath, "/lightning/r/Account"},
+		{"full url without path", []sobject.Field{{Name: "Uri", Value: "https://acme.my.salesforce.com"}}, semconv.AttrURLPath, "/"},
+		{"not a path", []sobject.Field{{Name: "URI", Value: "TOOLING_API"}}, semconv.AttrURLPath, ""},
+		{"session id", []sobject.Field{{Name: "SessionKey", Value: "sk"}}, semconv.AttrSessionID, "sk"},
+		{"SESSION_KEY first", []sobject.Field{{Name: "SessionKey", Value: "sk"}, {Name: "SESSION_KEY", Value: "SK"}}, semconv.AttrSessionID, "SK"},
+		{"non-string ignored", []sobject.Field{{Name: "Id", Value: int64(5)}}, semconv.AttrRecordID, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			lr := appendFields(t, obj, append(tt.fields, Field{"T", "2024-05-01T00:00:00Z"})...)
+			lr := appendFields(t, obj, append(tt.fields, sobject.Field{Name: "T", Value: "2024-05-01T00:00:00Z"})...)
 			got, ok := attr(lr, tt.key)
 			if tt.want == "" {
 				assert.False(t, ok, "unexpected %s=%q", tt.key, got)
 				return
 			}
 			assert.Equal(t, tt.want, got)
-			uid, ok := attr(lr, AttrLogRecordUID)
+			uid, ok := attr(lr, semconv.AttrLogRecordUID)
 			assert.True(t, ok)
 			assert.Equal(t, RecordUID(testResource.OrgID, "object/X", "k"), uid)
 		})
@@ -107,50 +112,50 @@ func TestAttributeRules(t *testing.T) {
 }
 
 func TestEventTypeAndLogFileID(t *testing.T) {
-	lr := appendFields(t, Mapping{EventName: EventObject, Stream: "s", EventType: "LoginEvent", TimestampField: "T"})
-	v, _ := attr(lr, AttrEventType)
+	lr := appendFields(t, Mapping{EventName: semconv.EventObject, Stream: "s", EventType: "LoginEvent", TimestampField: "T"})
+	v, _ := attr(lr, semconv.AttrEventType)
 	assert.Equal(t, "LoginEvent", v)
-	_, ok := attr(lr, AttrLogFileID)
+	_, ok := attr(lr, semconv.AttrLogFileID)
 	assert.False(t, ok, "no log file id outside CSV")
 
-	lr = appendFields(t, Mapping{EventName: EventLoginHistory, Stream: "s", TimestampField: "T"}.ForObject("LoginHistory"))
-	_, ok = attr(lr, AttrEventType)
+	lr = appendFields(t, Mapping{EventName: semconv.EventLoginHistory, Stream: "s", TimestampField: "T"}.ForObject("LoginHistory"))
+	_, ok = attr(lr, semconv.AttrEventType)
 	assert.False(t, ok)
 
 	lr = appendRow(t, elfLogin, []string{"TIMESTAMP"}, nil, []string{"20240501000000"})
-	v, _ = attr(lr, AttrLogFileID)
+	v, _ = attr(lr, semconv.AttrLogFileID)
 	assert.Equal(t, "0AT1", v)
-	v, _ = attr(lr, AttrEventType)
+	v, _ = attr(lr, semconv.AttrEventType)
 	assert.Equal(t, "Login", v)
-	assert.Equal(t, EventEventLogFile, lr.EventName())
+	assert.Equal(t, semconv.EventEventLogFile, lr.EventName())
 }
 
 func TestSeverity(t *testing.T) {
-	lh := Mapping{EventName: EventLoginHistory, Stream: "login_history", TimestampField: "LoginTime"}.ForObject("LoginHistory")
-	obj := Mapping{EventName: EventObject, Stream: "object/LoginEvent", TimestampField: "EventDate"}
+	lh := Mapping{EventName: semconv.EventLoginHistory, Stream: "login_history", TimestampField: "LoginTime"}.ForObject("LoginHistory")
+	obj := Mapping{EventName: semconv.EventObject, Stream: "object/LoginEvent", TimestampField: "EventDate"}
 	tests := []struct {
 		name   string
 		m      Mapping
-		fields []Field
+		fields []sobject.Field
 		warn   bool
 	}{
-		{"login success", lh, []Field{{"Status", "Success"}}, false},
-		{"login failure", lh, []Field{{"Status", "Invalid Password"}}, true},
+		{"login success", lh, []sobject.Field{{Name: "Status", Value: "Success"}}, false},
+		{"login failure", lh, []sobject.Field{{Name: "Status", Value: "Invalid Password"}}, true},
 		{"no status", lh, nil, false},
-		{"Status of another object", obj, []Field{{"Status", "Failed"}}, false},
-		{"LoginEvent success", obj.ForObject("LoginEvent"), []Field{{"Status", "Success"}}, false},
-		{"LoginEvent failure", obj.ForObject("LoginEvent"), []Field{{"Status", "Failed"}}, true},
-		{"LoginHistory by ForObject", Mapping{EventName: EventLoginHistory}.ForObject("LoginHistory"), []Field{{"Status", "Invalid Password"}}, true},
+		{"Status of another object", obj, []sobject.Field{{Name: "Status", Value: "Failed"}}, false},
+		{"LoginEvent success", obj.ForObject("LoginEvent"), []sobject.Field{{Name: "Status", Value: "Success"}}, false},
+		{"LoginEvent failure", obj.ForObject("LoginEvent"), []sobject.Field{{Name: "Status", Value: "Failed"}}, true},
+		{"LoginHistory by ForObject", Mapping{EventName: semconv.EventLoginHistory}.ForObject("LoginHistory"), []sobject.Field{{Name: "Status", Value: "Invalid Password"}}, true},
 		{"threat event store", obj.ForObject("ApiAnomalyEventStore"), nil, true},
 		{"threat event stream", obj.ForObject("SessionHijackingEvent"), nil, true},
-		{"other event", obj.ForObject("LoginAsEvent"), []Field{{"Status", "Failed"}}, false},
-		{"LOGIN_STATUS ok", elfLogin, []Field{{"LOGIN_STATUS", "LOGIN_NO_ERROR"}}, false},
-		{"LOGIN_STATUS error", elfLogin, []Field{{"LOGIN_STATUS", "LOGIN_ERROR_INVALID_PASSWORD"}}, true},
-		{"LOGIN_STATUS empty", elfLogin, []Field{{"LOGIN_STATUS", ""}}, false},
-		{"REQUEST_STATUS success", elfLogin, []Field{{"REQUEST_STATUS", "S"}}, false},
-		{"REQUEST_STATUS failed", elfLogin, []Field{{"REQUEST_STATUS", "F"}}, true},
-		{"REQUEST_STATUS authorization error", elfLogin, []Field{{"REQUEST_STATUS", "A"}}, true},
-		{"REQUEST_STATUS undefined", elfLogin, []Field{{"REQUEST_STATUS", "U"}}, false},
+		{"other event", obj.ForObject("LoginAsEvent"), []sobject.Field{{Name: "Status", Value: "Failed"}}, false},
+		{"LOGIN_STATUS ok", elfLogin, []sobject.Field{{Name: "LOGIN_STATUS", Value: "LOGIN_NO_ERROR"}}, false},
+		{"LOGIN_STATUS error", elfLogin, []sobject.Field{{Name: "LOGIN_STATUS", Value: "LOGIN_ERROR_INVALID_PASSWORD"}}, true},
+		{"LOGIN_STATUS empty", elfLogin, []sobject.Field{{Name: "LOGIN_STATUS", Value: ""}}, false},
+		{"REQUEST_STATUS success", elfLogin, []sobject.Field{{Name: "REQUEST_STATUS", Value: "S"}}, false},
+		{"REQUEST_STATUS failed", elfLogin, []sobject.Field{{Name: "REQUEST_STATUS", Value: "F"}}, true},
+		{"REQUEST_STATUS authorization error", elfLogin, []sobject.Field{{Name: "REQUEST_STATUS", Value: "A"}}, true},
+		{"REQUEST_STATUS undefined", elfLogin, []sobject.Field{{Name: "REQUEST_STATUS", Value: "U"}}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -163,7 +168,7 @@ func TestSeverity(t *testing.T) {
 			assert.Equal(t, text, lr.SeverityText())
 
 			// The same rule holds for CSV rows with the same columns.
-			if tt.m.EventName == EventEventLogFile && len(tt.fields) == 1 {
+			if tt.m.EventName == semconv.EventEventLogFile && len(tt.fields) == 1 {
 				row := appendRow(t, tt.m, []string{tt.fields[0].Name}, nil, []string{tt.fields[0].Value.(string)})
 				assert.Equal(t, want, row.SeverityNumber())
 			}
@@ -172,21 +177,21 @@ func TestSeverity(t *testing.T) {
 }
 
 func TestTimestamps(t *testing.T) {
-	lh := Mapping{EventName: EventLoginHistory, Stream: "lh", TimestampField: "LoginTime"}.ForObject("LoginHistory")
-	lr := appendFields(t, lh, Field{"LoginTime", "2024-05-01T12:34:56.000+0000"})
+	lh := Mapping{EventName: semconv.EventLoginHistory, Stream: "lh", TimestampField: "LoginTime"}.ForObject("LoginHistory")
+	lr := appendFields(t, lh, sobject.Field{Name: "LoginTime", Value: "2024-05-01T12:34:56.000+0000"})
 	assert.Equal(t, time.Date(2024, 5, 1, 12, 34, 56, 0, time.UTC), lr.Timestamp().AsTime())
 	assert.Equal(t, testObserved, lr.ObservedTimestamp().AsTime())
-	_, ok := attr(lr, AttrParseError)
+	_, ok := attr(lr, semconv.AttrParseError)
 	assert.False(t, ok)
 
-	for _, fields := range [][]Field{nil, {{"LoginTime", "garbage"}}, {{"LoginTime", int64(5)}}} {
+	for _, fields := range [][]sobject.Field{nil, {{Name: "LoginTime", Value: "garbage"}}, {{Name: "LoginTime", Value: int64(5)}}} {
 		b := NewBatch(testResource, 1)
-		used, err := lh.Append(b, &Record{Fields: fields}, "k", testObserved)
+		used, err := lh.Append(b, &sobject.Record{Fields: fields}, "k", testObserved)
 		require.NoError(t, err)
 		assert.Equal(t, testObserved, used)
 		lr := b.Logs().ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
 		assert.Equal(t, testObserved, lr.Timestamp().AsTime())
-		msg, ok := attr(lr, AttrParseError)
+		msg, ok := attr(lr, semconv.AttrParseError)
 		assert.True(t, ok)
 		assert.Contains(t, msg, "LoginTime")
 	}
@@ -199,7 +204,7 @@ func TestTimestamps(t *testing.T) {
 	assert.Equal(t, time.Date(2024, 5, 1, 0, 0, 0, 250_000_000, time.UTC), lr.Timestamp().AsTime())
 	lr = appendRow(t, elfLogin, names, nil, []string{"", ""})
 	assert.Equal(t, testObserved, lr.Timestamp().AsTime())
-	msg, _ := attr(lr, AttrParseError)
+	msg, _ := attr(lr, semconv.AttrParseError)
 	assert.Contains(t, msg, "missing")
 }
 
@@ -234,10 +239,10 @@ func TestAppendRaw(t *testing.T) {
 	lr := b.Logs().ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
 	assert.Equal(t, `"Login","2024`, lr.Body().Str())
 	assert.Equal(t, plog.SeverityNumberWarn, lr.SeverityNumber())
-	assert.Equal(t, EventEventLogFile, lr.EventName())
-	msg, _ := attr(lr, AttrParseError)
+	assert.Equal(t, semconv.EventEventLogFile, lr.EventName())
+	msg, _ := attr(lr, semconv.AttrParseError)
 	assert.Equal(t, "bare quote", msg)
-	uid, _ := attr(lr, AttrLogRecordUID)
+	uid, _ := attr(lr, semconv.AttrLogRecordUID)
 	assert.Equal(t, RecordUID(testResource.OrgID, elfLogin.Stream, "0AT1/9"), uid)
 }
 
@@ -246,10 +251,10 @@ func TestBatch(t *testing.T) {
 	assert.Equal(t, 0, b.Len())
 	rl := b.Logs().ResourceLogs()
 	require.Equal(t, 1, rl.Len())
-	assert.Equal(t, map[string]any{AttrOrgID: testResource.OrgID, AttrInstanceURL: testResource.InstanceURL},
+	assert.Equal(t, map[string]any{semconv.AttrOrgID: testResource.OrgID, semconv.AttrInstanceURL: testResource.InstanceURL},
 		rl.At(0).Resource().Attributes().AsRaw())
-	assert.Equal(t, ScopeName, rl.At(0).ScopeLogs().At(0).Scope().Name())
-	_, err := elfLogin.Append(nil, &Record{}, "k", testObserved)
+	assert.Equal(t, metadata.ScopeName, rl.At(0).ScopeLogs().At(0).Scope().Name())
+	_, err := elfLogin.Append(nil, &sobject.Record{}, "k", testObserved)
 	assert.Error(t, err)
 }
 
@@ -313,10 +318,10 @@ func BenchmarkAppendCSVAllCells(b *testing.B) {
 
 var loginEventJSON = []byte(`{"attributes":{"type":"LoginEvent","url":"/services/data/v66.0/sobjects/LoginEvent/000000000000000AAA"},"EventIdentifier":"6a8f2c2e-1c55-4e7f-9a0b-1d2e3f4a5b6c","EventDate":"2024-05-03T10:00:01.123Z","UserId":"0055g00000Xyz12AAA","Username":"jdoe@example.com","SourceIp":"192.0.2.10","Browser":"Firefox 125","Platform":"Linux","Status":"Success","LoginType":"Application","LoginUrl":"login.salesforce.com","SessionKey":"vMASKu8PqTeDbhR7","CountryIso":"FR","Latitude":48.8566,"Longitude":2.3522,"EvaluationTime":0,"LoginLatitude":null,"PolicyOutcome":"NoAction","Application":"Browser","CipherSuite":"ECDHE-RSA-AES256-GCM-SHA384","TlsProtocol":"TLS 1.2","HttpMethod":"POST","LoginKey":"a1b2c3d4e5f6","UserType":"Standard","Id":"000000000000000AAA"}`)
 
-// BenchmarkAppend measures DecodeRecord + Append of one LoginEvent record.
+// BenchmarkAppend measures sobject.DecodeRecord + Append of one LoginEvent record.
 func BenchmarkAppend(b *testing.B) {
-	m := Mapping{EventName: EventObject, Stream: "object/LoginEvent", EventType: "LoginEvent", TimestampField: "EventDate"}
-	var rec Record
+	m := Mapping{EventName: semconv.EventObject, Stream: "object/LoginEvent", EventType: "LoginEvent", TimestampField: "EventDate"}
+	var rec sobject.Record
 	batch := NewBatch(testResource, batchSize)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(loginEventJSON)))
@@ -324,7 +329,7 @@ func BenchmarkAppend(b *testing.B) {
 		if batch.Len() == batchSize {
 			batch = NewBatch(testResource, batchSize)
 		}
-		if err := DecodeRecord(loginEventJSON, &rec); err != nil {
+		if err := sobject.DecodeRecord(loginEventJSON, &rec); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := m.Append(batch, &rec, rec.String("EventIdentifier"), testObserved); err != nil {
@@ -358,12 +363,12 @@ func BenchmarkStdlibCSVBaseline(b *testing.B) {
 // LoginHistory rows carry their own Id as the link other views of the
 // login (LoginEvent.LoginHistoryId) refer to.
 func TestLoginHistoryLink(t *testing.T) {
-	lh := Mapping{EventName: EventLoginHistory, Stream: "login_history", TimestampField: "T"}.ForObject("LoginHistory")
-	lr := appendFields(t, lh, Field{"Id", "0Ya5g00000AbCdE"}, Field{"T", "2024-05-01T00:00:00Z"})
-	got, _ := attr(lr, AttrLoginHistoryID)
+	lh := Mapping{EventName: semconv.EventLoginHistory, Stream: "login_history", TimestampField: "T"}.ForObject("LoginHistory")
+	lr := appendFields(t, lh, sobject.Field{Name: "Id", Value: "0Ya5g00000AbCdE"}, sobject.Field{Name: "T", Value: "2024-05-01T00:00:00Z"})
+	got, _ := attr(lr, semconv.AttrLoginHistoryID)
 	assert.Equal(t, "0Ya5g00000AbCdECAV", got)
-	ev := appendFields(t, Mapping{EventName: EventObject, Stream: "object/LoginEvent", TimestampField: "T"}.ForObject("LoginEvent"),
-		Field{"LoginHistoryId", "0Ya5g00000AbCdECAV"}, Field{"T", "2024-05-01T00:00:00Z"})
-	link, _ := attr(ev, AttrLoginHistoryID)
+	ev := appendFields(t, Mapping{EventName: semconv.EventObject, Stream: "object/LoginEvent", TimestampField: "T"}.ForObject("LoginEvent"),
+		sobject.Field{Name: "LoginHistoryId", Value: "0Ya5g00000AbCdECAV"}, sobject.Field{Name: "T", Value: "2024-05-01T00:00:00Z"})
+	link, _ := attr(ev, semconv.AttrLoginHistoryID)
 	assert.Equal(t, got, link, "a backend joins the two on this attribute")
 }

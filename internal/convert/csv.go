@@ -7,6 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
+
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 )
@@ -137,7 +141,7 @@ func (m *Mapping) AppendCSV(b *Batch, h *CSVHeader, row []string, logFileID, row
 
 // putNumber types a Number cell: Int if integral, else Double, else the text.
 func putNumber(w *kvWriter, k, v string) {
-	if i, ok := parseInt(v); ok {
+	if i, ok := sobject.ParseInt(v); ok {
 		w.int(k, i)
 		return
 	}
@@ -248,15 +252,15 @@ func (m *Mapping) AppendRaw(b *Batch, raw, reason, logFileID, rowKey string, obs
 	lr.SetSeverityText("WARN")
 	w := b.newKVWriter(lr.Attributes(), 4, true)
 	if m.EventType != "" {
-		w.str(AttrEventType, m.EventType)
+		w.str(semconv.AttrEventType, m.EventType)
 	}
 	if logFileID != "" {
-		w.str(AttrLogFileID, logFileID)
+		w.str(semconv.AttrLogFileID, logFileID)
 	}
-	w.str(AttrLogRecordUID, b.uid(m.Stream, rowKey))
+	w.str(semconv.AttrLogRecordUID, b.uid(m.Stream, rowKey))
 	if reason == "" {
 		reason = "unparsable row"
 	}
-	w.str(AttrParseError, reason)
+	w.str(semconv.AttrParseError, reason)
 	w.done()
 }

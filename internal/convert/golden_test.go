@@ -12,6 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
+
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
 	"github.com/stretchr/testify/require"
@@ -45,9 +49,9 @@ func convertPage(t *testing.T, file string, m Mapping, keyField string) plog.Log
 	t.Helper()
 	raws := pageRecords(t, file)
 	b := NewBatch(testResource, len(raws))
-	var rec Record
+	var rec sobject.Record
 	for _, raw := range raws {
-		require.NoError(t, DecodeRecord(raw, &rec))
+		require.NoError(t, sobject.DecodeRecord(raw, &rec))
 		_, err := m.Append(b, &rec, rec.String(keyField), testObserved)
 		require.NoError(t, err)
 	}
@@ -108,19 +112,19 @@ func TestGolden(t *testing.T) {
 	}{
 		{"login_history_expected.yaml", func(t *testing.T) plog.Logs {
 			return convertPage(t, "login_history.json",
-				Mapping{EventName: EventLoginHistory, Stream: "login_history", TimestampField: "LoginTime"}.ForObject("LoginHistory"), "Id")
+				Mapping{EventName: semconv.EventLoginHistory, Stream: "login_history", TimestampField: "LoginTime"}.ForObject("LoginHistory"), "Id")
 		}},
 		{"setup_audit_trail_expected.yaml", func(t *testing.T) plog.Logs {
 			return convertPage(t, "setup_audit_trail.json",
-				Mapping{EventName: EventSetupAuditTrail, Stream: "setup_audit_trail", TimestampField: "CreatedDate"}, "Id")
+				Mapping{EventName: semconv.EventSetupAuditTrail, Stream: "setup_audit_trail", TimestampField: "CreatedDate"}, "Id")
 		}},
 		{"object_loginevent_expected.yaml", func(t *testing.T) plog.Logs {
 			return convertPage(t, "object_loginevent.json",
-				Mapping{EventName: EventObject, Stream: "object/LoginEvent", EventType: "LoginEvent", TimestampField: "EventDate"}.ForObject("LoginEvent"), "EventIdentifier")
+				Mapping{EventName: semconv.EventObject, Stream: "object/LoginEvent", EventType: "LoginEvent", TimestampField: "EventDate"}.ForObject("LoginEvent"), "EventIdentifier")
 		}},
 		{"elf_login_expected.yaml", func(t *testing.T) plog.Logs {
 			return convertELF(t, "elf_login.csv", "elf_login.types",
-				Mapping{EventName: EventEventLogFile, Stream: "event_log_file/Login", EventType: "Login"}, "0AT5g00000Elf01GAA")
+				Mapping{EventName: semconv.EventEventLogFile, Stream: "event_log_file/Login", EventType: "Login"}, "0AT5g00000Elf01GAA")
 		}},
 	}
 	for _, tt := range tests {

@@ -200,7 +200,7 @@ func appendBoxed[T any](w *kvWriter, chunk *[]box[T], typ unsafe.Pointer, k stri
 	} else {
 		w.kvs = w.kvs[:i+1] // carved zeroed: keyStrindex is already 0
 	}
-	// Field by field: storing the whole struct goes through typedmemmove,
+	// sobject.Field by field: storing the whole struct goes through typedmemmove,
 	// whose bulk write barrier walks the type's pointer bitmap on every
 	// entry while the GC marks.
 	e := &w.kvs[i]

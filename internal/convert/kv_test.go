@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -24,11 +26,11 @@ func TestFastKVMatchesPublicAPI(t *testing.T) {
 	convert := map[string]func(t *testing.T) plog.Logs{
 		"elf": func(t *testing.T) plog.Logs {
 			return convertELF(t, "elf_login.csv", "elf_login.types",
-				Mapping{EventName: EventEventLogFile, Stream: "event_log_file/Login", EventType: "Login"}, "0AT5g00000Elf01GAA")
+				Mapping{EventName: semconv.EventEventLogFile, Stream: "event_log_file/Login", EventType: "Login"}, "0AT5g00000Elf01GAA")
 		},
 		"soql": func(t *testing.T) plog.Logs {
 			return convertPage(t, "object_loginevent.json",
-				Mapping{EventName: EventObject, Stream: "object/LoginEvent", EventType: "LoginEvent", TimestampField: "EventDate"}.ForObject("LoginEvent"), "EventIdentifier")
+				Mapping{EventName: semconv.EventObject, Stream: "object/LoginEvent", EventType: "LoginEvent", TimestampField: "EventDate"}.ForObject("LoginEvent"), "EventIdentifier")
 		},
 	}
 	marshal := func(l plog.Logs) []byte {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
 )
 
@@ -31,17 +33,17 @@ const (
 
 // roleSlots names the catalog's roles by slot.
 var roleSlots = map[string]int8{
-	AttrRecordID:              slotRecordID,
-	AttrUserID:                slotUserID,
-	AttrUserName:              slotUserName,
-	AttrClientAddr:            slotClientAddr,
-	AttrUserAgent:             slotUserAgent,
-	AttrURLPath:               slotURLPath,
-	AttrSessionID:             slotSessionID,
-	AttrLoginKey:              slotLoginKey,
-	AttrLoginHistoryID:        slotLoginHistoryID,
-	catalog.RoleLoginStatus:   slotLoginStatus,
-	catalog.RoleRequestStatus: slotRequestStatus,
+	semconv.AttrRecordID:       slotRecordID,
+	semconv.AttrUserID:         slotUserID,
+	semconv.AttrUserName:       slotUserName,
+	semconv.AttrClientAddr:     slotClientAddr,
+	semconv.AttrUserAgent:      slotUserAgent,
+	semconv.AttrURLPath:        slotURLPath,
+	semconv.AttrSessionID:      slotSessionID,
+	semconv.AttrLoginKey:       slotLoginKey,
+	semconv.AttrLoginHistoryID: slotLoginHistoryID,
+	catalog.RoleLoginStatus:    slotLoginStatus,
+	catalog.RoleRequestStatus:  slotRequestStatus,
 }
 
 // roleRef is one slot a field feeds, with its priority there (0 first).

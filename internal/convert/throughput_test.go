@@ -15,6 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
+
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+
 	"github.com/sfevents/salesforcereceiver/internal/bench/inputs"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 )
@@ -115,7 +119,7 @@ func newELFLogin() *elfLogin {
 		keys[i] = elfFileID + "/" + strconv.Itoa(i+1)
 	}
 	return &elfLogin{
-		m:    convert.Mapping{EventName: convert.EventEventLogFile, Stream: "event_log_file", EventType: "Login"},
+		m:    convert.Mapping{EventName: semconv.EventEventLogFile, Stream: "event_log_file", EventType: "Login"},
 		keys: keys, batch: convert.NewBatch(resource, batchRows),
 	}
 }
@@ -167,15 +171,15 @@ type queryResult struct {
 }
 
 // BenchmarkSOQLPageToPlog is the receiver's whole path for the same page:
-// DecodePage straight from the body, then the event time and Append per
+// sobject.DecodePage straight from the body, then the event time and Append per
 // record into one batch.
 func BenchmarkSOQLPageToPlog(b *testing.B) {
 	page := inputs.LoginEventPage(pageRows)
-	m := convert.Mapping{EventName: convert.EventObject, Stream: "object/LoginEvent", EventType: "LoginEvent", TimestampField: "EventDate"}
+	m := convert.Mapping{EventName: semconv.EventObject, Stream: "object/LoginEvent", EventType: "LoginEvent", TimestampField: "EventDate"}
 	p := inputs.StartPerRow(b, pageRows, len(page))
 	for b.Loop() {
-		var res convert.Page
-		if err := convert.DecodePage(page, &res); err != nil {
+		var res sobject.Page
+		if err := sobject.DecodePage(page, &res); err != nil {
 			b.Fatal(err)
 		}
 		batch := convert.NewBatch(resource, len(res.Records))
@@ -192,13 +196,13 @@ func BenchmarkSOQLPageToPlog(b *testing.B) {
 	p.Stop()
 }
 
-// BenchmarkSOQLPageToPlogTwoParses is the path before DecodePage, for
+// BenchmarkSOQLPageToPlogTwoParses is the path before sobject.DecodePage, for
 // comparison in the same run: encoding/json into raw records, then
-// DecodeRecord and Append per record.
+// sobject.DecodeRecord and Append per record.
 func BenchmarkSOQLPageToPlogTwoParses(b *testing.B) {
 	page := inputs.LoginEventPage(pageRows)
-	m := convert.Mapping{EventName: convert.EventObject, Stream: "object/LoginEvent", EventType: "LoginEvent", TimestampField: "EventDate"}
-	var rec convert.Record
+	m := convert.Mapping{EventName: semconv.EventObject, Stream: "object/LoginEvent", EventType: "LoginEvent", TimestampField: "EventDate"}
+	var rec sobject.Record
 	p := inputs.StartPerRow(b, pageRows, len(page))
 	for b.Loop() {
 		var res queryResult
@@ -207,7 +211,7 @@ func BenchmarkSOQLPageToPlogTwoParses(b *testing.B) {
 		}
 		batch := convert.NewBatch(resource, len(res.Records))
 		for _, raw := range res.Records {
-			if err := convert.DecodeRecord(raw, &rec); err != nil {
+			if err := sobject.DecodeRecord(raw, &rec); err != nil {
 				b.Fatal(err)
 			}
 			if _, err := m.Append(batch, &rec, rec.String("Id"), observed); err != nil {

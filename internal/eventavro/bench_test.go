@@ -4,10 +4,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
+
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 )
 
-// The candidates, each producing the same convert.Record (TestMatchesLibraries):
+// The candidates, each producing the same sobject.Record (TestMatchesLibraries):
 //
 //	walk   Schema.Decode: a hand-written walk of the payload against the
 //	       compiled schema (hamba/avro parses the schema), straight into
@@ -22,7 +24,7 @@ import (
 //
 //	go test -run '^$' -bench 'Decode' -benchmem -count 6 ./internal/eventavro/
 type decoder interface {
-	Decode(payload []byte, dst *convert.Record) error
+	Decode(payload []byte, dst *sobject.Record) error
 }
 
 func BenchmarkDecode(b *testing.B) {
@@ -37,7 +39,7 @@ func BenchmarkDecode(b *testing.B) {
 		}
 		for _, c := range candidates {
 			b.Run(e.name+"/"+c.name, func(b *testing.B) {
-				var rec convert.Record
+				var rec sobject.Record
 				b.SetBytes(int64(len(e.payload)))
 				b.ReportAllocs()
 				for b.Loop() {
@@ -85,7 +87,7 @@ func BenchmarkToPlog(b *testing.B) {
 		m := convert.Mapping{EventName: "salesforce.pubsub_event", Stream: "pubsub/bench", EventType: e.name,
 			TimestampField: "EventDate", TimeFallbacks: []string{"CreatedDate"}}.ForObject("LoginEvent")
 		b.Run(e.name, func(b *testing.B) {
-			var rec convert.Record
+			var rec sobject.Record
 			observed := time.Now()
 			batch := convert.NewBatch(res, 500)
 			b.SetBytes(int64(len(e.payload)))

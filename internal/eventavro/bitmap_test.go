@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
 )
 
 // AccountChangeEvent positions: 0 ChangeEventHeader, 1 Name, 2 Type,
@@ -86,7 +86,7 @@ func TestBitmapInDecode(t *testing.T) {
 	h := native["ChangeEventHeader"].(map[string]any)
 	h["nulledFields"] = []any{"0x0", "4-0x3FF"}
 	h["diffFields"] = []any{"0x10000"} // Description (position 16)
-	var rec convert.Record
+	var rec sobject.Record
 	if err := s.Decode(encode(t, js, native), &rec); err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestBitmapInDecode(t *testing.T) {
 	if rec.String("Name") != "Acme Europe" || rec.String("LastModifiedDate") != "2024-05-03T10:00:01.123+0000" {
 		t.Error("the record is incomplete after a BitmapError")
 	}
-	var ref convert.Record
+	var ref sobject.Record
 	refErr := newRef(t, js, libHamba).Decode(encode(t, js, bad), &ref)
 	if !errors.As(refErr, &be) {
 		t.Errorf("reference: %v", refErr)

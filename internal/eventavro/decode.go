@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
 )
 
 // Scratch buffers larger than this are not kept for the next event.
@@ -61,7 +61,7 @@ var errNilRecord = errors.New("eventavro: nil record")
 //
 // The values of the previous Decode into the same dst stay valid: every call
 // allocates its own string storage (one block for all of a record's text).
-func (s *Schema) Decode(payload []byte, dst *convert.Record) error {
+func (s *Schema) Decode(payload []byte, dst *sobject.Record) error {
 	if dst == nil {
 		return errNilRecord
 	}
@@ -73,7 +73,7 @@ func (s *Schema) Decode(payload []byte, dst *convert.Record) error {
 	st.bitmapErr = nil
 	dst.Fields = dst.Fields[:0]
 	if cap(dst.Fields) < s.nflat {
-		dst.Fields = make([]convert.Field, 0, s.nflat)
+		dst.Fields = make([]sobject.Field, 0, s.nflat)
 	}
 
 	err := st.record(s, s.fields, dst)
@@ -130,7 +130,7 @@ func (st *state) failf(field string, kind error, format string, args ...any) err
 
 // ---- the flattened record ----
 
-func (st *state) record(s *Schema, fs []flatField, dst *convert.Record) error {
+func (st *state) record(s *Schema, fs []flatField, dst *sobject.Record) error {
 	for i := range fs {
 		f := &fs[i]
 		if f.sub != nil {
@@ -163,18 +163,18 @@ func (st *state) record(s *Schema, fs []flatField, dst *convert.Record) error {
 	return nil
 }
 
-func (st *state) put(dst *convert.Record, name string, v any) {
-	dst.Fields = append(dst.Fields, convert.Field{Name: name, Value: v})
+func (st *state) put(dst *sobject.Record, name string, v any) {
+	dst.Fields = append(dst.Fields, sobject.Field{Name: name, Value: v})
 }
 
 // putText emits a string field whose text is strs[start:].
-func (st *state) putText(dst *convert.Record, name string, start int) {
+func (st *state) putText(dst *sobject.Record, name string, start int) {
 	st.pending = append(st.pending, pendingStr{field: len(dst.Fields), start: start, end: len(st.strs)})
-	dst.Fields = append(dst.Fields, convert.Field{Name: name})
+	dst.Fields = append(dst.Fields, sobject.Field{Name: name})
 }
 
 // leaf decodes one non-flattened value and emits it under name.
-func (st *state) leaf(s *Schema, name string, t *node, dst *convert.Record) error {
+func (st *state) leaf(s *Schema, name string, t *node, dst *sobject.Record) error {
 	switch t.kind {
 	case kNull:
 		return nil // left out
@@ -267,7 +267,7 @@ func (st *state) leaf(s *Schema, name string, t *node, dst *convert.Record) erro
 
 // bitmap decodes a CDC bitmap array and emits the field names it stands for
 // as JSON text; on a mismatch the raw strings, and a BitmapError.
-func (st *state) bitmap(s *Schema, name string, dst *convert.Record) error {
+func (st *state) bitmap(s *Schema, name string, dst *sobject.Record) error {
 	st.bms = st.bms[:0]
 	for {
 		n, err := st.blockCount(name, 1)
@@ -753,7 +753,7 @@ func appendJSONFloat(dst []byte, f float64) []byte {
 }
 
 // appendValidUTF8 copies b, each invalid byte becoming U+FFFD (as
-// encoding/json and convert.DecodeRecord do).
+// encoding/json and sobject.DecodeRecord do).
 func appendValidUTF8(dst, b []byte) []byte {
 	if utf8.Valid(b) {
 		return append(dst, b...)

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
 )
 
 var update = flag.Bool("update", false, "rewrite the testdata/*.golden files")
@@ -23,7 +23,7 @@ func TestDecodeGolden(t *testing.T) {
 	}) {
 		t.Run(e.name, func(t *testing.T) {
 			s := compile(t, e.schema)
-			var rec convert.Record
+			var rec sobject.Record
 			if err := s.Decode(e.payload, &rec); err != nil {
 				t.Fatal(err)
 			}

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
 )
 
 var fuzzSchemas = []string{
@@ -46,7 +46,7 @@ func FuzzDecode(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, which byte, payload []byte) {
 		k := int(which) % len(schemas)
-		var rec convert.Record
+		var rec sobject.Record
 		err := schemas[k].Decode(payload, &rec)
 		var be *BitmapError
 		if err != nil && !errors.As(err, &be) {
@@ -55,7 +55,7 @@ func FuzzDecode(f *testing.F) {
 			}
 			return // stricter than the library is allowed (trailing bytes, overlong ints)
 		}
-		var ref convert.Record
+		var ref sobject.Record
 		refErr := refs[k].Decode(payload, &ref)
 		if refErr != nil && !errors.As(refErr, &be) {
 			t.Fatalf("%s: Decode succeeded (%v), hamba failed: %v", fuzzSchemas[k], err, refErr)

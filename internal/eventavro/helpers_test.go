@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkedin/goavro/v2"
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
 
-	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/linkedin/goavro/v2"
 )
 
 // Test payloads are encoded with goavro, a different library than the
@@ -35,9 +35,9 @@ func compile(t testing.TB, schemaJSON string) *Schema {
 
 // decodeNative encodes native with goavro and decodes it with the Schema
 // compiled from schemaJSON.
-func decodeNative(t testing.TB, schemaJSON string, native map[string]any) convert.Record {
+func decodeNative(t testing.TB, schemaJSON string, native map[string]any) sobject.Record {
 	t.Helper()
-	var rec convert.Record
+	var rec sobject.Record
 	if err := compile(t, schemaJSON).Decode(encode(t, schemaJSON, native), &rec); err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +254,7 @@ func events(t testing.TB) []event {
 }
 
 // dump renders fields one a line: name, Go type, value (strings quoted).
-func dump(fields []convert.Field) string {
+func dump(fields []sobject.Field) string {
 	var b []byte
 	for _, f := range fields {
 		switch v := f.Value.(type) {

@@ -15,10 +15,11 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
+
 	"github.com/hamba/avro/v2"
 	"github.com/linkedin/goavro/v2"
 
-	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/anynum"
 )
 
@@ -78,7 +79,7 @@ func (r *refDecoder) plain(payload []byte) (map[string]any, error) {
 	}
 }
 
-func (r *refDecoder) Decode(payload []byte, dst *convert.Record) error {
+func (r *refDecoder) Decode(payload []byte, dst *sobject.Record) error {
 	dst.Fields = dst.Fields[:0]
 	m, err := r.plain(payload)
 	if err != nil {
@@ -92,7 +93,7 @@ func (r *refDecoder) Decode(payload []byte, dst *convert.Record) error {
 	return bmErr
 }
 
-func (r *refDecoder) record(fs []flatField, m map[string]any, dst *convert.Record, bmErr *error) error {
+func (r *refDecoder) record(fs []flatField, m map[string]any, dst *sobject.Record, bmErr *error) error {
 	for i := range fs {
 		f := &fs[i]
 		v, ok := m[f.key]
@@ -267,8 +268,8 @@ func validString(s string) string {
 	return string(appendValidUTF8(nil, []byte(s)))
 }
 
-func (r *refDecoder) leaf(name string, t *node, v any, dst *convert.Record, bmErr *error) error {
-	put := func(v any) { dst.Fields = append(dst.Fields, convert.Field{Name: name, Value: v}) }
+func (r *refDecoder) leaf(name string, t *node, v any, dst *sobject.Record, bmErr *error) error {
+	put := func(v any) { dst.Fields = append(dst.Fields, sobject.Field{Name: name, Value: v}) }
 	switch t.kind {
 	case kNull:
 	case kBool:
@@ -446,7 +447,7 @@ func (r *refDecoder) json(dst []byte, t *node, v any) ([]byte, error) {
 // sameFields compares decoded records: values by type and value (NaN equal
 // to NaN), JSON texts (arrays, maps) as JSON values, so that the order of a
 // Go map does not matter.
-func sameFields(a, b []convert.Field) error {
+func sameFields(a, b []sobject.Field) error {
 	if len(a) != len(b) {
 		return fmt.Errorf("%d fields vs %d:\n%s---\n%s", len(a), len(b), dump(a), dump(b))
 	}

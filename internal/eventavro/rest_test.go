@@ -4,6 +4,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
+
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/sfevents/salesforcereceiver/internal/convert"
@@ -29,17 +33,17 @@ const loginEventREST = `{"attributes":{"type":"LoginEvent","url":"/services/data
 // through REST map to the same log record: body, event time, severity and
 // attributes (docs/records.md: an event has the same body whichever way it arrived).
 func TestSameAsREST(t *testing.T) {
-	var rest convert.Record
-	if err := convert.DecodeRecord([]byte(loginEventREST), &rest); err != nil {
+	var rest sobject.Record
+	if err := sobject.DecodeRecord([]byte(loginEventREST), &rest); err != nil {
 		t.Fatal(err)
 	}
 	js := schemaFile(t, "login_event_stream.avsc")
 	stream := decodeNative(t, js, loginNative())
 
-	m := convert.Mapping{EventName: convert.EventObject, Stream: "object/LoginEvent", EventType: "LoginEvent", TimestampField: "EventDate"}
+	m := convert.Mapping{EventName: semconv.EventObject, Stream: "object/LoginEvent", EventType: "LoginEvent", TimestampField: "EventDate"}
 	observed := time.Date(2024, 5, 3, 10, 0, 5, 0, time.UTC)
 	key := stream.String("EventIdentifier")
-	toLog := func(rec *convert.Record) plog.LogRecord {
+	toLog := func(rec *sobject.Record) plog.LogRecord {
 		b := convert.NewBatch(convert.Resource{OrgID: "00D5g000004ABCDEAA"}, 1)
 		ts, err := m.Append(b, rec, key, observed)
 		if err != nil {
@@ -61,7 +65,7 @@ func TestSameAsREST(t *testing.T) {
 		t.Errorf("timestamp/severity: %v %v vs %v %v", a.Timestamp(), a.SeverityNumber(), b.Timestamp(), b.SeverityNumber())
 	}
 	restAttrs := b.Attributes().AsRaw()
-	delete(restAttrs, convert.AttrRecordID) // from the row's Id
+	delete(restAttrs, semconv.AttrRecordID) // from the row's Id
 	if got, want := a.Attributes().AsRaw(), restAttrs; !equalRaw(got, want) {
 		t.Errorf("attributes differ:\nstream %v\nREST   %v", got, want)
 	}

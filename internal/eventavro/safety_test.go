@@ -6,7 +6,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
 )
 
 // TestTruncatedPayloads: every strict prefix of every testdata payload is an
@@ -16,7 +16,7 @@ func TestTruncatedPayloads(t *testing.T) {
 		payload: encode(t, schemaFile(t, "all_types.avsc"), allTypesNative())})
 	for _, e := range evs {
 		s := compile(t, e.schema)
-		var rec convert.Record
+		var rec sobject.Record
 		for n := 0; n < len(e.payload); n++ {
 			err := s.Decode(e.payload[:n], &rec)
 			if err == nil {
@@ -76,7 +76,7 @@ func TestGarbagePayloads(t *testing.T) {
 		{"unterminated long", ln, []byte{0x80, 0x80}, ErrTruncated},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var rec convert.Record
+			var rec sobject.Record
 			var err error
 			var m0, m1 runtime.MemStats
 			runtime.ReadMemStats(&m0)
@@ -100,7 +100,7 @@ func TestGarbagePayloads(t *testing.T) {
 			p = append(p, 0x02, 0x02) // union branch Node, val 1
 		}
 		p = append(p, 0x00)
-		var rec convert.Record
+		var rec sobject.Record
 		if err := all.Decode(p, &rec); !errors.Is(err, ErrInvalid) {
 			t.Errorf("err = %v, want ErrInvalid (too deep)", err)
 		}
@@ -110,7 +110,7 @@ func TestGarbagePayloads(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(1, 2))
 	schemas := []*Schema{all, login, compile(t, schemaFile(t, "account_change_event.avsc")), str, arr, nul, mp}
 	buf := make([]byte, 512)
-	var rec convert.Record
+	var rec sobject.Record
 	for i := range 20000 {
 		n := rnd.IntN(len(buf))
 		for j := range n {
@@ -156,7 +156,7 @@ func TestMemoryFlat(t *testing.T) {
 	for i, e := range evs {
 		schemas[i] = compile(t, e.schema)
 	}
-	var rec convert.Record
+	var rec sobject.Record
 	decode := func(i int) {
 		k := i % len(evs)
 		if err := schemas[k].Decode(evs[k].payload, &rec); err != nil {

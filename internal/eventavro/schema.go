@@ -1,5 +1,5 @@
 // Package eventavro decodes the Avro payload of one Salesforce Pub/Sub API
-// event into a convert.Record, so that the converter maps it exactly like the
+// event into a sobject.Record, so that the converter maps it exactly like the
 // same event read through REST from its storage object (LoginEventStream →
 // LoginEvent).
 //
@@ -22,7 +22,7 @@
 //     -micros) or when Salesforce's field doc says so ("CreatedDate:DateTime",
 //     "Data:DateTime", "Data:Date", "Data:Time");
 //   - arrays and maps are their JSON text, like arrays in SOQL records
-//     (convert.DecodeRecord keeps those as raw JSON text);
+//     (sobject.DecodeRecord keeps those as raw JSON text);
 //   - Change Data Capture: ChangeEventHeader.changedFields, diffFields and
 //     nulledFields are expanded from Salesforce's hex bitmaps into the JSON
 //     text of the field names (see DecodeBitmap).

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
+
 	"github.com/linkedin/goavro/v2"
 
 	"github.com/sfevents/salesforcereceiver/internal/convert"
@@ -51,11 +53,11 @@ func TestDecodeTypes(t *testing.T) {
 	js := schemaFile(t, "all_types.avsc")
 	payload := encode(t, js, allTypesNative())
 	s := compile(t, js)
-	var rec convert.Record
+	var rec sobject.Record
 	if err := s.Decode(payload, &rec); err != nil {
 		t.Fatal(err)
 	}
-	want := []convert.Field{
+	want := []sobject.Field{
 		{Name: "b", Value: true},
 		{Name: "i", Value: int64(-7)},
 		{Name: "l", Value: int64(1 << 40)},
@@ -87,7 +89,7 @@ func TestDecodeTypes(t *testing.T) {
 		t.Error(err)
 	}
 	for _, l := range []lib{libHamba, libGoavro} {
-		var ref convert.Record
+		var ref sobject.Record
 		if err := newRef(t, js, l).Decode(payload, &ref); err != nil {
 			t.Fatal(err)
 		}
@@ -111,7 +113,7 @@ func TestUnionsAndNulls(t *testing.T) {
 			native[f.name] = nil
 		}
 		rec := decodeNative(t, js, native)
-		want := []convert.Field{
+		want := []sobject.Field{
 			{Name: "CreatedDate", Value: "2024-05-03T10:00:01.456+0000"},
 			{Name: "CreatedById", Value: "005RM000002ZbnVYAS"},
 		}
@@ -133,18 +135,18 @@ func TestUnionsAndNulls(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		native map[string]any
-		want   []convert.Field
+		want   []sobject.Field
 	}{
 		{"nulls left out", map[string]any{"a": nil, "b": nil, "Name": nil, "c": nil}, nil},
 		{"values", map[string]any{"a": str("x"), "b": str("y"), "Name": str("Acme"), "c": dbl(2)},
-			[]convert.Field{{Name: "a", Value: "x"}, {Name: "b", Value: "y"}, {Name: "Name", Value: "Acme"}, {Name: "c", Value: 2.0}}},
+			[]sobject.Field{{Name: "a", Value: "x"}, {Name: "b", Value: "y"}, {Name: "Name", Value: "Acme"}, {Name: "c", Value: 2.0}}},
 		{"compound name", map[string]any{"a": nil, "b": nil, "Name": pn(str("Ada"), nil), "c": boolean(false)},
-			[]convert.Field{{Name: "Name.FirstName", Value: "Ada"}, {Name: "c", Value: false}}},
+			[]sobject.Field{{Name: "Name.FirstName", Value: "Ada"}, {Name: "c", Value: false}}},
 		{"long branch", map[string]any{"a": nil, "b": nil, "Name": pn(nil, str("L")), "c": long(-1)},
-			[]convert.Field{{Name: "Name.LastName", Value: "L"}, {Name: "c", Value: int64(-1)}}},
+			[]sobject.Field{{Name: "Name.LastName", Value: "L"}, {Name: "c", Value: int64(-1)}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var rec convert.Record
+			var rec sobject.Record
 			if err := s.Decode(encode(t, js, tc.native), &rec); err != nil {
 				t.Fatal(err)
 			}
@@ -156,7 +158,7 @@ func TestUnionsAndNulls(t *testing.T) {
 
 	t.Run("bad union index", func(t *testing.T) {
 		for _, p := range [][]byte{{0x08}, {0x01}, {0x00, 0x06}} { // index 4; -1; a ok, b index 3
-			var rec convert.Record
+			var rec sobject.Record
 			err := s.Decode(p, &rec)
 			if !errors.Is(err, ErrInvalid) || len(rec.Fields) != 0 {
 				t.Errorf("% x: err %v, %d fields", p, err, len(rec.Fields))
@@ -192,7 +194,7 @@ func TestDateConventions(t *testing.T) {
 		"BadTime": int64(-1), "NoDoc": int64(1714566896000),
 	}
 	rec := decodeNative(t, js, native)
-	want := []convert.Field{
+	want := []sobject.Field{
 		{Name: "CreatedDate", Value: "2024-05-01T12:34:56.000+0000"},
 		{Name: "EventDate", Value: "2024-05-01T12:34:56.007+0000"},
 		{Name: "Custom__c", Value: "1970-01-01T00:00:00.000+0000"},
@@ -239,7 +241,7 @@ func TestSchemaChange(t *testing.T) {
 	n2["RiskLevel__c"] = integer(3)
 	p1, p2 := encode(t, v1, n1), encode(t, v2, n2)
 
-	var r1, r2 convert.Record
+	var r1, r2 sobject.Record
 	if err := s1.Decode(p1, &r1); err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +258,7 @@ func TestSchemaChange(t *testing.T) {
 		t.Error("fields after the new one moved")
 	}
 	// The wrong schema does not decode silently.
-	var r convert.Record
+	var r sobject.Record
 	if err := s1.Decode(p2, &r); err == nil {
 		t.Errorf("v2 payload decoded with the v1 schema: %v", r.Fields)
 	}
@@ -298,7 +300,7 @@ func TestRecursiveSchema(t *testing.T) {
 		node = goavro.Union("test.Node", map[string]any{"val": int64(i), "next": node})
 	}
 	native["list"] = node
-	var rec convert.Record
+	var rec sobject.Record
 	if err := s.Decode(encode(t, js, native), &rec); err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +320,7 @@ func TestRecursiveSchema(t *testing.T) {
 	if flat != maxFlatDepth-1 || text != 1 {
 		t.Errorf("%d flattened, %d as text", flat, text)
 	}
-	var ref convert.Record
+	var ref sobject.Record
 	if err := newRef(t, js, libHamba).Decode(encode(t, js, native), &ref); err != nil {
 		t.Fatal(err)
 	}
@@ -332,12 +334,12 @@ func TestRecursiveSchema(t *testing.T) {
 func TestMatchesLibraries(t *testing.T) {
 	for _, e := range events(t) {
 		s := compile(t, e.schema)
-		var rec convert.Record
+		var rec sobject.Record
 		if err := s.Decode(e.payload, &rec); err != nil {
 			t.Fatal(err)
 		}
 		for _, l := range []lib{libHamba, libGoavro} {
-			var ref convert.Record
+			var ref sobject.Record
 			if err := newRef(t, e.schema, l).Decode(e.payload, &ref); err != nil {
 				t.Fatalf("%s lib %d: %v", e.name, l, err)
 			}
@@ -358,11 +360,11 @@ func TestValuesSurviveReuse(t *testing.T) {
 	other["City"] = str("Berlin")
 	p2 := encode(t, evs[0].schema, other)
 
-	var rec convert.Record
+	var rec sobject.Record
 	if err := s.Decode(evs[0].payload, &rec); err != nil {
 		t.Fatal(err)
 	}
-	first := append([]convert.Field(nil), rec.Fields...)
+	first := append([]sobject.Field(nil), rec.Fields...)
 	before := dump(first)
 	if err := s.Decode(p2, &rec); err != nil {
 		t.Fatal(err)
@@ -380,7 +382,7 @@ func TestConcurrentDecode(t *testing.T) {
 	evs := events(t)
 	s := compile(t, evs[0].schema)
 	want := func() string {
-		var r convert.Record
+		var r sobject.Record
 		if err := s.Decode(evs[0].payload, &r); err != nil {
 			t.Fatal(err)
 		}
@@ -389,7 +391,7 @@ func TestConcurrentDecode(t *testing.T) {
 	errs := make(chan string, 8)
 	for range 8 {
 		go func() {
-			var r convert.Record
+			var r sobject.Record
 			for range 200 {
 				if err := s.Decode(evs[0].payload, &r); err != nil || dump(r.Fields) != want {
 					errs <- "mismatch"

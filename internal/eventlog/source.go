@@ -16,6 +16,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
+
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+
 	"go.uber.org/zap"
 
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
@@ -32,7 +36,7 @@ var Descriptor = stream.Descriptor{
 	Priority: sfapi.PriorityBulk,
 	Object:   "EventLogFile",
 	Access:   catalog.Lookup("EventLogFile").Access,
-	Map:      convert.Mapping{EventName: convert.EventEventLogFile, TimeFallbacks: convert.ELFTimeFields},
+	Map:      convert.Mapping{EventName: semconv.EventEventLogFile, TimeFallbacks: convert.ELFTimeFields},
 }
 
 // Querier is the part of the Salesforce client the stream uses.
@@ -167,7 +171,7 @@ type logFile struct {
 }
 
 // fileOf reads an EventLogFile record of the listing.
-func fileOf(rec *convert.Record) (logFile, error) {
+func fileOf(rec *sobject.Record) (logFile, error) {
 	if rec.Err != nil {
 		return logFile{}, fmt.Errorf("eventlog: decoding an EventLogFile record: %w", rec.Err)
 	}

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -151,7 +153,7 @@ func matchRows(t *testing.T, c *sftest.Sink, s *simulator.Server, want truth) {
 	}
 	loginRows, failedLogins := 0, 0
 	for _, lr := range c.Records() {
-		uid, _ := lr.Attributes().Get(convert.AttrLogRecordUID)
+		uid, _ := lr.Attributes().Get(semconv.AttrLogRecordUID)
 		id, n, _ := strings.Cut(want[uid.Str()], "/")
 		i, err := strconv.Atoi(n)
 		require.NoError(t, err)
@@ -182,7 +184,7 @@ func matchRows(t *testing.T, c *sftest.Sink, s *simulator.Server, want truth) {
 				}
 			}
 		}
-		addr, ok := lr.Attributes().Get(convert.AttrClientAddr)
+		addr, ok := lr.Attributes().Get(semconv.AttrClientAddr)
 		require.Equal(t, wantAddr != "", ok, "%s: client.address", want[uid.Str()])
 		require.Equal(t, wantAddr, addr.Str(), "%s: client.address", want[uid.Str()])
 		if j := slices.Index(names, "LOGIN_STATUS"); j >= 0 {
@@ -192,11 +194,11 @@ func matchRows(t *testing.T, c *sftest.Sink, s *simulator.Server, want truth) {
 				failedLogins++
 			}
 		}
-		ft, _ := lr.Attributes().Get(convert.AttrEventType)
+		ft, _ := lr.Attributes().Get(semconv.AttrEventType)
 		require.Equal(t, ev, ft.Str())
-		fid, _ := lr.Attributes().Get(convert.AttrLogFileID)
+		fid, _ := lr.Attributes().Get(semconv.AttrLogFileID)
 		require.Equal(t, id, fid.Str())
-		require.Equal(t, convert.EventEventLogFile, lr.EventName())
+		require.Equal(t, semconv.EventEventLogFile, lr.EventName())
 	}
 	if loginRows >= 100 { // the generator fails about one login in ten
 		require.Positive(t, failedLogins, "failed logins among %d Login rows", loginRows)
@@ -344,7 +346,7 @@ func TestMalformedRowsAreDeliveredRaw(t *testing.T) {
 	for n, reason := range map[string]string{"2": "quote", "3": "columns", "5": "unterminated"} {
 		lr := byKey[id+"/"+n]
 		require.Equal(t, plog.SeverityNumberWarn, lr.SeverityNumber(), n)
-		pe, ok := lr.Attributes().Get(convert.AttrParseError)
+		pe, ok := lr.Attributes().Get(semconv.AttrParseError)
 		require.True(t, ok, n)
 		require.Contains(t, pe.Str(), reason, n)
 		require.True(t, strings.HasPrefix(lr.Body().Str(), "\"Login\""), n)
@@ -436,9 +438,9 @@ func TestShortDownloadResumes(t *testing.T) {
 				col.ExactlyOnce(t, sftest.UID, truth)
 				require.Zero(t, src.ParseErrors())
 				for _, lr := range col.Records() {
-					_, bad := lr.Attributes().Get(convert.AttrParseError)
+					_, bad := lr.Attributes().Get(semconv.AttrParseError)
 					require.False(t, bad, "raw record %q", lr.Body().AsString())
-					uid, _ := lr.Attributes().Get(convert.AttrLogRecordUID)
+					uid, _ := lr.Attributes().Get(semconv.AttrLogRecordUID)
 					_, n, _ := strings.Cut(truth[uid.Str()], "/")
 					i, err := strconv.Atoi(n)
 					require.NoError(t, err)
@@ -534,7 +536,7 @@ func TestShortBodyNeedsKnownLength(t *testing.T) {
 				lrs := logs.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
 				for i := range lrs.Len() {
 					lr := lrs.At(i)
-					if _, bad := lr.Attributes().Get(convert.AttrParseError); bad {
+					if _, bad := lr.Attributes().Get(semconv.AttrParseError); bad {
 						raw++
 						continue
 					}

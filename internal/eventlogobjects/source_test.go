@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -148,13 +150,13 @@ func TestReadsEveryEventLogObject(t *testing.T) {
 	assert.Equal(t, 1, logs.FilterMessage("An Event Log Object cannot be read; reading the others, and this one again each poll").Len(), "named once")
 
 	for _, lr := range sink.Records() {
-		typ, _ := lr.Attributes().Get(convert.AttrEventType)
+		typ, _ := lr.Attributes().Get(semconv.AttrEventType)
 		assert.True(t, catalog.IsEventLogObject(typ.Str()))
-		user, _ := lr.Attributes().Get(convert.AttrUserID)
+		user, _ := lr.Attributes().Get(semconv.AttrUserID)
 		assert.Equal(t, "005000000000001AAA", user.Str())
-		addr, _ := lr.Attributes().Get(convert.AttrClientAddr)
+		addr, _ := lr.Attributes().Get(semconv.AttrClientAddr)
 		assert.Equal(t, "192.0.2.1", addr.Str())
-		_, hasID := lr.Attributes().Get(convert.AttrRecordID)
+		_, hasID := lr.Attributes().Get(semconv.AttrRecordID)
 		assert.False(t, hasID, "the placeholder Id is no record id")
 	}
 	assert.Len(t, sink.Counts(sftest.UID), sink.Count(), "a uid per row")

@@ -11,16 +11,17 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
+
 	"github.com/cespare/xxhash/v2"
 	"go.uber.org/zap"
 
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
-	"github.com/sfevents/salesforcereceiver/internal/convert"
 )
 
 // Digest is a 64-bit digest of every field of rec, names and typed
 // values, in order: two rows identical in every field share it.
-func Digest(rec *convert.Record) uint64 {
+func Digest(rec *sobject.Record) uint64 {
 	d := xxhash.New()
 	var buf [9]byte
 	for i := range rec.Fields {
@@ -87,7 +88,7 @@ func (k *Keyer) Reset() {
 // Key is rec's key: its key field's value unless that is empty or the
 // placeholder Id; otherwise DigestPrefix + the row's digest + "#n", n
 // counting the rows identical in every field within the query.
-func (k *Keyer) Key(rec *convert.Record) string {
+func (k *Keyer) Key(rec *sobject.Record) string {
 	if k.Field != catalog.KeyDigest {
 		v := ""
 		if k.Field != "" {
@@ -110,7 +111,7 @@ func (k *Keyer) Key(rec *convert.Record) string {
 
 // checked returns key, or key#digest when the query gave key to a row
 // with other content.
-func (k *Keyer) checked(key string, rec *convert.Record) string {
+func (k *Keyer) checked(key string, rec *sobject.Record) string {
 	d := Digest(rec)
 	if k.given == nil {
 		k.given = map[string]uint64{}

@@ -3,33 +3,34 @@ package identity
 import (
 	"testing"
 
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
+
 	"github.com/stretchr/testify/assert"
 
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
-	"github.com/sfevents/salesforcereceiver/internal/convert"
 )
 
-func rec(fields ...convert.Field) *convert.Record { return &convert.Record{Fields: fields} }
+func rec(fields ...sobject.Field) *sobject.Record { return &sobject.Record{Fields: fields} }
 
 func TestDigest(t *testing.T) {
-	a := rec(convert.Field{Name: "A", Value: "1"}, convert.Field{Name: "B", Value: int64(2)})
-	b := rec(convert.Field{Name: "A", Value: "1"}, convert.Field{Name: "B", Value: int64(2)})
+	a := rec(sobject.Field{Name: "A", Value: "1"}, sobject.Field{Name: "B", Value: int64(2)})
+	b := rec(sobject.Field{Name: "A", Value: "1"}, sobject.Field{Name: "B", Value: int64(2)})
 	assert.Equal(t, Digest(a), Digest(b))
-	for _, other := range []*convert.Record{
-		rec(convert.Field{Name: "A", Value: "1"}, convert.Field{Name: "B", Value: int64(3)}),
-		rec(convert.Field{Name: "A", Value: "1"}, convert.Field{Name: "B", Value: "2"}),
-		rec(convert.Field{Name: "A1", Value: ""}, convert.Field{Name: "B", Value: int64(2)}),
-		rec(convert.Field{Name: "A", Value: "1"}),
-		rec(convert.Field{Name: "A", Value: "1"}, convert.Field{Name: "B", Value: float64(2)}),
-		rec(convert.Field{Name: "A", Value: "1"}, convert.Field{Name: "B", Value: nil}),
+	for _, other := range []*sobject.Record{
+		rec(sobject.Field{Name: "A", Value: "1"}, sobject.Field{Name: "B", Value: int64(3)}),
+		rec(sobject.Field{Name: "A", Value: "1"}, sobject.Field{Name: "B", Value: "2"}),
+		rec(sobject.Field{Name: "A1", Value: ""}, sobject.Field{Name: "B", Value: int64(2)}),
+		rec(sobject.Field{Name: "A", Value: "1"}),
+		rec(sobject.Field{Name: "A", Value: "1"}, sobject.Field{Name: "B", Value: float64(2)}),
+		rec(sobject.Field{Name: "A", Value: "1"}, sobject.Field{Name: "B", Value: nil}),
 	} {
 		assert.NotEqual(t, Digest(a), Digest(other), "%v", other.Fields)
 	}
 }
 
 func TestKeyer(t *testing.T) {
-	row := func(id, v string) *convert.Record {
-		return rec(convert.Field{Name: "Id", Value: id}, convert.Field{Name: "Timestamp", Value: "t"}, convert.Field{Name: "V", Value: v})
+	row := func(id, v string) *sobject.Record {
+		return rec(sobject.Field{Name: "Id", Value: id}, sobject.Field{Name: "Timestamp", Value: "t"}, sobject.Field{Name: "V", Value: v})
 	}
 	t.Run("the key field", func(t *testing.T) {
 		k := &Keyer{Field: "Id"}

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 
@@ -89,7 +91,7 @@ func Descriptor(object, timestampField string) stream.Descriptor {
 		Priority: sfapi.PriorityNormal,
 		Object:   object,
 		Access:   access(object, e),
-		Map:      convert.Mapping{EventName: convert.EventObject, EventType: object, TimestampField: timestampField}.ForObject(object),
+		Map:      convert.Mapping{EventName: semconv.EventObject, EventType: object, TimestampField: timestampField}.ForObject(object),
 	}
 }
 

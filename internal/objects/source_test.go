@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer"
@@ -17,7 +19,6 @@ import (
 
 	"github.com/sfevents/salesforcereceiver/internal/bigobject"
 	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
-	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 	"github.com/sfevents/salesforcereceiver/internal/testing/sftest"
@@ -142,8 +143,8 @@ func TestEveryRecordOnceAcrossPolls(t *testing.T) {
 
 			recs := s.Records()
 			lr := recs[len(recs)-1]
-			assert.Equal(t, convert.EventObject, lr.EventName())
-			et, _ := lr.Attributes().Get(convert.AttrEventType)
+			assert.Equal(t, semconv.EventObject, lr.EventName())
+			et, _ := lr.Attributes().Get(semconv.AttrEventType)
 			assert.Equal(t, obj, et.Str())
 			for k, typ := range tc.typed {
 				v, _ := lr.Body().Map().Get(k)

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 
@@ -72,7 +74,7 @@ func keepGap(logs plog.Logs, c GapCursor) {
 		for j := range sls.Len() {
 			sls.At(j).LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
 				ts := lr.Timestamp().AsTime()
-				uid, _ := lr.Attributes().Get(convert.AttrLogRecordUID)
+				uid, _ := lr.Attributes().Get(semconv.AttrLogRecordUID)
 				after := ts.After(c.From) || (ts.Equal(c.From) && !slices.Contains(c.AtFrom, uid.Str()))
 				return !after || !ts.Before(c.To)
 			})

@@ -13,6 +13,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
+
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
@@ -469,7 +473,7 @@ type page struct {
 	batch *convert.Batch
 	next  Cursor
 	dirty bool // next differs from the last emitted cursor
-	rec   convert.Record
+	rec   sobject.Record
 }
 
 func (s *Source) newPage(org convert.Resource, from Cursor) *page {
@@ -507,12 +511,12 @@ func (s *Source) add(ctx context.Context, p *page, r *pb.FetchResponse) error {
 			}
 			lr := last(p.batch)
 			if !hasED && !hasCD {
-				lr.Attributes().Remove(convert.AttrParseError) // "else when received"
+				lr.Attributes().Remove(semconv.AttrParseError) // "else when received"
 			}
 		}
 		lr := last(p.batch)
-		lr.Attributes().PutStr(convert.AttrPubSubTopic, s.topic.Name)
-		uid, _ := lr.Attributes().Get(convert.AttrLogRecordUID)
+		lr.Attributes().PutStr(semconv.AttrPubSubTopic, s.topic.Name)
+		uid, _ := lr.Attributes().Get(semconv.AttrLogRecordUID)
 		p.next.ReplayID = bytes.Clone(rid)
 		if ts = ts.UTC(); !ts.Equal(p.next.Event) || len(p.next.AtEvent) >= maxAtEvent {
 			p.next.Event, p.next.AtEvent = ts, nil

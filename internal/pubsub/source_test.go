@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
@@ -314,9 +316,9 @@ func TestIdleTopicIsNotClosed(t *testing.T) {
 	assert.LessOrEqual(t, st.MaxOutstanding, 3)
 	for _, lr := range e.sink.Records() {
 		assert.Equal(t, "WARN", lr.SeverityText(), "anomaly events are WARN")
-		et, _ := lr.Attributes().Get(convert.AttrEventType)
+		et, _ := lr.Attributes().Get(semconv.AttrEventType)
 		assert.Equal(t, "ApiAnomalyEventStore", et.Str())
-		tp, _ := lr.Attributes().Get(convert.AttrPubSubTopic)
+		tp, _ := lr.Attributes().Get(semconv.AttrPubSubTopic)
 		assert.Equal(t, anomalyTopic, tp.Str())
 	}
 }
@@ -423,7 +425,7 @@ func TestExpiredReplayID(t *testing.T) {
 				assert.Equal(t, c[0].Fields["EventDate"].(time.Time).UTC(), fields["first_retained"].(time.Time).UTC())
 				if fill {
 					for _, lr := range e.sink.Records() {
-						typ, _ := lr.Attributes().Get(convert.AttrEventType)
+						typ, _ := lr.Attributes().Get(semconv.AttrEventType)
 						assert.Equal(t, StorageObject(topic), typ.Str(), "gap reads and events alike carry the storage object")
 					}
 				}
@@ -470,7 +472,7 @@ func TestUIDSameAsStorageRow(t *testing.T) {
 			byUID := map[string][]string{}
 			for _, lr := range e.sink.Records() {
 				byUID[sftest.UID(lr)] = append(byUID[sftest.UID(lr)], lr.EventName())
-				typ, _ := lr.Attributes().Get(convert.AttrEventType)
+				typ, _ := lr.Attributes().Get(semconv.AttrEventType)
 				assert.Equal(t, tc.storage, typ.Str())
 				if tc.warn {
 					assert.Equal(t, "WARN", lr.SeverityText(), "a threat event is WARN on either path")
@@ -478,7 +480,7 @@ func TestUIDSameAsStorageRow(t *testing.T) {
 			}
 			for _, ev := range evs {
 				uid := convert.RecordUID(org, od.Name, ev.EventIdentifier)
-				assert.ElementsMatch(t, []string{convert.EventPubSub, convert.EventObject}, byUID[uid], "one record per path, one uid")
+				assert.ElementsMatch(t, []string{semconv.EventPubSub, semconv.EventObject}, byUID[uid], "one record per path, one uid")
 			}
 			// The same body either way, but for the row's own fields.
 			for _, ev := range evs[:1] {

@@ -3,6 +3,8 @@ package pubsub
 import (
 	"strings"
 
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/objects"
@@ -48,7 +50,7 @@ func Descriptor(topic string) stream.Descriptor {
 		typ = name
 	}
 	// Severity follows the storage object, so both paths agree.
-	m := convert.Mapping{EventName: convert.EventPubSub, EventType: typ, TimestampField: "EventDate", TimeFallbacks: []string{"CreatedDate"}}.ForObject(typ)
+	m := convert.Mapping{EventName: semconv.EventPubSub, EventType: typ, TimestampField: "EventDate", TimeFallbacks: []string{"CreatedDate"}}.ForObject(typ)
 	return stream.Descriptor{
 		Name:     "pubsub" + topic,
 		Priority: sfapi.PriorityNormal,

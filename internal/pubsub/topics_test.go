@@ -3,6 +3,8 @@ package pubsub
 import (
 	"testing"
 
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -18,15 +20,15 @@ import (
 func TestTopicFollowsStorageObject(t *testing.T) {
 	tests := []struct {
 		topic, object string
-		fields        []convert.Field
+		fields        []sobject.Field
 		warn          bool
 	}{
-		{"/event/LoginEventStream", "LoginEvent", []convert.Field{{Name: "Status", Value: "Success"}}, false},
-		{"/event/LoginEventStream", "LoginEvent", []convert.Field{{Name: "Status", Value: "Failed"}}, true},
+		{"/event/LoginEventStream", "LoginEvent", []sobject.Field{{Name: "Status", Value: "Success"}}, false},
+		{"/event/LoginEventStream", "LoginEvent", []sobject.Field{{Name: "Status", Value: "Failed"}}, true},
 		{"/event/ApiAnomalyEvent", "ApiAnomalyEventStore", nil, true},
 		{"/event/SessionHijackingEvent", "SessionHijackingEventStore", nil, true},
 		{"/event/UniversalAnomalyEvent", "UniversalAnomalyEventStore", nil, true},
-		{"/event/LoginAsEventStream", "LoginAsEvent", []convert.Field{{Name: "Status", Value: "Failed"}}, false},
+		{"/event/LoginAsEventStream", "LoginAsEvent", []sobject.Field{{Name: "Status", Value: "Failed"}}, false},
 		{"/event/ReportEventStream", "ReportEvent", nil, false},
 	}
 	for _, tt := range tests {

@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
+
 	"github.com/cenkalti/backoff/v5"
 	// Gunzips EventLogFile downloads about 1.4x faster than compress/gzip
 	// (BenchmarkGunzip).
@@ -207,8 +209,8 @@ type Querier interface {
 var _ Querier = (*Client)(nil)
 
 // QueryResult is one page of a SOQL query, its records decoded straight
-// from the response body (convert.DecodePage).
-type QueryResult = convert.Page
+// from the response body (sobject.DecodePage).
+type QueryResult = sobject.Page
 
 // Query runs soql and returns its first page. batchSize is a hint Salesforce
 // clamps to 200..2000; 0 leaves it to Salesforce.
@@ -404,10 +406,10 @@ func getJSON[T any](ctx context.Context, c *Client, req request) (*T, error) {
 		defer resp.Body.Close()
 		rec := &readRecorder{r: resp.Body}
 		v := new(T)
-		if p, ok := any(v).(*convert.Page); ok {
+		if p, ok := any(v).(*sobject.Page); ok {
 			body, err := io.ReadAll(rec)
 			if err == nil {
-				err = convert.DecodePage(body, p)
+				err = sobject.DecodePage(body, p)
 			}
 			if err != nil {
 				return nil, readErr(ctx, rec, urlPath(path), err)

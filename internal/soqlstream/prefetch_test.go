@@ -6,10 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator"
 )
@@ -55,7 +56,7 @@ func TestNextPageFetchedDuringDelivery(t *testing.T) {
 				ts := lrs.At(i).Timestamp().AsTime()
 				require.False(t, ts.Before(last), "in order")
 				last = ts
-				id, _ := lrs.At(i).Attributes().Get(convert.AttrRecordID)
+				id, _ := lrs.At(i).Attributes().Get(semconv.AttrRecordID)
 				got = append(got, id.Str())
 			}
 			return nil

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
+
 	"go.uber.org/zap"
 
 	"github.com/sfevents/salesforcereceiver/internal/convert"
@@ -297,7 +299,7 @@ func (p *pending) cancel() {
 }
 
 // add appends one record unless it was delivered already, moving next.
-func (s *Source) add(batch *convert.Batch, next *Cursor, rec *convert.Record, observed time.Time) {
+func (s *Source) add(batch *convert.Batch, next *Cursor, rec *sobject.Record, observed time.Time) {
 	m := &s.mapping
 	if rec.Err != nil {
 		// Undecodable JSON still goes out, as text with the reason.

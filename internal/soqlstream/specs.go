@@ -3,15 +3,16 @@ package soqlstream
 import (
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
 
 // LoginHistory reads every login to the org, keyed by LoginTime.
-var LoginHistory = fromCatalog("login_history", convert.EventLoginHistory, "LoginHistory")
+var LoginHistory = fromCatalog("login_history", semconv.EventLoginHistory, "LoginHistory")
 
 // SetupAuditTrail reads the org's configuration changes, keyed by CreatedDate.
-var SetupAuditTrail = fromCatalog("setup_audit_trail", convert.EventSetupAuditTrail, "SetupAuditTrail")
+var SetupAuditTrail = fromCatalog("setup_audit_trail", semconv.EventSetupAuditTrail, "SetupAuditTrail")
 
 // fromCatalog is the spec of a security stream over an ordinary object
 // the catalog lists: its access, time field, own-rows field and the

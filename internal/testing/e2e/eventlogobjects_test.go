@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -115,7 +117,7 @@ func TestEventLogObjectThroughSIGKILLs(t *testing.T) {
 	byUID := map[string]sinkRecord{}
 	copies := 0
 	for _, rec := range e.sink.records() {
-		uid := fmt.Sprint(rec.Attrs[convert.AttrLogRecordUID])
+		uid := fmt.Sprint(rec.Attrs[semconv.AttrLogRecordUID])
 		if _, dup := byUID[uid]; dup {
 			copies++
 			continue
@@ -127,18 +129,18 @@ func TestEventLogObjectThroughSIGKILLs(t *testing.T) {
 	for uid, rec := range byUID {
 		require.NotEqual(t, convert.RecordUID(e.sim.Options().OrgID, "object/"+object, catalog.PlaceholderID), uid)
 		got[eloRow(entry, func(f string) (any, bool) { v, ok := rec.Body[f]; return v, ok })]++
-		if u, ok := rec.Attrs[convert.AttrUserID].(string); ok && len(u) == 18 {
+		if u, ok := rec.Attrs[semconv.AttrUserID].(string); ok && len(u) == 18 {
 			withUser++
 		}
 		if ip, ok := rec.Body["ClientIp"].(string); ok {
 			if _, err := netip.ParseAddr(ip); err == nil {
 				wantAddr++
-				if rec.Attrs[convert.AttrClientAddr] == ip {
+				if rec.Attrs[semconv.AttrClientAddr] == ip {
 					withAddr++
 				}
 			}
 		}
-		assert.Equal(t, object, rec.Attrs[convert.AttrEventType])
+		assert.Equal(t, object, rec.Attrs[semconv.AttrEventType])
 	}
 	missing, extra := 0, 0
 	for k, n := range truth {

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
 
@@ -117,7 +119,7 @@ func runRecipe(t *testing.T, file string) (*env, []sinkRecord) {
 	require.Zero(t, tl.Missing, "%s: %s", file, tl)
 	require.Eventually(t, func() bool {
 		return slices.ContainsFunc(e.sink.records(), func(r sinkRecord) bool {
-			return r.Attrs[convert.AttrEventType] == "LoginEvent"
+			return r.Attrs[semconv.AttrEventType] == "LoginEvent"
 		})
 	}, 60*time.Second, 200*time.Millisecond, "no LoginEvent row arrived")
 	// error_mode ignore: a statement that fails on a real record is only logged.
@@ -185,7 +187,7 @@ func checkRecipe(t *testing.T, recs []sinkRecord, cases []recipeCase) {
 }
 
 func recordName(r sinkRecord) string {
-	return fmt.Sprintf("%s %v %v", r.Event, r.Attrs[convert.AttrEventType], r.Attrs[convert.AttrRecordID])
+	return fmt.Sprintf("%s %v %v", r.Event, r.Attrs[semconv.AttrEventType], r.Attrs[semconv.AttrRecordID])
 }
 
 // equalValue compares an attribute (AsRaw) with a wanted string or []string.
@@ -230,7 +232,7 @@ func newRecipeTruth(t *testing.T, e *env) recipeTruth {
 
 // row is the simulator's record behind r.
 func (tr recipeTruth) row(r sinkRecord) map[string]any {
-	return tr.rows[fmt.Sprint(r.Attrs[convert.AttrRecordID])].Fields
+	return tr.rows[fmt.Sprint(r.Attrs[semconv.AttrRecordID])].Fields
 }
 
 // target is the user a SetupAuditTrail Display names, "" if none.
@@ -279,10 +281,10 @@ func isStream(event string) func(sinkRecord) bool {
 }
 
 func isType(event, typ string) func(sinkRecord) bool {
-	return func(r sinkRecord) bool { return r.Event == event && r.Attrs[convert.AttrEventType] == typ }
+	return func(r sinkRecord) bool { return r.Event == event && r.Attrs[semconv.AttrEventType] == typ }
 }
 
-func isLoginEvent(r sinkRecord) bool { return r.Attrs[convert.AttrEventType] == "LoginEvent" }
+func isLoginEvent(r sinkRecord) bool { return r.Attrs[semconv.AttrEventType] == "LoginEvent" }
 
 // outcome is success when status is ok, else failure; reason is the status
 // of a failure.
@@ -315,12 +317,12 @@ func TestRecipeECS(t *testing.T) {
 	checkRecipe(t, recs, []recipeCase{
 		{
 			name:  "LoginHistory",
-			match: isStream(convert.EventLoginHistory),
+			match: isStream(semconv.EventLoginHistory),
 			want: func(r sinkRecord) map[string]any {
 				row := tr.row(r)
 				out, reason := outcome(str(row["Status"]), "Success")
 				return login(map[string]any{
-					"event.dataset": convert.EventLoginHistory, "event.outcome": out, "event.reason": reason,
+					"event.dataset": semconv.EventLoginHistory, "event.outcome": out, "event.reason": reason,
 					"source.ip": realIP(row["SourceIp"]), "source.geo.country_iso_code": row["CountryIso"],
 					"user.id": convert.ID18(str(row["UserId"])),
 				})
@@ -329,11 +331,11 @@ func TestRecipeECS(t *testing.T) {
 		},
 		{
 			name:  "EventLogFile Login",
-			match: isType(convert.EventEventLogFile, "Login"),
+			match: isType(semconv.EventEventLogFile, "Login"),
 			want: func(r sinkRecord) map[string]any {
 				out, reason := outcome(str(r.Body["LOGIN_STATUS"]), "LOGIN_NO_ERROR")
 				return login(map[string]any{
-					"event.dataset": convert.EventEventLogFile, "event.outcome": out, "event.reason": reason,
+					"event.dataset": semconv.EventEventLogFile, "event.outcome": out, "event.reason": reason,
 					"source.ip": realIP(r.Body["CLIENT_IP"], r.Body["SOURCE_IP"]), "user.name": r.Body["USER_NAME"],
 				})
 			},
@@ -354,7 +356,7 @@ func TestRecipeECS(t *testing.T) {
 		},
 		{
 			name:  "SetupAuditTrail",
-			match: isStream(convert.EventSetupAuditTrail),
+			match: isStream(semconv.EventSetupAuditTrail),
 			want: func(r sinkRecord) map[string]any {
 				row := tr.row(r)
 				want := map[string]any{
@@ -377,11 +379,11 @@ func TestRecipeECS(t *testing.T) {
 		{
 			name: "other EventLogFile rows",
 			match: func(r sinkRecord) bool {
-				t := r.Attrs[convert.AttrEventType]
-				return r.Event == convert.EventEventLogFile && t != "Login" && t != "Logout" && t != "LoginAs"
+				t := r.Attrs[semconv.AttrEventType]
+				return r.Event == semconv.EventEventLogFile && t != "Login" && t != "Logout" && t != "LoginAs"
 			},
 			want: func(r sinkRecord) map[string]any {
-				want := map[string]any{"event.action": r.Attrs[convert.AttrEventType], "event.outcome": nil}
+				want := map[string]any{"event.action": r.Attrs[semconv.AttrEventType], "event.outcome": nil}
 				switch r.Body["REQUEST_STATUS"] {
 				case "S":
 					want["event.outcome"] = "success"
@@ -419,7 +421,7 @@ func TestRecipeSplunkCIM(t *testing.T) {
 	checkRecipe(t, recs, []recipeCase{
 		{
 			name:  "Authentication: LoginHistory",
-			match: isStream(convert.EventLoginHistory),
+			match: isStream(semconv.EventLoginHistory),
 			want: func(r sinkRecord) map[string]any {
 				row := tr.row(r)
 				action, reason := outcome(str(row["Status"]), "Success")
@@ -432,7 +434,7 @@ func TestRecipeSplunkCIM(t *testing.T) {
 		},
 		{
 			name:  "Authentication: EventLogFile Login",
-			match: isType(convert.EventEventLogFile, "Login"),
+			match: isType(semconv.EventEventLogFile, "Login"),
 			want: func(r sinkRecord) map[string]any {
 				action, reason := outcome(str(r.Body["LOGIN_STATUS"]), "LOGIN_NO_ERROR")
 				return auth(map[string]any{
@@ -455,7 +457,7 @@ func TestRecipeSplunkCIM(t *testing.T) {
 		},
 		{
 			name:  "Change: SetupAuditTrail",
-			match: isStream(convert.EventSetupAuditTrail),
+			match: isStream(semconv.EventSetupAuditTrail),
 			want: func(r sinkRecord) map[string]any {
 				row := tr.row(r)
 				action, ok := cimChange[str(row["Action"])]
@@ -483,7 +485,7 @@ func TestRecipeSplunkCIM(t *testing.T) {
 		{
 			name: "other EventLogFile rows",
 			match: func(r sinkRecord) bool {
-				return r.Event == convert.EventEventLogFile && r.Attrs[convert.AttrEventType] != "Login"
+				return r.Event == semconv.EventEventLogFile && r.Attrs[semconv.AttrEventType] != "Login"
 			},
 			want: func(r sinkRecord) map[string]any {
 				return map[string]any{"com.splunk.sourcetype": "salesforce:event_log_file", "action": nil, "app": "salesforce"}

@@ -5,7 +5,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
+
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 )
 
@@ -40,8 +41,8 @@ func Page(done bool, next string, records ...[]byte) *sfapi.QueryResult {
 		body = append(body, r...)
 	}
 	body = append(body, "]}"...)
-	var p convert.Page
-	if err := convert.DecodePage(body, &p); err != nil {
+	var p sobject.Page
+	if err := sobject.DecodePage(body, &p); err != nil {
 		panic("sftest.Page: " + err.Error())
 	}
 	return &p

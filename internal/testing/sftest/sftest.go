@@ -10,6 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
+
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -177,9 +181,9 @@ func Body(field string) Key {
 
 var (
 	// UID names a record by its log.record.uid.
-	UID = Attr(convert.AttrLogRecordUID)
+	UID = Attr(semconv.AttrLogRecordUID)
 	// RecordID names a record by its salesforce.record.id.
-	RecordID = Attr(convert.AttrRecordID)
+	RecordID = Attr(semconv.AttrRecordID)
 )
 
 // Counts is how often each key was accepted.
@@ -336,10 +340,10 @@ func FreeAddr(t testing.TB) string {
 
 // MapOne maps one record of fields with m (at a fixed time, keyed "k")
 // and returns the log record, for tests of a mapping's rules.
-func MapOne(t testing.TB, m convert.Mapping, fields ...convert.Field) plog.LogRecord {
+func MapOne(t testing.TB, m convert.Mapping, fields ...sobject.Field) plog.LogRecord {
 	t.Helper()
 	b := convert.NewBatch(convert.Resource{OrgID: "00D000000000001"}, 1)
-	rec := &convert.Record{Fields: append([]convert.Field{{Name: "EventDate", Value: "2026-01-01T00:00:00.000+0000"}}, fields...)}
+	rec := &sobject.Record{Fields: append([]sobject.Field{{Name: "EventDate", Value: "2026-01-01T00:00:00.000+0000"}}, fields...)}
 	if _, err := m.Append(b, rec, "k", time.Unix(1_800_000_000, 0)); err != nil {
 		t.Fatalf("sftest: %v", err)
 	}

@@ -1,4 +1,4 @@
-package convert
+package sobject
 
 import (
 	"errors"
@@ -336,7 +336,7 @@ func (d *decoder) number() (any, error) {
 	d.pos = p
 	text := d.data[start:p]
 	if isInt {
-		if v, ok := parseInt(text); ok {
+		if v, ok := ParseInt(text); ok {
 			return v, nil
 		}
 	}
@@ -347,9 +347,9 @@ func (d *decoder) number() (any, error) {
 	return f, nil
 }
 
-// parseInt parses an optionally signed decimal integer without allocating;
+// ParseInt parses an optionally signed decimal integer without allocating;
 // ok is false on syntax errors and overflow.
-func parseInt[T string | []byte](s T) (int64, bool) {
+func ParseInt[T string | []byte](s T) (int64, bool) {
 	neg := false
 	i := 0
 	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {

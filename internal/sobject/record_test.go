@@ -1,4 +1,4 @@
-package convert
+package sobject
 
 import (
 	"encoding/json"
@@ -154,3 +154,6 @@ func BenchmarkStdlibJSONBaseline(b *testing.B) {
 		}
 	}
 }
+
+// loginEventJSON is a LoginEvent record as the REST API sends it.
+var loginEventJSON = []byte(`{"attributes":{"type":"LoginEvent","url":"/services/data/v66.0/sobjects/LoginEvent/000000000000000AAA"},"EventIdentifier":"6a8f2c2e-1c55-4e7f-9a0b-1d2e3f4a5b6c","EventDate":"2024-05-03T10:00:01.123Z","UserId":"0055g00000Xyz12AAA","Username":"jdoe@example.com","SourceIp":"192.0.2.10","Browser":"Firefox 125","Platform":"Linux","Status":"Success","LoginType":"Application","LoginUrl":"login.salesforce.com","SessionKey":"vMASKu8PqTeDbhR7","CountryIso":"FR","Latitude":48.8566,"Longitude":2.3522,"EvaluationTime":0,"LoginLatitude":null,"PolicyOutcome":"NoAction","Application":"Browser","CipherSuite":"ECDHE-RSA-AES256-GCM-SHA384","TlsProtocol":"TLS 1.2","HttpMethod":"POST","LoginKey":"a1b2c3d4e5f6","UserType":"Standard","Id":"000000000000000AAA"}`)
