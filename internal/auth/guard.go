@@ -9,23 +9,21 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"go.uber.org/zap"
+
+	"github.com/sfevents/salesforcereceiver/internal/retry"
 )
 
-// Pacing of sign-ins after Salesforce refused the credentials.
-const (
-	refusedFirstWait = 5 * time.Second
-	refusedMaxWait   = 30 * time.Minute
-	// passwordRefusals stops the password flow before Salesforce's lockout
-	// (3 invalid attempts is the strictest lockout policy an org can set).
-	passwordRefusals = 3
-)
+// passwordRefusals stops the password flow before Salesforce's lockout
+// (3 invalid attempts is the strictest lockout policy an org can set).
+const passwordRefusals = 3
 
 // Guard is the one sign-in of an org that every stream shares. It asks
 // the Source for tokens one attempt at a time, and once Salesforce refused
 // the credentials (invalid_grant, invalid_client, ...) it answers every
 // caller with that refusal, without a request, until the next attempt is
-// due, from 5s doubling to 30m: a wrong
+// due, paced by retry.SignIn (5s doubling to 30m): a wrong
 // key or password never turns into a storm of failed logins in the org's
 // LoginHistory. For the password flow it stops after 3 refusals in a row
 // until restart, so the integration user is never locked out. A 5xx or an
@@ -35,15 +33,16 @@ type Guard struct {
 	src *Source
 	log *zap.Logger
 	now func() time.Time
-	// firstWait and maxWait pace attempts after a refusal.
-	firstWait, maxWait time.Duration
+	// pace spaces attempts after a refusal.
+	pace retry.Policy
 
 	attempt chan struct{} // one token request at a time
 
 	mu       sync.Mutex
-	gen      uint64 // attempts completed
-	refusals int    // in a row
-	lastErr  error  // the last refusal
+	gen      uint64                      // attempts completed
+	refusals int                         // in a row
+	waits    *backoff.ExponentialBackOff // since the first of them
+	lastErr  error                       // the last refusal
 	next     time.Time
 	stopped  bool
 }
@@ -54,7 +53,7 @@ func NewGuard(src *Source, logger *zap.Logger) *Guard {
 		logger = zap.NewNop()
 	}
 	src.log = logger
-	return &Guard{src: src, log: logger, now: time.Now, firstWait: refusedFirstWait, maxWait: refusedMaxWait,
+	return &Guard{src: src, log: logger, now: time.Now, pace: retry.SignIn,
 		attempt: make(chan struct{}, 1)}
 }
 
@@ -146,7 +145,10 @@ func (g *Guard) record(ctx context.Context, err error) {
 			g.log.Error("Salesforce refused the password "+fmt.Sprint(g.refusals)+" times in a row; not signing in again until restart, so the integration user is not locked out",
 				zap.String("flow", string(g.src.cfg.Flow)), zap.String("fix", g.src.cfg.Flow.Fix()), zap.Error(err))
 		} else {
-			wait := min(g.firstWait<<min(g.refusals-1, 20), g.maxWait)
+			if g.refusals == 1 {
+				g.waits = g.pace.New(0)
+			}
+			wait := g.waits.NextBackOff()
 			g.next = g.now().Add(wait)
 			g.log.Error("Salesforce refused the credentials; every stream waits for the next sign-in attempt",
 				zap.String("flow", string(g.src.cfg.Flow)), zap.Int("refusals", g.refusals),

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/sfevents/salesforcereceiver/internal/retry"
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator"
 )
 
@@ -52,7 +53,7 @@ func newTestGuard(t *testing.T, flow Flow, url string, firstWait time.Duration) 
 	require.NoError(t, err)
 	core, logs := observer.New(zap.InfoLevel)
 	g := NewGuard(src, zap.New(core))
-	g.firstWait, g.maxWait = firstWait, 8*firstWait
+	g.pace = retry.Policy{Initial: firstWait, Max: 8 * firstWait, Steady: true}
 	return g, logs
 }
 
@@ -170,7 +171,7 @@ func TestPasswordFlowBlocked(t *testing.T) {
 		Password: simulator.DefaultPassword, SecurityToken: simulator.DefaultSecurityToken})
 	require.NoError(t, err)
 	g := NewGuard(src, zap.New(core))
-	g.firstWait, g.maxWait = time.Millisecond, time.Millisecond
+	g.pace = retry.Policy{Initial: time.Millisecond, Max: time.Millisecond, Steady: true}
 	var last error
 	require.Eventually(t, func() bool {
 		_, last = g.Token(context.Background())

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sfevents/salesforcereceiver/internal/sobject"
-
 	"go.uber.org/zap"
 
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
@@ -21,6 +19,7 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/fieldset"
 	"github.com/sfevents/salesforcereceiver/internal/identity"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
 	"github.com/sfevents/salesforcereceiver/internal/soqlstream"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )

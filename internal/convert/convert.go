@@ -10,15 +10,13 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/sfevents/salesforcereceiver/internal/sobject"
-
-	"github.com/sfevents/salesforcereceiver/internal/metadata"
-	"github.com/sfevents/salesforcereceiver/internal/semconv"
-
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
+	"github.com/sfevents/salesforcereceiver/internal/metadata"
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
 )
 
 // ELFTimeFields are the event-time columns of an EventLogFile row.

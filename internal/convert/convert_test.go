@@ -7,15 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfevents/salesforcereceiver/internal/sobject"
-
-	"github.com/sfevents/salesforcereceiver/internal/metadata"
-	"github.com/sfevents/salesforcereceiver/internal/semconv"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/sfevents/salesforcereceiver/internal/metadata"
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
 )
 
 var elfLogin = Mapping{EventName: semconv.EventEventLogFile, Stream: "event_log_file/Login", EventType: "Login"}

@@ -7,12 +7,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sfevents/salesforcereceiver/internal/sobject"
-
-	"github.com/sfevents/salesforcereceiver/internal/semconv"
-
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
 )
 
 // ErrColumnCount is returned by AppendCSV for a row whose width does not

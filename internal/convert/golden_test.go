@@ -12,14 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfevents/salesforcereceiver/internal/sobject"
-
-	"github.com/sfevents/salesforcereceiver/internal/semconv"
-
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected golden files in testdata")

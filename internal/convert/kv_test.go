@@ -5,11 +5,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sfevents/salesforcereceiver/internal/semconv"
-
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
 )
 
 // The fast path must be on: a pdata upgrade that changes the layout kv.go

@@ -6,9 +6,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/sfevents/salesforcereceiver/internal/semconv"
-
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
 )
 
 // Attribute and severity sources. A slot collects the value of the

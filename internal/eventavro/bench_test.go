@@ -4,9 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfevents/salesforcereceiver/internal/sobject"
-
 	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
 )
 
 // The candidates, each producing the same sobject.Record (TestMatchesLibraries):

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfevents/salesforcereceiver/internal/sobject"
-
 	"github.com/linkedin/goavro/v2"
+
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
 )
 
 // Test payloads are encoded with goavro, a different library than the

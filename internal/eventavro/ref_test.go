@@ -15,11 +15,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/sfevents/salesforcereceiver/internal/sobject"
-
 	"github.com/hamba/avro/v2"
 	"github.com/linkedin/goavro/v2"
 
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/anynum"
 )
 

@@ -4,13 +4,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfevents/salesforcereceiver/internal/sobject"
-
-	"github.com/sfevents/salesforcereceiver/internal/semconv"
-
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
 )
 
 // loginEventREST is the LoginEventStream event of loginNative as the REST API

@@ -7,11 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfevents/salesforcereceiver/internal/sobject"
-
 	"github.com/linkedin/goavro/v2"
 
 	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
 )
 
 func allTypesNative() map[string]any {

@@ -16,17 +16,15 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/sfevents/salesforcereceiver/internal/sobject"
-
-	"github.com/sfevents/salesforcereceiver/internal/semconv"
-
 	"go.uber.org/zap"
 
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/fieldset"
 	"github.com/sfevents/salesforcereceiver/internal/retry"
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
 

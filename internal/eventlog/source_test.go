@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfevents/salesforcereceiver/internal/semconv"
-
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -26,6 +24,7 @@ import (
 
 	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 	"github.com/sfevents/salesforcereceiver/internal/testing/sftest"

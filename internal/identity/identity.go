@@ -11,12 +11,11 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/sfevents/salesforcereceiver/internal/sobject"
-
 	"github.com/cespare/xxhash/v2"
 	"go.uber.org/zap"
 
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
 )
 
 // Digest is a 64-bit digest of every field of rec, names and typed

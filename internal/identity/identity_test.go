@@ -3,11 +3,10 @@ package identity
 import (
 	"testing"
 
-	"github.com/sfevents/salesforcereceiver/internal/sobject"
-
 	"github.com/stretchr/testify/assert"
 
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
 )
 
 func rec(fields ...sobject.Field) *sobject.Record { return &sobject.Record{Fields: fields} }

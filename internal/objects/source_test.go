@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfevents/salesforcereceiver/internal/semconv"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/sfevents/salesforcereceiver/internal/bigobject"
 	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 	"github.com/sfevents/salesforcereceiver/internal/testing/sftest"

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/sfevents/salesforcereceiver/internal/semconv"
-
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/objects"
 	pb "github.com/sfevents/salesforcereceiver/internal/pubsub/eventbusv1"
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/soqlstream"
 	"github.com/sfevents/salesforcereceiver/internal/stream"

@@ -8,15 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
 
-	"github.com/sfevents/salesforcereceiver/internal/sobject"
-
-	"github.com/sfevents/salesforcereceiver/internal/semconv"
-
+	"github.com/cenkalti/backoff/v5"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
@@ -25,7 +21,10 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/eventavro"
 	pb "github.com/sfevents/salesforcereceiver/internal/pubsub/eventbusv1"
+	"github.com/sfevents/salesforcereceiver/internal/retry"
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
 
@@ -47,8 +46,8 @@ type Options struct {
 	Flush   time.Duration
 	// RetryInitial and RetryMax pace reconnects after failures, on top of
 	// the runner's own wait: the first failure after a healthy stream
-	// reconnects at once, further ones back off with jitter (defaults 1s
-	// and 1m). HoldOff is the wait after a refusal only an admin can lift
+	// reconnects at once, further ones back off by retry.Policy (defaults
+	// 1s and 1m). HoldOff is the wait after a refusal only an admin can lift
 	// (default 5m).
 	RetryInitial, RetryMax, HoldOff time.Duration
 	// PeekTimeout bounds the wait for the first retained event when a
@@ -138,6 +137,7 @@ type Source struct {
 
 	mu       sync.Mutex
 	failures int
+	waits    *backoff.ExponentialBackOff // since the second of them
 	until    time.Time
 }
 
@@ -303,9 +303,10 @@ func (s *Source) note(healthy bool, err error) {
 	case sfapi.Classify(err).Permanent():
 		wait = s.opts.HoldOff
 	case s.failures > 1:
-		wait = s.opts.RetryInitial << min(s.failures-2, 16)
-		wait = min(wait, s.opts.RetryMax)
-		wait = time.Duration(float64(wait) * (0.5 + rand.Float64())) // jitter
+		if s.failures == 2 {
+			s.waits = retry.Policy{Initial: s.opts.RetryInitial, Max: s.opts.RetryMax}.New(0)
+		}
+		wait = s.waits.NextBackOff()
 	}
 	s.until = time.Now().Add(wait)
 }

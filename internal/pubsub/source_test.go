@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfevents/salesforcereceiver/internal/semconv"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
@@ -22,6 +20,7 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/objects"
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 	"github.com/sfevents/salesforcereceiver/internal/testing/sftest"

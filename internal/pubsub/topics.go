@@ -3,11 +3,10 @@ package pubsub
 import (
 	"strings"
 
-	"github.com/sfevents/salesforcereceiver/internal/semconv"
-
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/objects"
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )

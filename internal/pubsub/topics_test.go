@@ -3,14 +3,13 @@ package pubsub
 import (
 	"testing"
 
-	"github.com/sfevents/salesforcereceiver/internal/sobject"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/objects"
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
 	"github.com/sfevents/salesforcereceiver/internal/testing/sftest"
 )
 

@@ -22,8 +22,14 @@
 //     cursor holds and nothing is dropped, so a refusing backend costs
 //     one ConsumeLogs a minute and no Salesforce call at all.
 //
-// Sign-ins refused by Salesforce are paced apart from these (auth.Guard:
-// 5s doubling to 30m, and never more than 3 for the password flow).
+// Two more waits pace what is not a call:
+//
+//   - A Pub/Sub subscription (pubsub.Source) that failed again after
+//     reconnecting at once: 1s doubling to 1m, with jitter, on top of
+//     layer 3; a refusal only an operator can fix waits 5m.
+//   - Sign-ins refused by Salesforce (auth.Guard): 5s doubling to 30m,
+//     steady (the log line says when the next attempt is), shared by
+//     every stream of the org, and never more than 3 for the password flow.
 package retry
 
 import (
@@ -33,10 +39,17 @@ import (
 )
 
 // Policy is an exponential backoff from Initial doubling to Max, with
-// the library's usual jitter (±50%).
+// the library's usual jitter (±50%) unless Steady.
 type Policy struct {
 	Initial, Max time.Duration
+	// Steady waits exactly Initial, 2×Initial, ... Max: for a wait that is
+	// announced (a log line's next_attempt_in) and is the only one of
+	// its kind in the process, so there is no herd to spread.
+	Steady bool
 }
+
+// SignIn paces sign-ins after Salesforce refused the credentials.
+var SignIn = Policy{Initial: 5 * time.Second, Max: 30 * time.Minute, Steady: true}
 
 // New returns a fresh backoff of p, capped at limit when limit > 0;
 // zero fields take 1s and 1m.
@@ -52,6 +65,9 @@ func (p Policy) New(limit time.Duration) *backoff.ExponentialBackOff {
 	}
 	if b.MaxInterval <= 0 {
 		b.MaxInterval = time.Minute
+	}
+	if p.Steady {
+		b.RandomizationFactor = 0
 	}
 	if limit > 0 {
 		b.MaxInterval = min(b.MaxInterval, limit)

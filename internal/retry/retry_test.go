@@ -30,3 +30,14 @@ func TestPolicyBounds(t *testing.T) {
 		})
 	}
 }
+
+func TestSteadyWaitsAreExact(t *testing.T) {
+	b := Policy{Initial: time.Second, Max: 5 * time.Second, Steady: true}.New(0)
+	var got []time.Duration
+	for range 5 {
+		got = append(got, b.NextBackOff())
+	}
+	assert.Equal(t, []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second}, got)
+	b = SignIn.New(0)
+	assert.Equal(t, 5*time.Second, b.NextBackOff(), "the first refused sign-in waits 5s, as the package doc says")
+}

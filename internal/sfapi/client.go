@@ -20,8 +20,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/sfevents/salesforcereceiver/internal/sobject"
-
 	"github.com/cenkalti/backoff/v5"
 	// Gunzips EventLogFile downloads about 1.4x faster than compress/gzip
 	// (BenchmarkGunzip).
@@ -31,6 +29,7 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/auth"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/retry"
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
 )
 
 // TokenSource supplies access tokens; *auth.Source implements it.

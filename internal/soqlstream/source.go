@@ -10,14 +10,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sfevents/salesforcereceiver/internal/sobject"
-
 	"go.uber.org/zap"
 
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/fieldset"
 	"github.com/sfevents/salesforcereceiver/internal/identity"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
 

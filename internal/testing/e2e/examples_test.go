@@ -16,12 +16,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfevents/salesforcereceiver/internal/semconv"
-
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/semconv"
 	"github.com/sfevents/salesforcereceiver/internal/testing/sftest"
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator"
 )

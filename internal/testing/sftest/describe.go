@@ -5,9 +5,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sfevents/salesforcereceiver/internal/sobject"
-
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
+	"github.com/sfevents/salesforcereceiver/internal/sobject"
 )
 
 // Describe is a describe of object listing fields, for fakes of the
