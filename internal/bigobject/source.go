@@ -24,9 +24,6 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
 
-// Querier is the part of the Salesforce client the stream uses.
-type Querier = sfapi.Querier
-
 // Spec is a stream's descriptor and what it reads: the big object is
 // Stream.Object, its date index field Stream.Map.TimestampField (e.g.
 // EventDate).
@@ -100,7 +97,7 @@ type Window struct {
 type Source struct {
 	spec    Spec
 	opts    Options
-	client  Querier
+	client  sfapi.Querier
 	fields  *fieldset.Resolver
 	mapping convert.Mapping
 	keys    identity.Keyer
@@ -112,7 +109,7 @@ var (
 )
 
 // New returns a Source for spec.
-func New(client Querier, spec Spec, opts Options) *Source {
+func New(client sfapi.Querier, spec Spec, opts Options) *Source {
 	stream.Default(&spec.KeyField, "EventIdentifier")
 	stream.SourceDefaults(&opts.Now, &opts.Logger)
 	stream.Default(&opts.BatchSize, 2000)

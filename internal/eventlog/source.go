@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -35,13 +34,6 @@ var Descriptor = stream.Descriptor{
 	Object:   "EventLogFile",
 	Access:   catalog.Lookup("EventLogFile").Access,
 	Map:      convert.Mapping{EventName: semconv.EventEventLogFile, TimeFallbacks: convert.ELFTimeFields},
-}
-
-// Querier is the part of the Salesforce client the stream uses.
-type Querier interface {
-	Describe(ctx context.Context, c sfapi.Caller, object string) (*sfapi.Describe, error)
-	Query(ctx context.Context, c sfapi.Caller, soql string, batchSize int) (*sfapi.QueryResult, error)
-	Open(ctx context.Context, c sfapi.Caller, path string) (*http.Response, error)
 }
 
 // Options tune a Source.
@@ -111,7 +103,7 @@ const (
 
 // Source is a stream.Source over EventLogFile.
 type Source struct {
-	client  Querier
+	client  sfapi.FileReader
 	opts    Options
 	hourly  bool
 	fields  *fieldset.Resolver
@@ -128,7 +120,7 @@ var (
 )
 
 // New returns a Source reading files of opts.LogInterval.
-func New(client Querier, opts Options) *Source {
+func New(client sfapi.FileReader, opts Options) *Source {
 	stream.SourceDefaults(&opts.Now, &opts.Logger)
 	if opts.BatchRows <= 0 {
 		// 500 rows: as fast as 1,000 in the black box, 5 MiB less peak RSS

@@ -37,12 +37,6 @@ var Descriptor = stream.Descriptor{
 	Access:   catalog.Lookup("AuraRequestEventLog").Access,
 }
 
-// Client is the part of the Salesforce client the stream uses.
-type Client interface {
-	objects.Client
-	DescribeGlobal(ctx context.Context, c sfapi.Caller) (*sfapi.Global, error)
-}
-
 // Options tune a Source. Zero values take the defaults.
 type Options struct {
 	// Objects to read; empty: every Event Log Object the org's global
@@ -77,7 +71,7 @@ func (c Cursor) EventTime() time.Time {
 
 // Source is the stream.Source of the org's Event Log Objects.
 type Source struct {
-	client Client
+	client sfapi.Discoverer
 	opts   Options
 
 	mu       sync.Mutex
@@ -93,7 +87,7 @@ var (
 )
 
 // New returns the Source.
-func New(client Client, opts Options) *Source {
+func New(client sfapi.Discoverer, opts Options) *Source {
 	stream.SourceDefaults(&opts.Now, &opts.Logger)
 	stream.Default(&opts.Rediscover, 24*time.Hour)
 	return &Source{client: client, opts: opts, readers: map[string]*objects.Source{}, refused: map[string]string{}}

@@ -18,11 +18,6 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 )
 
-// Describer is what choosing fields needs of the Salesforce client.
-type Describer interface {
-	Describe(ctx context.Context, c sfapi.Caller, object string) (*sfapi.Describe, error)
-}
-
 // Want is what a stream would like to read.
 type Want struct {
 	Caller sfapi.Caller // the stream that reads
@@ -156,7 +151,7 @@ func standard(d *sfapi.Describe) []string {
 // use, so the connection test and the stream's first poll share one
 // describe.
 type Resolver struct {
-	client Describer
+	client sfapi.Describer
 	want   Want
 	log    *zap.Logger
 
@@ -167,7 +162,7 @@ type Resolver struct {
 }
 
 // NewResolver returns a Resolver for w.
-func NewResolver(client Describer, w Want, logger *zap.Logger) *Resolver {
+func NewResolver(client sfapi.Describer, w Want, logger *zap.Logger) *Resolver {
 	if logger == nil {
 		logger = zap.NewNop()
 	}

@@ -29,9 +29,6 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
 
-// Client is the part of the Salesforce client an object stream uses.
-type Client = soqlstream.Querier
-
 // Config is one `objects:` entry.
 type Config struct {
 	Name           string
@@ -133,7 +130,7 @@ const (
 type Source struct {
 	cfg    Config
 	opts   Options
-	client Client
+	client sfapi.Querier
 	desc   stream.Descriptor
 
 	kind    string // the catalog's, or learnt from Salesforce; "" until known
@@ -150,7 +147,7 @@ var (
 )
 
 // New returns the Source for one `objects:` entry.
-func New(client Client, cfg Config, opts Options) *Source {
+func New(client sfapi.Querier, cfg Config, opts Options) *Source {
 	stream.SourceDefaults(&opts.Now, &opts.Logger)
 	stream.Default(&opts.Overlap, soqlstream.DefaultOverlap)
 	if cfg.TimestampField == "" {

@@ -39,7 +39,7 @@ type GapReader interface {
 // stream would read the storage object: records carry its mapping and
 // log.record.uid, so a backend keeps one record per event either way.
 type BigObjectGaps struct {
-	Client     bigobject.Querier
+	Client     sfapi.Querier
 	APIVersion string
 	Logger     *zap.Logger
 }

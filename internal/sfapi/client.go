@@ -197,15 +197,41 @@ func (c *Client) Org(ctx context.Context) (convert.Resource, error) {
 	return convert.Resource{OrgID: org, InstanceURL: instance}, err
 }
 
-// Querier is what a SOQL stream needs of the client; *Client has it and
-// tests fake it.
-type Querier interface {
+// The interfaces below are what each kind of stream needs of the client,
+// one per need, all here: *Client has every one and tests fake them.
+
+// Describer is what choosing a stream's fields needs.
+type Describer interface {
 	Describe(ctx context.Context, c Caller, object string) (*Describe, error)
+}
+
+// Querier is what a SOQL stream needs (soqlstream, bigobject, objects).
+type Querier interface {
+	Describer
 	Query(ctx context.Context, c Caller, soql string, batchSize int) (*QueryResult, error)
 	QueryMore(ctx context.Context, c Caller, nextRecordsURL string, batchSize int) (*QueryResult, error)
 }
 
-var _ Querier = (*Client)(nil)
+// FileReader is what the EventLogFile stream needs: its rows (keyset
+// pages under LIMIT, so no QueryMore), and their log files opened as
+// streams.
+type FileReader interface {
+	Describer
+	Query(ctx context.Context, c Caller, soql string, batchSize int) (*QueryResult, error)
+	Open(ctx context.Context, c Caller, path string) (*http.Response, error)
+}
+
+// Discoverer is what a stream over every object of a kind needs: the
+// org's global describe, then SOQL on each object.
+type Discoverer interface {
+	Querier
+	DescribeGlobal(ctx context.Context, c Caller) (*Global, error)
+}
+
+var (
+	_ FileReader = (*Client)(nil)
+	_ Discoverer = (*Client)(nil)
+)
 
 // QueryResult is one page of a SOQL query, its records decoded straight
 // from the response body (sobject.DecodePage).

@@ -20,9 +20,6 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/stream"
 )
 
-// Querier is the part of the Salesforce client the stream uses.
-type Querier = sfapi.Querier
-
 // Spec is a stream's descriptor and what it reads: the object is
 // Stream.Object, paged on Cursor (default Stream.Map.TimestampField).
 type Spec struct {
@@ -51,7 +48,7 @@ type Spec struct {
 
 // Resolver chooses the spec's fields from what the org shows, with the
 // required ones (cursor and key fields) added.
-func (spec Spec) Resolver(client fieldset.Describer, apiVersion string, logger *zap.Logger, required ...string) *fieldset.Resolver {
+func (spec Spec) Resolver(client sfapi.Describer, apiVersion string, logger *zap.Logger, required ...string) *fieldset.Resolver {
 	required = append(required, spec.Stream.Map.TimestampField)
 	if spec.Cursor != "" {
 		required = append(required, spec.Cursor)
@@ -101,7 +98,7 @@ func (c Cursor) EventTime() time.Time { return c.Time }
 type Source struct {
 	spec    Spec
 	opts    Options
-	client  Querier
+	client  sfapi.Querier
 	fields  *fieldset.Resolver
 	mapping convert.Mapping
 	cursor  convert.Mapping // the cursor field's times, when it is not the event time
@@ -114,7 +111,7 @@ var (
 )
 
 // New returns a Source for spec.
-func New(client Querier, spec Spec, opts Options) *Source {
+func New(client sfapi.Querier, spec Spec, opts Options) *Source {
 	stream.SourceDefaults(&opts.Now, &opts.Logger)
 	stream.Default(&opts.BatchSize, 2000)
 	stream.Default(&spec.Key, "Id")

@@ -12,7 +12,7 @@ import (
 
 // LogFile is a Salesforce client with one EventLogFile: the listing names
 // it, and every download serves Body() uncompressed (the eventlog stream's
-// Querier, for benchmarks that measure the stream and not the network).
+// sfapi.FileReader, for benchmarks that measure the stream and not the network).
 type LogFile struct {
 	ID, EventType string
 	Names, Types  []string
