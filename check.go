@@ -29,8 +29,8 @@ func (r *salesforceReceiver) checkConnection(ctx context.Context, client *sfapi.
 			return
 		}
 		if auth.IsPermanent(err) {
-			logger.Error("Salesforce rejected the receiver's credentials", zap.String("flow", r.cfg.Auth.Flow),
-				zap.String("fix", auth.Flow(r.cfg.Auth.Flow).Fix()), zap.Error(err))
+			logger.Error("Salesforce rejected the receiver's credentials", zap.String("flow", string(r.cfg.Auth.Flow)),
+				zap.String("fix", r.cfg.Auth.Flow.Fix()), zap.Error(err))
 		} else {
 			logger.Warn("Cannot reach Salesforce yet; the streams keep retrying", zap.String("login_url", r.cfg.LoginURL), zap.Error(err))
 		}

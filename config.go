@@ -50,7 +50,7 @@ type Config struct {
 
 // AuthConfig selects an OAuth flow and holds its credentials.
 type AuthConfig struct {
-	Flow           string              `mapstructure:"flow"`
+	Flow           auth.Flow           `mapstructure:"flow"`
 	ClientID       string              `mapstructure:"client_id"`
 	Username       string              `mapstructure:"username"`
 	PrivateKeyFile string              `mapstructure:"private_key_file"`
@@ -141,11 +141,6 @@ func (t *TopicConfig) Unmarshal(conf *confmap.Conf) error {
 }
 
 const (
-	flowJWTBearer         = "jwt_bearer"
-	flowClientCredentials = "client_credentials"
-	flowRefreshToken      = "refresh_token"
-	flowPassword          = "password"
-
 	minPollInterval = time.Second
 )
 
@@ -183,9 +178,6 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
 	}
 
-	if err := sfapi.CheckURL(cfg.LoginURL); err != nil {
-		add("login_url", "%v", err)
-	}
 	// Stricter than what sfapi.New accepts (digits.digits), so Start never refuses it.
 	if !sfapi.ValidAPIVersion(cfg.APIVersion) {
 		add("api_version", "%q is not a Salesforce API version such as \"66.0\"", cfg.APIVersion)
@@ -248,14 +240,13 @@ func (cfg *Config) Validate() error {
 func (a *AuthConfig) validate(loginURL string) []error {
 	var errs []error
 	ac, err := a.authConfig(loginURL)
-	// login_url is checked by sfapi.CheckURL, which refuses all that auth does.
-	skip := []string{"login_url"}
+	var skip []string
 	if err != nil {
 		errs = append(errs, err)
 		skip = append(skip, "private_key") // already reported, more precisely
 	}
 	errs = append(errs, a.authErrors(ac.Validate(), skip...)...)
-	if a.Flow == flowClientCredentials && isGenericLoginHost(loginURL) {
+	if a.Flow == auth.FlowClientCredentials && isGenericLoginHost(loginURL) {
 		errs = append(errs, errors.New("auth.flow: client_credentials needs login_url to be your My Domain URL (https://<domain>.my.salesforce.com), not login/test.salesforce.com"))
 	}
 	return errs
@@ -268,7 +259,7 @@ func (a *AuthConfig) validate(loginURL string) []error {
 func (a *AuthConfig) authConfig(loginURL string) (auth.Config, error) {
 	key, err := a.privateKey()
 	return auth.Config{
-		Flow:          auth.Flow(a.Flow),
+		Flow:          a.Flow,
 		LoginURL:      loginURL,
 		ClientID:      a.ClientID,
 		ClientSecret:  string(a.ClientSecret),

@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 
+	"github.com/sfevents/salesforcereceiver/internal/auth"
 	"github.com/sfevents/salesforcereceiver/internal/metadata"
 	"github.com/sfevents/salesforcereceiver/internal/metadatatest"
 	"github.com/sfevents/salesforcereceiver/internal/testing/sftest"
@@ -62,7 +63,7 @@ func TestStatusWrongKeyIsPermanent(t *testing.T) {
 	_, other := sftest.RSAKey(t)
 	sim := simulator.NewTestServer(t, simulator.Options{JWTPublicKey: &trusted.PublicKey})
 	cfg := simConfig(sim)
-	cfg.Auth = AuthConfig{Flow: flowJWTBearer, ClientID: simulator.DefaultClientID, Username: simulator.DefaultUsername,
+	cfg.Auth = AuthConfig{Flow: auth.FlowJWTBearer, ClientID: simulator.DefaultClientID, Username: simulator.DefaultUsername,
 		PrivateKey: configopaque.String(other)}
 	host := newStatusHost()
 	_, logs, stop := startObserved(t, cfg, host, zap.InfoLevel)

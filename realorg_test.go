@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.uber.org/zap"
 
+	"github.com/sfevents/salesforcereceiver/internal/auth"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/testing/sftest"
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator"
@@ -138,11 +139,11 @@ func TestRefusedCredentialsDoNotStorm(t *testing.T) {
 	trusted, trustedPEM := sftest.RSAKey(t)
 	_, otherPEM := sftest.RSAKey(t)
 	password := func(pw string) AuthConfig {
-		return AuthConfig{Flow: flowPassword, ClientID: simulator.DefaultClientID, ClientSecret: simulator.DefaultClientSecret,
+		return AuthConfig{Flow: auth.FlowPassword, ClientID: simulator.DefaultClientID, ClientSecret: simulator.DefaultClientSecret,
 			Username: simulator.DefaultUsername, Password: configopaque.String(pw), SecurityToken: simulator.DefaultSecurityToken}
 	}
 	jwt := func(keyPEM []byte) AuthConfig {
-		return AuthConfig{Flow: flowJWTBearer, ClientID: simulator.DefaultClientID, Username: simulator.DefaultUsername, PrivateKey: configopaque.String(keyPEM)}
+		return AuthConfig{Flow: auth.FlowJWTBearer, ClientID: simulator.DefaultClientID, Username: simulator.DefaultUsername, PrivateKey: configopaque.String(keyPEM)}
 	}
 	tests := []struct {
 		name       string

@@ -52,7 +52,7 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*sales
 	if err != nil {
 		return nil, err
 	}
-	m.authFix = auth.Flow(cfg.Auth.Flow).Fix()
+	m.authFix = cfg.Auth.Flow.Fix()
 	obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
 		ReceiverID: set.ID, Transport: "https", ReceiverCreateSettings: set,
 	})
@@ -81,7 +81,7 @@ func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) err
 	if err != nil {
 		return err
 	}
-	if r.cfg.Auth.Flow == flowPassword {
+	if r.cfg.Auth.Flow == auth.FlowPassword {
 		logger.Warn("The username-password OAuth flow is on its way out: orgs created since Summer '23 block it until an admin allows it (Setup, OAuth and OpenID Connect Settings, Allow OAuth Username-Password Flows), External Client Apps never offer it, and Salesforce is retiring it for connected apps; move to jwt_bearer or client_credentials",
 			zap.String("refused_as", "invalid_grant: authentication failure, the same answer as a wrong password"))
 	}
@@ -273,7 +273,7 @@ func (r *salesforceReceiver) maxCallsPerDay() int64 {
 // privateKey returns the jwt_bearer key from private_key or private_key_file
 // (exactly one must be set); its error names the setting and never holds the key.
 func (a *AuthConfig) privateKey() ([]byte, error) {
-	if a.Flow != flowJWTBearer {
+	if a.Flow != auth.FlowJWTBearer {
 		return nil, nil
 	}
 	if (a.PrivateKeyFile == "") == (a.PrivateKey == "") {

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/sfevents/salesforcereceiver/internal/auth"
 	"github.com/sfevents/salesforcereceiver/internal/metadata"
 	"github.com/sfevents/salesforcereceiver/internal/testing/sftest"
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator"
@@ -28,7 +29,7 @@ func simConfig(sim *simulator.Server) *Config {
 	cfg := createDefaultConfig().(*Config)
 	cfg.LoginURL = sim.URL()
 	cfg.Auth = AuthConfig{
-		Flow: flowClientCredentials, ClientID: simulator.DefaultClientID,
+		Flow: auth.FlowClientCredentials, ClientID: simulator.DefaultClientID,
 		ClientSecret: simulator.DefaultClientSecret,
 	}
 	cfg.LoginHistory.PollInterval, cfg.SetupAuditTrail.PollInterval = time.Second, time.Second
@@ -73,18 +74,18 @@ func waitDelivered(t *testing.T, s *sftest.Sink, sim *simulator.Server, objects 
 
 func TestEveryAuthFlowDelivers(t *testing.T) {
 	key, keyPEM := sftest.RSAKey(t)
-	flows := map[string]AuthConfig{
-		flowJWTBearer: {Flow: flowJWTBearer, ClientID: simulator.DefaultClientID, Username: simulator.DefaultUsername,
+	flows := map[auth.Flow]AuthConfig{
+		auth.FlowJWTBearer: {Flow: auth.FlowJWTBearer, ClientID: simulator.DefaultClientID, Username: simulator.DefaultUsername,
 			PrivateKey: configopaque.String(keyPEM)},
-		flowClientCredentials: {Flow: flowClientCredentials, ClientID: simulator.DefaultClientID,
+		auth.FlowClientCredentials: {Flow: auth.FlowClientCredentials, ClientID: simulator.DefaultClientID,
 			ClientSecret: simulator.DefaultClientSecret},
-		flowRefreshToken: {Flow: flowRefreshToken, ClientID: simulator.DefaultClientID,
+		auth.FlowRefreshToken: {Flow: auth.FlowRefreshToken, ClientID: simulator.DefaultClientID,
 			ClientSecret: simulator.DefaultClientSecret, RefreshToken: simulator.DefaultRefreshToken},
-		flowPassword: {Flow: flowPassword, ClientID: simulator.DefaultClientID, ClientSecret: simulator.DefaultClientSecret,
+		auth.FlowPassword: {Flow: auth.FlowPassword, ClientID: simulator.DefaultClientID, ClientSecret: simulator.DefaultClientSecret,
 			Username: simulator.DefaultUsername, Password: simulator.DefaultPassword, SecurityToken: simulator.DefaultSecurityToken},
 	}
 	for name, a := range flows {
-		t.Run(name, func(t *testing.T) {
+		t.Run(string(name), func(t *testing.T) {
 			sim := simulator.NewTestServer(t, simulator.Options{JWTPublicKey: &key.PublicKey, SameTimestampRuns: true})
 			cfg := simConfig(sim)
 			cfg.Auth = a
@@ -93,7 +94,7 @@ func TestEveryAuthFlowDelivers(t *testing.T) {
 			waitDelivered(t, s, sim, bothStreams...)
 			stop()
 			warned := logs.FilterMessageSnippet("Allow OAuth Username-Password Flows").Len()
-			assert.Equal(t, name == flowPassword, warned == 1, "password flow warns at start, others do not")
+			assert.Equal(t, name == auth.FlowPassword, warned == 1, "password flow warns at start, others do not")
 		})
 	}
 }
@@ -134,7 +135,7 @@ func TestStartFailsOnMissingStorageAndKey(t *testing.T) {
 	require.NoError(t, rcv.Shutdown(context.Background()))
 
 	cfg = simConfig(sim)
-	cfg.Auth = AuthConfig{Flow: flowJWTBearer, ClientID: "x", Username: "u", PrivateKeyFile: "/nonexistent/sf.key"}
+	cfg.Auth = AuthConfig{Flow: auth.FlowJWTBearer, ClientID: "x", Username: "u", PrivateKeyFile: "/nonexistent/sf.key"}
 	rcv, err = NewFactory().CreateLogs(context.Background(), receivertest.NewNopSettings(metadata.Type), cfg, sftest.NewSink())
 	require.NoError(t, err)
 	require.ErrorContains(t, rcv.Start(context.Background(), componenttest.NewNopHost()), "auth.private_key_file")

@@ -24,6 +24,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/sfevents/salesforcereceiver/internal/auth"
 	"github.com/sfevents/salesforcereceiver/internal/metadata"
 	"github.com/sfevents/salesforcereceiver/internal/testing/sftest"
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator"
@@ -59,14 +60,14 @@ func TestSecretsNeverLogged(t *testing.T) {
 	opts := simulator.Options{LoginHistoryRows: 300, SetupAuditTrailRows: 50, JWTPublicKey: &key.PublicKey,
 		ClientSecret: clientSecret, Password: password, SecurityToken: securityToken, RefreshToken: refreshToken}
 	flows := map[string]AuthConfig{
-		flowJWTBearer: {Flow: flowJWTBearer, ClientID: simulator.DefaultClientID, Username: simulator.DefaultUsername,
+		string(auth.FlowJWTBearer): {Flow: auth.FlowJWTBearer, ClientID: simulator.DefaultClientID, Username: simulator.DefaultUsername,
 			PrivateKey: configopaque.String(keyPEM)},
-		flowClientCredentials: {Flow: flowClientCredentials, ClientID: simulator.DefaultClientID, ClientSecret: clientSecret},
-		flowRefreshToken: {Flow: flowRefreshToken, ClientID: simulator.DefaultClientID, ClientSecret: clientSecret,
+		string(auth.FlowClientCredentials): {Flow: auth.FlowClientCredentials, ClientID: simulator.DefaultClientID, ClientSecret: clientSecret},
+		string(auth.FlowRefreshToken): {Flow: auth.FlowRefreshToken, ClientID: simulator.DefaultClientID, ClientSecret: clientSecret,
 			RefreshToken: refreshToken},
-		flowPassword: {Flow: flowPassword, ClientID: simulator.DefaultClientID, ClientSecret: clientSecret,
+		string(auth.FlowPassword): {Flow: auth.FlowPassword, ClientID: simulator.DefaultClientID, ClientSecret: clientSecret,
 			Username: simulator.DefaultUsername, Password: password, SecurityToken: securityToken},
-		"wrong_secret": {Flow: flowClientCredentials, ClientID: simulator.DefaultClientID, ClientSecret: wrongSecret},
+		"wrong_secret": {Flow: auth.FlowClientCredentials, ClientID: simulator.DefaultClientID, ClientSecret: wrongSecret},
 	}
 	secrets := []string{clientSecret, password, securityToken, refreshToken, wrongSecret,
 		// and the key joined by the password flow's request

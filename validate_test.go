@@ -28,6 +28,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/zap"
 
+	"github.com/sfevents/salesforcereceiver/internal/auth"
 	"github.com/sfevents/salesforcereceiver/internal/metadata"
 	"github.com/sfevents/salesforcereceiver/internal/testing/sftest"
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator"
@@ -106,11 +107,11 @@ func TestValidateRejectsWhatStartRejects(t *testing.T) {
 	const proxyPassword = "PX-5e1d-proxy-password"
 	keyPEM := testKeyPEM()
 	jwt := func(c *Config) *AuthConfig {
-		c.Auth = AuthConfig{Flow: flowJWTBearer, ClientID: simulator.DefaultClientID, Username: simulator.DefaultUsername}
+		c.Auth = AuthConfig{Flow: auth.FlowJWTBearer, ClientID: simulator.DefaultClientID, Username: simulator.DefaultUsername}
 		return &c.Auth
 	}
 	password := func(c *Config) *AuthConfig {
-		c.Auth = AuthConfig{Flow: flowPassword, ClientID: simulator.DefaultClientID, ClientSecret: simulator.DefaultClientSecret,
+		c.Auth = AuthConfig{Flow: auth.FlowPassword, ClientID: simulator.DefaultClientID, ClientSecret: simulator.DefaultClientSecret,
 			Username: simulator.DefaultUsername, Password: simulator.DefaultPassword, SecurityToken: simulator.DefaultSecurityToken}
 		return &c.Auth
 	}
@@ -150,13 +151,14 @@ func TestValidateRejectsWhatStartRejects(t *testing.T) {
 			a.PrivateKey, a.Audience = configopaque.String(keyPEM), "login.salesforce.com"
 		}, "auth.audience", ""},
 		{"refresh_token without refresh_token", func(_ *testing.T, c *Config) {
-			c.Auth = AuthConfig{Flow: flowRefreshToken, ClientID: simulator.DefaultClientID, ClientSecret: simulator.DefaultClientSecret}
+			c.Auth = AuthConfig{Flow: auth.FlowRefreshToken, ClientID: simulator.DefaultClientID, ClientSecret: simulator.DefaultClientSecret}
 		}, "auth.refresh_token", ""},
 		{"client_credentials without client_secret", func(_ *testing.T, c *Config) { c.Auth.ClientSecret = "" }, "auth.client_secret", ""},
 		{"without client_id", func(_ *testing.T, c *Config) { c.Auth.ClientID = "" }, "auth.client_id", ""},
 		{"unknown flow", func(_ *testing.T, c *Config) { c.Auth.Flow = "saml" }, "auth.flow", ""},
 		{"no flow", func(_ *testing.T, c *Config) { c.Auth.Flow = "" }, "auth.flow", ""},
 		{"login_url not absolute", func(_ *testing.T, c *Config) { c.LoginURL = "login.salesforce.com" }, "login_url", ""},
+		{"login_url plain http", func(_ *testing.T, c *Config) { c.LoginURL = "http://login.salesforce.com" }, "login_url", "loopback"},
 		{"tls ca_file missing", func(t *testing.T, c *Config) { c.TLS.CAFile = filepath.Join(t.TempDir(), "ca.pem") }, "tls", ""},
 		{"tls ca_file not a certificate", func(t *testing.T, c *Config) { c.TLS.CAFile = keyFile(t, []byte("junk")) }, "tls", ""},
 		{"tls cert_file without key_file", func(t *testing.T, c *Config) { c.TLS.CertFile = keyFile(t, []byte("junk")) }, "tls", ""},
@@ -218,23 +220,23 @@ func TestValidConfigStarts(t *testing.T) {
 		mutate func(c *Config)
 	}{
 		{"jwt_bearer inline PKCS#1 key", func(c *Config) {
-			c.Auth = AuthConfig{Flow: flowJWTBearer, ClientID: simulator.DefaultClientID, Username: simulator.DefaultUsername,
+			c.Auth = AuthConfig{Flow: auth.FlowJWTBearer, ClientID: simulator.DefaultClientID, Username: simulator.DefaultUsername,
 				PrivateKey: configopaque.String(testKeyPEM())}
 		}},
 		{"jwt_bearer PKCS#8 key file and audience", func(c *Config) {
-			c.Auth = AuthConfig{Flow: flowJWTBearer, ClientID: simulator.DefaultClientID, Username: simulator.DefaultUsername,
+			c.Auth = AuthConfig{Flow: auth.FlowJWTBearer, ClientID: simulator.DefaultClientID, Username: simulator.DefaultUsername,
 				PrivateKeyFile: keyPath, Audience: simulator.DefaultAudience}
 		}},
 		{"client_credentials", func(*Config) {}},
 		{"refresh_token", func(c *Config) {
-			c.Auth = AuthConfig{Flow: flowRefreshToken, ClientID: simulator.DefaultClientID,
+			c.Auth = AuthConfig{Flow: auth.FlowRefreshToken, ClientID: simulator.DefaultClientID,
 				ClientSecret: simulator.DefaultClientSecret, RefreshToken: simulator.DefaultRefreshToken}
 		}},
 		{"refresh_token without client_secret", func(c *Config) {
-			c.Auth = AuthConfig{Flow: flowRefreshToken, ClientID: simulator.DefaultClientID, RefreshToken: simulator.DefaultRefreshToken}
+			c.Auth = AuthConfig{Flow: auth.FlowRefreshToken, ClientID: simulator.DefaultClientID, RefreshToken: simulator.DefaultRefreshToken}
 		}},
 		{"password", func(c *Config) {
-			c.Auth = AuthConfig{Flow: flowPassword, ClientID: simulator.DefaultClientID, ClientSecret: simulator.DefaultClientSecret,
+			c.Auth = AuthConfig{Flow: auth.FlowPassword, ClientID: simulator.DefaultClientID, ClientSecret: simulator.DefaultClientSecret,
 				Username: simulator.DefaultUsername, Password: simulator.DefaultPassword, SecurityToken: simulator.DefaultSecurityToken}
 		}},
 		{"tls ca_file", func(c *Config) { c.LoginURL, c.TLS.CAFile = httpsURL, caFile }},

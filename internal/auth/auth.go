@@ -272,8 +272,8 @@ func (c Config) Validate() error {
 
 	if c.LoginURL == "" {
 		bad("login_url", "required")
-	} else if u, err := url.Parse(c.LoginURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		bad("login_url", "must be an absolute http(s) URL")
+	} else if err := CheckURL(c.LoginURL); err != nil {
+		bad("login_url", "%v", err)
 	}
 	need("client_id", c.ClientID != "")
 	switch c.Flow {

@@ -558,7 +558,7 @@ func (c *Client) send(ctx context.Context, r request, tok *auth.Token) (*http.Re
 	path, stream := r.path, r.caller.Stream
 	// The bearer token goes only to an https instance (plain http only
 	// on loopback, the simulator), as to the login URL.
-	if err := CheckURL(tok.InstanceURL); err != nil {
+	if err := auth.CheckURL(tok.InstanceURL); err != nil {
 		return nil, nil, backoff.Permanent(fmt.Errorf("salesforce: the token's instance URL is unusable: %w", err))
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(tok.InstanceURL, "/")+path, nil)

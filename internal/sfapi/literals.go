@@ -1,10 +1,6 @@
 package sfapi
 
 import (
-	"errors"
-	"fmt"
-	"net"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -118,33 +114,6 @@ func parseAppUsage(v string) (*AppUsage, bool) {
 		return nil, false
 	}
 	return &AppUsage{Name: name, Used: used, Max: limit}, true
-}
-
-// CheckURL accepts an absolute http(s) URL; plain http only for loopback hosts
-// (the local simulator), since the URL carries credentials and tokens.
-func CheckURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return errors.New("not a valid URL")
-	}
-	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return fmt.Errorf("%q must be an absolute https:// URL", u.Redacted())
-	}
-	if u.User != nil {
-		return fmt.Errorf("%q must not contain user info", u.Redacted())
-	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return fmt.Errorf("%q: http:// is only accepted for a loopback host (localhost, 127.0.0.0/8, ::1); use https://", u.Redacted())
-	}
-	return nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 var soqlEscaper = strings.NewReplacer(
