@@ -109,7 +109,7 @@ func (s *streams) close() {
 
 // follow starts the streams while this replica leads and stops them when
 // it loses the lease.
-func (r *salesforceReceiver) follow(e elector, runCtx context.Context) {
+func (r *salesforceReceiver) follow(runCtx context.Context, e elector) {
 	logger := r.set.Logger.With(zap.String("k8s_leader_elector", r.cfg.LeaderElector.String()))
 	logger.Info("Standing by: this replica polls Salesforce only while it holds the lease")
 	e.SetCallBackFuncs(

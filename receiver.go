@@ -147,7 +147,7 @@ func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) err
 				zap.String("storage", r.cfg.Storage.String()))
 		}
 		// Last: the elector may call back at once when this replica leads.
-		r.follow(elector, runCtx)
+		r.follow(runCtx, elector)
 	}
 	return nil
 }
@@ -166,7 +166,7 @@ type checkedSource[C any] interface {
 	stream.Checker
 }
 
-// run adds one stream to the receiver's streams and enrols it in the
+// run adds one stream to the receiver's streams and enrolls it in the
 // connection test. Each start gets a new runner, which loads the stored
 // cursor: after a change of leader it is where the other replica left it.
 func run[C any](w *wiring, d stream.Descriptor, interval time.Duration, src checkedSource[C]) {

@@ -395,7 +395,7 @@ func (s *Source) Refresh(ctx context.Context, stale *Token) (*Token, error) {
 
 // joinLocked returns the fetch in flight, starting one if needed. The fetch runs
 // detached from any single caller so one caller giving up does not fail the
-// others; it is cancelled once every waiter has gone.
+// others; it is canceled once every waiter has gone.
 func (s *Source) joinLocked(ctx context.Context) *call {
 	if c := s.inflight; c != nil {
 		c.waiters++

@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -80,7 +79,7 @@ func newTokenServer(t *testing.T, check func(t *testing.T, form url.Values)) *to
 		if g := ts.gate.Load(); g != nil {
 			<-*g
 		}
-		require.NoError(t, r.ParseForm())
+		assert.NoError(t, r.ParseForm())
 		if check != nil {
 			check(t, r.PostForm)
 		}
@@ -277,7 +276,7 @@ func fieldErrors(t *testing.T, err error) []*FieldError {
 	var out []*FieldError
 	for _, e := range j.Unwrap() {
 		var fe *FieldError
-		require.True(t, errors.As(e, &fe), "a *FieldError: %v", e)
+		require.ErrorAs(t, e, &fe, "a *FieldError: %v", e)
 		out = append(out, fe)
 	}
 	return out
@@ -515,7 +514,7 @@ func TestNetworkErrorIsNotPermanent(t *testing.T) {
 	require.Error(t, err)
 	assert.False(t, IsPermanent(err))
 	var ae *Error
-	assert.False(t, errors.As(err, &ae))
+	assert.NotErrorAs(t, err, &ae)
 	assertNoSecrets(t, err.Error())
 }
 
@@ -574,7 +573,7 @@ func TestTokenFormattingRedacts(t *testing.T) {
 	tok := &Token{AccessToken: "00D!at-secret", InstanceURL: "https://x", OrgID: "00D", UserID: "005"}
 	for _, s := range []string{
 		fmt.Sprint(tok), fmt.Sprint(*tok), fmt.Sprintf("%+v", tok), fmt.Sprintf("%#v", tok), fmt.Sprintf("%#v", *tok),
-		fmt.Sprintf("%s", tok), fmt.Sprintf("%v", []*Token{tok}),
+		fmt.Sprintf("%s", tok), fmt.Sprintf("%v", []*Token{tok}), //nolint:staticcheck // the %s verb is what is tested
 	} {
 		assert.NotContains(t, s, "at-secret")
 		assert.Contains(t, s, "[redacted]")
@@ -582,5 +581,5 @@ func TestTokenFormattingRedacts(t *testing.T) {
 	b, err := json.Marshal(tok)
 	require.NoError(t, err)
 	assert.NotContains(t, string(b), "at-secret")
-	assert.True(t, strings.Contains(tok.String(), `OrgID: "00D"`))
+	assert.Contains(t, tok.String(), `OrgID: "00D"`)
 }

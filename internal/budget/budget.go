@@ -613,7 +613,7 @@ func (b *Budget) resumeLocked() {
 }
 
 func (b *Budget) scheduleProbeLocked(fresh bool) {
-	if !(b.heldBack || fresh) || b.probeTimer != nil || len(b.waiters) == 0 {
+	if (!b.heldBack && !fresh) || b.probeTimer != nil || len(b.waiters) == 0 {
 		return
 	}
 	wait := b.probeInterval - b.now().Sub(b.lastProbe)

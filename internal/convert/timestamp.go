@@ -9,7 +9,7 @@ import (
 // Hand-rolled parsers: time.Parse would need one attempt per layout variant
 // (millis or not, Z / ±hhmm / ±hh:mm), and failed attempts allocate errors.
 
-var errBadTimestamp = errors.New("not a recognised timestamp")
+var errBadTimestamp = errors.New("not a recognized timestamp")
 
 // ParseDateTime parses a Salesforce JSON datetime such as
 // "2024-05-01T12:34:56.000+0000": fractional seconds optional (1-9 digits),
@@ -76,7 +76,7 @@ func parseCompact(s string) (time.Time, bool) {
 	}
 	year, month, day, ok1 := digits3(s, 4, 0, 4, 6)
 	hour, minute, sec, ok2 := digits3(s, 2, 8, 10, 12)
-	if !(ok1 && ok2) {
+	if !ok1 || !ok2 {
 		return time.Time{}, false
 	}
 	nsec, rest, ok := fraction(s[14:])

@@ -399,15 +399,15 @@ func (st *state) json(name string, t *node, depth int) error {
 		st.strs = append(st.strs, '}')
 	case kArray, kMap:
 		open, end := byte('['), byte(']')
-		min := t.items.min
+		least := t.items.min
 		if t.kind == kMap {
 			open, end = '{', '}'
-			min++ // the key takes at least its length byte
+			least++ // the key takes at least its length byte
 		}
 		st.strs = append(st.strs, open)
 		first := true
 		for {
-			n, err := st.blockCount(name, min)
+			n, err := st.blockCount(name, least)
 			if err != nil {
 				return err
 			}
@@ -581,10 +581,10 @@ func (st *state) enum(field string, t *node) (string, error) {
 }
 
 // blockCount reads an array or map block header. Each item takes at least
-// min payload bytes, so a count is checked against what is left; items that
+// least payload bytes, so a count is checked against what is left; items that
 // take none (nulls, empty records) draw on a budget proportional to the
 // payload size instead.
-func (st *state) blockCount(field string, min int) (int, error) {
+func (st *state) blockCount(field string, least int) (int, error) {
 	n, err := st.long(field)
 	if err != nil {
 		return 0, err
@@ -606,8 +606,8 @@ func (st *state) blockCount(field string, min int) (int, error) {
 		return 0, nil
 	}
 	left := int64(len(st.data) - st.pos)
-	if min > 0 {
-		if n > left/int64(min) {
+	if least > 0 {
+		if n > left/int64(least) {
 			return 0, st.failf(field, ErrTruncated, "%d items, %d bytes left", n, left)
 		}
 	} else {

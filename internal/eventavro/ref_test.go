@@ -317,7 +317,7 @@ func (r *refDecoder) leaf(name string, t *node, v any, dst *sobject.Record, bmEr
 				names = strs
 			}
 			txt, _ := json.Marshal(names)
-			if names == nil || len(names) == 0 {
+			if len(names) == 0 {
 				txt = []byte("[]")
 			}
 			put(string(txt))

@@ -68,7 +68,7 @@ func (r *Reader) Reset(src io.Reader, maxRow int) {
 // Fields holds the row, or ParseError says why the row (Raw) did not parse.
 func (r *Reader) Next() bool { return r.next(true) }
 
-// Skip advances like Next without materialising field strings, for rows
+// Skip advances like Next without materializing field strings, for rows
 // that were delivered before; it counts and resynchronises exactly as Next.
 func (r *Reader) Skip() bool { return r.next(false) }
 

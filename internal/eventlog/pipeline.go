@@ -77,7 +77,7 @@ func (p *pipeline) stop(cancel context.CancelFunc) {
 }
 
 // startPipeline starts the reading and converting stages. Both end when the
-// file ends or ctx is cancelled; batches is closed after the last batch (or
+// file ends or ctx is canceled; batches is closed after the last batch (or
 // on cancellation, possibly without one).
 func (s *Source) startPipeline(ctx context.Context, in pipelineInput) *pipeline {
 	free := make(chan *rowChunk, chunksInFlight)

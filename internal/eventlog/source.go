@@ -427,7 +427,7 @@ func (e shortError) Error() string {
 // this goroutine only delivers, in order, while the next rows are read and
 // converted on two others.
 func (s *Source) download(ctx context.Context, res convert.Resource, f logFile, c Cursor, done *int64, emit stream.Emit[Cursor]) (Cursor, error) {
-	// The download's own context: cancelling it breaks off a body read
+	// The download's own context: canceling it breaks off a body read
 	// the reading stage is blocked in, so the stages can be joined.
 	dctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -528,7 +528,7 @@ func (s *Source) download(ctx context.Context, res convert.Resource, f logFile, 
 			return next, nil
 		}
 	}
-	// The stages ended without a last batch: the download was cancelled.
+	// The stages ended without a last batch: the download was canceled.
 	if err := ctx.Err(); err != nil {
 		return c, err
 	}

@@ -69,7 +69,7 @@ func TestChoose(t *testing.T) {
 			set, err := Choose(tc.d, tc.want)
 			if tc.errContains != "" {
 				require.ErrorContains(t, err, tc.errContains)
-				assert.True(t, errors.Is(err, sfapi.ErrNotReadable))
+				assert.ErrorIs(t, err, sfapi.ErrNotReadable)
 				assert.Equal(t, sfapi.ClassQuery, sfapi.Classify(err))
 				return
 			}

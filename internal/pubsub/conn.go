@@ -39,7 +39,7 @@ type Sessions interface {
 type ConnConfig struct {
 	Endpoint string // host:port
 	// TLS is the client TLS config (nil: the system roots). A loopback
-	// host (the simulator) is dialled in plaintext.
+	// host (the simulator) is dialed in plaintext.
 	TLS *tls.Config
 }
 
@@ -55,7 +55,7 @@ type Conn struct {
 }
 
 // IsLoopback reports whether endpoint's host is a loopback address or
-// localhost: the only hosts dialled without TLS.
+// localhost: the only hosts dialed without TLS.
 func IsLoopback(endpoint string) bool {
 	host, _, err := net.SplitHostPort(endpoint)
 	if err != nil {

@@ -411,7 +411,7 @@ func (s *Source) session(ctx context.Context, org convert.Resource, sess sfapi.S
 				if err := flush(); err != nil {
 					return healthy, err
 				}
-				if resp.err == io.EOF {
+				if errors.Is(resp.err, io.EOF) {
 					s.opts.Logger.Info("Pub/Sub API closed the stream; resubscribing", zap.String("stream", s.desc.Name))
 					return true, nil
 				}
@@ -463,7 +463,7 @@ func (s *Source) session(ctx context.Context, org convert.Resource, sess sfapi.S
 
 // streamErr is the error a stream ended with.
 func (s *Source) streamErr(err error, trailer metadata.MD) error {
-	if err == io.EOF {
+	if errors.Is(err, io.EOF) {
 		return &RPCError{Code: codes.Unavailable, err: errors.New("stream ended")}
 	}
 	return wrapRPCTrailer(err, trailer)

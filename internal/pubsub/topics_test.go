@@ -60,7 +60,7 @@ func TestTopicAccess(t *testing.T) {
 	}
 	assert.Contains(t, Descriptor("/event/LogoutEventStream").Access.Needs, "Customize Application")
 	assert.Contains(t, Descriptor("/event/MobileEmailEvent").Access.Needs, "Enforce Enhanced Mobile App Security")
-	assert.Equal(t, "", StorageObject("/event/MobileEmailEvent"))
+	assert.Empty(t, StorageObject("/event/MobileEmailEvent"))
 	assert.Equal(t, "Read on Security_Alert__e", Descriptor("/event/Security_Alert__e").Access.Needs)
 	assert.Contains(t, Descriptor("/data/AccountChangeEvent").Access.Fix, "Change Data Capture")
 }

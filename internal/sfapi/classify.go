@@ -21,7 +21,7 @@ const (
 	// the operator can fix it. The token source paces its own attempts.
 	ClassAuth
 	// ClassQuery: Salesforce refused this stream's query or object (a
-	// field, object, permission or licence it lacks, an API version it
+	// field, object, permission or license it lacks, an API version it
 	// does not serve). Retried at the stream's poll interval, never faster,
 	// since an admin may fix the org without touching the collector.
 	ClassQuery

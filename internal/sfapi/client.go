@@ -387,7 +387,7 @@ func (c *Client) Open(ctx context.Context, caller Caller, path string) (*http.Re
 		rec := &readRecorder{r: resp.Body}
 		zr, err := gzip.NewReader(rec)
 		switch {
-		case err == io.EOF: // empty body
+		case errors.Is(err, io.EOF): // empty body
 			resp.Body = struct {
 				io.Reader
 				io.Closer

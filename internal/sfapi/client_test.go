@@ -546,12 +546,12 @@ func TestCancelDuringBackoff(t *testing.T) {
 	e.client.retry = RetryPolicy{InitialInterval: time.Minute, MaxInterval: time.Minute, MaxElapsedTime: time.Hour, MaxTries: 8}
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
-	queryEnds(t, e, ctx, context.Canceled)
+	queryEnds(ctx, t, e, context.Canceled)
 }
 
 // queryEnds requires a query under ctx to end promptly with want, after
 // one request.
-func queryEnds(t *testing.T, e *env, ctx context.Context, want error) {
+func queryEnds(ctx context.Context, t *testing.T, e *env, want error) {
 	t.Helper()
 	start := time.Now()
 	_, err := e.client.Query(ctx, testCaller, "SELECT Id FROM User", 0)
@@ -571,7 +571,7 @@ func TestCancelDuringRequest(t *testing.T) {
 	defer close(release)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	queryEnds(t, e, ctx, context.DeadlineExceeded)
+	queryEnds(ctx, t, e, context.DeadlineExceeded)
 }
 
 func TestTokenErrors(t *testing.T) {

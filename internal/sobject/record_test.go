@@ -118,8 +118,8 @@ func TestRecordString(t *testing.T) {
 	assert.Equal(t, "5", rec.String("I"))
 	assert.Equal(t, "2.5", rec.String("F"))
 	assert.Equal(t, "true", rec.String("B"))
-	assert.Equal(t, "", rec.String("N"))
-	assert.Equal(t, "", rec.String("missing"))
+	assert.Empty(t, rec.String("N"))
+	assert.Empty(t, rec.String("missing"))
 }
 
 func FuzzDecodeRecord(f *testing.F) {

@@ -152,7 +152,7 @@ func TestEventLogObjectThroughSIGKILLs(t *testing.T) {
 		fmt.Sprintf("identical_rows=%d resent_per_kill=%v with_user_id=%d client_address=%d/%d", identical, resent, withUser, withAddr, wantAddr))
 	require.Zero(t, missing, "every row arrives")
 	require.Zero(t, extra, "no row arrives as another's copy")
-	assert.Equal(t, rows, len(byUID), "one uid per row")
+	assert.Len(t, byUID, rows, "one uid per row")
 	sum := 0
 	for _, n := range resent {
 		sum += n

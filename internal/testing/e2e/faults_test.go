@@ -53,7 +53,7 @@ func requireClean(t *testing.T, tl tally) {
 // 5xx bursts on queries, query locators and the token endpoint, and
 // QUERY_TIMEOUT: retried, nothing lost or repeated.
 func TestFaultServerErrorsAndQueryTimeouts(t *testing.T) {
-	e := newEnv(t, simulator.Options{LoginHistoryRows: 5000, SetupAuditTrailRows: 800, SameTimestampRuns: true}, "")
+	e := newEnv(t, simulator.Options{LoginHistoryRows: 5000, SetupAuditTrailRows: 800, SameTimestampRuns: true})
 	e.sim.InjectFault(simulator.Fault{Path: "oauth2/token", Status: 503, Times: 2})
 	e.sim.InjectFault(simulator.Fault{Path: "/query", Status: 503, Times: 3})
 	e.sim.InjectFault(simulator.Fault{Path: "/query/", Skip: 1, Status: 502, Times: 2})
@@ -72,7 +72,7 @@ func TestFaultServerErrorsAndQueryTimeouts(t *testing.T) {
 // INVALID_SESSION_ID between pages of a query: one refresh, the same page
 // again.
 func TestFaultSessionExpiresMidPaging(t *testing.T) {
-	e := newEnv(t, simulator.Options{LoginHistoryRows: 7000, SetupAuditTrailRows: 2500, SameTimestampRuns: true}, "")
+	e := newEnv(t, simulator.Options{LoginHistoryRows: 7000, SetupAuditTrailRows: 2500, SameTimestampRuns: true})
 	// Isolated expiries: each gets one refresh and the same page again.
 	e.sim.InjectFault(simulator.Fault{Path: "/query/", ExpireSession: true})
 	e.sim.InjectFault(simulator.Fault{Path: "/query/", Skip: 2, ExpireSession: true})
@@ -90,7 +90,7 @@ func TestFaultSessionExpiresMidPaging(t *testing.T) {
 // INVALID_QUERY_LOCATOR on queryMore, and every locator dropped while the
 // backfill runs: the stream re-queries from its cursor.
 func TestFaultQueryLocatorExpires(t *testing.T) {
-	e := newEnv(t, simulator.Options{LoginHistoryRows: 9000, SetupAuditTrailRows: 4500, SameTimestampRuns: true}, "")
+	e := newEnv(t, simulator.Options{LoginHistoryRows: 9000, SetupAuditTrailRows: 4500, SameTimestampRuns: true})
 	e.sim.InjectFault(simulator.Fault{Path: "/query/", Status: 400, ErrorCode: "INVALID_QUERY_LOCATOR", Message: "invalid query locator", Times: 2})
 	e.sim.InjectFault(simulator.Fault{Path: "/query/", Skip: 2, Status: 400, ErrorCode: "INVALID_QUERY_LOCATOR", Message: "invalid query locator"})
 	e.start()
@@ -324,7 +324,7 @@ func TestBadConfigExitsNamingTheField(t *testing.T) {
 		{"unknown flow", func(c string) string {
 			return strings.Replace(c, "flow: jwt_bearer", "flow: saml", 1)
 		}, []string{"auth.flow", "saml"}},
-		{"misspelt key", func(c string) string {
+		{"misspelled key", func(c string) string {
 			return strings.Replace(c, "    login_history:\n", "    login_histroy:\n      enabled: true\n    login_history:\n", 1)
 		}, []string{"login_histroy"}},
 		{"not a duration", func(c string) string {
@@ -338,7 +338,7 @@ func TestBadConfigExitsNamingTheField(t *testing.T) {
 		}, []string{"tls", "/nonexistent/ca.pem"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, simulator.Options{}, "")
+			e := newEnv(t, simulator.Options{})
 			b, err := os.ReadFile(e.config)
 			require.NoError(t, err)
 			edited := tc.edit(string(b))

@@ -213,9 +213,9 @@ type env struct {
 	environ []string // for the collector, beside this process's environment
 }
 
-func newEnv(t *testing.T, opts simulator.Options, receiverExtra string) *env {
+func newEnv(t *testing.T, opts simulator.Options) *env {
 	t.Helper()
-	return newEnvWith(t, opts, envConfig{Receiver: receiverExtra})
+	return newEnvWith(t, opts, envConfig{})
 }
 
 // envConfig varies the collector config of newEnvWith. Its YAML fragments

@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"syscall"
 	"testing"
@@ -118,7 +117,7 @@ func TestHealthFollowsTheStreams(t *testing.T) {
 			"%s: reported as recoverable (seen %v)", tc.name, seen)
 		flowing(tc.name)
 		m, d := e.waitAll(30*time.Second, "LoginHistory")
-		require.Zero(t, m+d, fmt.Sprintf("%s: LoginHistory missing %d, duplicated %d", tc.name, m, d))
+		require.Zero(t, m+d, "%s: LoginHistory missing %d, duplicated %d", tc.name, m, d)
 	}
 	e.stop(syscall.SIGTERM)
 }

@@ -31,9 +31,9 @@ func TestSmokeBackfillArrivalsAndRestart(t *testing.T) {
 	require.Zero(t, dup, "duplicated after backfill")
 	// The collector's standard receiver metric counts what was delivered.
 	require.Eventually(t, func() bool {
-		return acceptedLogRecords(t, port) == float64(e.sink.total())
+		return acceptedLogRecords(port) == float64(e.sink.total())
 	}, 10*time.Second, 100*time.Millisecond, "otelcol_receiver_accepted_log_records = %d delivered", e.sink.total())
-	t.Logf("otelcol_receiver_accepted_log_records %v after %d delivered", acceptedLogRecords(t, port), e.sink.total())
+	t.Logf("otelcol_receiver_accepted_log_records %v after %d delivered", acceptedLogRecords(port), e.sink.total())
 
 	// New rows, some sharing a timestamp, while it runs.
 	now := time.Now().UTC().Truncate(time.Second)
@@ -65,7 +65,7 @@ func freePort(t *testing.T) int {
 // acceptedLogRecords reads the salesforce receiver's
 // otelcol_receiver_accepted_log_records from the collector's own metrics
 // (-1 while they cannot be read).
-func acceptedLogRecords(t *testing.T, port int) float64 {
+func acceptedLogRecords(port int) float64 {
 	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
 	if err != nil {
 		return -1

@@ -21,7 +21,7 @@ import (
 // from the first record to the last (startup and login excluded).
 func TestThroughputLoginHistoryBackfill(t *testing.T) {
 	const rows = 100_000
-	e := newEnv(t, simulator.Options{LoginHistoryRows: rows, SetupAuditTrailRows: -1, DailyLimit: 1 << 40}, "")
+	e := newEnv(t, simulator.Options{LoginHistoryRows: rows, SetupAuditTrailRows: -1, DailyLimit: 1 << 40})
 	want := len(e.truth("LoginHistory"))
 	require.Equal(t, rows, want)
 	measureBackfill(t, e, "BenchmarkE2ELoginHistoryBackfill", want, func() {
@@ -40,7 +40,7 @@ func TestThroughputEventLogFileBackfill(t *testing.T) {
 		envConfig{EventLogFile: elfDaily})
 	files := seedELF(e, perFile)
 	want := len(e.wantELF(files))
-	require.Equal(t, perFile*len(files), want)
+	require.Equal(t, want, perFile*len(files))
 	measureBackfill(t, e, "BenchmarkE2EEventLogFileBackfill", want, func() {
 		requireClean(t, e.waitTally(10*time.Second, func() map[string]string { return e.wantELF(files) }))
 	})

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -50,7 +49,7 @@ service:
 				return
 			}
 			require.Error(t, err, "%s", out)
-			assert.True(t, strings.Contains(string(out), tc.field+":"), "names %s: %s", tc.field, out)
+			assert.Contains(t, string(out), tc.field+":", "names %s: %s", tc.field, out)
 		})
 	}
 }
