@@ -150,7 +150,7 @@ type kvWriter struct {
 
 // newKVWriter starts filling m, which must be empty, with n entries.
 func (b *Batch) newKVWriter(m pcommon.Map, n int, distinct bool) kvWriter {
-	if fastKV && distinct {
+	if fastKV && !noFastKV && distinct {
 		return kvWriter{m: m, kvs: carve(&b.box.kvs, n), box: &b.box, fast: true}
 	}
 	m.EnsureCapacity(n)
