@@ -60,7 +60,7 @@ func TestFastKVWithPooling(t *testing.T) {
 		inFlight  = 4 // batches kept alive while the next are converted and released
 	)
 	iterations := 240
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		iterations = 80
 	}
 	rows := benchdata.LoginRows(batchRows * variants)
