@@ -37,7 +37,7 @@ FUZZ_TARGETS := \
 	internal/testing/simulator:FuzzQuoteStringRoundTrip internal/eventavro:FuzzDecode internal/convert:FuzzFastKVMatchesPublicAPI
 SOAK_FUZZTIME ?= 5m
 
-.PHONY: run test build image bench e2e fuzz soak victorialogs generate lint tools clean
+.PHONY: run test build image bench bench-fastkv e2e fuzz soak victorialogs generate lint tools clean
 
 ## run: build the collector, start the Salesforce simulator and print events (Ctrl-C stops both)
 run: build $(SIM)
@@ -152,6 +152,16 @@ bench:
 	} 2>&1 | tee $(BENCH_OUT); test $${PIPESTATUS[0]} -eq 0
 	@echo; echo "Summary (medians; $(BENCH_OUT) is benchstat-readable):"
 	@$(GO) run ./internal/bench/report $(BENCH_OUT)
+
+## bench-fastkv: the black box with and without internal/convert's fast path (kv.go), each also with pdata.useProtoPooling
+# The second collector is the same ocb module built as ocb builds it, with
+# -tags nofastkv (every key/value through pdata's public API); run after a
+# pdata upgrade. See PERFORMANCE.md (issue #24).
+NOFASTKV := _build/otelcol-salesforce-nofastkv
+bench-fastkv: build
+	cd _build && CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -tags nofastkv -o $(CURDIR)/$(NOFASTKV) .
+	$(GO) test -tags e2e -count=1 -v -run TestFastKVBlackBox -timeout 30m ./internal/testing/e2e/ -collector $(CURDIR)/$(COLLECTOR) \
+		-nofastkv $(CURDIR)/$(NOFASTKV) -blackbox-rounds 7
 
 # The stock peer of the black-box comparison (filelog + csv_parser), built
 # by ocb on first use; only make bench uses it.

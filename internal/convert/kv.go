@@ -19,7 +19,11 @@ import (
 // That writes pdata's internal representation, so its layout is checked
 // against pdata's own types by reflection when the package loads (fastKV);
 // on any difference every write goes through the public API, as before.
-// TestFastKVLayout fails if a pdata upgrade turns the fast path off.
+// TestFastKVLayout fails if a pdata upgrade turns the fast path off, and
+// TestFastKVWithPooling runs it with pdata's pdata.useProtoPooling gate on
+// (the pools take the wrappers back). It was kept by measurement (issue
+// #24): 18-21% of the built collector's CPU per row; make bench-fastkv
+// measures it again, against a build with -tags nofastkv (fastkv_off.go).
 
 // kv mirrors pdata's internal.KeyValue.
 type kv struct {
@@ -150,7 +154,7 @@ type kvWriter struct {
 
 // newKVWriter starts filling m, which must be empty, with n entries.
 func (b *Batch) newKVWriter(m pcommon.Map, n int, distinct bool) kvWriter {
-	if fastKV && distinct {
+	if fastKV && !noFastKV && distinct {
 		return kvWriter{m: m, kvs: carve(&b.box.kvs, n), box: &b.box, fast: true}
 	}
 	m.EnsureCapacity(n)

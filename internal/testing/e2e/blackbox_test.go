@@ -43,6 +43,9 @@ type countSink struct {
 	srv  *httptest.Server
 	n    atomic.Int64
 	pool sync.Pool
+	// inspect, when set, is also handed every request's body (the records'
+	// content, for rounds that check it rather than time it).
+	inspect atomic.Pointer[func([]byte)]
 }
 
 func newCountSink(t *testing.T) *countSink {
@@ -62,6 +65,9 @@ func newCountSink(t *testing.T) *countSink {
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
+		}
+		if f := s.inspect.Load(); f != nil {
+			(*f)(buf.Bytes())
 		}
 		s.n.Add(int64(n))
 		w.Header().Set("Content-Type", "application/x-protobuf")
@@ -129,7 +135,7 @@ func runCollector(t *testing.T, c collector, sink *countSink, want int) run {
 	require.NoError(t, err)
 	defer logf.Close()
 	base := sink.n.Load()
-	cmd := exec.Command(c.bin, "--config", c.config)
+	cmd := exec.Command(c.bin, append([]string{"--config", c.config}, c.args...)...)
 	cmd.Env = append(os.Environ(), c.env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	began := time.Now()
@@ -324,8 +330,8 @@ service:
 }
 
 // collector is one process of the comparison; env is added to the test's
-// environment.
+// environment, args to the command line after --config.
 type collector struct {
 	name, bin, config string
-	env               []string
+	env, args         []string
 }
