@@ -10,6 +10,8 @@ GOIMPORTS   := $(TOOLS)/goimports
 # mdatagen v0.159.0 is the newest served here and `go install` cannot fetch it:
 # it is built in a throwaway module so it never enters our go.mod.
 MDATAGEN_VERSION := v0.159.0
+GOLANGCI_LINT := $(TOOLS)/golangci-lint
+GOLANGCI_LINT_VERSION := v2.15.0
 # Pub/Sub API code generation (make generate); protoc-gen-go matches the
 # google.golang.org/protobuf version in go.mod.
 PROTOC_GEN_GO      := $(TOOLS)/protoc-gen-go
@@ -56,7 +58,7 @@ run: build $(SIM)
 	SF_LOGIN_URL=http://$(SIM_ADDR) SF_KEY_FILE=$(RUN_DIR)/sf.key SF_STORAGE_DIR=$(RUN_DIR)/storage \
 		./$(COLLECTOR) --config testdata/demo-config.yaml
 
-## test: every test, race-checked, plus formatting and vet
+## test: every test, race-checked, after make lint
 test: lint
 	$(GO) test -race -count=1 ./...
 
@@ -194,12 +196,18 @@ $(PROTOC_GEN_GO):
 $(PROTOC_GEN_GO_GRPC):
 	GOBIN=$(TOOLS) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
 
-lint:
+## lint: gofmt, go vet (also the e2e tag) and golangci-lint (.golangci.yml, close to contrib's linters)
+lint: $(GOLANGCI_LINT)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags e2e ./internal/testing/e2e/...
+	$(GOLANGCI_LINT) run ./...
 
-tools: $(OCB) $(MDATAGEN) $(SIM) $(VLOGS)
+$(GOLANGCI_LINT):
+	GOBIN=$(TOOLS) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
+tools: $(OCB) $(MDATAGEN) $(GOLANGCI_LINT) $(SIM) $(VLOGS)
 
 $(OCB):
 	GOBIN=$(TOOLS) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)

@@ -29,7 +29,7 @@ import (
 type kv struct {
 	value       anyValue
 	key         string
-	keyStrindex int32
+	keyStrindex int32 //nolint:unused // never read: it is here for the layout check
 }
 
 // anyValue mirrors internal.AnyValue: one interface field, the oneof.
@@ -113,7 +113,7 @@ func sameLayout(t, mirror reflect.Type, names []string) bool {
 // boxes hands out wrappers and key/value slices carved from shared chunks.
 // Nothing handed out is ever handed out again, and a slice carved for one
 // map has no spare capacity, so a later append by anyone reallocates
-// rather than writing into a neighbour.
+// rather than writing into a neighbor.
 type boxes struct {
 	kvs     []kv
 	strs    []box[string]

@@ -48,7 +48,7 @@ func releaseLogs(ld plog.Logs) {
 }
 
 // TestFastKVWithPooling: batches converted with pdata.useProtoPooling on,
-// marshalled (as the exporter does), decoded (pooled objects, possibly
+// marshaled (as the exporter does), decoded (pooled objects, possibly
 // ones the previous batches released), changed and released (as the
 // service does), with the last few batches still in flight, are each time
 // the protobuf bytes of pdata's public API with the gate off; the batches
