@@ -158,10 +158,11 @@ func (s *Source) fillGap(ctx context.Context, org convert.Resource, cur Cursor, 
 	err := s.opts.Gap.Read(ctx, org, s.storage, g, func(ctx context.Context, logs plog.Logs, ng GapCursor) error {
 		c := cur
 		c.Gap = &ng
+		k := logs.LogRecordCount() // before emit: the pipeline may release logs
 		if err := emit(ctx, logs, c); err != nil {
 			return err
 		}
-		n += logs.LogRecordCount()
+		n += k
 		return nil
 	})
 	switch {

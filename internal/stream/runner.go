@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/xpdata/pref"
 	"go.uber.org/zap"
 
 	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
@@ -184,7 +185,8 @@ func (r *Runner[C]) position() []zap.Field {
 }
 
 func (r *Runner[C]) emit(ctx context.Context, logs plog.Logs, next C) error {
-	if n := logs.LogRecordCount(); n > 0 {
+	n := logs.LogRecordCount()
+	if n > 0 {
 		if err := r.deliver(ctx, logs, n); err != nil {
 			return err
 		}
@@ -206,7 +208,7 @@ func (r *Runner[C]) emit(ctx context.Context, logs plog.Logs, next C) error {
 			r.Observer.Advanced(r.Stream.Name, et.EventTime())
 		}
 	}
-	r.pollRecords += logs.LogRecordCount()
+	r.pollRecords += n
 	if time.Since(r.lastProgress) >= progressEvery {
 		r.lastProgress = time.Now()
 		r.Logger.Info("Backfill progress", append(r.position(), zap.Int("records", r.pollRecords))...)
@@ -217,6 +219,14 @@ func (r *Runner[C]) emit(ctx context.Context, logs plog.Logs, next C) error {
 // deliver retries a refused page until the consumer takes it or ctx ends:
 // the cursor stays behind it meanwhile, so nothing is lost or skipped.
 func (r *Runner[C]) deliver(ctx context.Context, logs plog.Logs, n int) error {
+	// The page is the pipeline's once the runner is done with it, not
+	// before: under pdata's pdata.useProtoPooling gate the collector
+	// releases what it was handed as soon as ConsumeLogs returns, refused
+	// or not, unless it is already marked, and a retry would then send
+	// emptied records and move the cursor past them.
+	if pref.MarkPipelineOwnedLogs(logs) {
+		defer pref.UnrefLogs(logs)
+	}
 	b := r.backoff(0)
 	for attempt := 1; ; attempt++ {
 		err := r.consume(ctx, logs, n)

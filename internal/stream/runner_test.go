@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -10,7 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/featuregate"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/xpdata/pref"
 	"go.uber.org/zap"
 
 	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
@@ -233,4 +236,72 @@ func TestRunnerReportsStandardTelemetry(t *testing.T) {
 	require.Equal(t, 2, obs.refused)
 	require.Equal(t, 5, obs.started)
 	require.Equal(t, 5, obs.formatted)
+}
+
+// refusingOnce refuses each page's first delivery and notes the first
+// body of each page it accepts, read while it is called (it keeps no
+// reference, as a consumer that does not Ref the data must not).
+type refusingOnce struct {
+	mu      sync.Mutex
+	refused map[int64]bool
+	got     []int64
+	empties int
+}
+
+func (c *refusingOnce) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+
+func (c *refusingOnce) ConsumeLogs(_ context.Context, ld plog.Logs) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ld.LogRecordCount() == 0 {
+		c.empties++
+		return nil
+	}
+	b := first(ld)
+	if !c.refused[b] {
+		c.refused[b] = true
+		return errors.New("sending queue is full")
+	}
+	c.got = append(c.got, b)
+	return nil
+}
+
+func (c *refusingOnce) accepted() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.got) + c.empties
+}
+
+// pipelineOwned does what the collector's service does in front of every
+// receiver's consumer (service/internal/refconsumer): it takes ownership
+// of data it is handed unless someone already has, and releases it when
+// ConsumeLogs returns, accepted or not.
+type pipelineOwned struct{ next consumer.Logs }
+
+func (c pipelineOwned) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+
+func (c pipelineOwned) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	if pref.MarkPipelineOwnedLogs(ld) {
+		defer pref.UnrefLogs(ld)
+	}
+	return c.next.ConsumeLogs(ctx, ld)
+}
+
+// With pdata's pdata.useProtoPooling gate on, the service releases a page
+// it refused; the runner must hold it for the retry, or the retry sends
+// empty records and the cursor moves past the page.
+func TestRefusedPageSurvivesProtoPooling(t *testing.T) {
+	for _, gate := range []bool{false, true} {
+		t.Run(fmt.Sprintf("pdata.useProtoPooling=%v", gate), func(t *testing.T) {
+			require.NoError(t, featuregate.GlobalRegistry().Set(pref.UseProtoPooling.ID(), gate))
+			t.Cleanup(func() { require.NoError(t, featuregate.GlobalRegistry().Set(pref.UseProtoPooling.ID(), false)) })
+			c := &refusingOnce{refused: map[int64]bool{}}
+			r := newRunner(&countSource{total: 4}, pipelineOwned{c}, checkpoint.New(nil))
+			sftest.RunUntil(t, 5*time.Second, func() bool { return c.accepted() >= 4 }, r)
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			require.Equal(t, []int64{0, 1, 2, 3}, c.got)
+			require.Zero(t, c.empties, "no page is sent again emptied")
+		})
+	}
 }
