@@ -303,7 +303,7 @@ func (s *Source) add(batch *convert.Batch, from time.Time, w *Window, rec *sobje
 	if rec.Err != nil {
 		// Undecodable JSON still goes out, as text with the reason; it
 		// cannot be placed in time, so a re-read may send it again.
-		m.AppendRaw(batch, rec.Raw, rec.Err.Error(), "", rec.Raw, observed)
+		m.AppendRaw(batch, rec.Raw, rec.Err.Error(), convert.Origin{Key: rec.Raw, Observed: observed})
 		return
 	}
 	key := s.keys.Key(rec)
@@ -318,7 +318,7 @@ func (s *Source) add(batch *convert.Batch, from time.Time, w *Window, rec *sobje
 	case at.Equal(w.Low) && slices.Contains(w.AtLow, key):
 		return // same event time as the last delivered one, and delivered
 	}
-	m.AppendTimed(batch, rec, key, ts, tsErr, observed)
+	m.AppendTimed(batch, rec, convert.Origin{Key: key, Observed: observed}, ts, tsErr)
 	w.Rows++
 	if at.Before(w.Low) {
 		w.Low, w.AtLow = at, w.AtLow[:0]

@@ -4,7 +4,6 @@
 package convert
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -97,6 +96,11 @@ type Mapping struct {
 	TimeFallbacks []string
 	// Warn makes every record WARN (threat detection events).
 	Warn bool
+	// ObservedWhenUntimed: a record with none of the time fields is timed
+	// when it was received, as a fact rather than a parse_error (Pub/Sub
+	// events: EventDate, else CreatedDate, else when received). An
+	// unparsable time field is still an error.
+	ObservedWhenUntimed bool
 	// roles says which fields feed which attribute and severity rule
 	// (nil: the ones every source shares); ForObject sets an object's.
 	roles *Roles
@@ -128,32 +132,50 @@ func (m Mapping) ForObject(object string) Mapping {
 	return m
 }
 
-var errNilArg = errors.New("convert: nil batch or record")
+// Origin is what a record's log record carries besides the record's own
+// fields.
+type Origin struct {
+	// Key identifies the record within its stream, for log.record.uid:
+	// its Id, EventIdentifier, "<file Id>/<row>", a digest, ...
+	Key string
+	// Observed is when the receiver read it: the ObservedTimestamp, and
+	// the timestamp of a record without a usable event time.
+	Observed time.Time
+	// LogFileID is the EventLogFile its row came from
+	// (salesforce.log_file.id); "" for others.
+	LogFileID string
+	// Topic is the Pub/Sub topic it arrived on (salesforce.pubsub.topic);
+	// "" for others.
+	Topic string
+}
 
-// Append adds one log record for a SOQL record. key is the record key used in
-// log.record.uid (the Id, or EventIdentifier for big objects); observed is the
-// ObservedTimestamp. It returns the event time it used: the record's own, or
-// observed when that is missing or unparsable (the record then carries
-// salesforce.parse_error).
-func (m *Mapping) Append(b *Batch, rec *sobject.Record, key string, observed time.Time) (time.Time, error) {
-	if b == nil || rec == nil {
-		return time.Time{}, errNilArg
-	}
+// Appended is what an Append wrote.
+type Appended struct {
+	// Time is the record's timestamp: its event time, or Observed.
+	Time time.Time
+	// UID is its log.record.uid.
+	UID string
+}
+
+// Append adds one log record for a SOQL record or a decoded event. A
+// record without a usable event time takes o.Observed and, unless the
+// mapping says that is expected (ObservedWhenUntimed), carries
+// salesforce.parse_error.
+func (m *Mapping) Append(b *Batch, rec *sobject.Record, o Origin) Appended {
 	ts, tsErr := m.EventTime(rec)
-	return m.AppendTimed(b, rec, key, ts, tsErr, observed), nil
+	return m.AppendTimed(b, rec, o, ts, tsErr)
 }
 
 // EventTime is the record's event time by the mapping's time fields, or
 // why it has none usable (tsErr non-empty), so a caller that needs the
-// time first parses it once.
+// time first parses it once. A zero time with no error means: none, and
+// the observed time is the record's (ObservedWhenUntimed).
 func (m *Mapping) EventTime(rec *sobject.Record) (ts time.Time, tsErr string) {
 	return m.recordTime(rec)
 }
 
-// AppendTimed is Append with the event time EventTime gave; it returns the
-// time the record carries (observed when tsErr is set). b and rec must not
-// be nil.
-func (m *Mapping) AppendTimed(b *Batch, rec *sobject.Record, key string, ts time.Time, tsErr string, observed time.Time) time.Time {
+// AppendTimed is Append with the event time EventTime gave.
+func (m *Mapping) AppendTimed(b *Batch, rec *sobject.Record, o Origin, ts time.Time, tsErr string) Appended {
 	lr := b.records.AppendEmpty()
 	body := lr.Body().SetEmptyMap()
 	body.EnsureCapacity(len(rec.Fields))
@@ -181,7 +203,7 @@ func (m *Mapping) AppendTimed(b *Batch, rec *sobject.Record, key string, ts time
 		}
 	}
 
-	return m.finish(b, lr, &p, "", key, ts, tsErr, observed)
+	return m.finish(b, lr, &p, o, ts, tsErr)
 }
 
 // putOther keeps values of types sobject.DecodeRecord never produces (records built
@@ -222,6 +244,9 @@ func (m *Mapping) recordTime(rec *sobject.Record) (time.Time, string) {
 			bad, badVal = name, fmt.Sprint(v)
 		}
 	}
+	if bad == "" && m.ObservedWhenUntimed {
+		return time.Time{}, ""
+	}
 	return time.Time{}, timeError(cands, bad, badVal)
 }
 
@@ -245,15 +270,15 @@ func timeError(cands []string, bad, badVal string) string {
 	return fmt.Sprintf("event time field %s is missing; used the observed time", strings.Join(cands, " / "))
 }
 
-// finish sets everything but the body; tsErr non-empty means ts is unusable.
-func (m *Mapping) finish(b *Batch, lr plog.LogRecord, p *picks, logFileID, key string, ts time.Time, tsErr string, observed time.Time) time.Time {
-	if tsErr != "" {
-		ts = observed
+// finish sets everything but the body; tsErr non-empty, or a zero ts,
+// means the record is timed when observed.
+func (m *Mapping) finish(b *Batch, lr plog.LogRecord, p *picks, o Origin, ts time.Time, tsErr string) Appended {
+	if tsErr != "" || ts.IsZero() {
+		ts = o.Observed
 	}
 	lr.SetEventName(m.EventName)
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(ts))
-	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
-
+	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(o.Observed))
 	if m.Warn || p.warn() {
 		lr.SetSeverityNumber(plog.SeverityNumberWarn)
 		lr.SetSeverityText("WARN")
@@ -261,61 +286,54 @@ func (m *Mapping) finish(b *Batch, lr plog.LogRecord, p *picks, logFileID, key s
 		lr.SetSeverityNumber(plog.SeverityNumberInfo)
 		lr.SetSeverityText("INFO")
 	}
+	return Appended{Time: ts, UID: m.putAttrs(b, lr, p, o, tsErr)}
+}
 
-	attrs := lr.Attributes()
-	n := 1 // uid
-	for _, v := range p.val[:numAttrSlots] {
-		if v != "" {
-			n++
+// putAttrs writes a record's attributes and returns its uid.
+func (m *Mapping) putAttrs(b *Batch, lr plog.LogRecord, p *picks, o Origin, parseErr string) string {
+	var a attrSet
+	a.add(semconv.AttrEventType, m.EventType)
+	a.add(semconv.AttrLogFileID, o.LogFileID)
+	for s := range slotAttrs {
+		if v := p.val[s]; v != "" {
+			if slotAttrs[s].id18 {
+				v = ID18(v)
+			}
+			a.add(slotAttrs[s].key, v)
 		}
 	}
-	if m.EventType != "" {
-		n++
+	uid := b.uid(m.Stream, o.Key)
+	a.add(semconv.AttrLogRecordUID, uid)
+	a.add(semconv.AttrParseError, parseErr)
+	a.add(semconv.AttrPubSubTopic, o.Topic)
+	a.writeTo(b, lr.Attributes())
+	return uid
+}
+
+// attrSet is one record's attributes in the order they are written: the
+// writer is sized from the same list it writes, so an attribute is added
+// in one place.
+type attrSet struct {
+	n  int
+	kv [maxAttrs][2]string
+}
+
+// maxAttrs: the slots' attributes, and event type, log file, uid, parse
+// error and topic.
+const maxAttrs = int(numAttrSlots) + 5
+
+// add keeps k unless v is empty.
+func (a *attrSet) add(k, v string) {
+	if v != "" {
+		a.kv[a.n] = [2]string{k, v}
+		a.n++
 	}
-	if logFileID != "" {
-		n++
-	}
-	if tsErr != "" {
-		n++
-	}
-	w := b.newKVWriter(attrs, n, true) // the keys below are distinct constants
-	if m.EventType != "" {
-		w.str(semconv.AttrEventType, m.EventType)
-	}
-	if v := p.val[slotRecordID]; v != "" {
-		w.str(semconv.AttrRecordID, v)
-	}
-	if logFileID != "" {
-		w.str(semconv.AttrLogFileID, logFileID)
-	}
-	if v := p.val[slotUserID]; v != "" {
-		w.str(semconv.AttrUserID, ID18(v))
-	}
-	if v := p.val[slotUserName]; v != "" {
-		w.str(semconv.AttrUserName, v)
-	}
-	if v := p.val[slotClientAddr]; v != "" {
-		w.str(semconv.AttrClientAddr, v)
-	}
-	if v := p.val[slotUserAgent]; v != "" {
-		w.str(semconv.AttrUserAgent, v)
-	}
-	if v := p.val[slotURLPath]; v != "" {
-		w.str(semconv.AttrURLPath, v)
-	}
-	if v := p.val[slotSessionID]; v != "" {
-		w.str(semconv.AttrSessionID, v)
-	}
-	if v := p.val[slotLoginKey]; v != "" {
-		w.str(semconv.AttrLoginKey, v)
-	}
-	if v := p.val[slotLoginHistoryID]; v != "" {
-		w.str(semconv.AttrLoginHistoryID, ID18(v))
-	}
-	w.str(semconv.AttrLogRecordUID, b.uid(m.Stream, key))
-	if tsErr != "" {
-		w.str(semconv.AttrParseError, tsErr)
+}
+
+func (a *attrSet) writeTo(b *Batch, m pcommon.Map) {
+	w := b.newKVWriter(m, a.n, true) // the keys are distinct constants
+	for i := range a.n {
+		w.str(a.kv[i][0], a.kv[i][1])
 	}
 	w.done()
-	return ts
 }

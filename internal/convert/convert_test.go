@@ -23,15 +23,14 @@ var elfLogin = Mapping{EventName: semconv.EventEventLogFile, Stream: "event_log_
 func appendFields(t *testing.T, m Mapping, fields ...sobject.Field) plog.LogRecord {
 	t.Helper()
 	b := NewBatch(testResource, 1)
-	_, err := m.Append(b, &sobject.Record{Fields: fields}, "k", testObserved)
-	require.NoError(t, err)
+	m.Append(b, &sobject.Record{Fields: fields}, Origin{Key: "k", Observed: testObserved})
 	return b.Logs().ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
 }
 
 func appendRow(t *testing.T, m Mapping, names, types, row []string) plog.LogRecord {
 	t.Helper()
 	b := NewBatch(testResource, 1)
-	_, err := m.AppendCSV(b, (&Mapping{}).CSVHeader(names, types), row, "0AT1", "0AT1/1", testObserved)
+	_, err := m.AppendCSV(b, (&Mapping{}).CSVHeader(names, types), row, Origin{Key: "0AT1/1", Observed: testObserved, LogFileID: "0AT1"})
 	require.NoError(t, err)
 	return b.Logs().ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
 }
@@ -185,9 +184,8 @@ func TestTimestamps(t *testing.T) {
 
 	for _, fields := range [][]sobject.Field{nil, {{Name: "LoginTime", Value: "garbage"}}, {{Name: "LoginTime", Value: int64(5)}}} {
 		b := NewBatch(testResource, 1)
-		used, err := lh.Append(b, &sobject.Record{Fields: fields}, "k", testObserved)
-		require.NoError(t, err)
-		assert.Equal(t, testObserved, used)
+		used := lh.Append(b, &sobject.Record{Fields: fields}, Origin{Key: "k", Observed: testObserved})
+		assert.Equal(t, testObserved, used.Time)
 		lr := b.Logs().ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
 		assert.Equal(t, testObserved, lr.Timestamp().AsTime())
 		msg, ok := attr(lr, semconv.AttrParseError)
@@ -205,6 +203,42 @@ func TestTimestamps(t *testing.T) {
 	assert.Equal(t, testObserved, lr.Timestamp().AsTime())
 	msg, _ := attr(lr, semconv.AttrParseError)
 	assert.Contains(t, msg, "missing")
+}
+
+// A Pub/Sub event is timed by EventDate, else CreatedDate, else when
+// received: only an unparsable time is a parse_error. The topic and the
+// uid come out of the one Append.
+func TestEventsTimedWhenReceived(t *testing.T) {
+	m := Mapping{EventName: semconv.EventPubSub, Stream: "object/LoginEvent", TimestampField: "EventDate",
+		TimeFallbacks: []string{"CreatedDate"}, ObservedWhenUntimed: true}
+	tests := []struct {
+		name     string
+		fields   []sobject.Field
+		want     time.Time
+		parseErr string // "" = none
+	}{
+		{"EventDate", []sobject.Field{{Name: "EventDate", Value: "2024-05-01T12:00:00.000Z"}}, time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC), ""},
+		{"CreatedDate", []sobject.Field{{Name: "CreatedDate", Value: "2024-05-01T13:00:00.000Z"}}, time.Date(2024, 5, 1, 13, 0, 0, 0, time.UTC), ""},
+		{"neither: when received", []sobject.Field{{Name: "Other", Value: "x"}}, testObserved, ""},
+		{"unparsable", []sobject.Field{{Name: "EventDate", Value: "soon"}}, testObserved, "unparsable"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := NewBatch(testResource, 1)
+			got := m.Append(b, &sobject.Record{Fields: tc.fields}, Origin{Key: "k1", Observed: testObserved, Topic: "/event/LoginEventStream"})
+			lr := b.Logs().ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
+			assert.Equal(t, tc.want, got.Time)
+			assert.Equal(t, tc.want, lr.Timestamp().AsTime())
+			msg, ok := attr(lr, semconv.AttrParseError)
+			assert.Equal(t, tc.parseErr != "", ok)
+			assert.Contains(t, msg, tc.parseErr)
+			topic, _ := attr(lr, semconv.AttrPubSubTopic)
+			assert.Equal(t, "/event/LoginEventStream", topic)
+			uid, _ := attr(lr, semconv.AttrLogRecordUID)
+			assert.Equal(t, RecordUID(testResource.OrgID, m.Stream, "k1"), uid)
+			assert.Equal(t, uid, got.UID)
+		})
+	}
 }
 
 func TestCSVTyping(t *testing.T) {
@@ -226,14 +260,14 @@ func TestCSVTyping(t *testing.T) {
 
 func TestAppendCSVColumnCount(t *testing.T) {
 	b := NewBatch(testResource, 1)
-	_, err := elfLogin.AppendCSV(b, (&Mapping{}).CSVHeader([]string{"A", "B"}, nil), []string{"1"}, "f", "f/1", testObserved)
+	_, err := elfLogin.AppendCSV(b, (&Mapping{}).CSVHeader([]string{"A", "B"}, nil), []string{"1"}, Origin{Key: "f/1", Observed: testObserved, LogFileID: "f"})
 	require.ErrorIs(t, err, ErrColumnCount)
 	assert.Equal(t, 0, b.Len())
 }
 
 func TestAppendRaw(t *testing.T) {
 	b := NewBatch(testResource, 1)
-	elfLogin.AppendRaw(b, `"Login","2024`, "bare quote", "0AT1", "0AT1/9", testObserved)
+	elfLogin.AppendRaw(b, `"Login","2024`, "bare quote", Origin{Key: "0AT1/9", Observed: testObserved, LogFileID: "0AT1"})
 	require.Equal(t, 1, b.Len())
 	lr := b.Logs().ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
 	assert.Equal(t, `"Login","2024`, lr.Body().Str())
@@ -253,8 +287,6 @@ func TestBatch(t *testing.T) {
 	assert.Equal(t, map[string]any{semconv.AttrOrgID: testResource.OrgID, semconv.AttrInstanceURL: testResource.InstanceURL},
 		rl.At(0).Resource().Attributes().AsRaw())
 	assert.Equal(t, metadata.ScopeName, rl.At(0).ScopeLogs().At(0).Scope().Name())
-	_, err := elfLogin.Append(nil, &sobject.Record{}, "k", testObserved)
-	assert.Error(t, err)
 }
 
 // loginRow is a 28-column ELF Login row as Salesforce writes it: a few
@@ -288,7 +320,7 @@ func BenchmarkAppendCSV(b *testing.B) {
 		if batch.Len() == batchSize {
 			batch = NewBatch(testResource, batchSize)
 		}
-		if _, err := elfLogin.AppendCSV(batch, h, loginRow, "0AT5g00000Elf01GAA", keys[i%batchSize], testObserved); err != nil {
+		if _, err := elfLogin.AppendCSV(batch, h, loginRow, Origin{Key: keys[i%batchSize], Observed: testObserved, LogFileID: "0AT5g00000Elf01GAA"}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -309,7 +341,7 @@ func BenchmarkAppendCSVAllCells(b *testing.B) {
 		if batch.Len() == batchSize {
 			batch = NewBatch(testResource, batchSize)
 		}
-		if _, err := elfLogin.AppendCSV(batch, h, row, "0AT5g00000Elf01GAA", "0AT5g00000Elf01GAA/1", testObserved); err != nil {
+		if _, err := elfLogin.AppendCSV(batch, h, row, Origin{Key: "0AT5g00000Elf01GAA/1", Observed: testObserved, LogFileID: "0AT5g00000Elf01GAA"}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -331,9 +363,7 @@ func BenchmarkAppend(b *testing.B) {
 		if err := sobject.DecodeRecord(loginEventJSON, &rec); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := m.Append(batch, &rec, rec.String("EventIdentifier"), testObserved); err != nil {
-			b.Fatal(err)
-		}
+		m.Append(batch, &rec, Origin{Key: rec.String("EventIdentifier"), Observed: testObserved})
 	}
 }
 

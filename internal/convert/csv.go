@@ -10,7 +10,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/sfevents/salesforcereceiver/internal/semconv"
 	"github.com/sfevents/salesforcereceiver/internal/sobject"
 )
 
@@ -85,16 +84,13 @@ func (m *Mapping) CSVHeader(names []string, types []string) *CSVHeader {
 // Len is the number of columns.
 func (h *CSVHeader) Len() int { return len(h.cols) }
 
-// AppendCSV adds one EventLogFile row. logFileID fills salesforce.log_file.id;
-// rowKey is the uid key (e.g. "<fileId>/<rowNumber>"). A row whose width does
-// not match the header appends nothing and returns ErrColumnCount. The row's
-// strings are kept, not copied.
-func (m *Mapping) AppendCSV(b *Batch, h *CSVHeader, row []string, logFileID, rowKey string, observed time.Time) (time.Time, error) {
-	if b == nil || h == nil {
-		return time.Time{}, errNilArg
-	}
+// AppendCSV adds one EventLogFile row; o.Key is its uid key (e.g.
+// "<fileId>/<rowNumber>"). A row whose width does not match the header
+// appends nothing and returns ErrColumnCount. The row's strings are kept,
+// not copied.
+func (m *Mapping) AppendCSV(b *Batch, h *CSVHeader, row []string, o Origin) (Appended, error) {
 	if len(row) != len(h.cols) {
-		return time.Time{}, fmt.Errorf("%w: %d, header has %d", ErrColumnCount, len(row), len(h.cols))
+		return Appended{}, fmt.Errorf("%w: %d, header has %d", ErrColumnCount, len(row), len(h.cols))
 	}
 	lr := b.records.AppendEmpty()
 	body := lr.Body().SetEmptyMap()
@@ -135,7 +131,7 @@ func (m *Mapping) AppendCSV(b *Batch, h *CSVHeader, row []string, logFileID, row
 	w.done()
 
 	ts, tsErr := m.rowTime(h, row)
-	return m.finish(b, lr, &p, logFileID, rowKey, ts, tsErr, observed), nil
+	return m.finish(b, lr, &p, o, ts, tsErr), nil
 }
 
 // putNumber types a Number cell: Int if integral, else Double, else the text.
@@ -234,32 +230,21 @@ func (m *Mapping) rowTime(h *CSVHeader, row []string) (time.Time, string) {
 	return time.Time{}, timeError(names, "", "")
 }
 
-// AppendRaw adds a CSV row that could not be parsed, so it is still
-// delivered: its raw text as a string body, salesforce.parse_error = reason,
-// severity WARN, and the observed time as its timestamp.
-func (m *Mapping) AppendRaw(b *Batch, raw, reason, logFileID, rowKey string, observed time.Time) {
-	if b == nil {
-		return
-	}
+// AppendRaw adds a record that could not be parsed (a CSV row, a record,
+// an event), so it is still delivered: its raw text as a string body,
+// salesforce.parse_error = reason, severity WARN, and o.Observed as its
+// timestamp.
+func (m *Mapping) AppendRaw(b *Batch, raw, reason string, o Origin) Appended {
 	lr := b.records.AppendEmpty()
 	lr.Body().SetStr(raw)
-	ts := pcommon.NewTimestampFromTime(observed)
+	ts := pcommon.NewTimestampFromTime(o.Observed)
 	lr.SetEventName(m.EventName)
 	lr.SetTimestamp(ts)
 	lr.SetObservedTimestamp(ts)
 	lr.SetSeverityNumber(plog.SeverityNumberWarn)
 	lr.SetSeverityText("WARN")
-	w := b.newKVWriter(lr.Attributes(), 4, true)
-	if m.EventType != "" {
-		w.str(semconv.AttrEventType, m.EventType)
-	}
-	if logFileID != "" {
-		w.str(semconv.AttrLogFileID, logFileID)
-	}
-	w.str(semconv.AttrLogRecordUID, b.uid(m.Stream, rowKey))
 	if reason == "" {
 		reason = "unparsable row"
 	}
-	w.str(semconv.AttrParseError, reason)
-	w.done()
+	return Appended{Time: o.Observed, UID: m.putAttrs(b, lr, &picks{}, o, reason)}
 }

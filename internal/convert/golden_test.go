@@ -51,8 +51,7 @@ func convertPage(t *testing.T, file string, m Mapping, keyField string) plog.Log
 	var rec sobject.Record
 	for _, raw := range raws {
 		require.NoError(t, sobject.DecodeRecord(raw, &rec))
-		_, err := m.Append(b, &rec, rec.String(keyField), testObserved)
-		require.NoError(t, err)
+		m.Append(b, &rec, Origin{Key: rec.String(keyField), Observed: testObserved})
 	}
 	require.Equal(t, len(raws), b.Len())
 	return b.Logs()
@@ -81,10 +80,10 @@ func convertELF(t *testing.T, csvFile, typesFile string, m Mapping, logFileID st
 		key := fmt.Sprintf("%s/%d", logFileID, n)
 		row, err := csv.NewReader(strings.NewReader(line)).Read()
 		if err == nil {
-			_, err = m.AppendCSV(b, h, row, logFileID, key, testObserved)
+			_, err = m.AppendCSV(b, h, row, Origin{Key: key, Observed: testObserved, LogFileID: logFileID})
 		}
 		if err != nil {
-			m.AppendRaw(b, line, err.Error(), logFileID, key, testObserved)
+			m.AppendRaw(b, line, err.Error(), Origin{Key: key, Observed: testObserved, LogFileID: logFileID})
 		}
 	}
 	require.NoError(t, sc.Err())

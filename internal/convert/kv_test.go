@@ -85,7 +85,7 @@ func FuzzFastKVMatchesPublicAPI(f *testing.F) {
 		}
 		conv := func() []byte {
 			b := NewBatch(testResource, 1)
-			if _, err := elfLogin.AppendCSV(b, (&Mapping{}).CSVHeader(names, strings.Split(types, ",")), cells, "0AT1", "0AT1/1", testObserved); err != nil {
+			if _, err := elfLogin.AppendCSV(b, (&Mapping{}).CSVHeader(names, strings.Split(types, ",")), cells, Origin{Key: "0AT1/1", Observed: testObserved, LogFileID: "0AT1"}); err != nil {
 				t.Fatal(err)
 			}
 			out, err := (&plog.ProtoMarshaler{}).MarshalLogs(b.Logs())

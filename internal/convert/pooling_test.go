@@ -71,10 +71,10 @@ func TestFastKVWithPooling(t *testing.T) {
 		b := NewBatch(testResource, batchRows+1)
 		for i, row := range rows[v*batchRows : (v+1)*batchRows] {
 			key := "0AT5g00000Elf01GAA/" + strconv.Itoa(v*batchRows+i+1)
-			_, err := elfLogin.AppendCSV(b, h, row, "0AT5g00000Elf01GAA", key, testObserved)
+			_, err := elfLogin.AppendCSV(b, h, row, Origin{Key: key, Observed: testObserved, LogFileID: "0AT5g00000Elf01GAA"})
 			require.NoError(t, err)
 		}
-		elfLogin.AppendRaw(b, `"Login","x`, "bare quote", "0AT5g00000Elf01GAA", "0AT5g00000Elf01GAA/raw"+strconv.Itoa(v), testObserved)
+		elfLogin.AppendRaw(b, `"Login","x`, "bare quote", Origin{Key: "0AT5g00000Elf01GAA/raw" + strconv.Itoa(v), Observed: testObserved, LogFileID: "0AT5g00000Elf01GAA"})
 		return b
 	}
 	marshal := func(t *testing.T, ld plog.Logs) []byte {

@@ -30,20 +30,36 @@ const (
 	numAttrSlots = slotLoginHistoryID + 1 // slots that become attributes
 )
 
-// roleSlots names the catalog's roles by slot.
-var roleSlots = map[string]int8{
-	semconv.AttrRecordID:       slotRecordID,
-	semconv.AttrUserID:         slotUserID,
-	semconv.AttrUserName:       slotUserName,
-	semconv.AttrClientAddr:     slotClientAddr,
-	semconv.AttrUserAgent:      slotUserAgent,
-	semconv.AttrURLPath:        slotURLPath,
-	semconv.AttrSessionID:      slotSessionID,
-	semconv.AttrLoginKey:       slotLoginKey,
-	semconv.AttrLoginHistoryID: slotLoginHistoryID,
-	catalog.RoleLoginStatus:    slotLoginStatus,
-	catalog.RoleRequestStatus:  slotRequestStatus,
+// slotAttrs is the attribute each attribute slot becomes, in the order
+// they are written; id18 values are Salesforce ids, written in their
+// 18-character form.
+var slotAttrs = [numAttrSlots]struct {
+	key  string
+	id18 bool
+}{
+	slotRecordID:       {key: semconv.AttrRecordID},
+	slotUserID:         {key: semconv.AttrUserID, id18: true},
+	slotUserName:       {key: semconv.AttrUserName},
+	slotClientAddr:     {key: semconv.AttrClientAddr},
+	slotUserAgent:      {key: semconv.AttrUserAgent},
+	slotURLPath:        {key: semconv.AttrURLPath},
+	slotSessionID:      {key: semconv.AttrSessionID},
+	slotLoginKey:       {key: semconv.AttrLoginKey},
+	slotLoginHistoryID: {key: semconv.AttrLoginHistoryID, id18: true},
 }
+
+// roleSlots names the catalog's roles by slot: the attribute slots by
+// their attribute, and the roles that only decide severity.
+var roleSlots = func() map[string]int8 {
+	m := map[string]int8{
+		catalog.RoleLoginStatus:   slotLoginStatus,
+		catalog.RoleRequestStatus: slotRequestStatus,
+	}
+	for s, a := range slotAttrs {
+		m[a.key] = int8(s)
+	}
+	return m
+}()
 
 // roleRef is one slot a field feeds, with its priority there (0 first).
 type roleRef struct {

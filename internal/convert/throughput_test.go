@@ -124,7 +124,7 @@ func newELFLogin() *elfLogin {
 
 // add converts rec, the row-th row (from 0), sending the batch once full.
 func (e *elfLogin) add(b *testing.B, h *convert.CSVHeader, row int, rec []string) {
-	if _, err := e.m.AppendCSV(e.batch, h, rec, elfFileID, e.keys[row], observed); err != nil {
+	if _, err := e.m.AppendCSV(e.batch, h, rec, convert.Origin{Key: e.keys[row], Observed: observed, LogFileID: elfFileID}); err != nil {
 		b.Fatal(err)
 	}
 	if e.batch.Len() == batchRows {
@@ -184,7 +184,7 @@ func BenchmarkSOQLPageToPlog(b *testing.B) {
 		for i := range res.Records {
 			rec := &res.Records[i]
 			ts, tsErr := m.EventTime(rec)
-			m.AppendTimed(batch, rec, rec.String("Id"), ts, tsErr, observed)
+			m.AppendTimed(batch, rec, convert.Origin{Key: rec.String("Id"), Observed: observed}, ts, tsErr)
 		}
 		if batch.Len() != pageRows {
 			b.Fatal("short batch")
@@ -212,9 +212,7 @@ func BenchmarkSOQLPageToPlogTwoParses(b *testing.B) {
 			if err := sobject.DecodeRecord(raw, &rec); err != nil {
 				b.Fatal(err)
 			}
-			if _, err := m.Append(batch, &rec, rec.String("Id"), observed); err != nil {
-				b.Fatal(err)
-			}
+			m.Append(batch, &rec, convert.Origin{Key: rec.String("Id"), Observed: observed})
 		}
 		if batch.Len() != pageRows {
 			b.Fatal("short batch")

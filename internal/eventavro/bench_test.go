@@ -99,7 +99,7 @@ func BenchmarkToPlog(b *testing.B) {
 					b.Fatal(err)
 				}
 				ts, tsErr := m.EventTime(&rec)
-				m.AppendTimed(batch, &rec, rec.String("EventIdentifier"), ts, tsErr, observed)
+				m.AppendTimed(batch, &rec, convert.Origin{Key: rec.String("EventIdentifier"), Observed: observed}, ts, tsErr)
 			}
 		})
 	}

@@ -43,10 +43,7 @@ func TestSameAsREST(t *testing.T) {
 	key := stream.String("EventIdentifier")
 	toLog := func(rec *sobject.Record) plog.LogRecord {
 		b := convert.NewBatch(convert.Resource{OrgID: "00D5g000004ABCDEAA"}, 1)
-		ts, err := m.Append(b, rec, key, observed)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ts := m.Append(b, rec, convert.Origin{Key: key, Observed: observed}).Time
 		if !ts.Equal(eventTime) {
 			t.Errorf("event time %v, want %v", ts, eventTime)
 		}

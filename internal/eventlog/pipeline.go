@@ -163,14 +163,15 @@ func (s *Source) convertRows(ctx context.Context, in pipelineInput, chunks <-cha
 			key := s.rowKey(id, row)
 			if r.perr != nil {
 				s.parseError()
-				mapping.AppendRaw(batch, r.raw, r.perr.Error(), id, key, observed)
+				mapping.AppendRaw(batch, r.raw, r.perr.Error(), convert.Origin{Key: key, Observed: observed, LogFileID: id})
 				continue
 			}
 			cells := fields[:r.nfields:r.nfields]
 			fields = fields[r.nfields:]
-			if _, err := mapping.AppendCSV(batch, in.header, cells, id, key, observed); err != nil {
+			o := convert.Origin{Key: key, Observed: observed, LogFileID: id}
+			if _, err := mapping.AppendCSV(batch, in.header, cells, o); err != nil {
 				s.parseError()
-				mapping.AppendRaw(batch, r.raw, err.Error(), id, key, observed)
+				mapping.AppendRaw(batch, r.raw, err.Error(), o)
 			}
 			if batch.Len() >= s.opts.BatchRows {
 				if !send(converted{logs: batch.Logs(), rows: row}) {

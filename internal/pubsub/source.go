@@ -22,7 +22,6 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/eventavro"
 	pb "github.com/sfevents/salesforcereceiver/internal/pubsub/eventbusv1"
 	"github.com/sfevents/salesforcereceiver/internal/retry"
-	"github.com/sfevents/salesforcereceiver/internal/semconv"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/sobject"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
@@ -495,34 +494,24 @@ func (s *Source) add(ctx context.Context, p *page, r *pb.FetchResponse) error {
 		if err != nil {
 			return err
 		}
-		m := &s.mapping
-		ts, key := observed, hex.EncodeToString(rid)
+		o := convert.Origin{Key: hex.EncodeToString(rid), Observed: observed, Topic: s.topic.Name}
+		var done convert.Appended
 		if err := sch.Decode(ev.GetPayload(), &p.rec); err != nil && !errors.As(err, new(*eventavro.BitmapError)) {
-			m.AppendRaw(p.batch, base64.StdEncoding.EncodeToString(ev.GetPayload()), "avro: "+err.Error(), "", key, observed)
+			done = s.mapping.AppendRaw(p.batch, base64.StdEncoding.EncodeToString(ev.GetPayload()), "avro: "+err.Error(), o)
 		} else {
 			if k := p.rec.String(s.key); k != "" && s.key != "" {
-				key = k // the catalog's: EventIdentifier, shared with the storage row
+				o.Key = k // the catalog's: EventIdentifier, shared with the storage row
 			} else if k := p.rec.String("EventUuid"); k != "" {
-				key = k
+				o.Key = k
 			}
-			_, hasED := p.rec.Get("EventDate")
-			_, hasCD := p.rec.Get("CreatedDate")
-			if ts, err = m.Append(p.batch, &p.rec, key, observed); err != nil {
-				return err
-			}
-			lr := last(p.batch)
-			if !hasED && !hasCD {
-				lr.Attributes().Remove(semconv.AttrParseError) // "else when received"
-			}
+			done = s.mapping.Append(p.batch, &p.rec, o)
 		}
-		lr := last(p.batch)
-		lr.Attributes().PutStr(semconv.AttrPubSubTopic, s.topic.Name)
-		uid, _ := lr.Attributes().Get(semconv.AttrLogRecordUID)
+		ts, uid := done.Time, done.UID
 		p.next.ReplayID = bytes.Clone(rid)
 		if ts = ts.UTC(); !ts.Equal(p.next.Event) || len(p.next.AtEvent) >= maxAtEvent {
 			p.next.Event, p.next.AtEvent = ts, nil
 		}
-		p.next.AtEvent = append(slices.Clip(p.next.AtEvent), uid.Str()) // never the caller's array
+		p.next.AtEvent = append(slices.Clip(p.next.AtEvent), uid) // never the caller's array
 		p.next.Preset = ""
 		p.dirty = true
 	}
@@ -531,8 +520,3 @@ func (s *Source) add(ctx context.Context, p *page, r *pb.FetchResponse) error {
 
 // maxAtEvent bounds Cursor.AtEvent.
 const maxAtEvent = 1000
-
-func last(b *convert.Batch) plog.LogRecord {
-	lrs := b.Logs().ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
-	return lrs.At(lrs.Len() - 1)
-}

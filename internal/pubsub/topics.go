@@ -49,7 +49,9 @@ func Descriptor(topic string) stream.Descriptor {
 		typ = name
 	}
 	// Severity follows the storage object, so both paths agree.
-	m := convert.Mapping{EventName: semconv.EventPubSub, EventType: typ, TimestampField: "EventDate", TimeFallbacks: []string{"CreatedDate"}}.ForObject(typ)
+	// EventDate, else CreatedDate, else when received.
+	m := convert.Mapping{EventName: semconv.EventPubSub, EventType: typ, TimestampField: "EventDate", TimeFallbacks: []string{"CreatedDate"},
+		ObservedWhenUntimed: true}.ForObject(typ)
 	return stream.Descriptor{
 		Name:     "pubsub" + topic,
 		Priority: sfapi.PriorityNormal,

@@ -299,7 +299,7 @@ func (s *Source) add(batch *convert.Batch, next *Cursor, rec *sobject.Record, ob
 	m := &s.mapping
 	if rec.Err != nil {
 		// Undecodable JSON still goes out, as text with the reason.
-		m.AppendRaw(batch, rec.Raw, rec.Err.Error(), "", rec.Raw, observed)
+		m.AppendRaw(batch, rec.Raw, rec.Err.Error(), convert.Origin{Key: rec.Raw, Observed: observed})
 		return
 	}
 	key := s.keys.Key(rec)
@@ -314,7 +314,7 @@ func (s *Source) add(batch *convert.Batch, next *Cursor, rec *sobject.Record, ob
 	if _, dup := next.Seen[key]; dup {
 		return
 	}
-	m.AppendTimed(batch, rec, key, ts, tsErr, observed)
+	m.AppendTimed(batch, rec, convert.Origin{Key: key, Observed: observed}, ts, tsErr)
 	if atErr != "" {
 		at = next.Time // keep it in the window so a re-read drops it
 	}

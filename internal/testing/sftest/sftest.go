@@ -342,8 +342,6 @@ func MapOne(t testing.TB, m convert.Mapping, fields ...sobject.Field) plog.LogRe
 	t.Helper()
 	b := convert.NewBatch(convert.Resource{OrgID: "00D000000000001"}, 1)
 	rec := &sobject.Record{Fields: append([]sobject.Field{{Name: "EventDate", Value: "2026-01-01T00:00:00.000+0000"}}, fields...)}
-	if _, err := m.Append(b, rec, "k", time.Unix(1_800_000_000, 0)); err != nil {
-		t.Fatalf("sftest: %v", err)
-	}
+	m.Append(b, rec, convert.Origin{Key: "k", Observed: time.Unix(1_800_000_000, 0)})
 	return b.Logs().ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
 }
