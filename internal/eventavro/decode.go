@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"math/bits"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -455,28 +456,8 @@ func (st *state) long(field string) (int64, error) {
 		v := uint64(d[p])
 		return int64(v>>1) ^ -int64(v&1), nil
 	}
-	var v uint64
-	var shift uint
-	for i := 0; i < 10; i++ {
-		if p >= len(d) {
-			st.pos = p
-			return 0, st.fail(field, ErrTruncated)
-		}
-		b := d[p]
-		p++
-		if i == 9 && b > 1 {
-			st.pos = p
-			return 0, st.failf(field, ErrInvalid, "long overflows 64 bits")
-		}
-		v |= uint64(b&0x7f) << shift
-		if b < 0x80 {
-			st.pos = p
-			return int64(v>>1) ^ -int64(v&1), nil
-		}
-		shift += 7
-	}
-	st.pos = p
-	return 0, st.failf(field, ErrInvalid, "long longer than 10 bytes")
+	v, err := st.varint(field, "long", 10, 1)
+	return int64(v>>1) ^ -int64(v&1), err
 }
 
 func (st *state) int(field string) (int32, error) {
@@ -486,28 +467,38 @@ func (st *state) int(field string) (int32, error) {
 		v := uint32(d[p])
 		return int32(v>>1) ^ -int32(v&1), nil
 	}
-	var v uint32
+	v, err := st.varint(field, "int", 5, 0x0f)
+	u := uint32(v)
+	return int32(u>>1) ^ -int32(u&1), err
+}
+
+// varint reads a zig-zag varint of at most n bytes (10 for a long, 5 for an
+// int), the last of which may hold at most lastMax: more would overflow.
+// The value is returned still zig-zag encoded; on error it is 0.
+func (st *state) varint(field, kind string, n int, lastMax byte) (uint64, error) {
+	d, p := st.data, st.pos
+	var v uint64
 	var shift uint
-	for i := 0; i < 5; i++ {
+	for i := range n {
 		if p >= len(d) {
 			st.pos = p
 			return 0, st.fail(field, ErrTruncated)
 		}
 		b := d[p]
 		p++
-		if i == 4 && b > 0x0f {
+		if i == n-1 && b > lastMax {
 			st.pos = p
-			return 0, st.failf(field, ErrInvalid, "int overflows 32 bits")
+			return 0, st.failf(field, ErrInvalid, "%s overflows %d bits", kind, 7*(n-1)+bits.Len8(lastMax))
 		}
-		v |= uint32(b&0x7f) << shift
+		v |= uint64(b&0x7f) << shift
 		if b < 0x80 {
 			st.pos = p
-			return int32(v>>1) ^ -int32(v&1), nil
+			return v, nil
 		}
 		shift += 7
 	}
 	st.pos = p
-	return 0, st.failf(field, ErrInvalid, "int longer than 5 bytes")
+	return 0, st.failf(field, ErrInvalid, "%s longer than %d bytes", kind, n)
 }
 
 func (st *state) bool(field string) (bool, error) {
