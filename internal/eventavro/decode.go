@@ -186,15 +186,7 @@ func (st *state) leaf(s *Schema, name string, t *node, dst *sobject.Record) erro
 		}
 		st.put(dst, name, b)
 	case kInt, kLong:
-		var v int64
-		var err error
-		if t.kind == kInt {
-			var i int32
-			i, err = st.int(name)
-			v = int64(i)
-		} else {
-			v, err = st.long(name)
-		}
+		v, err := st.integer(t.kind, name)
 		if err != nil {
 			return err
 		}
@@ -330,15 +322,7 @@ func (st *state) json(name string, t *node, depth int) error {
 		}
 		st.strs = strconv.AppendBool(st.strs, b)
 	case kInt, kLong:
-		var v int64
-		var err error
-		if t.kind == kInt {
-			var i int32
-			i, err = st.int(name)
-			v = int64(i)
-		} else {
-			v, err = st.long(name)
-		}
+		v, err := st.integer(t.kind, name)
 		if err != nil {
 			return err
 		}
@@ -499,6 +483,15 @@ func (st *state) varint(field, kind string, n int, lastMax byte) (uint64, error)
 	}
 	st.pos = p
 	return 0, st.failf(field, ErrInvalid, "%s longer than %d bytes", kind, n)
+}
+
+// integer reads an int or a long as the schema's kind says.
+func (st *state) integer(k kind, field string) (int64, error) {
+	if k == kInt {
+		i, err := st.int(field)
+		return int64(i), err
+	}
+	return st.long(field)
 }
 
 func (st *state) bool(field string) (bool, error) {
