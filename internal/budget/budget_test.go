@@ -38,6 +38,14 @@ func (o *org) call(b *Budget) {
 	b.Observe(li)
 }
 
+// tryAcquire asks b for one call of priority p, giving up after 20ms: a
+// call the budget holds back fails with context.DeadlineExceeded.
+func tryAcquire(b *Budget, p Priority) (release func(), err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	return b.Acquire(ctx, p)
+}
+
 func TestReserveIsNeverSpent(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -56,9 +64,7 @@ func TestReserveIsNeverSpent(t *testing.T) {
 			o := &org{used: tt.used, max: 1000, reserve: 100}
 			calls := 0
 			for range 50 {
-				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-				release, err := b.Acquire(ctx, Security)
-				cancel()
+				release, err := tryAcquire(b, Security)
 				if err != nil {
 					break
 				}
@@ -83,9 +89,7 @@ func TestInflightCountsAsSpent(t *testing.T) {
 		require.NoError(t, err)
 		releases = append(releases, r)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	_, err := b.Acquire(ctx, Security)
+	_, err := tryAcquire(b, Security)
 	require.ErrorIs(t, err, context.DeadlineExceeded, "a fourth call would leave 99 once all land")
 	for _, r := range releases {
 		r()
@@ -170,9 +174,7 @@ func TestExhaustedHoldsBack(t *testing.T) {
 	b := New("00D", settings(time.Hour))
 	b.Observe(sfapi.LimitInfo{Used: 10, Max: 1000})
 	b.Exhausted()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	_, err := b.Acquire(ctx, Security)
+	_, err := tryAcquire(b, Security)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.True(t, b.Status().HeldBack)
 }
@@ -182,9 +184,7 @@ func TestExhaustedHoldsBack(t *testing.T) {
 func TestPriorityNearTheReserve(t *testing.T) {
 	b := New("00D", settings(time.Hour))
 	b.Observe(sfapi.LimitInfo{Used: 860, Max: 1000}) // 140 left: within bulk's 150 headroom
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	_, err := b.Acquire(ctx, Bulk)
+	_, err := tryAcquire(b, Bulk)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	release, err := b.Acquire(context.Background(), Normal) // 120 floor
 	require.NoError(t, err)
@@ -237,9 +237,7 @@ func TestFirstCallFetchesAReading(t *testing.T) {
 	b := New("00D", settings(time.Hour))
 	release, err := b.Acquire(context.Background(), Security)
 	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	_, err = b.Acquire(ctx, Security)
+	_, err = tryAcquire(b, Security)
 	require.ErrorIs(t, err, context.DeadlineExceeded, "without a reading, one call at a time")
 	b.Observe(sfapi.LimitInfo{Used: 1, Max: 1000})
 	release()
@@ -288,9 +286,7 @@ func TestOtherApplicationsRateIsProjected(t *testing.T) {
 	release()
 
 	clock = clock.Add(time.Second) // projected: 780 + 112 = 892, and 1 call of ours: the reserve
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	_, err = b.Acquire(ctx, Security)
+	_, err = tryAcquire(b, Security)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
@@ -305,16 +301,12 @@ func TestAppQuotaIsNeverPassed(t *testing.T) {
 	app := &sfapi.AppUsage{Name: "otel-collector", Used: 240, Max: 250}
 	b.Observe(sfapi.LimitInfo{Used: 10, Max: 100_000, App: app})
 
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	_, err := b.Acquire(ctx, Bulk) // 5% of 250 kept for the streams above it
-	cancel()
+	_, err := tryAcquire(b, Bulk) // 5% of 250 kept for the streams above it
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 
 	calls := 0
 	for range 20 {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-		release, err := b.Acquire(ctx, Security)
-		cancel()
+		release, err := tryAcquire(b, Security)
 		if err != nil {
 			break
 		}
@@ -415,9 +407,7 @@ func TestRefusedByKind(t *testing.T) {
 	b.Observe(sfapi.LimitInfo{Used: 10, Max: 100_000})
 	acquireN := func(n int) (got int, releases []func()) {
 		for range n {
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-			r, err := b.Acquire(ctx, Security)
-			cancel()
+			r, err := tryAcquire(b, Security)
 			if err != nil {
 				break
 			}
