@@ -300,11 +300,8 @@ func (s *Source) window(ctx context.Context, res convert.Resource, c Cursor, emi
 // delivered already, and moves w's position down to it.
 func (s *Source) add(batch *convert.Batch, from time.Time, w *Window, rec *sobject.Record, observed time.Time) {
 	m := &s.mapping
-	if rec.Err != nil {
-		// Undecodable JSON still goes out, as text with the reason; it
-		// cannot be placed in time, so a re-read may send it again.
-		m.AppendRaw(batch, rec.Raw, rec.Err.Error(), convert.Origin{Key: rec.Raw, Observed: observed})
-		return
+	if m.AppendUndecodable(batch, rec, observed) {
+		return // it cannot be placed in time, so a re-read may send it again
 	}
 	key := s.keys.Key(rec)
 	ts, tsErr := m.EventTime(rec)

@@ -206,6 +206,36 @@ func (m *Mapping) AppendTimed(b *Batch, rec *sobject.Record, o Origin, ts time.T
 	return m.finish(b, lr, &p, o, ts, tsErr)
 }
 
+// AppendUndecodable delivers a SOQL record whose JSON did not decode
+// (rec.Err) as its text with the reason, keyed by that text, and reports
+// whether it did; a decoded record is left to the caller.
+func (m *Mapping) AppendUndecodable(b *Batch, rec *sobject.Record, observed time.Time) bool {
+	if rec.Err == nil {
+		return false
+	}
+	m.AppendRaw(b, rec.Raw, rec.Err.Error(), Origin{Key: rec.Raw, Observed: observed})
+	return true
+}
+
+// AppendRaw adds a record that could not be parsed (a CSV row, a record,
+// an event), so it is still delivered: its raw text as a string body,
+// salesforce.parse_error = reason, severity WARN, and o.Observed as its
+// timestamp.
+func (m *Mapping) AppendRaw(b *Batch, raw, reason string, o Origin) Appended {
+	lr := b.records.AppendEmpty()
+	lr.Body().SetStr(raw)
+	ts := pcommon.NewTimestampFromTime(o.Observed)
+	lr.SetEventName(m.EventName)
+	lr.SetTimestamp(ts)
+	lr.SetObservedTimestamp(ts)
+	lr.SetSeverityNumber(plog.SeverityNumberWarn)
+	lr.SetSeverityText("WARN")
+	if reason == "" {
+		reason = "unparsable row"
+	}
+	return Appended{Time: o.Observed, UID: m.putAttrs(b, lr, &picks{}, o, reason)}
+}
+
 // putOther keeps values of types sobject.DecodeRecord never produces (records built
 // by hand) in the most faithful form pdata offers.
 func putOther(body pcommon.Map, k string, v any) {

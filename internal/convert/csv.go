@@ -7,9 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/plog"
-
 	"github.com/sfevents/salesforcereceiver/internal/sobject"
 )
 
@@ -228,23 +225,4 @@ func (m *Mapping) rowTime(h *CSVHeader, row []string) (time.Time, string) {
 		names = []string{"TIMESTAMP_DERIVED", "TIMESTAMP"}
 	}
 	return time.Time{}, timeError(names, "", "")
-}
-
-// AppendRaw adds a record that could not be parsed (a CSV row, a record,
-// an event), so it is still delivered: its raw text as a string body,
-// salesforce.parse_error = reason, severity WARN, and o.Observed as its
-// timestamp.
-func (m *Mapping) AppendRaw(b *Batch, raw, reason string, o Origin) Appended {
-	lr := b.records.AppendEmpty()
-	lr.Body().SetStr(raw)
-	ts := pcommon.NewTimestampFromTime(o.Observed)
-	lr.SetEventName(m.EventName)
-	lr.SetTimestamp(ts)
-	lr.SetObservedTimestamp(ts)
-	lr.SetSeverityNumber(plog.SeverityNumberWarn)
-	lr.SetSeverityText("WARN")
-	if reason == "" {
-		reason = "unparsable row"
-	}
-	return Appended{Time: o.Observed, UID: m.putAttrs(b, lr, &picks{}, o, reason)}
 }

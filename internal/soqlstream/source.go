@@ -297,9 +297,7 @@ func (p *pending) cancel() {
 // add appends one record unless it was delivered already, moving next.
 func (s *Source) add(batch *convert.Batch, next *Cursor, rec *sobject.Record, observed time.Time) {
 	m := &s.mapping
-	if rec.Err != nil {
-		// Undecodable JSON still goes out, as text with the reason.
-		m.AppendRaw(batch, rec.Raw, rec.Err.Error(), convert.Origin{Key: rec.Raw, Observed: observed})
+	if m.AppendUndecodable(batch, rec, observed) {
 		return
 	}
 	key := s.keys.Key(rec)
