@@ -220,13 +220,7 @@ func (st *state) leaf(s *Schema, name string, t *node, dst *sobject.Record) erro
 		st.strs = appendValidUTF8(st.strs, b)
 		st.putText(dst, name, start)
 	case kBytes, kFixed:
-		var b []byte
-		var err error
-		if t.kind == kBytes {
-			b, err = st.bytes(name)
-		} else {
-			b, err = st.fixed(name, t.size)
-		}
+		b, err := st.binary(t, name)
 		if err != nil {
 			return err
 		}
@@ -346,13 +340,7 @@ func (st *state) json(name string, t *node, depth int) error {
 		}
 		st.strs = appendJSONString(st.strs, b)
 	case kBytes, kFixed:
-		var b []byte
-		var err error
-		if t.kind == kBytes {
-			b, err = st.bytes(name)
-		} else {
-			b, err = st.fixed(name, t.size)
-		}
+		b, err := st.binary(t, name)
 		if err != nil {
 			return err
 		}
@@ -492,6 +480,14 @@ func (st *state) integer(k kind, field string) (int64, error) {
 		return int64(i), err
 	}
 	return st.long(field)
+}
+
+// binary reads a bytes or fixed value as the schema's type says.
+func (st *state) binary(t *node, field string) ([]byte, error) {
+	if t.kind == kBytes {
+		return st.bytes(field)
+	}
+	return st.fixed(field, t.size)
 }
 
 func (st *state) bool(field string) (bool, error) {
