@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 	"google.golang.org/grpc/codes"
 
 	"github.com/sfevents/salesforcereceiver/internal/auth"
@@ -58,6 +59,19 @@ func (h *statusHost) last() componentstatus.Status {
 
 func newStatusHost() *statusHost { return &statusHost{Host: componenttest.NewNopHost()} }
 
+// permanentWith waits for the status to turn permanent and for the one log
+// line msg that says why (the status may come first: a stream's own poll
+// can report before the connection test reaches it), and returns its
+// fields.
+func permanentWith(t *testing.T, host *statusHost, logs *observer.ObservedLogs, msg string) map[string]any {
+	t.Helper()
+	require.Eventually(t, func() bool { return host.last() == componentstatus.StatusPermanentError }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return logs.FilterMessage(msg).Len() >= 1 }, 5*time.Second, 10*time.Millisecond)
+	lines := logs.FilterMessage(msg).All()
+	require.Len(t, lines, 1)
+	return lines[0].ContextMap()
+}
+
 func TestStatusWrongKeyIsPermanent(t *testing.T) {
 	trusted, _ := sftest.RSAKey(t)
 	_, other := sftest.RSAKey(t)
@@ -68,11 +82,8 @@ func TestStatusWrongKeyIsPermanent(t *testing.T) {
 	host := newStatusHost()
 	_, logs, stop := startObserved(t, cfg, host, zap.InfoLevel)
 	defer stop()
-	require.Eventually(t, func() bool { return host.last() == componentstatus.StatusPermanentError }, 10*time.Second, 10*time.Millisecond)
-	require.Eventually(t, func() bool { return logs.FilterMessage("Salesforce rejected the receiver's credentials").Len() >= 1 }, 5*time.Second, 10*time.Millisecond)
-	line := logs.FilterMessage("Salesforce rejected the receiver's credentials").All()
-	require.Len(t, line, 1)
-	assert.Contains(t, line[0].ContextMap()["fix"], "certificate matches private_key_file")
+	line := permanentWith(t, host, logs, "Salesforce rejected the receiver's credentials")
+	assert.Contains(t, line["fix"], "certificate matches private_key_file")
 }
 
 // A stream whose object the integration user cannot read makes the status
@@ -101,15 +112,10 @@ func TestStatusMissingPermissionIsPermanent(t *testing.T) {
 			host := newStatusHost()
 			_, logs, stop := startObserved(t, cfg, host, zap.InfoLevel)
 			defer stop()
-			require.Eventually(t, func() bool { return host.last() == componentstatus.StatusPermanentError }, 10*time.Second, 10*time.Millisecond)
-			// The stream's own first poll may report the status before the
-			// connection test reaches that stream: wait for its line too.
-			require.Eventually(t, func() bool { return logs.FilterMessage("Stream cannot read its object").Len() >= 1 }, 5*time.Second, 10*time.Millisecond)
-			denied := logs.FilterMessage("Stream cannot read its object").All()
-			require.Len(t, denied, 1)
-			assert.Equal(t, tt.stream, denied[0].ContextMap()["stream"])
-			assert.Equal(t, tt.needs, denied[0].ContextMap()["needs"])
-			assert.Contains(t, denied[0].ContextMap()["fix"], strings.TrimSpace(strings.FieldsFunc(tt.needs, func(r rune) bool { return r == ',' || r == '(' })[0]))
+			denied := permanentWith(t, host, logs, "Stream cannot read its object")
+			assert.Equal(t, tt.stream, denied["stream"])
+			assert.Equal(t, tt.needs, denied["needs"])
+			assert.Contains(t, denied["fix"], strings.TrimSpace(strings.FieldsFunc(tt.needs, func(r rune) bool { return r == ',' || r == '(' })[0]))
 			for _, ready := range logs.FilterMessage("Stream ready").All() {
 				assert.NotEqual(t, tt.stream, ready.ContextMap()["stream"])
 			}

@@ -201,18 +201,26 @@ func peakRSS(t *testing.T, pid int) float64 {
 // under GOMEMLIMIT=32MiB (BenchmarkBlackBoxELFMemLimit). The stock binary is built
 // from the distribution's components (internal/bench/peer), so only the
 // receivers differ. Only make bench passes -stock.
+// newLoginFileEnv is the black box's org: one daily Login log file of
+// rows rows and nothing else, and no daily limit. The rows are the bench
+// inputs the in-process benchmarks use: no cell holds a newline, which
+// filelog would split.
+func newLoginFileEnv(t *testing.T, rows int) (e *env, data []byte, fileID string) {
+	t.Helper()
+	e = newEnvWith(t, simulator.Options{LoginHistoryRows: -1, SetupAuditTrailRows: -1, DailyLimit: 1 << 40},
+		envConfig{EventLogFile: elfDaily, LogLevel: "warn"})
+	data = inputs.LoginCSV(rows)
+	fileID = e.sim.AddLogFile(simulator.LogFile{EventType: "Login", LogDate: time.Now().UTC().Add(-48 * time.Hour).Truncate(24 * time.Hour),
+		Header: inputs.LoginNames, Types: inputs.LoginTypes, Raw: data, RawRows: rows, Precompress: true})
+	return e, data, fileID
+}
+
 func TestThroughputBlackBox(t *testing.T) {
 	if *stockPath == "" {
 		t.Skip("no -stock collector (make bench builds and passes one)")
 	}
 	rows := *blackBoxRows
-	e := newEnvWith(t, simulator.Options{LoginHistoryRows: -1, SetupAuditTrailRows: -1, DailyLimit: 1 << 40},
-		envConfig{EventLogFile: elfDaily, LogLevel: "warn"})
-	// benchdata's rows, as the in-process benchmarks use: no cell holds a
-	// newline, which filelog would split.
-	data := inputs.LoginCSV(rows)
-	fileID := e.sim.AddLogFile(simulator.LogFile{EventType: "Login", LogDate: time.Now().UTC().Add(-48 * time.Hour).Truncate(24 * time.Hour),
-		Header: inputs.LoginNames, Types: inputs.LoginTypes, Raw: data, RawRows: rows, Precompress: true})
+	e, data, fileID := newLoginFileEnv(t, rows)
 
 	// The stock collector reads the same rows from disk, the header given.
 	nl := bytes.IndexByte(data, '\n')

@@ -15,14 +15,10 @@ import (
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
-
-	"github.com/sfevents/salesforcereceiver/internal/bench/inputs"
-	"github.com/sfevents/salesforcereceiver/internal/testing/simulator"
 )
 
 var (
@@ -50,10 +46,7 @@ func TestFastKVBlackBox(t *testing.T) {
 		t.Skip("no -nofastkv collector (build one with go build -tags nofastkv in _build)")
 	}
 	rows := *blackBoxRows
-	e := newEnvWith(t, simulator.Options{LoginHistoryRows: -1, SetupAuditTrailRows: -1, DailyLimit: 1 << 40},
-		envConfig{EventLogFile: elfDaily, LogLevel: "warn"})
-	e.sim.AddLogFile(simulator.LogFile{EventType: "Login", LogDate: time.Now().UTC().Add(-48 * time.Hour).Truncate(24 * time.Hour),
-		Header: inputs.LoginNames, Types: inputs.LoginTypes, Raw: inputs.LoginCSV(rows), RawRows: rows, Precompress: true})
+	e, _, _ := newLoginFileEnv(t, rows)
 	sink := newCountSink(t)
 	cfg, err := os.ReadFile(e.config)
 	require.NoError(t, err)
