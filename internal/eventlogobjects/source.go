@@ -74,8 +74,13 @@ type Source struct {
 	client sfapi.Discoverer
 	opts   Options
 
-	mu       sync.Mutex
-	readers  map[string]*objects.Source
+	mu      sync.Mutex
+	readers map[string]*objects.Source
+	// starts is each object's cursor from before its first emit: fixed
+	// when its reader is made, not recomputed each poll, or an object
+	// whose first windows were empty would start from a later now each
+	// time and never read anything (a backfill within the lag).
+	starts   map[string]objects.Cursor
 	list     []string
 	listedAt time.Time
 	refused  map[string]string // object → the refusal logged for it
@@ -90,7 +95,8 @@ var (
 func New(client sfapi.Discoverer, opts Options) *Source {
 	stream.SourceDefaults(&opts.Now, &opts.Logger)
 	stream.Default(&opts.Rediscover, 24*time.Hour)
-	return &Source{client: client, opts: opts, readers: map[string]*objects.Source{}, refused: map[string]string{}}
+	return &Source{client: client, opts: opts, readers: map[string]*objects.Source{}, starts: map[string]objects.Cursor{},
+		refused: map[string]string{}}
 }
 
 // Initial starts every object at the backfill, as each is first read.
@@ -108,10 +114,10 @@ func (s *Source) Poll(ctx context.Context, res convert.Resource, c Cursor, emit 
 	cur := Cursor{Objects: maps.Clone(c.Objects)}
 	var transient, refused []error
 	for _, name := range names {
-		r := s.reader(name)
+		r, start := s.reader(name)
 		oc, ok := cur.Objects[name]
 		if !ok {
-			oc = r.Initial()
+			oc = start
 		}
 		err := r.Poll(ctx, res, oc, func(ctx context.Context, logs plog.Logs, next objects.Cursor) error {
 			nc := Cursor{Objects: maps.Clone(cur.Objects)}
@@ -156,7 +162,8 @@ func (s *Source) Check(ctx context.Context) (stream.Readiness, error) {
 	}
 	ready.Object = fmt.Sprintf("%d Event Log Objects", len(names))
 	ready.Note = strings.Join(names, ", ")
-	r, err := s.reader(names[0]).Check(ctx)
+	first, _ := s.reader(names[0])
+	r, err := first.Check(ctx)
 	ready.Missing = r.Missing
 	return ready, err
 }
@@ -198,8 +205,8 @@ func (s *Source) objects(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
-// reader is an object's reader, made on first use.
-func (s *Source) reader(name string) *objects.Source {
+// reader is an object's reader, made on first use, and its starting cursor.
+func (s *Source) reader(name string) (*objects.Source, objects.Cursor) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.readers[name]
@@ -208,9 +215,9 @@ func (s *Source) reader(name string) *objects.Source {
 			Backfill: s.opts.Backfill, BatchSize: s.opts.BatchSize, APIVersion: s.opts.APIVersion,
 			Now: s.opts.Now, Logger: s.opts.Logger,
 		})
-		s.readers[name] = r
+		s.readers[name], s.starts[name] = r, r.Initial()
 	}
-	return r
+	return r, s.starts[name]
 }
 
 // refuse names an object's refusal once; the others are read on.

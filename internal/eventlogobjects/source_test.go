@@ -161,6 +161,27 @@ func TestReadsEveryEventLogObject(t *testing.T) {
 	assert.Len(t, sink.Counts(sftest.UID), sink.Count(), "a uid per row")
 }
 
+// A backfill shorter than the hour each window stays behind now leaves the
+// first poll nothing to read and so nothing to emit; the objects' starting
+// points must still hold for the next polls, which then read what arrived.
+func TestBackfillWithinTheLag(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	clock := now
+	f := &fakeOrg{rows: map[string][]row{}, global: []sfapi.GlobalObject{{Name: "LoginEventLog", Queryable: true}}}
+	src := New(f, Options{Backfill: 30 * time.Minute, Now: func() time.Time { return clock }})
+	sink := sftest.NewSink()
+	cur, err := poll(t, src, src.Initial(), sink)
+	require.NoError(t, err)
+	assert.Zero(t, sink.Count())
+	f.rows["LoginEventLog"] = []row{{ts: now.Add(10 * time.Minute), v: "new"}}
+	for range 3 { // hourly polls
+		clock = clock.Add(time.Hour)
+		cur, err = poll(t, src, cur, sink)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, map[string]int{"new": 1}, sink.Counts(sftest.Body("V")), "read once it is an hour old, once")
+}
+
 func TestNoEventLogObject(t *testing.T) {
 	f := &fakeOrg{global: []sfapi.GlobalObject{{Name: "Account", Queryable: true}}}
 	src := New(f, Options{})

@@ -165,8 +165,15 @@ func New(client sfapi.Querier, cfg Config, opts Options) *Source {
 	return s
 }
 
-// Initial is a first start: the kind is not known yet.
-func (s *Source) Initial() Cursor { return Cursor{} }
+// Initial is a first start: where either reader would begin now, fixed
+// at this call, since a poll with nothing to read emits no cursor and the
+// next poll must not begin later (with a backfill within a big object's
+// lag, it never would read anything). Kind is the catalog's, if it knows
+// the object.
+func (s *Source) Initial() Cursor {
+	soql, big := s.soql.Initial(), s.big.Initial()
+	return Cursor{Kind: s.kind, SOQL: &soql, Big: &big}
+}
 
 // Poll reads what is new, as the cursor's kind says or, before the kind is
 // known, by trying the ordinary query first.
@@ -199,7 +206,7 @@ func (s *Source) Poll(ctx context.Context, res convert.Resource, cursor Cursor, 
 
 func (s *Source) pollSOQL(ctx context.Context, res convert.Resource, cursor Cursor, emit stream.Emit[Cursor]) error {
 	c := s.soql.Initial()
-	if cursor.Kind == KindSOQL && cursor.SOQL != nil {
+	if cursor.SOQL != nil && cursor.Kind != KindBig {
 		c = *cursor.SOQL
 	}
 	err := s.soql.Poll(ctx, res, c, func(ctx context.Context, logs plog.Logs, next soqlstream.Cursor) error {
@@ -214,7 +221,7 @@ func (s *Source) pollSOQL(ctx context.Context, res convert.Resource, cursor Curs
 
 func (s *Source) pollBig(ctx context.Context, res convert.Resource, cursor Cursor, emit stream.Emit[Cursor]) error {
 	c := s.big.Initial()
-	if cursor.Kind == KindBig && cursor.Big != nil {
+	if cursor.Big != nil && cursor.Kind != KindSOQL {
 		c = *cursor.Big
 	}
 	return s.big.Poll(ctx, res, c, func(ctx context.Context, logs plog.Logs, next bigobject.Cursor) error {

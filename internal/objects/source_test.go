@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -307,4 +308,33 @@ func TestInvalidFieldIsSurfacedAndOthersKeepGoing(t *testing.T) {
 			assert.Contains(t, ctx["error"], "it is listed in fields")
 		})
 	}
+}
+
+// A backfill within a big object's lag leaves the first poll nothing to
+// read, so it emits no cursor; the start Initial gave still holds, and a
+// later poll reads what arrived.
+func TestBackfillWithinTheLag(t *testing.T) {
+	e := newEnv(t, simulator.Options{LoginHistoryRows: -1, SetupAuditTrailRows: -1, History: -1})
+	src := New(e.client, Config{Name: "LoginEvent", TimestampField: "EventDate"}, Options{
+		Backfill: time.Minute, Big: bigobject.Options{Lag: 2 * time.Minute}, Logger: e.logger,
+		Now: func() time.Time { return e.now },
+	})
+	ctx := context.Background()
+	org, err := e.client.Org(ctx)
+	require.NoError(t, err)
+	sink := sftest.NewSink()
+	cur := src.Initial()
+	poll := func() {
+		t.Helper()
+		require.NoError(t, src.Poll(ctx, org, cur, func(ctx context.Context, l plog.Logs, next Cursor) error {
+			cur = next
+			return sink.ConsumeLogs(ctx, l)
+		}))
+	}
+	poll()
+	require.Zero(t, sink.Count())
+	e.sim.Arrive("LoginEvent", 5, e.now.Add(30*time.Second))
+	e.now = e.now.Add(5 * time.Minute)
+	poll()
+	assert.Equal(t, 5, sink.Count())
 }
