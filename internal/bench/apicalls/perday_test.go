@@ -12,6 +12,7 @@ import (
 
 	salesforcereceiver "github.com/sfevents/salesforcereceiver"
 	"github.com/sfevents/salesforcereceiver/internal/eventlog"
+	"github.com/sfevents/salesforcereceiver/internal/eventlogobjects"
 	"github.com/sfevents/salesforcereceiver/internal/objects"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/soqlstream"
@@ -117,6 +118,20 @@ func BenchmarkAPICallsPerDay(b *testing.B) {
 					sim.Arrive("LoginEvent", intervalRows(busyLoginsPerDay, objectInterval), clock.Add(time.Minute))
 				}
 				clock = clock.Add(objectInterval)
+			})
+		}},
+		// Every Event Log Object the org has (all 44 the catalog knows):
+		// each is a window reader whose windows end an hour behind now.
+		{"event_log_objects", cfg.EventLogObjects.PollInterval, func(b *testing.B, busy bool) int64 {
+			sim, c := newSim(b)
+			interval := cfg.EventLogObjects.PollInterval
+			clock := time.Now()
+			src := eventlogobjects.New(c, eventlogobjects.Options{Backfill: 2 * time.Hour, Now: func() time.Time { return clock }})
+			return steady(b, sim, c, src, func() {
+				if busy { // an hour of logins, past Salesforce's delay before they are queryable
+					sim.Arrive("LoginEventLog", intervalRows(busyLoginsPerDay, interval), clock.Add(-interval+time.Minute))
+				}
+				clock = clock.Add(interval)
 			})
 		}},
 	}
