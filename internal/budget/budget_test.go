@@ -46,6 +46,21 @@ func tryAcquire(b *Budget, p Priority) (release func(), err error) {
 	return b.Acquire(ctx, p)
 }
 
+// callsUntilHeld makes up to most calls of priority p, one at a time,
+// until the budget holds one back; call runs for each (n: the calls so
+// far, this one included). It returns the calls made.
+func callsUntilHeld(b *Budget, p Priority, most int, call func(n int)) int {
+	for n := 1; n <= most; n++ {
+		release, err := tryAcquire(b, p)
+		if err != nil {
+			return n - 1
+		}
+		call(n)
+		release()
+	}
+	return most
+}
+
 func TestReserveIsNeverSpent(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -62,16 +77,7 @@ func TestReserveIsNeverSpent(t *testing.T) {
 			b := New("00D", settings(time.Hour))
 			b.Observe(sfapi.LimitInfo{Used: tt.used, Max: 1000})
 			o := &org{used: tt.used, max: 1000, reserve: 100}
-			calls := 0
-			for range 50 {
-				release, err := tryAcquire(b, Security)
-				if err != nil {
-					break
-				}
-				calls++
-				o.call(b)
-				release()
-			}
+			calls := callsUntilHeld(b, Security, 50, func(int) { o.call(b) })
 			assert.Equal(t, tt.wantCalls, calls)
 			assert.Zero(t, o.belowFloor)
 			assert.Equal(t, tt.used+int64(tt.wantCalls), o.used)
@@ -304,17 +310,10 @@ func TestAppQuotaIsNeverPassed(t *testing.T) {
 	_, err := tryAcquire(b, Bulk) // 5% of 250 kept for the streams above it
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 
-	calls := 0
-	for range 20 {
-		release, err := tryAcquire(b, Security)
-		if err != nil {
-			break
-		}
-		calls++
+	calls := callsUntilHeld(b, Security, 20, func(n int) {
 		app.Used++
-		b.Observe(sfapi.LimitInfo{Used: 10 + int64(calls), Max: 100_000, App: app})
-		release()
-	}
+		b.Observe(sfapi.LimitInfo{Used: 10 + int64(n), Max: 100_000, App: app})
+	})
 	assert.Equal(t, 10, calls, "240 of 250 used: 10 calls, not one more")
 	st := b.Status()
 	assert.True(t, st.HeldBack)
