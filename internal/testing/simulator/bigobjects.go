@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/sfid"
 )
 
 // Real-Time Event Monitoring storage objects that are big objects
@@ -452,7 +454,7 @@ func genLoginEvent(g *generator, ts time.Time) map[string]any {
 	rec["AdditionalInfo"] = "{}"
 	rec["EvaluationTime"] = float64(g.rnd.IntN(20))
 	rec["PolicyOutcome"] = g.pick("NoAction", "NoAction", "NoAction", "Notified", "Block")
-	rec["LoginHistoryId"] = makeID("0Ya", g.rnd.Uint64N(1<<40))
+	rec["LoginHistoryId"] = sfid.New("0Ya", g.rnd.Uint64N(1<<40))
 	return rec
 }
 
@@ -483,7 +485,7 @@ func genApiEvent(g *generator, ts time.Time) map[string]any {
 	rec["ApiVersion"] = g.pick("60.0", "64.0", "66.0")
 	rec["Application"] = g.pick("Data Loader", "Salesforce CLI", "sfsim Integration")
 	rec["Client"] = g.pick("sfdx toolbelt", "DataLoaderBulkUI/60.0", "sfsim/1.0")
-	rec["ConnectedAppId"] = makeID("0H4", g.rnd.Uint64N(1<<20))
+	rec["ConnectedAppId"] = sfid.New("0H4", g.rnd.Uint64N(1<<20))
 	rec["Operation"] = g.pick("Query", "Query", "QueryMore", "Describe")
 	rec["Platform"] = g.pick("Linux", "Mac OSX", "Windows 10")
 	rec["Query"] = q.query

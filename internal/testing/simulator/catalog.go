@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/sfid"
 )
 
 // The simulator serves what internal/catalog lists: every storage object
@@ -69,7 +70,7 @@ func keyPrefix(name string) string {
 	h := fnv.New32a()
 	h.Write([]byte(name))
 	n := h.Sum32()
-	return "0" + string(base62[10+n%52]) + string(base62[(n/52)%62])
+	return "0" + string(sfid.Base62[10+n%52]) + string(sfid.Base62[(n/52)%62])
 }
 
 // storeOnly reports whether a storage object's field is the store's own
@@ -293,12 +294,12 @@ func (g *generator) fieldValue(e *catalog.Entry, f catalog.Field, u simUser, ts 
 		if f.RefObject == "User" {
 			return u.id
 		}
-		return makeID(keyPrefix(f.RefObject), g.rnd.Uint64N(1<<30))
+		return sfid.New(keyPrefix(f.RefObject), g.rnd.Uint64N(1<<30))
 	case "id":
 		if strings.Contains(name, "User") {
 			return u.id
 		}
-		return makeID(keyPrefix(name), g.rnd.Uint64N(1<<30))
+		return sfid.New(keyPrefix(name), g.rnd.Uint64N(1<<30))
 	}
 	switch {
 	case name == "EventIdentifier" || name == "RelatedEventIdentifier" || name == "EventUuid":
@@ -339,9 +340,9 @@ func (g *generator) fieldValue(e *catalog.Entry, f catalog.Field, u simUser, ts 
 	case name == "PolicyOutcome":
 		return g.pick("NoAction", "NoAction", "Notified", "Block")
 	case name == "PolicyId":
-		return makeID("0NI", g.rnd.Uint64N(1<<20))
+		return sfid.New("0NI", g.rnd.Uint64N(1<<20))
 	case name == "LoginHistoryId":
-		return makeID("0Ya", g.rnd.Uint64N(1<<40))
+		return sfid.New("0Ya", g.rnd.Uint64N(1<<40))
 	case name == "RequestStatus":
 		// S success, F failure, A authorization error (the Event Log
 		// Object pages).
@@ -388,14 +389,14 @@ func (g *generator) fieldValue(e *catalog.Entry, f catalog.Field, u simUser, ts 
 	case name == "EventSource":
 		return g.pick("API", "Lightning", "Classic")
 	case strings.HasSuffix(name, "Identifier") || strings.HasSuffix(name, "Id"):
-		return makeID(keyPrefix(name), g.rnd.Uint64N(1<<30))
+		return sfid.New(keyPrefix(name), g.rnd.Uint64N(1<<30))
 	case strings.HasSuffix(name, "IdList"):
-		return makeID(keyPrefix(name), g.rnd.Uint64N(1<<30)) + "," + makeID(keyPrefix(name), g.rnd.Uint64N(1<<30))
+		return sfid.New(keyPrefix(name), g.rnd.Uint64N(1<<30)) + "," + sfid.New(keyPrefix(name), g.rnd.Uint64N(1<<30))
 	case strings.HasSuffix(name, "Message") || strings.HasSuffix(name, "Description"):
 		return g.pick("Insufficient privileges", "Read timed out", "List has no rows for assignment to SObject")
 	}
 	// Names and kinds with no known values: a word naming the field.
-	return name + "-" + string(base62[10+g.rnd.IntN(26)])
+	return name + "-" + string(sfid.Base62[10+g.rnd.IntN(26)])
 }
 
 // pick2 is pick for ints.

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/sfid"
 )
 
 // builtinSchemas is the object registry: the User object the others point
@@ -187,7 +189,7 @@ func genLoginHistory(g *generator, ts time.Time) map[string]any {
 	}
 	if !g.chance(0.15) {
 		g.geo++
-		rec["LoginGeoId"] = makeID("04F", 1_000_000+g.geo)
+		rec["LoginGeoId"] = sfid.New("04F", 1_000_000+g.geo)
 	}
 	if g.chance(0.1) {
 		rec["Status"] = g.pick("Invalid Password", "Invalid Password", "Failed: Computer activation required", "User Locked Out")

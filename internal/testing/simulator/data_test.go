@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/sfid"
 )
 
 func TestGeneratedData(t *testing.T) {
@@ -32,7 +34,7 @@ func TestGeneratedData(t *testing.T) {
 			for i, r := range recs {
 				require.Len(t, r.ID, 18)
 				require.True(t, strings.HasPrefix(r.ID, tc.prefix))
-				require.Equal(t, withChecksum(r.ID[:15]), r.ID)
+				require.Equal(t, sfid.WithChecksum(r.ID[:15]), r.ID)
 				require.Equal(t, r.ID, r.Fields["Id"])
 				if i > 0 {
 					require.Greater(t, r.ID, recs[i-1].ID)
@@ -126,16 +128,4 @@ func TestArrivalTicker(t *testing.T) {
 	n := len(s.Records("LoginHistory"))
 	time.Sleep(30 * time.Millisecond)
 	require.Equal(t, n, len(s.Records("LoginHistory")), "Close stops arrivals")
-}
-
-func TestMakeID(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"00D5g0000SimOrg", "00D5g0000SimOrgEQE"},
-		{"0055g0000SimUsr", DefaultUserID},
-		{"001000000000000", "001000000000000AAA"},
-	} {
-		require.Equal(t, tc.want, withChecksum(tc.in))
-	}
-	require.Less(t, makeID("0Ya", 61), makeID("0Ya", 62))
-	require.Len(t, makeID("0Ya", 1<<40), 18)
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/sfid"
 )
 
 // Event Monitoring log files: EventLogFile records whose LogFile field is
@@ -323,7 +325,7 @@ func (s *Server) handleLogFile(w http.ResponseWriter, r *http.Request, rest stri
 	id := logFilePathRe.FindStringSubmatch(rest)[1]
 	body := s.elf.get(id)
 	if body == nil && len(id) == 15 {
-		body = s.elf.get(withChecksum(id))
+		body = s.elf.get(sfid.WithChecksum(id))
 	}
 	if body == nil {
 		writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")

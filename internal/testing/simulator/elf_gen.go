@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"time"
+
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/sfid"
 )
 
 // elfRowGen makes deterministic, realistic rows for one event type. Rows
@@ -68,7 +70,7 @@ func newELFRowGen(eventType string, seed uint64, from time.Time, span time.Durat
 		org:  DefaultOrgID[:15],
 	}
 	for i := range 6 {
-		g.users = append(g.users, makeID("005", 4_000_000+uint64(i)*7919)[:15])
+		g.users = append(g.users, sfid.New("005", 4_000_000+uint64(i)*7919)[:15])
 	}
 	for i, c := range g.cols {
 		if c.typ != "String" {
@@ -86,7 +88,7 @@ func newELFRowGen(eventType string, seed uint64, from time.Time, span time.Durat
 func (g *elfRowGen) key(n int) string {
 	b := make([]byte, n)
 	for i := range b {
-		b[i] = base62[g.rnd.IntN(62)]
+		b[i] = sfid.Base62[g.rnd.IntN(62)]
 	}
 	return string(b)
 }
@@ -134,7 +136,7 @@ func (g *elfRowGen) value(c elfColumn, ts time.Time, user string, failed bool) s
 	case "USER_ID":
 		return user
 	case "USER_ID_DERIVED":
-		return withChecksum(user)
+		return sfid.WithChecksum(user)
 	case "SESSION_KEY", "LOGIN_KEY", "DEVICE_SESSION_ID", "CLIENT_ID":
 		if g.rnd.IntN(10) == 0 {
 			return ""
@@ -199,7 +201,7 @@ func (g *elfRowGen) value(c elfColumn, ts time.Time, user string, failed bool) s
 		if g.rnd.IntN(4) == 0 {
 			return ""
 		}
-		return makeID("0XX", g.rnd.Uint64N(1<<40))[:15]
+		return sfid.New("0XX", g.rnd.Uint64N(1<<40))[:15]
 	case "IP":
 		return g.ip()
 	case "DateTime":

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/sfid"
 )
 
 // The Pub/Sub API's topics and their Avro schemas, shaped like the ones
@@ -316,7 +317,7 @@ func (g *generator) anomaly(rec map[string]any, summary string) map[string]any {
 	rec["Score"] = score
 	rec["Summary"] = summary
 	rec["SecurityEventData"] = fmt.Sprintf(`{"score":%g,"evidence":[{"source":"%s"}]}`, score, rec["SourceIp"])
-	rec["PolicyId"] = makeID("0Nl", g.rnd.Uint64N(1<<20))
+	rec["PolicyId"] = sfid.New("0Nl", g.rnd.Uint64N(1<<20))
 	rec["PolicyOutcome"] = g.pick("NoAction", "Notified", "Notified", "Block")
 	return rec
 }
@@ -356,7 +357,7 @@ func genCredentialStuffingEvent(g *generator, ts time.Time) map[string]any {
 
 func genReportAnomalyEvent(g *generator, ts time.Time) map[string]any {
 	rec := g.rtemCommon(ts)
-	rec["Report"] = makeID("00O", g.rnd.Uint64N(1<<20))
+	rec["Report"] = sfid.New("00O", g.rnd.Uint64N(1<<20))
 	return g.anomaly(rec, "Anomalous report export: far more rows than usual were exported")
 }
 
@@ -365,9 +366,9 @@ func genPermissionSetEvent(g *generator, ts time.Time) map[string]any {
 	rec["SessionLevel"] = "STANDARD"
 	rec["EventSource"] = g.pick("UI", "API")
 	rec["HasExternalUsers"] = g.chance(0.1)
-	rec["LoginHistoryId"] = makeID("0Ya", g.rnd.Uint64N(1<<40))
+	rec["LoginHistoryId"] = sfid.New("0Ya", g.rnd.Uint64N(1<<40))
 	rec["Operation"] = g.pick("AssignedToUsers", "PermissionsAdded", "PermissionsRemoved")
-	rec["ParentIdList"] = makeID("0PS", g.rnd.Uint64N(1<<20))
+	rec["ParentIdList"] = sfid.New("0PS", g.rnd.Uint64N(1<<20))
 	rec["ParentNameList"] = g.pick("Sales_Ops", "Modify_All_Data_Admins", "Integration_API")
 	rec["PermissionExpirationList"] = nil
 	rec["PermissionList"] = g.pick("ModifyAllData", "ViewAllData", "ApiEnabled,ViewSetup")
@@ -398,7 +399,7 @@ func genSecurityAlert(g *generator, ts time.Time) map[string]any {
 // nulledFields.
 func genAccountChange(g *generator, ts time.Time) map[string]any {
 	u := g.user()
-	id := makeID("001", g.rnd.Uint64N(1<<30))
+	id := sfid.New("001", g.rnd.Uint64N(1<<30))
 	c := cities[g.rnd.IntN(len(cities))]
 	full := map[string]any{
 		"Name":              g.pick("Acme Corp", "Globex", "Initech", "Umbrella Ltd", "Stark Industries") + fmt.Sprintf(" %d", g.rnd.IntN(1000)),

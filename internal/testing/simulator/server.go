@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/sfid"
 )
 
 // Defaults for Options fields left zero.
@@ -732,8 +733,8 @@ func (s *Server) newLocatorLocked(l *locator) string {
 	}
 	s.locSeq++
 	l.seq = s.locSeq
-	id := makeID("01g", s.locSeq)
-	id = withChecksum("01gSIM" + id[6:15])
+	id := sfid.New("01g", s.locSeq)
+	id = sfid.WithChecksum("01gSIM" + id[6:15])
 	s.locators[id] = l
 	return id
 }

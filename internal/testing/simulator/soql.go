@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/sfid"
 )
 
 // A SOQL subset: SELECT fields|COUNT() FROM Object [WHERE cond]
@@ -847,11 +849,11 @@ func (q *query) checkLiteral(ref *fieldRef, l *literal) error {
 		if l.kind != litString {
 			return mismatch(true)
 		}
-		if !validID(l.s) {
+		if !sfid.Valid(l.s) {
 			return errAt("INVALID_QUERY_FILTER_OPERATOR", q.src, l.pos, "invalid ID field: "+l.s)
 		}
 		if len(l.s) == 15 {
-			l.s = withChecksum(l.s)
+			l.s = sfid.WithChecksum(l.s)
 		}
 	case TypeString:
 		if l.kind != litString {
@@ -871,18 +873,6 @@ func (q *query) checkLiteral(ref *fieldRef, l *literal) error {
 		}
 	}
 	return nil
-}
-
-func validID(s string) bool {
-	if len(s) != 15 && len(s) != 18 {
-		return false
-	}
-	for i := range len(s) {
-		if !strings.ContainsRune(base62, rune(s[i])) {
-			return false
-		}
-	}
-	return true
 }
 
 // ---- evaluation ----

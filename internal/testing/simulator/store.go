@@ -9,6 +9,7 @@ import (
 
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/anynum"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/sfid"
 )
 
 // Record is a stored record as ground truth for tests. Fields holds every
@@ -54,44 +55,6 @@ func newStore(reg registry, startCounter func(object string) uint64) *store {
 
 func (st *store) table(object string) *table { return st.tables[strings.ToLower(object)] }
 
-const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-// Ids are 15 case-sensitive or 18 case-insensitive characters, the first
-// three the object's key prefix (SOAP API Developer Guide, "ID Field Type":
-// https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/field_types.htm).
-// The page does not give the 3-character suffix's algorithm (widely
-// published; withChecksum); the pod and counter layout are the simulator's
-// own.
-
-// makeID builds an 18-char id: prefix, pod "5g", a 10-digit base62 counter
-// (fixed width, and base62 digits are in ASCII order, so ids compare in
-// creation order) and the case-safe checksum suffix.
-func makeID(prefix string, n uint64) string {
-	var b [10]byte
-	for i := len(b) - 1; i >= 0; i-- {
-		b[i] = base62[n%62]
-		n /= 62
-	}
-	return withChecksum(prefix + "5g" + string(b[:]))
-}
-
-// withChecksum appends Salesforce's 3-char suffix to a 15-char id: for each
-// 5-char chunk, a bitmask of which characters are upper case.
-func withChecksum(id15 string) string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-	suffix := make([]byte, 0, 3)
-	for c := range 3 {
-		bits := 0
-		for i := range 5 {
-			if ch := id15[c*5+i]; ch >= 'A' && ch <= 'Z' {
-				bits |= 1 << i
-			}
-		}
-		suffix = append(suffix, alphabet[bits])
-	}
-	return id15 + string(suffix)
-}
-
 // insert stores a record and returns its id. fields use any casing of the
 // field names; values are normalised to the field types.
 func (st *store) insert(object string, in map[string]any) (string, error) {
@@ -121,7 +84,7 @@ func (st *store) insert(object string, in map[string]any) (string, error) {
 	id, _ := fields["Id"].(string)
 	if id == "" {
 		for {
-			id = makeID(sch.KeyPrefix, t.next)
+			id = sfid.New(sch.KeyPrefix, t.next)
 			t.next++
 			if t.byID[id] == nil {
 				break
