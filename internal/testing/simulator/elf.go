@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/elf"
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/sfid"
 )
 
@@ -136,7 +137,7 @@ func (s *Server) AddLogFile(f LogFile) string {
 	}
 	header, types := f.Header, f.Types
 	if header == nil {
-		header, types = ELFColumns(f.EventType)
+		header, types = elf.Columns(f.EventType)
 	}
 	if header == nil && f.Raw == nil {
 		panic("simulator: no columns for event type " + f.EventType)
@@ -153,20 +154,18 @@ func (s *Server) AddLogFile(f LogFile) string {
 		// what makes the file unique.
 		seed = fileSeed(s.opts.Seed, f)
 		from, ev, limit := f.LogDate, f.EventType, f.GenBytes
-		body.open = func() io.Reader { return NewLogFileReader(ev, seed, from, span, 0, limit) }
+		body.open = func() io.Reader { return elf.NewReader(ev, DefaultOrgID, seed, from, span, 0, limit) }
 		// One counting pass for LogFileLength and the ground-truth row count.
-		cr := &countingReader{r: body.open()}
-		_, _ = io.Copy(io.Discard, cr)
-		body.length, body.count = cr.n, cr.rows()
+		body.length, body.count = elf.Measure(body.open())
 	default:
 		rows := f.Rows
 		if f.GenRows > 0 {
-			g := newELFRowGen(f.EventType, fileSeed(s.opts.Seed, f), f.LogDate, span)
+			g := elf.NewRowGen(f.EventType, DefaultOrgID, fileSeed(s.opts.Seed, f), f.LogDate, span)
 			for range f.GenRows {
-				rows = append(rows, slices.Clone(g.next(nil)))
+				rows = append(rows, slices.Clone(g.Next(nil)))
 			}
 		}
-		raw := EncodeCSV(header, rows)
+		raw := elf.EncodeCSV(header, rows)
 		body.open = func() io.Reader { return bytes.NewReader(raw) }
 		body.length, body.rows, body.count = int64(len(raw)), rows, len(rows)
 	}
@@ -191,7 +190,7 @@ func (s *Server) AddLogFile(f LogFile) string {
 		"Interval":           f.Interval,
 		"Sequence":           int64(f.Sequence),
 	})
-	s.elf.put(id, body)
+	s.logFiles.put(id, body)
 	// The path needs the Id, so it is set after the insert; rows are
 	// immutable once visible, which holds: s.mu is still held.
 	s.st.table("EventLogFile").byID[id].fields["LogFile"] = "/services/data/v" + s.opts.APIVersion + "/sobjects/EventLogFile/" + id + "/LogFile"
@@ -204,45 +203,10 @@ func fileSeed(seed int64, f LogFile) uint64 {
 	return h.Sum64()
 }
 
-// countingReader counts bytes and CSV rows (newlines outside quotes).
-type countingReader struct {
-	r        io.Reader
-	n        int64
-	newlines int
-	inQuote  bool
-	last     byte
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	for _, b := range p[:n] {
-		switch b {
-		case '"':
-			c.inQuote = !c.inQuote
-		case '\n':
-			if !c.inQuote {
-				c.newlines++
-			}
-		}
-		c.last = b
-	}
-	return n, err
-}
-
-// rows is the number of data rows: lines minus the header.
-func (c *countingReader) rows() int {
-	lines := c.newlines
-	if c.n > 0 && c.last != '\n' {
-		lines++
-	}
-	return max(0, lines-1)
-}
-
 // LogFileRows returns the data rows of a log file added with Rows or
 // GenRows (nil otherwise): the ground truth a reader must reproduce.
 func (s *Server) LogFileRows(id string) [][]string {
-	if b := s.elf.get(id); b != nil {
+	if b := s.logFiles.get(id); b != nil {
 		return b.rows
 	}
 	return nil
@@ -250,7 +214,7 @@ func (s *Server) LogFileRows(id string) [][]string {
 
 // LogFileRowCount is the number of data rows of a log file (-1 if unknown id).
 func (s *Server) LogFileRowCount(id string) int {
-	if b := s.elf.get(id); b != nil {
+	if b := s.logFiles.get(id); b != nil {
 		return b.count
 	}
 	return -1
@@ -259,7 +223,7 @@ func (s *Server) LogFileRowCount(id string) int {
 // LogFileGzipBytes is the size on the wire of a gzip download of a
 // Precompress file (-1: unknown file, or not precompressed).
 func (s *Server) LogFileGzipBytes(id string) int {
-	if b := s.elf.get(id); b != nil && b.gz != nil {
+	if b := s.logFiles.get(id); b != nil && b.gz != nil {
 		return len(b.gz)
 	}
 	return -1
@@ -323,9 +287,9 @@ func isLogFilePath(rest string) bool { return logFilePathRe.MatchString(rest) }
 // accepts it, as Salesforce does.
 func (s *Server) handleLogFile(w http.ResponseWriter, r *http.Request, rest string) {
 	id := logFilePathRe.FindStringSubmatch(rest)[1]
-	body := s.elf.get(id)
+	body := s.logFiles.get(id)
 	if body == nil && len(id) == 15 {
-		body = s.elf.get(sfid.WithChecksum(id))
+		body = s.logFiles.get(sfid.WithChecksum(id))
 	}
 	if body == nil {
 		writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
@@ -408,4 +372,21 @@ func acceptsGzip(h string) bool {
 		}
 	}
 	return false
+}
+
+// ELFEventTypes lists the event types the simulator has column sets for
+// (elf.EventTypes).
+func ELFEventTypes() []string { return elf.EventTypes() }
+
+// ELFColumns returns the documented header and LogFileFieldTypes of an
+// event type, nil for an unknown one (elf.Columns).
+func ELFColumns(eventType string) (names, types []string) { return elf.Columns(eventType) }
+
+// EncodeCSV renders rows the way Salesforce writes log files (elf.EncodeCSV).
+func EncodeCSV(header []string, rows [][]string) []byte { return elf.EncodeCSV(header, rows) }
+
+// NewLogFileReader streams a deterministic generated log file of eventType
+// of the default org (elf.NewReader).
+func NewLogFileReader(eventType string, seed uint64, from time.Time, span time.Duration, maxRows int, maxBytes int64) io.Reader {
+	return elf.NewReader(eventType, DefaultOrgID, seed, from, span, maxRows, maxBytes)
 }

@@ -49,25 +49,11 @@ func TestLogFileDownload(t *testing.T) {
 	require.Equal(t, 404, get(t, s, tok, "/services/data/v66.0/sobjects/EventLogFile/0AT5g0000000000AAA/LogFile", nil).status)
 }
 
-// Generated files carry every cell a CSV reader gets wrong.
-func TestGeneratedRowsAreTricky(t *testing.T) {
-	g := newELFRowGen("ReportExport", 1, testNow, time.Hour)
-	seen := map[string]bool{}
-	for range 200 {
-		for _, v := range g.next(nil) {
-			seen[v] = true
-		}
-	}
-	for _, c := range trickyCells {
-		require.True(t, seen[c], "%q", c)
-	}
-}
-
 func TestGeneratedFileOfAnySize(t *testing.T) {
 	s := New(testOptions())
 	id := s.AddLogFile(LogFile{EventType: "Login", LogDate: testNow.Add(-48 * time.Hour), GenBytes: 3 << 20})
 	require.Nil(t, s.LogFileRows(id), "not held in memory")
-	body := s.elf.get(id)
+	body := s.logFiles.get(id)
 	require.GreaterOrEqual(t, body.length, int64(3<<20))
 	a, err := io.ReadAll(body.open())
 	require.NoError(t, err)

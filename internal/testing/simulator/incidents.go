@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/elf"
 )
 
 // Security incidents the simulator injects on request (Options.Incidents,
@@ -96,7 +98,7 @@ func setHome(le map[string]any, u simUser) {
 // in as a user is an incident the detections report; IncidentLoginAs
 // writes its file).
 func seededELFEventTypes() []string {
-	return slices.DeleteFunc(ELFEventTypes(), func(t string) bool { return t == "LoginAs" })
+	return slices.DeleteFunc(elf.EventTypes(), func(t string) bool { return t == "LoginAs" })
 }
 
 // genReportEvent is clean report activity: mostly runs, some exports,
@@ -186,11 +188,11 @@ func (in *injection) insert(object string, rec map[string]any) {
 // changed by set (row i, column name → value).
 func (in *injection) elf(eventType string, rows int, set func(i int) map[string]string) {
 	day := in.inc.At.Truncate(24 * time.Hour)
-	names, _ := ELFColumns(eventType)
-	g := newELFRowGen(eventType, fileSeed(in.s.opts.Seed, LogFile{EventType: eventType, LogDate: in.inc.At}), day, time.Hour)
+	names, _ := elf.Columns(eventType)
+	g := elf.NewRowGen(eventType, DefaultOrgID, fileSeed(in.s.opts.Seed, LogFile{EventType: eventType, LogDate: in.inc.At}), day, time.Hour)
 	var out [][]string
 	for i := range rows {
-		row := slices.Clone(g.next(nil))
+		row := slices.Clone(g.Next(nil))
 		for col, v := range set(i) {
 			j := slices.Index(names, col)
 			if j < 0 {

@@ -207,7 +207,7 @@ type Server struct {
 	loginMu sync.Mutex
 	login   loginState // logins.go
 
-	elf          elfFiles     // EventLogFile bodies (elf.go)
+	logFiles     elfFiles     // EventLogFile bodies (elf.go)
 	downloadRate atomic.Int64 // bytes/s per LogFile download, 0: unpaced
 
 	statsMu   sync.Mutex

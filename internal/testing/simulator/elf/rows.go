@@ -1,4 +1,4 @@
-package simulator
+package elf
 
 import (
 	"io"
@@ -9,11 +9,11 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/sfid"
 )
 
-// elfRowGen makes deterministic, realistic rows for one event type. Rows
+// RowGen makes deterministic, realistic rows for one event type. Rows
 // are produced one at a time, so a file of any size can be streamed.
-type elfRowGen struct {
+type RowGen struct {
 	typ   string
-	cols  []elfColumn
+	cols  []column
 	text  []int // String columns free text may go into (tricky cells)
 	rnd   *rand.Rand
 	from  time.Time
@@ -36,7 +36,7 @@ var trickyCells = []string{
 	"trailing space, and \"quotes\" and a\nnewline",
 }
 
-var elfUserAgents = []string{
+var userAgents = []string{
 	"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
 	"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:126.0) Gecko/20100101 Firefox/126.0",
 	"SFDC-Callout/66.0",
@@ -44,7 +44,7 @@ var elfUserAgents = []string{
 	"Dataloader/60.0.2",
 }
 
-var elfURIs = []string{
+var uris = []string{
 	"/lightning/r/Account/0015g00000AbCdEAAZ/view",
 	"/services/data/v66.0/query",
 	"/services/data/v66.0/sobjects/Contact/0035g00000XyZ12AAA",
@@ -54,20 +54,21 @@ var elfURIs = []string{
 	"/home/home.jsp",
 }
 
-var elfUserNames = []string{
+var userNames = []string{
 	"admin@sfsim.example.com", "jane.doe@sfsim.example.com", "zoë.müller@sfsim.example.com",
 	"li.wei@sfsim.example.com", "integration@sfsim.example.com",
 }
 
-// newELFRowGen seeds a generator; rows' timestamps spread over [from, from+span).
-func newELFRowGen(eventType string, seed uint64, from time.Time, span time.Duration) *elfRowGen {
-	g := &elfRowGen{
+// NewRowGen seeds a generator; rows' timestamps spread over [from, from+span)
+// and their ORGANIZATION_ID is orgID's first 15 characters.
+func NewRowGen(eventType, orgID string, seed uint64, from time.Time, span time.Duration) *RowGen {
+	g := &RowGen{
 		typ:  eventType,
-		cols: elfSchemas[eventType],
+		cols: schemas[eventType],
 		rnd:  rand.New(rand.NewPCG(seed, seed^0x5851f42d4c957f2d)),
 		from: from.UTC(),
 		span: max(span, time.Second),
-		org:  DefaultOrgID[:15],
+		org:  orgID[:15],
 	}
 	for i := range 6 {
 		g.users = append(g.users, sfid.New("005", 4_000_000+uint64(i)*7919)[:15])
@@ -85,7 +86,7 @@ func newELFRowGen(eventType string, seed uint64, from time.Time, span time.Durat
 	return g
 }
 
-func (g *elfRowGen) key(n int) string {
+func (g *RowGen) key(n int) string {
 	b := make([]byte, n)
 	for i := range b {
 		b[i] = sfid.Base62[g.rnd.IntN(62)]
@@ -93,7 +94,7 @@ func (g *elfRowGen) key(n int) string {
 	return string(b)
 }
 
-func (g *elfRowGen) ip() string {
+func (g *RowGen) ip() string {
 	b := strconv.AppendInt(nil, int64(1+g.rnd.IntN(223)), 10)
 	for range 3 {
 		b = append(b, '.')
@@ -102,10 +103,11 @@ func (g *elfRowGen) ip() string {
 	return string(b)
 }
 
-func (g *elfRowGen) pick(xs []string) string { return xs[g.rnd.IntN(len(xs))] }
+func (g *RowGen) pick(xs []string) string { return xs[g.rnd.IntN(len(xs))] }
 
-// next returns the next row's values, aligned with the columns.
-func (g *elfRowGen) next(dst []string) []string {
+// Next returns the next row's values, aligned with the columns, in dst's
+// storage: the row is overwritten by the call after.
+func (g *RowGen) Next(dst []string) []string {
 	dst = dst[:0]
 	// Ascending times across the file, wrapping inside the span.
 	ts := g.from.Add(time.Duration(int64(g.n)*int64(1013*time.Millisecond)) % g.span)
@@ -121,7 +123,7 @@ func (g *elfRowGen) next(dst []string) []string {
 	return dst
 }
 
-func (g *elfRowGen) value(c elfColumn, ts time.Time, user string, failed bool) string {
+func (g *RowGen) value(c column, ts time.Time, user string, failed bool) string {
 	switch c.name {
 	case "EVENT_TYPE":
 		return g.typ
@@ -143,7 +145,7 @@ func (g *elfRowGen) value(c elfColumn, ts time.Time, user string, failed bool) s
 		}
 		return g.key(16)
 	case "URI", "PAGE_URL", "REFERRER_URI", "PREVPAGE_URL":
-		return g.pick(elfURIs)
+		return g.pick(uris)
 	case "USER_TYPE":
 		return "Standard"
 	case "REQUEST_STATUS":
@@ -166,9 +168,9 @@ func (g *elfRowGen) value(c elfColumn, ts time.Time, user string, failed bool) s
 	case "SOURCE_IP":
 		return g.ip()
 	case "USER_AGENT", "BROWSER_TYPE", "CLIENT_INFO":
-		return g.pick(elfUserAgents)
+		return g.pick(userAgents)
 	case "USER_NAME", "DELEGATED_USER_NAME":
-		return g.pick(elfUserNames)
+		return g.pick(userNames)
 	case "QUERY":
 		return "SELECT Id, Name FROM Account WHERE Name = 'Acme, Inc.' LIMIT 200"
 	case "REPORT_DESCRIPTION":
@@ -213,11 +215,11 @@ func (g *elfRowGen) value(c elfColumn, ts time.Time, user string, failed bool) s
 	return g.pick([]string{"Standard", "Lightning", "Mobile", "Classic", "Console"})
 }
 
-// elfStream is a generated log file as an io.Reader: the header, then rows
+// stream is a generated log file as an io.Reader: the header, then rows
 // until maxRows (if > 0) or at least maxBytes (if > 0) have been written.
 // Only one row is held at a time.
-type elfStream struct {
-	g        *elfRowGen
+type stream struct {
+	g        *RowGen
 	header   []string
 	maxRows  int
 	maxBytes int64
@@ -229,16 +231,16 @@ type elfStream struct {
 	started  bool
 }
 
-// NewLogFileReader streams a deterministic generated log file of eventType:
-// rows until maxRows rows (when > 0) or until at least maxBytes bytes (when
-// > 0) have been produced. Nothing but the current row is held in memory,
-// so load tests can read gigabytes.
-func NewLogFileReader(eventType string, seed uint64, from time.Time, span time.Duration, maxRows int, maxBytes int64) io.Reader {
-	names, _ := ELFColumns(eventType)
-	return &elfStream{g: newELFRowGen(eventType, seed, from, span), header: names, maxRows: maxRows, maxBytes: maxBytes}
+// NewReader streams a deterministic generated log file of eventType (rows
+// as NewRowGen makes them): rows until maxRows rows (when > 0) or until at
+// least maxBytes bytes (when > 0) have been produced. Nothing but the
+// current row is held in memory, so load tests can read gigabytes.
+func NewReader(eventType, orgID string, seed uint64, from time.Time, span time.Duration, maxRows int, maxBytes int64) io.Reader {
+	names, _ := Columns(eventType)
+	return &stream{g: NewRowGen(eventType, orgID, seed, from, span), header: names, maxRows: maxRows, maxBytes: maxBytes}
 }
 
-func (s *elfStream) Read(p []byte) (int, error) {
+func (s *stream) Read(p []byte) (int, error) {
 	n := 0
 	for n < len(p) {
 		if s.off == len(s.buf) {
@@ -256,7 +258,7 @@ func (s *elfStream) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func (s *elfStream) fill() bool {
+func (s *stream) fill() bool {
 	s.buf, s.off = s.buf[:0], 0
 	if !s.started {
 		s.started = true
@@ -266,7 +268,7 @@ func (s *elfStream) fill() bool {
 			(s.maxRows <= 0 && s.maxBytes <= 0) {
 			return false
 		}
-		s.vals = s.g.next(s.vals)
+		s.vals = s.g.Next(s.vals)
 		s.buf = appendCSVRow(s.buf, s.vals)
 		s.rows++
 	}
