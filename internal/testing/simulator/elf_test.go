@@ -49,23 +49,6 @@ func TestLogFileDownload(t *testing.T) {
 	require.Equal(t, 404, get(t, s, tok, "/services/data/v66.0/sobjects/EventLogFile/0AT5g0000000000AAA/LogFile", nil).status)
 }
 
-func TestGeneratedFileOfAnySize(t *testing.T) {
-	s := New(testOptions())
-	id := s.AddLogFile(LogFile{EventType: "Login", LogDate: testNow.Add(-48 * time.Hour), GenBytes: 3 << 20})
-	require.Nil(t, s.LogFileRows(id), "not held in memory")
-	body := s.logFiles.get(id)
-	require.GreaterOrEqual(t, body.length, int64(3<<20))
-	a, err := io.ReadAll(body.open())
-	require.NoError(t, err)
-	b, err := io.ReadAll(body.open())
-	require.NoError(t, err)
-	require.Equal(t, a, b, "deterministic")
-	require.EqualValues(t, len(a), body.length)
-	all, err := csv.NewReader(bytes.NewReader(a)).ReadAll()
-	require.NoError(t, err)
-	require.Equal(t, len(all)-1, s.LogFileRowCount(id))
-}
-
 // A paced download takes at least its bytes over the rate and serves the
 // same body as an unpaced one.
 func TestDownloadRate(t *testing.T) {
@@ -96,42 +79,4 @@ func TestDownloadRate(t *testing.T) {
 		want := time.Duration(float64(wire-rate/100) / rate * float64(time.Second))
 		require.GreaterOrEqual(t, took, want, "gzip %v: %d bytes at %d B/s", gz, wire, rate)
 	}
-}
-
-func TestRemoveField(t *testing.T) {
-	s := NewTestServer(t, testOptions())
-	s.AddLogFile(LogFile{EventType: "Login", LogDate: testNow.Add(-48 * time.Hour), GenRows: 1})
-	s.RemoveField("EventLogFile", "Interval")
-	tok := login(t, s)
-	r := get(t, s, tok, queryPath("SELECT Id FROM EventLogFile WHERE Interval = 'Daily'"), nil)
-	require.Equal(t, 400, r.status)
-	require.Equal(t, "INVALID_FIELD", r.errorCode(t))
-	recs, _ := queryAll(t, s, tok, "SELECT Id FROM EventLogFile WHERE Sequence = 0", 0)
-	require.Len(t, recs, 1)
-}
-
-func TestSeedLogFiles(t *testing.T) {
-	s := New(testOptions())
-	day := testNow.Truncate(24 * time.Hour).Add(-24 * time.Hour)
-	ids := s.SeedLogFiles(day, day.Add(24*time.Hour), true, 2)
-	var daily, hourly, split, late int
-	recs := s.Records("EventLogFile")
-	require.Len(t, recs, len(ids))
-	for _, r := range recs {
-		if r.Fields["Interval"] == "Daily" {
-			daily++
-			continue
-		}
-		hourly++
-		if r.Fields["Sequence"] == int64(2) {
-			split++
-		}
-		if r.Fields["CreatedDate"].(time.Time).Sub(r.Fields["LogDate"].(time.Time)) > 10*time.Hour {
-			late++
-		}
-	}
-	require.Equal(t, len(seededELFEventTypes()), daily)
-	require.GreaterOrEqual(t, hourly, 24*len(seededELFEventTypes()))
-	require.NotZero(t, split)
-	require.NotZero(t, late)
 }

@@ -5,149 +5,29 @@ import (
 	"slices"
 	"time"
 
-	"github.com/sfevents/salesforcereceiver/internal/catalog"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/org"
 )
 
-// Event Log Objects (*EventLog): Salesforce's standard objects that hold
-// Event Monitoring data queryable with SOQL, one per catalog entry of kind
-// event_log_object (eventlogobjects.yaml), each with the fields its page in
-// the Object Reference lists (the entry's doc). The framework's rules come
-// from the Security Implementation Guide's "Store and Query Log Data with
-// Event Log Objects" and "Best Practices and Considerations for Leveraging
-// Event Log Object Data":
-// https://developer.salesforce.com/docs/atlas.en-us.securityImplGuide.meta/securityImplGuide/elo_best_practices.htm
-//
-//   - "Log data is retained for up to 30 days" (eloRetention);
-//   - "expect log data to be available to query within 25–45 minutes after
-//     the event is logged" (Options.EventLogObjectDelay);
-//   - SOQL without relationship queries, HAVING or OFFSET;
-//   - "You can only query 15 days of data at a time using the Timestamp
-//     column": only DAY_ONLY() as a date function on Timestamp, three or
-//     more Timestamp filters are an error, != is not supported, with no
-//     Timestamp filter "we append a filter in the backend to query only the
-//     last 15 days", AND ranges must fall within 15 days, at most two
-//     Timestamp filters with OR or IN, and a one-sided range "automatically
-//     retrieves 15 days of data in the direction of the missing bound".
-//
-// The pages give no error texts for the refused query shapes: the
-// simulator answers with Salesforce's usual error shape (400 and
-// MALFORMED_QUERY, or INVALID_QUERY_FILTER_OPERATOR for an operator) and
-// messages of its own.
-//
-// No page lists an Id field, and none documents a unique key. Peers'
-// published samples show the empty Id (000000000000000AAA) on every row
-// when a query selects Id; the simulator does the same, which is not
-// documented. Describe leaves Id out, as the pages do.
+// The query rules of Event Log Objects (org/eventlogobjects.go describes
+// the objects and where the rules come from).
 
 const (
 	// eloRetention: "Log data is retained for up to 30 days".
 	eloRetention = 30 * 24 * time.Hour
 	// eloSpan: "You can only query 15 days of data at a time".
 	eloSpan = 15 * 24 * time.Hour
-	// The documented latency: "within 25–45 minutes".
-	eloMinDelay, eloMaxDelay = 25 * time.Minute, 45 * time.Minute
-	// eloDuplicateShare of generated rows repeat another row in every
-	// field: the docs document no unique key, and RequestIdentifier and
-	// the millisecond Timestamp are shared by the events of one
-	// transaction. The share is the simulator's own.
-	eloDuplicateShare = 0.01
 )
-
-// NoEventLogObjectDelay, as Options.EventLogObjectDelay, makes Event Log
-// Object rows queryable at once.
-const NoEventLogObjectDelay = time.Duration(-1)
-
-// addEventLogObjectSchemas registers every Event Log Object of the catalog.
-func addEventLogObjectSchemas(reg registry) {
-	for _, e := range catalog.OfKind(catalog.KindEventLogObject) {
-		fields := append([]field{{Name: "Id", Type: TypeID, Undescribed: true}}, catalogFields(e)...)
-		for i := range fields {
-			if fields[i].Name == "Timestamp" {
-				// A dateTime on every Event Log Object ("the Timestamp
-				// column that's present on all Event Log Objects", queried
-				// with date-time literals and DAY_ONLY()), also where the
-				// catalog could not read its type (FlowNavMetricEventLog's
-				// page edition lost the types of some fields).
-				fields[i].Type = TypeDateTime
-			}
-		}
-		reg.add(&objectSchema{
-			Name: e.Name, KeyPrefix: keyPrefix(e.Name), Doc: e.Doc, Since: e.Since, Fields: fields,
-			TimestampField: "Timestamp", PlaceholderID: true, ELO: true,
-			generate:   func(g *generator, ts time.Time) map[string]any { return g.catalogRecord(e, ts) },
-			checkQuery: eloCheck,
-		})
-	}
-}
-
-// EventLogObjects lists the Event Log Objects the simulator serves.
-func EventLogObjects() []string {
-	var out []string
-	for _, e := range catalog.OfKind(catalog.KindEventLogObject) {
-		out = append(out, e.Name)
-	}
-	return out
-}
-
-// eloDelay is how long after its Timestamp a new row becomes queryable.
-// Callers hold s.mu.
-func (s *Server) eloDelay() time.Duration {
-	switch d := s.opts.EventLogObjectDelay; {
-	case d < 0:
-		return 0
-	case d > 0:
-		return d
-	}
-	return eloMinDelay + time.Duration(s.gen.rnd.Int64N(int64(eloMaxDelay-eloMinDelay)+1)).Truncate(time.Millisecond)
-}
-
-// insertELORows stores generated rows of an Event Log Object at times ts,
-// some identical in every field to the row before. Callers hold s.mu.
-func (s *Server) insertELORows(sch *objectSchema, ts []time.Time) {
-	var prev map[string]any
-	for _, t := range ts {
-		rec := sch.generate(s.gen, t)
-		if prev != nil && s.gen.chance(eloDuplicateShare) {
-			rec = prev // the same event logged twice
-		}
-		id := s.mustInsert(sch.Name, rec)
-		r := s.st.table(sch.Name).byID[id]
-		r.visibleAt = r.fields["Timestamp"].(time.Time).Add(s.eloDelay())
-		prev = rec
-	}
-}
-
-// generateEventLogObjectHistory fills the Event Log Objects of
-// Options.EventLogObjectRows over Options.History.
-func (s *Server) generateEventLogObjectHistory() {
-	if s.opts.History <= 0 {
-		return
-	}
-	now := s.opts.Now()
-	names := make([]string, 0, len(s.opts.EventLogObjectRows))
-	for name := range s.opts.EventLogObjectRows {
-		names = append(names, name)
-	}
-	slices.Sort(names) // deterministic per seed
-	for _, name := range names {
-		sch := s.reg.lookup(name)
-		if sch == nil || !sch.ELO {
-			panic("simulator: EventLogObjectRows: " + name + " is not an Event Log Object")
-		}
-		s.insertELORows(sch, s.gen.timestamps(s.opts.EventLogObjectRows[name], now.Add(-s.opts.History), now, time.Millisecond, eventRuns))
-	}
-}
 
 // eloRows is what a query on an Event Log Object may see at now: rows past
 // their delay and within retention, and, when the query bounds Timestamp on
 // one side only or not at all, within the 15 days Salesforce appends.
-func (s *Server) eloRows(q *query, rows []*row, now time.Time) []*row {
+func eloRows(q *query, rows []*org.Row, now time.Time) []*org.Row {
 	lo, hi := eloWindow(q, now)
 	oldest := now.Add(-eloRetention)
-	var out []*row
+	var out []*org.Row
 	for _, r := range rows {
-		ts, _ := r.fields["Timestamp"].(time.Time)
-		if r.visibleAt.After(now) || ts.Before(oldest) || ts.Before(lo) || ts.After(hi) {
+		ts, _ := r.Fields["Timestamp"].(time.Time)
+		if r.VisibleAt.After(now) || ts.Before(oldest) || ts.Before(lo) || ts.After(hi) {
 			continue
 		}
 		out = append(out, r)

@@ -2,7 +2,6 @@ package simulator
 
 import (
 	"encoding/json"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/org"
 )
 
 // eloServer serves Event Log Object rows at once (no delay) on a clock the
@@ -191,32 +191,6 @@ func TestPlaceholderIDs(t *testing.T) {
 	}
 }
 
-// Event Log Objects have no unique key: some rows are identical in every
-// field to another.
-func TestEventLogObjectDuplicateRows(t *testing.T) {
-	s := New(func() Options {
-		o := testOptions()
-		o.EventLogObjectRows = map[string]int{"RestApiEventLog": 3000}
-		return o
-	}())
-	recs := s.Records("RestApiEventLog")
-	require.Len(t, recs, 3000)
-	seen, dups := map[string]int{}, 0
-	for _, r := range recs {
-		b, err := json.Marshal(r.Fields)
-		require.NoError(t, err)
-		seen[string(b)]++
-		if seen[string(b)] == 2 {
-			dups++
-		}
-		require.Equal(t, catalog.PlaceholderID, r.Fields["Id"])
-		ts := r.Fields["Timestamp"].(time.Time)
-		require.False(t, ts.After(testNow) || ts.Before(testNow.Add(-72*time.Hour)))
-	}
-	require.Greater(t, dups, 5, "about 1%% of rows repeat another")
-	require.Less(t, dups, 100)
-}
-
 // Describe of an Event Log Object: its catalog fields, no Id; not there
 // before the object's version.
 func TestEventLogObjectDescribe(t *testing.T) {
@@ -235,15 +209,15 @@ func TestEventLogObjectDescribe(t *testing.T) {
 			var names []string
 			for _, f := range d.Fields {
 				names = append(names, f.Name)
-				want := describeType(catalogType(e.Field(f.Name).Type))
+				want := describeType(org.CatalogType(e.Field(f.Name).Type))
 				if f.Name == "Timestamp" {
 					want = "datetime"
 				}
 				require.Equal(t, want, f.Type, f.Name)
 			}
 			require.Equal(t, e.FieldNames(), names)
-			older, _ := parseAPIVersion(e.Since)
-			older.major--
+			older, _ := org.ParseAPIVersion(e.Since)
+			older.Major--
 			r = get(t, s, tok, "/services/data/v"+older.String()+"/sobjects/"+e.Name+"/describe", nil)
 			require.Equal(t, 404, r.status)
 			r = get(t, s, tok, "/services/data/v"+older.String()+"/query?q=SELECT+Timestamp+FROM+"+e.Name, nil)
@@ -303,189 +277,4 @@ func TestDescribeGlobal(t *testing.T) {
 	}
 	r := get(t, s, tok, "/services/data/v66.0/sobjects", nil)
 	require.Equal(t, 200, r.status, "without the trailing slash too")
-}
-
-// Publishing a UniversalAnomalyEvent writes its store row, found by a gap
-// read's query.
-func TestUniversalAnomalyEventStored(t *testing.T) {
-	s, tok := signedIn(t)
-	evs := s.Publish("/event/UniversalAnomalyEvent", 5)
-	rows := map[string]Record{}
-	for _, r := range s.Records("UniversalAnomalyEventStore") {
-		rows[r.ID] = r
-	}
-	for _, ev := range evs {
-		require.Equal(t, "UniversalAnomalyEventStore", ev.StorageObject)
-		row, ok := rows[ev.StorageID]
-		require.True(t, ok)
-		require.Equal(t, ev.EventIdentifier, row.Fields["EventIdentifier"])
-		require.Equal(t, ev.Fields["AnomalySubType"], row.Fields["AnomalySubType"])
-		require.Contains(t, anomalySubTypes, row.Fields["AnomalySubType"])
-		require.Equal(t, testNow, row.Fields["CreatedDate"])
-		require.Regexp(t, `^\d{10}$`, row.Fields["UniversalAnomalyEventNumber"])
-		require.Equal(t, ev.StorageID, row.Fields["Id"], "a standard object: its own Id")
-	}
-	// The query the big-object reader makes of a store in a gap read.
-	q := fmt.Sprintf("SELECT Id, EventIdentifier, EventDate, AnomalySubType FROM UniversalAnomalyEventStore WHERE EventDate > %s AND EventDate <= %s ORDER BY EventDate DESC",
-		soqlTime(testNow.Add(-time.Minute)), soqlTime(testNow.Add(time.Second)))
-	recs, _ := queryAll(t, s, tok, q, 0)
-	got := map[string]bool{}
-	for _, r := range recs {
-		got[r["EventIdentifier"].(string)] = true
-	}
-	for _, ev := range evs {
-		require.True(t, got[ev.EventIdentifier], ev.EventIdentifier)
-	}
-	// A standard object: EventIdentifier alone filters too.
-	recs, _ = queryAll(t, s, tok, "SELECT Id FROM UniversalAnomalyEventStore WHERE EventIdentifier = '"+evs[0].EventIdentifier+"'", 0)
-	require.Len(t, recs, 1)
-	require.Equal(t, evs[0].StorageID, recs[0]["Id"])
-}
-
-// goType is the Go type the store keeps a catalog field as.
-func goType(e *catalog.Entry, f catalog.Field) string {
-	if f.Name == e.Timestamp {
-		return "time.Time" // FlowNavMetricEventLog's is listed as text: eventlogobjects.go
-	}
-	switch f.Type {
-	case "datetime":
-		return "time.Time"
-	case "int":
-		return "int64"
-	case "double":
-		return "float64"
-	case "boolean":
-		return "bool"
-	}
-	return "string"
-}
-
-// The generic generator values every catalog field, with its type; every
-// generator (the realistic ones too) only fields of the entry, typed.
-func TestGeneratorsFollowTheCatalog(t *testing.T) {
-	s := New(testOptions())
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, e := range catalog.All() {
-		t.Run(e.Name, func(t *testing.T) {
-			rec := s.gen.catalogRecord(e, testNow)
-			for _, f := range e.Fields {
-				if f.Name == "Id" || strings.Contains(f.Name, ".") {
-					continue
-				}
-				v, ok := rec[f.Name]
-				require.True(t, ok, f.Name)
-				require.NotNil(t, v, f.Name)
-				require.Equal(t, goType(e, f), fmt.Sprintf("%T", v), f.Name)
-			}
-			if sch := s.reg.lookup(e.Name); sch != nil && sch.generate != nil {
-				for range 20 {
-					for k, v := range sch.generate(s.gen, testNow) {
-						f := e.Field(k)
-						require.NotNil(t, f, "%s is not a field of %s", k, e.Name)
-						if v != nil {
-							require.Equal(t, goType(e, *f), fmt.Sprintf("%T", v), k)
-						}
-					}
-				}
-			}
-		})
-	}
-}
-
-// Every catalog entry is served: storage objects and Event Log Objects as
-// REST objects with the catalog's fields, topics with the same fields.
-func TestServesTheCatalog(t *testing.T) {
-	s := New(testOptions())
-	topics := s.PubSubTopics()
-	for _, e := range catalog.All() {
-		t.Run(e.Name, func(t *testing.T) {
-			switch e.Kind {
-			case catalog.KindStorage, catalog.KindEventLogObject, catalog.KindObject:
-				sch := s.reg.lookup(e.Name)
-				require.NotNil(t, sch)
-				require.Equal(t, e.Since, sch.Since)
-				for _, f := range e.Fields {
-					if strings.Contains(f.Name, ".") {
-						continue
-					}
-					sf := sch.field(f.Name)
-					require.NotNil(t, sf, f.Name)
-					if e.Kind != catalog.KindObject && f.Name != e.Timestamp { // objects: see TestObjectSchemasAgainstTheCatalog
-						require.Equal(t, catalogType(f.Type), sf.Type, f.Name)
-						require.Equal(t, f.Since, sf.Since, f.Name)
-					}
-				}
-				require.Equal(t, e.Big || e.Kind == catalog.KindEventLogObject, sch.PlaceholderID)
-			}
-			topic := ""
-			switch {
-			case e.Kind == catalog.KindEvent:
-				topic = "/event/" + e.Name
-			case e.Topic != "":
-				topic = "/event/" + e.Topic
-			default:
-				return
-			}
-			require.Contains(t, topics, topic)
-			_, js, err := s.PubSubSchema(topic)
-			require.NoError(t, err)
-			var sch struct{ Fields []struct{ Name string } }
-			require.NoError(t, json.Unmarshal([]byte(js), &sch))
-			var names []string
-			for _, f := range sch.Fields {
-				names = append(names, f.Name)
-			}
-			require.Equal(t, []string{"CreatedDate", "EventUuid"}, names[:2])
-			for _, f := range e.Fields {
-				if f.Name != "CreatedDate" {
-					require.Equal(t, !storeOnly(f.Name), slices.Contains(names, f.Name), f.Name)
-				}
-			}
-			require.Len(t, names, 2+len(slices.DeleteFunc(e.FieldNames(), storeOnly)))
-		})
-	}
-}
-
-// LoginHistory, SetupAuditTrail and EventLogFile keep their field lists in
-// the simulator (data.go, elf.go) with their version notes; they agree
-// with the catalog's entries.
-func TestObjectSchemasAgainstTheCatalog(t *testing.T) {
-	// Object.Field → simulator's Since, catalog's Since, where they differ
-	// and why (none now).
-	differ := map[string][2]string{}
-	reg := builtinSchemas()
-	for _, e := range catalog.OfKind(catalog.KindObject) {
-		t.Run(e.Name, func(t *testing.T) {
-			sch := reg.lookup(e.Name)
-			require.Equal(t, e.Since, sch.Since)
-			require.Equal(t, e.Doc, sch.Doc)
-			var want []string
-			for _, f := range e.Fields {
-				if strings.Contains(f.Name, ".") {
-					continue // a path through a relationship
-				}
-				want = append(want, f.Name)
-				sf := sch.field(f.Name)
-				require.NotNil(t, sf, f.Name)
-				require.Equal(t, catalogType(f.Type), sf.Type, f.Name)
-				require.Equal(t, f.RefObject, sf.RefObject, f.Name)
-				require.Equal(t, f.RelName, sf.RelName, f.Name)
-				since := sf.Since
-				if since == sch.Since {
-					since = "" // as old as the object
-				}
-				if d, ok := differ[e.Name+"."+f.Name]; ok {
-					require.Equal(t, d, [2]string{sf.Since, f.Since}, f.Name)
-					continue
-				}
-				require.Equal(t, f.Since, since, f.Name)
-			}
-			var got []string
-			for _, f := range sch.Fields {
-				got = append(got, f.Name)
-			}
-			require.ElementsMatch(t, want, got, "the same fields")
-		})
-	}
 }

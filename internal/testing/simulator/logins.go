@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/org"
 )
 
 // loginState is the token endpoint's memory of logins; Server.loginMu
@@ -19,27 +21,6 @@ type loginState struct {
 	refuseUntil      time.Time // RefuseTokens: refuse every token request until then
 	refuseCode, desc string
 }
-
-// LoginHistory Status values. Salesforce does not document the list; these
-// are the strings orgs show ("Success", "Invalid Password", "Password
-// Lockout", "Failed: API security token required" are well attested; the
-// JWT ones follow the same "Failed: ..." form and are not confirmed).
-const (
-	statusSuccess          = "Success"
-	statusInvalidPassword  = "Invalid Password"
-	statusLockout          = "Password Lockout"
-	statusTokenRequired    = "Failed: API security token required"
-	statusInvalidSignature = "Failed: Invalid Signature"
-	statusInvalidTimestamp = "Failed: Invalid Timestamp"
-	statusInvalidAudience  = "Failed: Invalid Audience"
-	statusNotApproved      = "Failed: OAuth Consumer Not Approved"
-	// statusFlowBlocked is what Login History shows for a password grant
-	// on an org that blocks the flow; the token endpoint itself answers
-	// only "authentication failure", as for a wrong password (reported in
-	// jsforce/jsforce#1506; Salesforce help,
-	// https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.remoteaccess_disable_username_password_flow_ca.htm).
-	statusFlowBlocked = "Username-Password Flow Disabled"
-)
 
 // RefuseTokens makes every token request answer 400 with OAuth error code
 // and description (e.g. "invalid_client_id", as Salesforce answers while a
@@ -108,20 +89,20 @@ func (s *Server) FailedLogins() int {
 // keeping the lockout state, and records it.
 func (s *Server) passwordLogin(r *http.Request, username, password string) *oauthError {
 	o := s.opts
-	status := statusSuccess
+	status := org.LoginSuccess
 	s.loginMu.Lock()
 	switch {
 	case o.PasswordFlowBlocked:
-		status = statusFlowBlocked // the password is never looked at
+		status = org.LoginFlowBlocked // the password is never looked at
 	case username != o.Username:
 		// Another user of the org, or nobody: no password of theirs works here.
-		status = statusInvalidPassword
+		status = org.LoginInvalidPassword
 	case s.login.locked:
-		status = statusLockout
+		status = org.LoginLockout
 	case password != o.Password+o.SecurityToken:
-		status = statusInvalidPassword
+		status = org.LoginInvalidPassword
 		if password == o.Password {
-			status = statusTokenRequired
+			status = org.LoginTokenRequired
 		}
 		s.login.consecutive++
 		if o.LockoutAfter > 0 && s.login.consecutive >= o.LockoutAfter {
@@ -130,12 +111,12 @@ func (s *Server) passwordLogin(r *http.Request, username, password string) *oaut
 	default:
 		s.login.consecutive = 0
 	}
-	if status != statusSuccess {
+	if status != org.LoginSuccess {
 		s.login.failed++
 	}
 	s.loginMu.Unlock()
 	s.recordLogin(r, username, status, "OAuth Username-Password Flow")
-	if status != statusSuccess {
+	if status != org.LoginSuccess {
 		return &oauthError{"invalid_grant", "authentication failure"}
 	}
 	return nil
@@ -153,17 +134,17 @@ func (s *Server) jwtLogin(r *http.Request, assertion string) *oauthError {
 	if oe != nil && oe.code == "invalid_client_id" {
 		return oe // the client is wrong: no user was authenticated
 	}
-	status := statusSuccess
+	status := org.LoginSuccess
 	if oe != nil {
 		switch oe.desc {
 		case "expired authorization code", "invalid assertion expiration":
-			status = statusInvalidTimestamp
+			status = org.LoginInvalidTimestamp
 		case "audience is invalid":
-			status = statusInvalidAudience
+			status = org.LoginInvalidAudience
 		case "user hasn't approved this consumer":
-			status = statusNotApproved
+			status = org.LoginNotApproved
 		default:
-			status = statusInvalidSignature
+			status = org.LoginInvalidSignature
 		}
 	}
 	s.loginMu.Lock()
@@ -211,13 +192,13 @@ func (s *Server) recordLogin(r *http.Request, username, status, subType string) 
 	if r.TLS != nil {
 		rec["TlsProtocol"] = map[uint16]string{0x0303: "TLS 1.2", 0x0304: "TLS 1.3"}[r.TLS.Version]
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, u := range s.st.table("User").rows {
-		if name, _ := u.fields["Username"].(string); strings.EqualFold(name, username) {
-			rec["UserId"] = u.id
-			s.mustInsert("LoginHistory", rec)
-			return
+	s.org.Locked(func(tx org.Tx) {
+		for _, u := range tx.Rows("User") {
+			if name, _ := u.Fields["Username"].(string); strings.EqualFold(name, username) {
+				rec["UserId"] = u.ID
+				tx.MustInsert("LoginHistory", rec)
+				return
+			}
 		}
-	}
+	})
 }

@@ -18,8 +18,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/keepalive"
 
-	"github.com/sfevents/salesforcereceiver/internal/catalog"
 	pb "github.com/sfevents/salesforcereceiver/internal/pubsub/eventbusv1"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/org"
 )
 
 // The simulated Pub/Sub API (gRPC, plaintext on loopback): GetTopic,
@@ -345,11 +345,15 @@ func (s *Server) Publish(topic string, n int) []PublishedEvent {
 // PublishEvent appends one event whose fields are generated, then
 // overridden by fields (names as in the schema; date-times as time.Time;
 // a nil value makes the field null).
-func (s *Server) PublishEvent(topic string, fields map[string]any) (PublishedEvent, error) {
+func (s *Server) PublishEvent(topic string, fields map[string]any) (ev PublishedEvent, err error) {
 	ps := s.pubsub()
 	now := s.opts.Now().UTC().Truncate(time.Millisecond)
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.org.Locked(func(tx org.Tx) { ev, err = s.publishGenerated(tx, ps, topic, fields, now) })
+	return ev, err
+}
+
+// publishGenerated is PublishEvent inside the org's lock.
+func (s *Server) publishGenerated(tx org.Tx, ps *pubsubState, topic string, fields map[string]any, now time.Time) (PublishedEvent, error) {
 	ps.mu.Lock()
 	t := ps.topics[topic]
 	ps.mu.Unlock()
@@ -364,20 +368,20 @@ func (s *Server) PublishEvent(topic string, fields map[string]any) (PublishedEve
 			return PublishedEvent{}, fmt.Errorf("simulator: %s has no field %s", topic, k)
 		}
 	}
-	rec := t.def.gen(s.gen, now)
+	rec := t.def.gen(tx.Gen(), now)
 	for k, v := range fields {
 		if tm, ok := v.(time.Time); ok {
 			v = tm.UTC().Truncate(time.Millisecond)
 		}
 		rec[k] = v
 	}
-	id := s.gen.uuid()
-	return s.appendEvent(t, rec, id, now)
+	id := tx.Gen().UUID()
+	return s.appendEvent(tx, t, rec, id, now)
 }
 
 // appendEvent encodes rec with the topic's current schema and puts it on
-// the bus; callers hold s.mu.
-func (s *Server) appendEvent(t *pubsubTopic, rec map[string]any, id string, now time.Time) (PublishedEvent, error) {
+// the bus, inside the org's lock.
+func (s *Server) appendEvent(tx org.Tx, t *pubsubTopic, rec map[string]any, id string, now time.Time) (PublishedEvent, error) {
 	ps := s.pubsub()
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
@@ -399,22 +403,8 @@ func (s *Server) appendEvent(t *pubsubTopic, rec map[string]any, id string, now 
 	ev.EventUuid, _ = rec["EventUuid"].(string)
 	if t.def.storage != "" {
 		// The storage object keeps the event: the same EventIdentifier and
-		// values ("EventIdentifier: The unique ID of the event, which is
-		// shared with the corresponding storage object", every Real-Time
-		// Event Monitoring event's page, e.g.
-		// https://developer.salesforce.com/docs/platform/platform-events/guide/sforce-api-objects-logineventstream.html),
-		// and a store's CreatedDate is when the row was written.
-		sch := s.reg.lookup(t.def.storage)
-		row := map[string]any{}
-		for k, v := range rec {
-			if sch.field(k) != nil && k != "Id" {
-				row[k] = v
-			}
-		}
-		if e := catalog.Lookup(t.def.storage); e != nil {
-			s.gen.storeFields(e, row)
-		}
-		sid, err := s.st.insert(t.def.storage, row)
+		// values (org.Tx.StoreEvent).
+		sid, err := tx.StoreEvent(t.def.storage, rec)
 		if err != nil {
 			return PublishedEvent{}, err
 		}
@@ -567,9 +557,8 @@ func (s *Server) StartPubSub(addr string) (string, error) {
 
 func (s *Server) startPublishing() {
 	s.every(s.opts.PublishEvery, func() {
-		s.mu.Lock()
-		n := 1 + s.gen.rnd.IntN(2)
-		s.mu.Unlock()
+		var n int
+		s.org.Locked(func(tx org.Tx) { n = 1 + tx.Gen().Rand().IntN(2) })
 		s.Publish("/event/LoginEventStream", n)
 	})
 }

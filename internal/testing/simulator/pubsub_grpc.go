@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	pb "github.com/sfevents/salesforcereceiver/internal/pubsub/eventbusv1"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/org"
 )
 
 // psError is a Pub/Sub API failure: a gRPC status whose message ends in
@@ -232,12 +233,13 @@ func (p *pubsubService) publish(req *pb.PublishRequest) (*pb.PublishResponse, er
 			continue
 		}
 		id := ev.GetId()
-		s.mu.Lock()
-		if id == "" {
-			id = s.gen.uuid()
-		}
-		pub, err := s.appendEvent(t, rec, id, now)
-		s.mu.Unlock()
+		var pub PublishedEvent
+		s.org.Locked(func(tx org.Tx) {
+			if id == "" {
+				id = tx.Gen().UUID()
+			}
+			pub, err = s.appendEvent(tx, t, rec, id, now)
+		})
 		if err != nil {
 			res.Error = &pb.Error{Code: pb.ErrorCode_PUBLISH, Msg: err.Error()}
 			continue

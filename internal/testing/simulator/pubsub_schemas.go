@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/org"
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/sfid"
 )
 
@@ -104,7 +106,7 @@ type pubsubTopicDef struct {
 	storedAs string
 	doc      string // the event's Salesforce page (catalog topic_doc or doc)
 	fields   func() []jsonField
-	gen      func(g *generator, ts time.Time) map[string]any
+	gen      func(g *org.Generator, ts time.Time) map[string]any
 }
 
 func (d pubsubTopicDef) eventName() string { return d.name[strings.LastIndexByte(d.name, '/')+1:] }
@@ -167,25 +169,6 @@ func catalogTopicFields(e *catalog.Entry) []jsonField {
 	return out
 }
 
-// topicGenerator makes events of e's topic: its own generator
-// (topicGenerators), or its storage object's row, or a generic one, with
-// EventUuid and CreatedDate (the publish time).
-func topicGenerator(e *catalog.Entry, event string) func(g *generator, ts time.Time) map[string]any {
-	if gen, ok := topicGenerators[event]; ok {
-		return gen
-	}
-	base := func(g *generator, ts time.Time) map[string]any { return g.catalogRecord(e, ts) }
-	if gen, ok := storageGenerators[e.Name]; ok {
-		base = gen
-	}
-	return func(g *generator, ts time.Time) map[string]any {
-		rec := base(g, ts)
-		rec["EventUuid"] = g.uuid()
-		rec["CreatedDate"] = ts
-		return rec
-	}
-}
-
 // catalogTopicDefs are the topics of the catalog's entries.
 func catalogTopicDefs() []pubsubTopicDef {
 	var out []pubsubTopicDef
@@ -196,7 +179,7 @@ func catalogTopicDefs() []pubsubTopicDef {
 		}
 		out = append(out, pubsubTopicDef{
 			name: "/event/" + event, kind: kindRTEM, storage: storage, storedAs: storage, doc: doc,
-			fields: func() []jsonField { return catalogTopicFields(e) }, gen: topicGenerator(e, event),
+			fields: func() []jsonField { return catalogTopicFields(e) }, gen: org.EventGenerator(e, event),
 		})
 	}
 	return out
@@ -296,100 +279,16 @@ var pubsubTopicDefs = append(catalogTopicDefs(),
 // ---- generators: values typed as the REST API types them (time.Time for
 // date-times, float64, int64, bool, string, nil) ----
 
-func genLoginEventStream(g *generator, ts time.Time) map[string]any {
-	rec := genLoginEvent(g, ts) // bigobjects.go: the storage object's values
-	rec["EventUuid"] = g.uuid()
-	rec["CreatedDate"] = ts
-	return rec
-}
-
-func (g *generator) rtemCommon(ts time.Time) map[string]any {
-	rec, _ := g.eventCommon(ts)
-	rec["EventUuid"] = g.uuid()
-	rec["CreatedDate"] = ts
-	delete(rec, "SessionLevel")
-	delete(rec, "UserType")
-	return rec
-}
-
-func (g *generator) anomaly(rec map[string]any, summary string) map[string]any {
-	score := float64(g.rnd.IntN(1000)) / 10
-	rec["Score"] = score
-	rec["Summary"] = summary
-	rec["SecurityEventData"] = fmt.Sprintf(`{"score":%g,"evidence":[{"source":"%s"}]}`, score, rec["SourceIp"])
-	rec["PolicyId"] = sfid.New("0Nl", g.rnd.Uint64N(1<<20))
-	rec["PolicyOutcome"] = g.pick("NoAction", "Notified", "Notified", "Block")
-	return rec
-}
-
-func genApiAnomalyEvent(g *generator, ts time.Time) map[string]any {
-	rec := g.rtemCommon(ts)
-	q := apiQueries[g.rnd.IntN(len(apiQueries))]
-	rows := float64(5000 + g.rnd.IntN(500000))
-	rec["Operation"] = g.pick("Query", "QueryMore")
-	rec["QueriedEntities"] = q.entities
-	rec["RequestIdentifier"] = g.key(20)
-	rec["RowsProcessed"] = rows
-	rec["Uri"] = "/services/data/v66.0/query"
-	rec["UserAgent"] = g.pick("SFDX Toolbelt - 2.40.7", "Java/17.0.10", "python-requests/2.31")
-	return g.anomaly(rec, fmt.Sprintf("API request retrieved %d rows, far above the user's usual volume", int(rows)))
-}
-
-func genSessionHijackingEvent(g *generator, ts time.Time) map[string]any {
-	rec := g.rtemCommon(ts)
-	rec["CurrentIp"], rec["PreviousIp"] = g.ip(), rec["SourceIp"]
-	rec["CurrentPlatform"], rec["PreviousPlatform"] = g.pick("Linux x86_64", "Win32"), g.pick("MacIntel", "Win32")
-	rec["CurrentScreen"], rec["PreviousScreen"] = g.pick("(1920,1080)", "(2560,1440)"), "(1440,900)"
-	rec["CurrentWindow"], rec["PreviousWindow"] = "(1200,800)", "(1440,789)"
-	rec["CurrentUserAgent"] = "Mozilla/5.0 (X11; Linux x86_64; rv:126.0) Gecko/20100101 Firefox/126.0"
-	rec["PreviousUserAgent"] = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"
-	return g.anomaly(rec, "Successful session hijacking attempt detected: the session's browser fingerprint changed")
-}
-
-func genCredentialStuffingEvent(g *generator, ts time.Time) map[string]any {
-	rec := g.rtemCommon(ts)
-	rec["AcceptLanguage"] = g.pick("en-US,en;q=0.9", "de-DE,de;q=0.8")
-	rec["LoginType"] = "Application"
-	rec["LoginUrl"] = "login.salesforce.com"
-	rec["UserAgent"] = "python-requests/2.31.0"
-	return g.anomaly(rec, "Successful credential stuffing attack detected from "+rec["SourceIp"].(string))
-}
-
-func genReportAnomalyEvent(g *generator, ts time.Time) map[string]any {
-	rec := g.rtemCommon(ts)
-	rec["Report"] = sfid.New("00O", g.rnd.Uint64N(1<<20))
-	return g.anomaly(rec, "Anomalous report export: far more rows than usual were exported")
-}
-
-func genPermissionSetEvent(g *generator, ts time.Time) map[string]any {
-	rec := g.rtemCommon(ts)
-	rec["SessionLevel"] = "STANDARD"
-	rec["EventSource"] = g.pick("UI", "API")
-	rec["HasExternalUsers"] = g.chance(0.1)
-	rec["LoginHistoryId"] = sfid.New("0Ya", g.rnd.Uint64N(1<<40))
-	rec["Operation"] = g.pick("AssignedToUsers", "PermissionsAdded", "PermissionsRemoved")
-	rec["ParentIdList"] = sfid.New("0PS", g.rnd.Uint64N(1<<20))
-	rec["ParentNameList"] = g.pick("Sales_Ops", "Modify_All_Data_Admins", "Integration_API")
-	rec["PermissionExpirationList"] = nil
-	rec["PermissionList"] = g.pick("ModifyAllData", "ViewAllData", "ApiEnabled,ViewSetup")
-	rec["PermissionType"] = "UserPermission"
-	rec["PolicyId"] = nil
-	rec["PolicyOutcome"] = "NoAction"
-	rec["UserCount"] = int64(1 + g.rnd.IntN(5))
-	rec["UserIdList"] = g.user().id
-	return rec
-}
-
-func genSecurityAlert(g *generator, ts time.Time) map[string]any {
+func genSecurityAlert(g *org.Generator, ts time.Time) map[string]any {
 	return map[string]any{
 		"CreatedDate":     ts,
-		"CreatedById":     g.users[0].id,
-		"Severity__c":     g.pick("Low", "Medium", "High", "Critical"),
-		"Message__c":      g.pick("Impossible travel", "Mass download", "New admin granted", "MFA disabled"),
-		"Risk_Score__c":   float64(g.rnd.IntN(1000)) / 10,
-		"Source_Ip__c":    g.ip(),
-		"Detected_At__c":  ts.Add(-time.Duration(g.rnd.IntN(600)) * time.Second),
-		"Is_Escalated__c": g.chance(0.2),
+		"CreatedById":     g.IntegrationUserID(),
+		"Severity__c":     g.Pick("Low", "Medium", "High", "Critical"),
+		"Message__c":      g.Pick("Impossible travel", "Mass download", "New admin granted", "MFA disabled"),
+		"Risk_Score__c":   float64(g.Rand().IntN(1000)) / 10,
+		"Source_Ip__c":    g.IP(),
+		"Detected_At__c":  ts.Add(-time.Duration(g.Rand().IntN(600)) * time.Second),
+		"Is_Escalated__c": g.Chance(0.2),
 	}
 }
 
@@ -397,36 +296,36 @@ func genSecurityAlert(g *generator, ts time.Time) map[string]any {
 // Salesforce, an UPDATE carries only the changed fields (the others are
 // null) and lists them in changedFields; a field set to null is also in
 // nulledFields.
-func genAccountChange(g *generator, ts time.Time) map[string]any {
-	u := g.user()
-	id := sfid.New("001", g.rnd.Uint64N(1<<30))
-	c := cities[g.rnd.IntN(len(cities))]
+func genAccountChange(g *org.Generator, ts time.Time) map[string]any {
+	user := g.UserID()
+	id := sfid.New("001", g.Rand().Uint64N(1<<30))
+	iso, city, lat, lon := g.City()
 	full := map[string]any{
-		"Name":              g.pick("Acme Corp", "Globex", "Initech", "Umbrella Ltd", "Stark Industries") + fmt.Sprintf(" %d", g.rnd.IntN(1000)),
-		"Type":              g.pick("Customer - Direct", "Prospect", "Partner"),
+		"Name":              g.Pick("Acme Corp", "Globex", "Initech", "Umbrella Ltd", "Stark Industries") + fmt.Sprintf(" %d", g.Rand().IntN(1000)),
+		"Type":              g.Pick("Customer - Direct", "Prospect", "Partner"),
 		"ParentId":          nil,
-		"BillingAddress":    map[string]any{"City": c.city, "CountryCode": c.iso, "Latitude": c.lat, "Longitude": c.lon, "Street": fmt.Sprintf("%d Market St", 1+g.rnd.IntN(999))},
+		"BillingAddress":    map[string]any{"City": city, "CountryCode": iso, "Latitude": lat, "Longitude": lon, "Street": fmt.Sprintf("%d Market St", 1+g.Rand().IntN(999))},
 		"ShippingAddress":   nil,
-		"Phone":             fmt.Sprintf("+1 415 555 %04d", g.rnd.IntN(10000)),
-		"Website":           g.pick("https://acme.example.com", "https://globex.example.com"),
-		"Industry":          g.pick("Technology", "Manufacturing", "Finance"),
-		"AnnualRevenue":     float64(1+g.rnd.IntN(900)) * 1e5,
-		"NumberOfEmployees": int64(10 + g.rnd.IntN(5000)),
-		"OwnerId":           u.id,
+		"Phone":             fmt.Sprintf("+1 415 555 %04d", g.Rand().IntN(10000)),
+		"Website":           g.Pick("https://acme.example.com", "https://globex.example.com"),
+		"Industry":          g.Pick("Technology", "Manufacturing", "Finance"),
+		"AnnualRevenue":     float64(1+g.Rand().IntN(900)) * 1e5,
+		"NumberOfEmployees": int64(10 + g.Rand().IntN(5000)),
+		"OwnerId":           user,
 		"CreatedDate":       ts,
-		"CreatedById":       u.id,
+		"CreatedById":       user,
 		"LastModifiedDate":  ts,
-		"LastModifiedById":  u.id,
+		"LastModifiedById":  user,
 	}
 	header := map[string]any{
 		"entityName":      "Account",
 		"recordIds":       []string{id},
 		"changeOrigin":    "com/salesforce/api/rest/66.0;client=sfsim",
-		"transactionKey":  g.uuid(),
+		"transactionKey":  g.UUID(),
 		"sequenceNumber":  int64(1),
 		"commitTimestamp": ts.UnixMilli(),
-		"commitNumber":    int64(10_000_000_000_000 + g.rnd.Int64N(1_000_000_000_000)),
-		"commitUser":      u.id,
+		"commitNumber":    int64(10_000_000_000_000 + g.Rand().Int64N(1_000_000_000_000)),
+		"commitUser":      user,
 		"nulledFields":    []string{},
 		"diffFields":      []string{},
 		"changedFields":   []string{},
@@ -435,7 +334,7 @@ func genAccountChange(g *generator, ts time.Time) map[string]any {
 	for _, f := range accountFieldNames[1:] {
 		rec[f] = nil
 	}
-	switch r := g.rnd.IntN(10); {
+	switch r := g.Rand().IntN(10); {
 	case r < 3:
 		header["changeType"] = "CREATE"
 		for k, v := range full {
@@ -446,15 +345,15 @@ func genAccountChange(g *generator, ts time.Time) map[string]any {
 		candidates := []string{"Name", "Phone", "Website", "Industry", "AnnualRevenue", "NumberOfEmployees", "BillingAddress"}
 		var changed, nulled []int
 		var sub []int // changed sub-fields of BillingAddress
-		g.rnd.Shuffle(len(candidates), func(i, j int) { candidates[i], candidates[j] = candidates[j], candidates[i] })
-		for _, f := range candidates[:1+g.rnd.IntN(3)] {
+		g.Rand().Shuffle(len(candidates), func(i, j int) { candidates[i], candidates[j] = candidates[j], candidates[i] })
+		for _, f := range candidates[:1+g.Rand().IntN(3)] {
 			pos := fieldPos(accountFieldNames, f)
 			if f == "BillingAddress" {
-				rec[f] = map[string]any{"City": c.city, "State": g.pick("CA", "NY", "WA")}
+				rec[f] = map[string]any{"City": city, "State": g.Pick("CA", "NY", "WA")}
 				sub = []int{fieldPos(addressFieldNames, "City"), fieldPos(addressFieldNames, "State")}
 				continue
 			}
-			if f == "Website" && g.chance(0.5) {
+			if f == "Website" && g.Chance(0.5) {
 				nulled = append(nulled, pos) // cleared: null, and in nulledFields
 			} else {
 				rec[f] = full[f]
@@ -462,7 +361,7 @@ func genAccountChange(g *generator, ts time.Time) map[string]any {
 			changed = append(changed, pos)
 		}
 		rec["LastModifiedDate"] = ts
-		rec["LastModifiedById"] = u.id
+		rec["LastModifiedById"] = user
 		changed = append(changed, fieldPos(accountFieldNames, "LastModifiedDate"), fieldPos(accountFieldNames, "LastModifiedById"))
 		cf := []string{fieldBitmap(changed)}
 		if len(sub) > 0 {
@@ -500,4 +399,28 @@ func fieldBitmap(positions []int) string {
 		h = "0" + h
 	}
 	return "0x" + h
+}
+
+// storeOnly reports whether a storage object's field is the store's own
+// system field, absent from its streaming event: Id, the *EventNumber
+// auto-number, LastModifiedDate and SystemModstamp (CreatedDate is on both,
+// as the event's publish time). The Real-Time Event Monitoring pages list
+// them on the *Store objects only, e.g. ApiAnomalyEventNumber on
+// https://developer.salesforce.com/docs/platform/platform-events/guide/sforce-api-objects-apianomalyeventstore.html
+// and not on
+// https://developer.salesforce.com/docs/platform/platform-events/guide/sforce-api-objects-apianomalyevent.html.
+func storeOnly(name string) bool {
+	switch name {
+	case "Id", "CreatedDate", "LastModifiedDate", "SystemModstamp":
+		return true
+	}
+	return strings.HasSuffix(name, "EventNumber") || strings.Contains(name, ".")
+}
+
+// eventEntries lists the catalog's storage objects with a topic and its
+// streaming events, in the catalog's order.
+func eventEntries() []*catalog.Entry {
+	return slices.DeleteFunc(catalog.All(), func(e *catalog.Entry) bool {
+		return !(e.Kind == catalog.KindStorage && e.Topic != "" || e.Kind == catalog.KindEvent)
+	})
 }

@@ -3,6 +3,7 @@ package simulator
 import (
 	"encoding/json"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +12,8 @@ import (
 	"github.com/hamba/avro/v2"
 	"github.com/linkedin/goavro/v2"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sfevents/salesforcereceiver/internal/catalog"
 )
 
 // hambaValue turns what hamba decodes (unions as their value or as
@@ -265,4 +268,40 @@ func TestPublishEventExplicitFields(t *testing.T) {
 	require.Error(t, err)
 	_, err = s.PublishEvent("/event/LoginEventStream", map[string]any{"Status": 42})
 	require.Error(t, err, "a value of the wrong type")
+}
+
+// Every catalog entry with a topic is served as one, with the fields of
+// its entry (its objects: the org's TestServesTheCatalog).
+func TestServesTheCatalogTopics(t *testing.T) {
+	s := New(testOptions())
+	topics := s.PubSubTopics()
+	for _, e := range catalog.All() {
+		t.Run(e.Name, func(t *testing.T) {
+			topic := ""
+			switch {
+			case e.Kind == catalog.KindEvent:
+				topic = "/event/" + e.Name
+			case e.Topic != "":
+				topic = "/event/" + e.Topic
+			default:
+				return
+			}
+			require.Contains(t, topics, topic)
+			_, js, err := s.PubSubSchema(topic)
+			require.NoError(t, err)
+			var sch struct{ Fields []struct{ Name string } }
+			require.NoError(t, json.Unmarshal([]byte(js), &sch))
+			var names []string
+			for _, f := range sch.Fields {
+				names = append(names, f.Name)
+			}
+			require.Equal(t, []string{"CreatedDate", "EventUuid"}, names[:2])
+			for _, f := range e.Fields {
+				if f.Name != "CreatedDate" {
+					require.Equal(t, !storeOnly(f.Name), slices.Contains(names, f.Name), f.Name)
+				}
+			}
+			require.Len(t, names, 2+len(slices.DeleteFunc(e.FieldNames(), storeOnly)))
+		})
+	}
 }

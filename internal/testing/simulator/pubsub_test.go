@@ -701,7 +701,7 @@ func TestPubSubLoginEventStreamMatchesStorage(t *testing.T) {
 	for _, f := range sch.Fields() {
 		inStream[f.Name()] = true
 	}
-	storage := e.s.reg.lookup("LoginEvent")
+	storage := e.s.org.Schema("LoginEvent")
 	for _, f := range storage.Fields {
 		require.True(t, f.Name == "Id" || inStream[f.Name], "LoginEvent.%s is on the stream too", f.Name)
 	}

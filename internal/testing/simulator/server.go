@@ -10,9 +10,6 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
-	"hash/fnv"
-	"maps"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -26,14 +23,15 @@ import (
 	"time"
 
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/org"
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/sfid"
 )
 
 // Defaults for Options fields left zero.
 const (
-	DefaultOrgID         = "00D5g0000SimOrgEQE"
+	DefaultOrgID         = org.DefaultOrgID
 	DefaultUserID        = "0055g0000SimUsrAQE"
-	DefaultAPIVersion    = "66.0"
+	DefaultAPIVersion    = org.DefaultAPIVersion
 	DefaultDailyLimit    = 100000
 	DefaultClientID      = "sfsim-client-id"
 	DefaultClientSecret  = "sfsim-client-secret"
@@ -187,11 +185,9 @@ func (o Options) withDefaults() Options {
 // Server is a simulated org; it is an http.Handler safe for concurrent use.
 type Server struct {
 	opts Options
-	reg  registry
+	org  *org.Org // the org's data
 
-	mu       sync.Mutex // guards st, gen, locators
-	st       *store
-	gen      *generator
+	locMu    sync.Mutex // guards locators
 	locators map[string]*locator
 	locSeq   uint64
 
@@ -201,13 +197,9 @@ type Server struct {
 	faultMu sync.Mutex
 	faults  []*Fault
 
-	hiddenMu sync.RWMutex
-	hidden   hiddenFields // never modified once published (HideField)
-
 	loginMu sync.Mutex
 	login   loginState // logins.go
 
-	logFiles     elfFiles     // EventLogFile bodies (elf.go)
 	downloadRate atomic.Int64 // bytes/s per LogFile download, 0: unpaced
 
 	statsMu   sync.Mutex
@@ -220,9 +212,6 @@ type Server struct {
 	url     string
 	closers []func()
 
-	incMu     sync.Mutex
-	incidents []Incident // incidents.go
-
 	psOnce sync.Once
 	ps     atomic.Pointer[pubsubState] // pubsub.go
 }
@@ -230,83 +219,24 @@ type Server struct {
 // New builds an org and generates its history, deterministically from Seed.
 func New(opts Options) *Server {
 	opts = opts.withDefaults()
-	if v, ok := parseAPIVersion(opts.APIVersion); !ok || v.compare(oldestAPIVersion) < 0 {
+	if v, ok := org.ParseAPIVersion(opts.APIVersion); !ok || v.Compare(oldestAPIVersion) < 0 {
 		panic("simulator: APIVersion " + strconv.Quote(opts.APIVersion) + " is not a version (NN.N) of at least " + oldestAPIVersion.String())
 	}
 	s := &Server{
 		opts:     opts,
-		reg:      builtinSchemas(),
 		locators: map[string]*locator{},
 		tokens:   map[string]struct{}{},
 	}
 	s.downloadRate.Store(opts.DownloadBytesPerSecond)
-	seed := uint64(opts.Seed)
-	s.st = newStore(s.reg, func(object string) uint64 {
-		h := fnv.New64a()
-		h.Write([]byte(object))
-		const span = 62 * 62 * 62 * 62 * 62 * 62 // 62^6: ids look like 0Ya5g0000Ab3xZq
-		return span + (h.Sum64()^seed)%span
+	s.org = org.New(org.Config{
+		OrgID: opts.OrgID, UserID: opts.UserID, Username: opts.Username, APIVersion: opts.APIVersion,
+		Now: opts.Now, Seed: opts.Seed,
+		History: opts.History, LoginHistoryRows: opts.LoginHistoryRows, SetupAuditTrailRows: opts.SetupAuditTrailRows,
+		SameTimestampRuns: opts.SameTimestampRuns, HiddenFields: opts.HiddenFields,
+		EventLogObjectRows: opts.EventLogObjectRows, EventLogObjectDelay: opts.EventLogObjectDelay,
+		Incidents: opts.Incidents,
 	})
-	s.gen = &generator{rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
-	for object, fields := range opts.HiddenFields {
-		for _, f := range fields {
-			s.HideField(object, f)
-		}
-	}
-	s.seedUsers()
-	s.generateHistory()
-	s.generateObjectStreamHistory()
-	s.generateEventLogObjectHistory()
-	s.injectOptions() // incidents.go
 	return s
-}
-
-func (s *Server) seedUsers() {
-	people := []struct{ user, name string }{
-		{"admin@sfsim.example.com", "Ada Admin"},
-		{"jane.doe@sfsim.example.com", "Jane Doe"},
-		{"john.smith@sfsim.example.com", "John Smith"},
-		{"priya.patel@sfsim.example.com", "Priya Patel"},
-		{"li.wei@sfsim.example.com", "Li Wei"},
-		{"autoproc@00d5g00000simorg", "Automated Process"},
-		{"support@sfsim.example.com", "Salesforce Support"},
-	}
-	add := func(id, user, name string) {
-		id = s.mustInsert("User", map[string]any{"Id": id, "Username": user, "Name": name, "IsActive": true})
-		s.gen.users = append(s.gen.users, simUser{id: id, username: user, name: name})
-	}
-	add(s.opts.UserID, s.opts.Username, "Integration User")
-	for _, p := range people {
-		add("", p.user, p.name)
-	}
-}
-
-func (s *Server) generateHistory() {
-	if s.opts.History <= 0 {
-		return
-	}
-	now := s.opts.Now()
-	r := noRuns
-	if s.opts.SameTimestampRuns {
-		r = soqlRuns
-	}
-	for _, obj := range []struct {
-		name string
-		rows int
-	}{{"LoginHistory", s.opts.LoginHistoryRows}, {"SetupAuditTrail", s.opts.SetupAuditTrailRows}} {
-		sch := s.reg.lookup(obj.name)
-		for _, ts := range s.gen.timestamps(obj.rows, now.Add(-s.opts.History), now, time.Second, r) {
-			s.mustInsert(obj.name, sch.generate(s.gen, ts))
-		}
-	}
-}
-
-func (s *Server) mustInsert(object string, fields map[string]any) string {
-	id, err := s.st.insert(object, fields)
-	if err != nil {
-		panic(err)
-	}
-	return id
 }
 
 // NewTestServer serves a new org on a loopback httptest server that
@@ -366,7 +296,7 @@ func (s *Server) addCloser(f func()) {
 }
 
 func (s *Server) startArrivals() {
-	s.every(s.opts.ArrivalEvery, s.arriveTick)
+	s.every(s.opts.ArrivalEvery, s.org.Tick)
 }
 
 // every runs tick every d (never when d <= 0) until the server closes.
@@ -389,28 +319,6 @@ func (s *Server) every(d time.Duration, tick func()) {
 		}
 	}()
 	s.addCloser(func() { close(stop); <-done })
-}
-
-func (s *Server) arriveTick() {
-	// LoginTime/CreatedDate have whole seconds in real orgs; ticks within one
-	// second therefore add rows to a timestamp a client may have seen already.
-	now := s.opts.Now().Truncate(time.Second)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, name := range []string{"LoginHistory", "SetupAuditTrail"} {
-		sch := s.reg.lookup(name)
-		for range s.gen.arrivalBatch(name, s.opts.SameTimestampRuns) {
-			s.mustInsert(name, sch.generate(s.gen, now))
-		}
-	}
-	// Event Log Objects with generated history get new rows too, at the
-	// millisecond; they become queryable after the documented delay.
-	for _, name := range slices.Sorted(maps.Keys(s.opts.EventLogObjectRows)) {
-		if sch := s.reg.lookup(name); sch != nil && sch.ELO && s.opts.EventLogObjectRows[name] > 0 {
-			at := s.opts.Now().UTC().Truncate(time.Millisecond)
-			s.insertELORows(sch, slices.Repeat([]time.Time{at}, s.gen.arrivalBatch(name, false)))
-		}
-	}
 }
 
 // URL is the base URL the server is reachable at ("" for a bare handler).
@@ -436,49 +344,6 @@ func (s *Server) baseURL(r *http.Request) string {
 
 // Options returns the effective options (defaults filled in).
 func (s *Server) Options() Options { return s.opts }
-
-// Records returns a copy of every stored record of object, ordered by Id
-// (nil for an unknown object).
-func (s *Server) Records(object string) []Record {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.st.table(object)
-	if t == nil {
-		return nil
-	}
-	return t.records()
-}
-
-// Arrive adds n generated records of object whose timestamp field is at.
-// They share that timestamp; an `at` in the past makes records that become
-// visible late (their Ids are still newer). Event Log Object rows become
-// queryable after Options.EventLogObjectDelay, and some repeat the row
-// before in every field. It panics on an object without a generator.
-func (s *Server) Arrive(object string, n int, at time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sch := s.reg.lookup(object)
-	if sch == nil || sch.generate == nil {
-		panic("simulator: cannot generate records of " + object)
-	}
-	if sch.ELO {
-		// Queryable after the documented delay; some rows twice.
-		s.insertELORows(sch, slices.Repeat([]time.Time{at}, n))
-		return
-	}
-	for range n {
-		s.mustInsert(sch.Name, sch.generate(s.gen, at))
-	}
-}
-
-// AddRecord stores a record with exactly these fields (others null) and
-// returns its Id; an "Id" field is used as given. It panics on an unknown
-// object or field, or a value of the wrong type.
-func (s *Server) AddRecord(object string, fields map[string]any) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.mustInsert(object, fields)
-}
 
 // ---- HTTP ----
 
@@ -614,7 +479,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, ver, rest string)
 // later pages come from it even while records arrive.
 type locator struct {
 	q        *query
-	rows     []*row
+	rows     []*org.Row
 	batch    int
 	ver      string
 	seq      uint64 // creation order, to break ties of lastUsed
@@ -638,7 +503,7 @@ const (
 
 // expired says whether l is gone at now.
 func (l *locator) expired(now time.Time) bool {
-	if v, ok := parseAPIVersion(l.ver); ok && v.compare(apiVersion{56, 0}) >= 0 {
+	if v, ok := org.ParseAPIVersion(l.ver); ok && v.Compare(org.APIVersion{Major: 56, Minor: 0}) >= 0 {
 		return now.Sub(l.created) > locatorLife
 	}
 	return now.Sub(l.lastUsed) > locatorIdleOld
@@ -665,11 +530,11 @@ func batchSize(h http.Header) int {
 func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, ver string) {
 	q, err := parseSOQL(r.URL.Query().Get("q"))
 	if err == nil {
-		reg := s.reg
+		reg := s.org.Schemas()
 		if s.denied(q.object) {
-			reg = registry{} // without permission, Salesforce denies the object exists
+			reg = org.Registry{} // without permission, Salesforce denies the object exists
 		}
-		q.view = s.view(ver)
+		q.view = s.org.View(ver)
 		err = q.bind(reg)
 	}
 	if err != nil {
@@ -677,17 +542,20 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, ver string)
 		return
 	}
 	batch := batchSize(r.Header)
-	s.mu.Lock()
-	rows := s.ownRows(q.schema.Name, s.st.table(q.schema.Name).rows)
-	if q.schema.ELO {
-		rows = s.eloRows(q, rows, s.opts.Now()) // eventlogobjects.go
-	}
-	rows = q.run(rows)
+	var rows []*org.Row
+	s.org.Locked(func(tx org.Tx) {
+		rows = s.ownRows(q.schema.Name, tx.Rows(q.schema.Name))
+		if q.schema.ELO {
+			rows = eloRows(q, rows, s.opts.Now()) // eventlogobjects.go
+		}
+		rows = q.run(rows)
+	})
 	id := ""
 	if !q.count && len(rows) > batch {
+		s.locMu.Lock()
 		id = s.newLocatorLocked(&locator{q: q, rows: rows, batch: batch, ver: ver})
+		s.locMu.Unlock()
 	}
-	s.mu.Unlock()
 	if q.count {
 		writeRaw(w, http.StatusOK, []byte(`{"totalSize":`+strconv.Itoa(len(rows))+`,"done":true,"records":[]}`))
 		return
@@ -696,13 +564,13 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, ver string)
 }
 
 // ownRows is rows as the integration user may see them (Options.OwnRowsOnly).
-func (s *Server) ownRows(object string, rows []*row) []*row {
+func (s *Server) ownRows(object string, rows []*org.Row) []*org.Row {
 	if !slices.ContainsFunc(s.opts.OwnRowsOnly, func(o string) bool { return strings.EqualFold(o, object) }) {
 		return rows
 	}
-	var own []*row
+	var own []*org.Row
 	for _, r := range rows {
-		if id, _ := r.fields["UserId"].(string); len(id) >= 15 && id[:15] == s.opts.UserID[:15] {
+		if id, _ := r.Fields["UserId"].(string); len(id) >= 15 && id[:15] == s.opts.UserID[:15] {
 			own = append(own, r)
 		}
 	}
@@ -718,7 +586,7 @@ func (s *Server) newLocatorLocked(l *locator) string {
 		}
 	}
 	limit := maxLocators
-	if v, ok := parseAPIVersion(l.ver); ok && v.compare(apiVersion{56, 0}) < 0 {
+	if v, ok := org.ParseAPIVersion(l.ver); ok && v.Compare(org.APIVersion{Major: 56, Minor: 0}) < 0 {
 		limit = locatorsPerUser // one integration user: the old per-user cap
 	}
 	for len(s.locators) >= limit {
@@ -747,7 +615,7 @@ func (s *Server) handleQueryMore(w http.ResponseWriter, ver, ref string) {
 		invalid()
 		return
 	}
-	s.mu.Lock()
+	s.locMu.Lock()
 	l := s.locators[id]
 	now := s.opts.Now()
 	if l != nil && l.expired(now) {
@@ -755,23 +623,23 @@ func (s *Server) handleQueryMore(w http.ResponseWriter, ver, ref string) {
 		l = nil
 	}
 	if l == nil || off > len(l.rows) {
-		s.mu.Unlock()
+		s.locMu.Unlock()
 		invalid()
 		return
 	}
 	// Pages stay re-readable while the locator lives, so a client can retry
 	// a page whose response was cut off.
 	l.lastUsed = now
-	s.mu.Unlock()
+	s.locMu.Unlock()
 	writeRaw(w, http.StatusOK, renderPage(l.q, l.rows, off, l.batch, ver, id))
 }
 
 // ExpireLocators invalidates every open query locator, as when Salesforce
 // drops idle cursors.
 func (s *Server) ExpireLocators() {
-	s.mu.Lock()
+	s.locMu.Lock()
 	clear(s.locators)
-	s.mu.Unlock()
+	s.locMu.Unlock()
 }
 
 // handleSObject answers GET /sobjects/{name}/{id} with every field the
@@ -780,21 +648,20 @@ func (s *Server) ExpireLocators() {
 // Big objects and Event Log Objects support no retrieve() (their pages list
 // describeSObjects() and query() only): their rows answer 404.
 func (s *Server) handleSObject(w http.ResponseWriter, ver string, parts []string) {
-	sch := s.reg.lookup(parts[0])
-	view := s.view(ver)
-	if sch == nil || len(parts) != 2 || !view.objectVisible(sch) || sch.PlaceholderID {
+	sch := s.org.Schema(parts[0])
+	view := s.org.View(ver)
+	if sch == nil || len(parts) != 2 || !view.ObjectVisible(sch) || sch.PlaceholderID() {
 		writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 		return
 	}
-	s.mu.Lock()
-	rw := s.st.table(sch.Name).byID[parts[1]]
-	s.mu.Unlock()
+	var rw *org.Row
+	s.org.Locked(func(tx org.Tx) { rw = tx.Row(sch.Name, parts[1]) })
 	if rw == nil {
 		writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 		return
 	}
 	q := &query{schema: sch}
-	for _, f := range view.fields(sch) {
+	for _, f := range view.Fields(sch) {
 		q.fields = append(q.fields, selItem{name: f.Name, ref: &fieldRef{path: f.Name, f: f}})
 	}
 	var buf bytes.Buffer
@@ -811,7 +678,7 @@ func (s *Server) handleSObject(w http.ResponseWriter, ver string, parts []string
 // https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/dome_query.htm).
 // The locator's form (01g..., then "-" and the offset) is what real orgs
 // send; the docs only say to follow nextRecordsUrl.
-func renderPage(q *query, rows []*row, off, batch int, ver, locatorID string) []byte {
+func renderPage(q *query, rows []*org.Row, off, batch int, ver, locatorID string) []byte {
 	end := min(off+batch, len(rows))
 	var buf bytes.Buffer
 	buf.WriteString(`{"totalSize":`)
@@ -843,9 +710,9 @@ func writeAttributes(buf *bytes.Buffer, object, id, ver string) {
 
 // renderRecord writes selected fields in SELECT order, with the fields of a
 // relationship grouped into one nested object as Salesforce does.
-func renderRecord(buf *bytes.Buffer, q *query, rw *row, ver string) {
-	id := rw.id
-	if q.schema.PlaceholderID {
+func renderRecord(buf *bytes.Buffer, q *query, rw *org.Row, ver string) {
+	id := rw.ID
+	if q.schema.PlaceholderID() {
 		id = catalog.PlaceholderID // big objects, Event Log Objects (schema.go)
 	}
 	writeAttributes(buf, q.schema.Name, id, ver)
@@ -860,7 +727,7 @@ func renderRecord(buf *bytes.Buffer, q *query, rw *row, ver string) {
 			buf.WriteByte(',')
 			writeJSONString(buf, ref.f.Name)
 			buf.WriteByte(':')
-			writeValue(buf, rw.fields[ref.f.Name])
+			writeValue(buf, rw.Fields[ref.f.Name])
 			continue
 		}
 		if done[ref.rel] {
@@ -870,7 +737,7 @@ func renderRecord(buf *bytes.Buffer, q *query, rw *row, ver string) {
 		buf.WriteByte(',')
 		writeJSONString(buf, ref.rel)
 		buf.WriteByte(':')
-		rel, _ := rw.fields[ref.rel].(map[string]any)
+		rel, _ := rw.Fields[ref.rel].(map[string]any)
 		if rel == nil {
 			buf.WriteString("null")
 			continue

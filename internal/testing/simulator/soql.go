@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/org"
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/sfid"
 )
 
@@ -228,17 +229,17 @@ type literal struct {
 
 // fieldRef is a resolved field path: Name or Rel.Name.
 type fieldRef struct {
-	path  string // canonical spelling, e.g. "CreatedBy.Username"
-	rel   string // canonical relationship name, "" for a direct field
-	relTo string // object the relationship points at
-	f     *field // the target field (in relTo's schema when rel != "")
+	path  string     // canonical spelling, e.g. "CreatedBy.Username"
+	rel   string     // canonical relationship name, "" for a direct field
+	relTo string     // object the relationship points at
+	f     *org.Field // the target field (in relTo's schema when rel != "")
 }
 
-func (r *fieldRef) value(rw *row) any {
+func (r *fieldRef) value(rw *org.Row) any {
 	if r.rel == "" {
-		return rw.fields[r.f.Name]
+		return rw.Fields[r.f.Name]
 	}
-	m, _ := rw.fields[r.rel].(map[string]any)
+	m, _ := rw.Fields[r.rel].(map[string]any)
 	if m == nil {
 		return nil
 	}
@@ -295,10 +296,10 @@ type query struct {
 	order  []orderItem
 	limit  int // -1: none
 	offset int
-	schema *objectSchema
+	schema *org.Schema
 	// view limits what bind resolves to what the request may see (its API
 	// version, field-level security); nil sees everything.
-	view *schemaView
+	view *org.View
 }
 
 // dateFunctions are SOQL's date functions, usable in WHERE on a date-time
@@ -705,9 +706,9 @@ func likeRegexp(raw string) *regexp.Regexp {
 
 // ---- binding: names → schema fields, literal type checks ----
 
-func (q *query) bind(reg registry) error {
-	q.schema = reg.lookup(q.object)
-	if q.schema != nil && !q.view.objectVisible(q.schema) {
+func (q *query) bind(reg org.Registry) error {
+	q.schema = reg.Lookup(q.object)
+	if q.schema != nil && !q.view.ObjectVisible(q.schema) {
 		q.schema = nil // not in this API version
 	}
 	if q.schema == nil {
@@ -730,13 +731,18 @@ func (q *query) bind(reg registry) error {
 	if err := q.bindNode(reg, q.where); err != nil {
 		return err
 	}
-	if q.schema.checkQuery != nil {
-		return q.schema.checkQuery(q)
+	// Big objects and Event Log Objects restrict SOQL beyond the generic
+	// engine (bigobjects.go, eventlogobjects.go).
+	switch {
+	case q.schema.Big:
+		return bigObjectCheck(q)
+	case q.schema.ELO:
+		return eloCheck(q)
 	}
 	return nil
 }
 
-func (q *query) resolve(reg registry, name string, pos int) (*fieldRef, error) {
+func (q *query) resolve(reg org.Registry, name string, pos int) (*fieldRef, error) {
 	parts := strings.Split(name, ".")
 	// Salesforce tolerates the object name as a prefix: LoginHistory.Id.
 	if len(parts) > 1 && strings.EqualFold(parts[0], q.schema.Name) {
@@ -749,22 +755,22 @@ func (q *query) resolve(reg registry, name string, pos int) (*fieldRef, error) {
 	case 1:
 		// A field of a newer API version, or hidden by field-level
 		// security, does not exist for this request.
-		f := q.schema.field(parts[0])
-		if f == nil || !q.view.fieldVisible(q.schema, f) {
+		f := q.schema.Field(parts[0])
+		if f == nil || !q.view.FieldVisible(q.schema, f) {
 			return nil, noColumn()
 		}
 		return &fieldRef{path: f.Name, f: f}, nil
 	case 2:
-		rf := q.schema.byRel[strings.ToLower(parts[0])]
-		if rf != nil && !q.view.fieldVisible(q.schema, rf) {
+		rf := q.schema.Rel(parts[0])
+		if rf != nil && !q.view.FieldVisible(q.schema, rf) {
 			rf = nil // an invisible lookup takes its relationship with it
 		}
 		if rf == nil {
 			return nil, errAt("INVALID_FIELD", q.src, pos, fmt.Sprintf("Didn't understand relationship '%s' in field path. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names.", parts[0]))
 		}
-		target := reg.lookup(rf.RefObject)
-		f := target.field(parts[1])
-		if f != nil && !q.view.fieldVisible(target, f) {
+		target := reg.Lookup(rf.RefObject)
+		f := target.Field(parts[1])
+		if f != nil && !q.view.FieldVisible(target, f) {
 			f = nil
 		}
 		if f == nil {
@@ -775,7 +781,7 @@ func (q *query) resolve(reg registry, name string, pos int) (*fieldRef, error) {
 	return nil, errAt("INVALID_FIELD", q.src, pos, fmt.Sprintf("Didn't understand relationship '%s' in field path.", strings.Join(parts[:len(parts)-1], ".")))
 }
 
-func (q *query) bindNode(reg registry, n node) error {
+func (q *query) bindNode(reg org.Registry, n node) error {
 	switch n := n.(type) {
 	case nil:
 		return nil
@@ -795,7 +801,7 @@ func (q *query) bindNode(reg registry, n node) error {
 			return q.checkDateFn(n)
 		}
 		if n.kind == condLike {
-			if ref.f.Type != TypeString {
+			if ref.f.Type != org.TypeString {
 				return errAt("INVALID_FIELD", q.src, n.pos, fmt.Sprintf("invalid operator on %s field: %s", ref.f.Type, ref.path))
 			}
 			n.like = likeRegexp(n.lits[0].raw)
@@ -815,7 +821,7 @@ func (q *query) bindNode(reg registry, n node) error {
 // field; a date for DAY_ONLY, a number for the others. The messages are
 // the simulator's own.
 func (q *query) checkDateFn(n *condNode) error {
-	if n.ref.f.Type != TypeDateTime {
+	if n.ref.f.Type != org.TypeDateTime {
 		return errAt("INVALID_FIELD", q.src, n.pos, fmt.Sprintf("%s can only be applied to a date or datetime field: %s", n.fn, n.ref.path))
 	}
 	if n.kind == condLike {
@@ -845,7 +851,7 @@ func (q *query) checkLiteral(ref *fieldRef, l *literal) error {
 		return errAt("INVALID_FIELD", q.src, l.pos, fmt.Sprintf("value of filter criterion for field '%s' must be of type %s and %s", ref.path, ref.f.Type, how))
 	}
 	switch ref.f.Type {
-	case TypeID, TypeReference:
+	case org.TypeID, org.TypeReference:
 		if l.kind != litString {
 			return mismatch(true)
 		}
@@ -855,19 +861,19 @@ func (q *query) checkLiteral(ref *fieldRef, l *literal) error {
 		if len(l.s) == 15 {
 			l.s = sfid.WithChecksum(l.s)
 		}
-	case TypeString:
+	case org.TypeString:
 		if l.kind != litString {
 			return mismatch(true)
 		}
-	case TypeDateTime:
+	case org.TypeDateTime:
 		if l.kind != litDateTime && l.kind != litDate {
 			return mismatch(false)
 		}
-	case TypeInt, TypeDouble:
+	case org.TypeInt, org.TypeDouble:
 		if l.kind != litNumber {
 			return mismatch(false)
 		}
-	case TypeBoolean:
+	case org.TypeBoolean:
 		if l.kind != litBool {
 			return mismatch(false)
 		}
@@ -877,9 +883,9 @@ func (q *query) checkLiteral(ref *fieldRef, l *literal) error {
 
 // ---- evaluation ----
 
-func (q *query) matches(rw *row) bool { return q.where == nil || eval(q.where, rw) }
+func (q *query) matches(rw *org.Row) bool { return q.where == nil || eval(q.where, rw) }
 
-func eval(n node, rw *row) bool {
+func eval(n node, rw *org.Row) bool {
 	switch n := n.(type) {
 	case andNode:
 		return eval(n.l, rw) && eval(n.r, rw)
@@ -893,7 +899,7 @@ func eval(n node, rw *row) bool {
 		if n.fn != "" {
 			v = applyDateFn(n.fn, v)
 			if n.fn != "DAY_ONLY" {
-				typ = TypeInt
+				typ = org.TypeInt
 			}
 		}
 		switch n.kind {
@@ -945,7 +951,7 @@ func eval(n node, rw *row) bool {
 
 // compareLit compares a field value with a literal; ok is false when the
 // value is null or of an unexpected type.
-func compareLit(t FieldType, v any, l literal) (int, bool) {
+func compareLit(t org.FieldType, v any, l literal) (int, bool) {
 	if v == nil || l.kind == litNull {
 		return 0, false
 	}
@@ -965,25 +971,25 @@ func compareLit(t FieldType, v any, l literal) (int, bool) {
 
 // compareValues orders two non-null values of a field type. Ids compare
 // case-sensitively (they are case-sensitive); text like SOQL, ignoring case.
-func compareValues(t FieldType, a, b any) (int, bool) {
+func compareValues(t org.FieldType, a, b any) (int, bool) {
 	switch t {
-	case TypeID, TypeReference:
+	case org.TypeID, org.TypeReference:
 		as, ok1 := a.(string)
 		bs, ok2 := b.(string)
 		return strings.Compare(as, bs), ok1 && ok2
-	case TypeString:
+	case org.TypeString:
 		as, ok1 := a.(string)
 		bs, ok2 := b.(string)
 		return cmp.Compare(strings.ToLower(as), strings.ToLower(bs)), ok1 && ok2
-	case TypeDateTime:
+	case org.TypeDateTime:
 		at, ok1 := a.(time.Time)
 		bt, ok2 := b.(time.Time)
 		return at.Compare(bt), ok1 && ok2
-	case TypeInt, TypeDouble:
+	case org.TypeInt, org.TypeDouble:
 		af, ok1 := toFloat(a)
 		bf, ok2 := toFloat(b)
 		return cmp.Compare(af, bf), ok1 && ok2
-	case TypeBoolean:
+	case org.TypeBoolean:
 		ab, ok1 := a.(bool)
 		bb, ok2 := b.(bool)
 		ai, bi := 0, 0
@@ -1010,8 +1016,8 @@ func toFloat(v any) (float64, bool) {
 
 // run executes the query over rows (sorted by Id) and returns the matching
 // rows in result order. Rows are immutable, so the slice is a snapshot.
-func (q *query) run(rows []*row) []*row {
-	var out []*row
+func (q *query) run(rows []*org.Row) []*org.Row {
+	var out []*org.Row
 	for _, r := range rows {
 		if q.matches(r) {
 			out = append(out, r)
@@ -1019,7 +1025,7 @@ func (q *query) run(rows []*row) []*row {
 	}
 	if len(q.order) > 0 {
 		// Stable over Id order, so ties come back deterministically.
-		slices.SortStableFunc(out, func(a, b *row) int {
+		slices.SortStableFunc(out, func(a, b *org.Row) int {
 			for _, o := range q.order {
 				av, bv := o.ref.value(a), o.ref.value(b)
 				var c int

@@ -1,4 +1,4 @@
-package simulator
+package org
 
 import (
 	"fmt"
@@ -20,35 +20,35 @@ type Record struct {
 	Fields map[string]any
 }
 
-// row is a stored record. Rows are never modified after insertion, which is
+// Row is a stored record. Rows are never modified after insertion, which is
 // what lets a query locator keep plain pointers as its snapshot.
-type row struct {
-	id     string
-	fields map[string]any // canonical field name → value
-	// visibleAt is when the row becomes queryable (zero: at once): Event
+type Row struct {
+	ID     string
+	Fields map[string]any // canonical field name → value
+	// VisibleAt is when the row becomes queryable (zero: at once): Event
 	// Log Object rows arrive 25 to 45 minutes after their Timestamp.
-	visibleAt time.Time
+	VisibleAt time.Time
 }
 
 type table struct {
-	schema *objectSchema
-	rows   []*row // sorted by id
-	byID   map[string]*row
+	schema *Schema
+	rows   []*Row // sorted by id
+	byID   map[string]*Row
 	next   uint64 // id counter
 }
 
-// store holds every table. It is not locked itself: Server.mu guards it.
+// store holds every table. It is not locked itself: Org.mu guards it.
 type store struct {
-	reg    registry
+	reg    Registry
 	tables map[string]*table // lower-case object name
 }
 
 // newStore makes empty tables; startCounter gives each object's first id
 // counter so ids do not all look alike (and stay deterministic per seed).
-func newStore(reg registry, startCounter func(object string) uint64) *store {
+func newStore(reg Registry, startCounter func(object string) uint64) *store {
 	st := &store{reg: reg, tables: map[string]*table{}}
 	for key, sch := range reg {
-		st.tables[key] = &table{schema: sch, byID: map[string]*row{}, next: startCounter(sch.Name)}
+		st.tables[key] = &table{schema: sch, byID: map[string]*Row{}, next: startCounter(sch.Name)}
 	}
 	return st
 }
@@ -68,9 +68,9 @@ func (st *store) insert(object string, in map[string]any) (string, error) {
 		fields[f.Name] = nil
 	}
 	for k, v := range in {
-		f := sch.field(k)
+		f := sch.Field(k)
 		if f == nil {
-			if _, isRel := sch.byRel[strings.ToLower(k)]; isRel {
+			if sch.Rel(k) != nil {
 				continue // relationship values are derived from the reference below
 			}
 			return "", fmt.Errorf("simulator: no field %q on %s", k, sch.Name)
@@ -94,8 +94,8 @@ func (st *store) insert(object string, in map[string]any) (string, error) {
 		return "", fmt.Errorf("simulator: duplicate id %s on %s", id, sch.Name)
 	}
 	fields["Id"] = id
-	if sch.PlaceholderID {
-		// What the API shows; the row keeps its own id (row.id, Record.ID).
+	if sch.PlaceholderID() {
+		// What the API shows; the row keeps its own id (Row.ID, Record.ID).
 		fields["Id"] = catalog.PlaceholderID
 	}
 	for _, f := range sch.Fields {
@@ -104,8 +104,8 @@ func (st *store) insert(object string, in map[string]any) (string, error) {
 		}
 		fields[f.RelName] = st.related(f, fields[f.Name])
 	}
-	r := &row{id: id, fields: fields}
-	i, _ := slices.BinarySearchFunc(t.rows, id, func(r *row, id string) int { return strings.Compare(r.id, id) })
+	r := &Row{ID: id, Fields: fields}
+	i, _ := slices.BinarySearchFunc(t.rows, id, func(r *Row, id string) int { return strings.Compare(r.ID, id) })
 	t.rows = slices.Insert(t.rows, i, r)
 	t.byID[id] = r
 	return id, nil
@@ -114,14 +114,14 @@ func (st *store) insert(object string, in map[string]any) (string, error) {
 // related denormalises the referenced record into a nested map, so queries
 // and Records see CreatedBy.Username without a join. Referenced objects
 // (User) are seeded before the records pointing at them.
-func (st *store) related(f field, ref any) any {
+func (st *store) related(f Field, ref any) any {
 	id, _ := ref.(string)
 	rt := st.table(f.RefObject)
 	if id == "" || rt == nil || rt.byID[id] == nil {
 		return nil
 	}
 	out := map[string]any{}
-	for k, v := range rt.byID[id].fields {
+	for k, v := range rt.byID[id].Fields {
 		if _, nested := v.(map[string]any); !nested {
 			out[k] = v
 		}
@@ -129,7 +129,7 @@ func (st *store) related(f field, ref any) any {
 	return out
 }
 
-func normalise(f *field, v any) (any, error) {
+func normalise(f *Field, v any) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -179,13 +179,13 @@ func normalise(f *field, v any) (any, error) {
 func (t *table) records() []Record {
 	out := make([]Record, 0, len(t.rows))
 	for _, r := range t.rows {
-		f := maps.Clone(r.fields)
+		f := maps.Clone(r.Fields)
 		for k, v := range f {
 			if m, ok := v.(map[string]any); ok {
 				f[k] = maps.Clone(m)
 			}
 		}
-		out = append(out, Record{ID: r.id, Fields: f})
+		out = append(out, Record{ID: r.ID, Fields: f})
 	}
 	return out
 }

@@ -1,9 +1,8 @@
-package simulator
+package org
 
 import (
 	"fmt"
 	"hash/fnv"
-	"slices"
 	"strings"
 	"time"
 
@@ -13,15 +12,15 @@ import (
 
 // The simulator serves what internal/catalog lists: every storage object
 // (kind storage) is a REST object with the catalog's fields and types, big
-// ones with big-object query rules (bigobjects.go), the Threat Detection
+// ones with big-object query rules (simulator/soql), the Threat Detection
 // stores standard objects with real Ids and full SOQL; every storage
 // object's topic and every streaming event (kind event) is a Pub/Sub topic
-// (pubsub_schemas.go); every Event Log Object is served as
+// (simulator/pubsub); every Event Log Object is served as
 // eventlogobjects.go describes. Each entry's doc (catalog.Entry.Doc) is the
 // Salesforce page its fields come from.
 
-// catalogType is the simulator's type of a catalog field type.
-func catalogType(t string) FieldType {
+// CatalogType is the simulator's type of a catalog field type.
+func CatalogType(t string) FieldType {
 	switch t {
 	case "id":
 		return TypeID
@@ -42,13 +41,13 @@ func catalogType(t string) FieldType {
 // catalogFields are e's fields as the simulator's. Paths through a
 // relationship (SetupAuditTrail's CreatedBy.Username) are not fields: the
 // reference they go through brings them.
-func catalogFields(e *catalog.Entry) []field {
-	out := make([]field, 0, len(e.Fields)+1)
+func catalogFields(e *catalog.Entry) []Field {
+	out := make([]Field, 0, len(e.Fields)+1)
 	for _, f := range e.Fields {
 		if strings.Contains(f.Name, ".") {
 			continue
 		}
-		out = append(out, field{Name: f.Name, Type: catalogType(f.Type), RefObject: f.RefObject, RelName: f.RelName, Since: f.Since})
+		out = append(out, Field{Name: f.Name, Type: CatalogType(f.Type), RefObject: f.RefObject, RelName: f.RelName, Since: f.Since})
 	}
 	return out
 }
@@ -73,24 +72,8 @@ func keyPrefix(name string) string {
 	return "0" + string(sfid.Base62[10+n%52]) + string(sfid.Base62[(n/52)%62])
 }
 
-// storeOnly reports whether a storage object's field is the store's own
-// system field, absent from its streaming event: Id, the *EventNumber
-// auto-number, LastModifiedDate and SystemModstamp (CreatedDate is on both,
-// as the event's publish time). The Real-Time Event Monitoring pages list
-// them on the *Store objects only, e.g. ApiAnomalyEventNumber on
-// https://developer.salesforce.com/docs/platform/platform-events/guide/sforce-api-objects-apianomalyeventstore.html
-// and not on
-// https://developer.salesforce.com/docs/platform/platform-events/guide/sforce-api-objects-apianomalyevent.html.
-func storeOnly(name string) bool {
-	switch name {
-	case "Id", "CreatedDate", "LastModifiedDate", "SystemModstamp":
-		return true
-	}
-	return strings.HasSuffix(name, "EventNumber") || strings.Contains(name, ".")
-}
-
 // addCatalogSchemas registers every storage object of the catalog.
-func addCatalogSchemas(reg registry) {
+func addCatalogSchemas(reg Registry) {
 	for _, e := range catalog.OfKind(catalog.KindStorage) {
 		reg.add(storageSchema(e))
 	}
@@ -100,13 +83,13 @@ func addCatalogSchemas(reg registry) {
 // get an Id field although the catalog lists none: Salesforce's field
 // reference lists one ("Id | Login Event ID | id | 18",
 // https://developer.salesforce.com/docs/atlas.en-us.sfFieldRef.meta/sfFieldRef/salesforce_field_reference_LoginEvent.htm),
-// and a query selecting it gets the empty Id (bigobjects.go).
-func storageSchema(e *catalog.Entry) *objectSchema {
+// and a query selecting it gets the empty Id (Schema.PlaceholderID).
+func storageSchema(e *catalog.Entry) *Schema {
 	fields := catalogFields(e)
 	if e.Field("Id") == nil {
-		fields = append([]field{{Name: "Id", Type: TypeID}}, fields...)
+		fields = append([]Field{{Name: "Id", Type: TypeID}}, fields...)
 	}
-	o := &objectSchema{
+	o := &Schema{
 		Name: e.Name, KeyPrefix: keyPrefix(e.Name), Doc: e.Doc, Since: e.Since, Fields: fields,
 		// Arrive stamps the field a reader pages on: a Threat Detection
 		// store's CreatedDate (when the row was written), a big object's
@@ -114,18 +97,15 @@ func storageSchema(e *catalog.Entry) *objectSchema {
 		TimestampField: e.CursorField(),
 		generate:       storageGenerator(e),
 	}
-	if e.Big {
-		o.PlaceholderID = true
-		o.checkQuery = bigObjectCheck(o.Name)
-	}
+	o.Big = e.Big
 	return o
 }
 
 // ---- generators ----
 
 // storageGenerators make realistic rows of storage objects by name; every
-// other storage object gets the generic generator.
-var storageGenerators = map[string]func(g *generator, ts time.Time) map[string]any{
+// other storage object gets the generic Generator.
+var storageGenerators = map[string]func(g *Generator, ts time.Time) map[string]any{
 	"LoginEvent":   genLoginEvent,
 	"LogoutEvent":  genLogoutEvent,
 	"ApiEvent":     genApiEvent,
@@ -133,9 +113,9 @@ var storageGenerators = map[string]func(g *generator, ts time.Time) map[string]a
 	"LoginAsEvent": genLoginAsEvent,
 }
 
-// topicGenerators make realistic events by event name (pubsub_schemas.go);
+// topicGenerators make realistic events by event name (events.go);
 // a storage object whose event has one makes its rows from it.
-var topicGenerators = map[string]func(g *generator, ts time.Time) map[string]any{
+var topicGenerators = map[string]func(g *Generator, ts time.Time) map[string]any{
 	"LoginEventStream":        genLoginEventStream,
 	"ApiAnomalyEvent":         genApiAnomalyEvent,
 	"SessionHijackingEvent":   genSessionHijackingEvent,
@@ -147,9 +127,9 @@ var topicGenerators = map[string]func(g *generator, ts time.Time) map[string]any
 
 // storageGenerator makes rows of e at ts (its TimestampField), with the
 // fields e lists only.
-func storageGenerator(e *catalog.Entry) func(g *generator, ts time.Time) map[string]any {
+func storageGenerator(e *catalog.Entry) func(g *Generator, ts time.Time) map[string]any {
 	gen := storageGeneratorOf(e)
-	return func(g *generator, ts time.Time) map[string]any {
+	return func(g *Generator, ts time.Time) map[string]any {
 		rec := gen(g, ts)
 		for k := range rec {
 			if e.Field(k) == nil {
@@ -160,13 +140,13 @@ func storageGenerator(e *catalog.Entry) func(g *generator, ts time.Time) map[str
 	}
 }
 
-func storageGeneratorOf(e *catalog.Entry) func(g *generator, ts time.Time) map[string]any {
+func storageGeneratorOf(e *catalog.Entry) func(g *Generator, ts time.Time) map[string]any {
 	if gen, ok := storageGenerators[e.Name]; ok {
 		return gen
 	}
-	base := func(g *generator, ts time.Time) map[string]any { return g.catalogRecord(e, ts) }
+	base := func(g *Generator, ts time.Time) map[string]any { return g.catalogRecord(e, ts) }
 	if gen, ok := topicGenerators[e.Topic]; ok && e.Topic != "" {
-		base = func(g *generator, ts time.Time) map[string]any {
+		base = func(g *Generator, ts time.Time) map[string]any {
 			rec := gen(g, ts)
 			delete(rec, "EventUuid")
 			return rec
@@ -181,7 +161,7 @@ func storageGeneratorOf(e *catalog.Entry) func(g *generator, ts time.Time) map[s
 	// https://developer.salesforce.com/docs/platform/platform-events/guide/sforce-api-objects-apianomalyeventstore.html).
 	// ts is CreatedDate; the event happened 30 s to 10 min before (the
 	// simulator's choice: the docs give no figure).
-	return func(g *generator, ts time.Time) map[string]any {
+	return func(g *Generator, ts time.Time) map[string]any {
 		rec := base(g, ts)
 		rec["CreatedDate"] = ts
 		rec["EventDate"] = eventDateOf(e, ts.Add(-time.Duration(30+g.rnd.IntN(570))*time.Second))
@@ -204,7 +184,7 @@ func eventDateOf(e *catalog.Entry, t time.Time) time.Time {
 // storeFields fills a store row's own system fields that the event does
 // not carry: the *EventNumber auto-number (its format is not documented:
 // ten digits, the simulator's own).
-func (g *generator) storeFields(e *catalog.Entry, rec map[string]any) {
+func (g *Generator) storeFields(e *catalog.Entry, rec map[string]any) {
 	for _, f := range e.Fields {
 		if strings.HasSuffix(f.Name, "EventNumber") && rec[f.Name] == nil {
 			g.eventNumber++
@@ -215,7 +195,7 @@ func (g *generator) storeFields(e *catalog.Entry, rec map[string]any) {
 
 // catalogRecord is a generic row of e at ts: every field the catalog lists
 // (but Id, which the store gives), valued by its type and name.
-func (g *generator) catalogRecord(e *catalog.Entry, ts time.Time) map[string]any {
+func (g *Generator) catalogRecord(e *catalog.Entry, ts time.Time) map[string]any {
 	u := g.user()
 	rec := make(map[string]any, len(e.Fields))
 	for _, f := range e.Fields {
@@ -261,7 +241,7 @@ var userAgents = []string{
 // store keeps them (string, time.Time, int64, float64, bool). The values
 // are the simulator's own: they follow the field descriptions of the
 // entry's page (e.Doc) where those say what a field holds.
-func (g *generator) fieldValue(e *catalog.Entry, f catalog.Field, u simUser, ts time.Time) any {
+func (g *Generator) fieldValue(e *catalog.Entry, f catalog.Field, u simUser, ts time.Time) any {
 	name := f.Name
 	switch f.Type {
 	case "datetime":
@@ -399,46 +379,21 @@ func (g *generator) fieldValue(e *catalog.Entry, f catalog.Field, u simUser, ts 
 	return name + "-" + string(sfid.Base62[10+g.rnd.IntN(26)])
 }
 
-// pick2 is pick for ints.
-func (g *generator) pick2(xs ...int) int { return xs[g.rnd.IntN(len(xs))] }
-
-// genLoginAsEvent is an admin logging in as another user: Username is the
-// user logged in as, DelegatedUsername the admin (LoginAsEvent's page:
-// https://developer.salesforce.com/docs/atlas.en-us.platform_events.meta/platform_events/sforce_api_objects_loginasevent.htm).
-func genLoginAsEvent(g *generator, ts time.Time) map[string]any {
-	rec, _ := g.eventCommon(ts)
-	rec["DelegatedUsername"], rec["DelegatedOrganizationId"] = g.users[uAdmin].username, DefaultOrgID
-	rec["LoginAsCategory"], rec["TargetUrl"] = "OrgAdmin", "/lightning/page/home"
-	rec["LoginType"], rec["Application"] = "Application", "Browser"
-	rec["Browser"], rec["Platform"] = "Chrome 125", "Mac OSX"
-	return rec
-}
-
-// genUniversalAnomalyEvent is a Threat Detection anomaly in the unified
-// schema: AnomalySubType says which (UniversalAnomalyEvent's page:
-// https://developer.salesforce.com/docs/atlas.en-us.platform_events.meta/platform_events/sforce_api_objects_universalanomalyevent.htm).
-// The summaries are the simulator's own.
-func genUniversalAnomalyEvent(g *generator, ts time.Time) map[string]any {
-	rec := g.rtemCommon(ts)
-	sub := anomalySubTypes[g.rnd.IntN(len(anomalySubTypes))]
-	rec["AnomalySubType"] = sub
-	rec["EvaluationTime"] = float64(g.rnd.IntN(20))
-	summary := map[string]string{
-		"ApiAnomaly":         "API request retrieved far more rows than the user's usual volume",
-		"CredentialStuffing": "Successful credential stuffing attack detected",
-		"GuestUserAnomaly":   "Guest user accessed an unusual number of records",
-		"LoginAnomaly":       "Login attempt anomaly: unusual location, device and time",
-		"MCPAnomaly":         "Agent tool calls far above the usual volume",
-		"ReportAnomaly":      "Anomalous report export: far more rows than usual were exported",
-		"SessionHijacking":   "Session hijacking attempt detected: the session's browser fingerprint changed",
-	}[sub]
-	return g.anomaly(rec, summary)
-}
-
-// eventEntries lists the catalog's storage objects with a topic and its
-// streaming events, in the catalog's order.
-func eventEntries() []*catalog.Entry {
-	return slices.DeleteFunc(catalog.All(), func(e *catalog.Entry) bool {
-		return !(e.Kind == catalog.KindStorage && e.Topic != "" || e.Kind == catalog.KindEvent)
-	})
+// EventGenerator makes events of e's topic: its own Generator
+// (topicGenerators), or its storage object's row, or a generic one, with
+// EventUuid and CreatedDate (the publish time).
+func EventGenerator(e *catalog.Entry, event string) func(g *Generator, ts time.Time) map[string]any {
+	if gen, ok := topicGenerators[event]; ok {
+		return gen
+	}
+	base := func(g *Generator, ts time.Time) map[string]any { return g.catalogRecord(e, ts) }
+	if gen, ok := storageGenerators[e.Name]; ok {
+		base = gen
+	}
+	return func(g *Generator, ts time.Time) map[string]any {
+		rec := base(g, ts)
+		rec["EventUuid"] = g.uuid()
+		rec["CreatedDate"] = ts
+		return rec
+	}
 }

@@ -1,4 +1,4 @@
-package simulator
+package org
 
 import (
 	"fmt"
@@ -11,8 +11,8 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/elf"
 )
 
-// Security incidents the simulator injects on request (Options.Incidents,
-// Server.Inject, sfsim -incidents), each as the records Salesforce would
+// Security incidents the simulator injects on request (Config.Incidents,
+// Org.Inject, sfsim -incidents), each as the records Salesforce would
 // write for it on every source that sees it, so that the detections in
 // docs/detections.md can be tested: each must find its incident, and none
 // may fire on the clean data the generators make.
@@ -105,7 +105,7 @@ func seededELFEventTypes() []string {
 // never more than 1,500 rows (mass_report_export's threshold is 10,000
 // rows per user and hour). Operation values are Salesforce's picklist
 // (confirmed: ReportExported, ReportRunFromLightning, ReportRunFromClassic).
-func genReportEvent(g *generator, ts time.Time) map[string]any {
+func genReportEvent(g *Generator, ts time.Time) map[string]any {
 	rec, _ := g.eventCommon(ts)
 	delete(rec, "UserType")
 	r := reports[g.rnd.IntN(len(reports))]
@@ -131,57 +131,57 @@ var reports = []struct{ id, name, entity, columns string }{
 	{"00O5g000004CntcAAA", "Contacts with Email", "Contact", "[Contact.Name, Contact.Email, Contact.Phone]"},
 }
 
-// Inject adds the records of incident name at the server's Now and
+// Inject adds the records of incident name at the org's Now and
 // returns its ground truth (also kept for Incidents).
-func (s *Server) Inject(name string) (Incident, error) {
+func (o *Org) Inject(name string) (Incident, error) {
 	add, ok := incidentBuilders[name]
 	if !ok {
 		return Incident{}, fmt.Errorf("simulator: unknown incident %q (known: %s)", name, strings.Join(incidentNames, ", "))
 	}
-	at := s.opts.Now().UTC()
-	in := &injection{s: s, inc: Incident{Name: name, At: at, Records: map[string][]string{}}}
+	at := o.cfg.Now().UTC()
+	in := &injection{o: o, inc: Incident{Name: name, At: at, Records: map[string][]string{}}}
 	// A burst lies in the 15-minute bucket before the current one, so the
 	// detections' aligned buckets (stats by _time:15m) never split it,
 	// and at least 10 minutes back, where big objects' readers have been.
 	in.burst = at.Truncate(15 * time.Minute).Add(-14 * time.Minute)
-	s.mu.Lock()
-	add(in, s.gen)
-	s.mu.Unlock()
-	for _, f := range in.files { // AddLogFile takes s.mu itself
-		in.inc.Records["EventLogFile"] = append(in.inc.Records["EventLogFile"], s.AddLogFile(f))
+	o.mu.Lock()
+	add(in, o.gen)
+	o.mu.Unlock()
+	for _, f := range in.files { // AddLogFile takes o.mu itself
+		in.inc.Records["EventLogFile"] = append(in.inc.Records["EventLogFile"], o.AddLogFile(f))
 	}
-	s.incMu.Lock()
-	s.incidents = append(s.incidents, in.inc)
-	s.incMu.Unlock()
+	o.incMu.Lock()
+	o.incidents = append(o.incidents, in.inc)
+	o.incMu.Unlock()
 	return in.inc, nil
 }
 
 // Incidents returns every incident injected so far, in order.
-func (s *Server) Incidents() []Incident {
-	s.incMu.Lock()
-	defer s.incMu.Unlock()
-	return slices.Clone(s.incidents)
+func (o *Org) Incidents() []Incident {
+	o.incMu.Lock()
+	defer o.incMu.Unlock()
+	return slices.Clone(o.incidents)
 }
 
-// injectOptions injects Options.Incidents; New calls it.
-func (s *Server) injectOptions() {
-	for _, name := range s.opts.Incidents {
-		if _, err := s.Inject(name); err != nil {
+// injectConfig injects Config.Incidents; New calls it.
+func (o *Org) injectConfig() {
+	for _, name := range o.cfg.Incidents {
+		if _, err := o.Inject(name); err != nil {
 			panic(err)
 		}
 	}
 }
 
-// injection is one Inject call; its builder runs with s.mu held.
+// injection is one Inject call; its builder runs with o.mu held.
 type injection struct {
-	s     *Server
+	o     *Org
 	inc   Incident
 	burst time.Time // where bursts start
 	files []LogFile
 }
 
 func (in *injection) insert(object string, rec map[string]any) {
-	in.inc.Records[object] = append(in.inc.Records[object], in.s.mustInsert(object, rec))
+	in.inc.Records[object] = append(in.inc.Records[object], in.o.mustInsert(object, rec))
 }
 
 // elf queues a daily log file of eventType whose rows are generated, then
@@ -189,7 +189,7 @@ func (in *injection) insert(object string, rec map[string]any) {
 func (in *injection) elf(eventType string, rows int, set func(i int) map[string]string) {
 	day := in.inc.At.Truncate(24 * time.Hour)
 	names, _ := elf.Columns(eventType)
-	g := elf.NewRowGen(eventType, DefaultOrgID, fileSeed(in.s.opts.Seed, LogFile{EventType: eventType, LogDate: in.inc.At}), day, time.Hour)
+	g := elf.NewRowGen(eventType, DefaultOrgID, fileSeed(in.o.cfg.Seed, LogFile{EventType: eventType, LogDate: in.inc.At}), day, time.Hour)
 	var out [][]string
 	for i := range rows {
 		row := slices.Clone(g.Next(nil))
@@ -231,8 +231,8 @@ const (
 	uLi    = 5
 )
 
-var incidentBuilders = map[string]func(in *injection, g *generator){
-	IncidentFailedLoginBurst: func(in *injection, g *generator) {
+var incidentBuilders = map[string]func(in *injection, g *Generator){
+	IncidentFailedLoginBurst: func(in *injection, g *Generator) {
 		u := g.users[uJane]
 		in.user(u)
 		in.inc.IP = burstIP
@@ -241,7 +241,7 @@ var incidentBuilders = map[string]func(in *injection, g *generator){
 		}
 		in.failedELFLogins(func(i int) (simUser, time.Time) { return u, in.burst.Add(time.Duration(i) * 20 * time.Second) }, 12, burstIP)
 	},
-	IncidentPasswordSpray: func(in *injection, g *generator) {
+	IncidentPasswordSpray: func(in *injection, g *Generator) {
 		in.inc.IP = sprayIP
 		targets := g.users[1:] // every person, none of them twice in a row
 		n := 2 * len(targets)
@@ -254,24 +254,24 @@ var incidentBuilders = map[string]func(in *injection, g *generator){
 		}
 		in.failedELFLogins(at, n, sprayIP)
 	},
-	IncidentNewCountry: func(in *injection, g *generator) {
+	IncidentNewCountry: func(in *injection, g *Generator) {
 		u := g.users[uPriya]
 		in.user(u)
 		in.inc.IP, in.inc.Country = travelIP, travelCity.iso
 		in.inc.HomeCountry, _, _, _ = homeCity(u)
 		ts := in.inc.At.Add(-5 * time.Minute)
 		lh := genLoginHistory(g, ts)
-		lh["UserId"], lh["Status"], lh["SourceIp"], lh["CountryIso"] = u.id, statusSuccess, travelIP, travelCity.iso
+		lh["UserId"], lh["Status"], lh["SourceIp"], lh["CountryIso"] = u.id, LoginSuccess, travelIP, travelCity.iso
 		lh["ForwardedForIp"] = nil
 		in.insert("LoginHistory", lh)
 		le := genLoginEvent(g, ts)
-		le["UserId"], le["Username"], le["Status"], le["SourceIp"] = u.id, u.username, statusSuccess, travelIP
+		le["UserId"], le["Username"], le["Status"], le["SourceIp"] = u.id, u.username, LoginSuccess, travelIP
 		le["CountryIso"], le["City"] = travelCity.iso, travelCity.city
 		le["LoginLatitude"], le["LoginLongitude"] = travelCity.lat, travelCity.lon
 		le["SessionKey"] = g.key(16)
 		in.insert("LoginEvent", le)
 	},
-	IncidentLoginAs: func(in *injection, g *generator) {
+	IncidentLoginAs: func(in *injection, g *Generator) {
 		admin, target := g.users[uAdmin], g.users[uJohn]
 		in.actor(admin)
 		in.user(target)
@@ -290,7 +290,7 @@ var incidentBuilders = map[string]func(in *injection, g *generator){
 		rec := genLoginAsEvent(g, ts)
 		delete(rec, "UserType")
 		rec["UserId"], rec["Username"], rec["SourceIp"] = target.id, target.username, loginAsIP
-		rec["DelegatedUsername"], rec["DelegatedOrganizationId"] = admin.username, in.s.opts.OrgID
+		rec["DelegatedUsername"], rec["DelegatedOrganizationId"] = admin.username, in.o.cfg.OrgID
 		in.insert("LoginAsEvent", rec)
 		// Event Monitoring's LoginAs rows: what the admin did as the user
 		// (USER_ID the user, DELEGATED_USER_* the admin, as documented).
@@ -298,12 +298,12 @@ var incidentBuilders = map[string]func(in *injection, g *generator){
 			return elfTime(ts.Add(time.Duration(30+i*40)*time.Second), map[string]string{
 				"USER_ID": target.id[:15], "USER_ID_DERIVED": target.id,
 				"DELEGATED_USER_ID": admin.id[:15], "DELEGATED_USER_NAME": admin.username,
-				"DELEGATED_ORGANIZATION_ID": in.s.opts.OrgID[:15], "CLIENT_IP": loginAsIP,
+				"DELEGATED_ORGANIZATION_ID": in.o.cfg.OrgID[:15], "CLIENT_IP": loginAsIP,
 				"REQUEST_STATUS": "S",
 			})
 		})
 	},
-	IncidentPermissionChange: func(in *injection, g *generator) {
+	IncidentPermissionChange: func(in *injection, g *Generator) {
 		admin, target := g.users[uAdmin], g.users[uLi]
 		in.actor(admin)
 		in.user(target)
@@ -322,7 +322,7 @@ var incidentBuilders = map[string]func(in *injection, g *generator){
 			})
 		}
 	},
-	IncidentMassReportExport: func(in *injection, g *generator) {
+	IncidentMassReportExport: func(in *injection, g *Generator) {
 		u := g.users[uLi]
 		in.user(u)
 		in.inc.IP = exporterIP
@@ -339,7 +339,7 @@ var incidentBuilders = map[string]func(in *injection, g *generator){
 			})
 		})
 	},
-	IncidentAPIAnomaly: func(in *injection, g *generator) {
+	IncidentAPIAnomaly: func(in *injection, g *Generator) {
 		u := g.users[uJohn]
 		in.user(u)
 		in.inc.IP = anomalyIP
@@ -364,14 +364,14 @@ var incidentBuilders = map[string]func(in *injection, g *generator){
 
 // failedLogin adds the LoginHistory row and the LoginEvent of one failed
 // password login of u from ip at ts.
-func (in *injection) failedLogin(g *generator, u simUser, ip string, ts time.Time) {
+func (in *injection) failedLogin(g *Generator, u simUser, ip string, ts time.Time) {
 	lh := genLoginHistory(g, ts)
-	lh["UserId"], lh["Status"], lh["SourceIp"] = u.id, statusInvalidPassword, ip
+	lh["UserId"], lh["Status"], lh["SourceIp"] = u.id, LoginInvalidPassword, ip
 	lh["CountryIso"], _, _, _ = homeCity(u)
 	lh["ForwardedForIp"], lh["LoginType"], lh["Application"] = nil, "Application", "Browser"
 	in.insert("LoginHistory", lh)
 	le := genLoginEvent(g, ts)
-	le["UserId"], le["Username"], le["Status"], le["SourceIp"] = u.id, u.username, statusInvalidPassword, ip
+	le["UserId"], le["Username"], le["Status"], le["SourceIp"] = u.id, u.username, LoginInvalidPassword, ip
 	le["SessionKey"] = nil // a failed login opens no session
 	setHome(le, u)
 	in.insert("LoginEvent", le)

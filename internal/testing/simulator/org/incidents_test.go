@@ -1,4 +1,4 @@
-package simulator
+package org
 
 import (
 	"slices"
@@ -12,7 +12,7 @@ import (
 // Each incident adds its records, about its user, on every source that
 // sees it, and through Options.Incidents as through Inject.
 func TestInjectIncidents(t *testing.T) {
-	o := testOptions()
+	o := testConfig()
 	o.Incidents = IncidentNames()
 	s := New(o)
 	got := s.Incidents()
@@ -81,7 +81,7 @@ func TestInjectIncidents(t *testing.T) {
 					continue
 				}
 				for _, r := range records(s, obj, inc) {
-					ts := r.Fields[s.reg.lookup(obj).TimestampField].(time.Time)
+					ts := r.Fields[s.reg.Lookup(obj).TimestampField].(time.Time)
 					require.False(t, ts.After(inc.At.Add(-5*time.Minute)), "%s at %v: within readers' reach", obj, ts)
 					require.False(t, ts.Before(inc.At.Add(-30*time.Minute)), "%s at %v", obj, ts)
 				}
@@ -95,7 +95,7 @@ func TestInjectIncidents(t *testing.T) {
 	require.ErrorContains(t, err, "unknown incident")
 }
 
-func records(s *Server, object string, inc Incident) []Record {
+func records(s *Org, object string, inc Incident) []Record {
 	var out []Record
 	for _, r := range s.Records(object) {
 		if slices.Contains(inc.Records[object], r.ID) {
@@ -108,7 +108,7 @@ func records(s *Server, object string, inc Incident) []Record {
 // Clean data keeps below every detection's threshold: what the thresholds
 // in docs/detections.md rely on.
 func TestCleanDataHasNoIncidents(t *testing.T) {
-	o := testOptions()
+	o := testConfig()
 	s := New(o)
 	s.SeedLogFiles(testNow.Add(-72*time.Hour), testNow, true, 40)
 	require.Empty(t, s.Incidents())
