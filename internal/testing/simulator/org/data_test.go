@@ -106,3 +106,43 @@ func TestAddRecordAndArrive(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) { require.Panics(t, tc.f) })
 	}
 }
+
+func TestBigObjectHistory(t *testing.T) {
+	s := simulator.New(simtest.Options())
+	for _, tc := range []struct {
+		object string
+		rows   int
+		fields []string
+	}{
+		{"LoginEvent", 400, []string{"Username", "SourceIp", "LoginKey", "Status", "LoginType", "Browser", "Platform", "Application"}},
+		{"LogoutEvent", 200, []string{"Username", "SessionKey", "LoginKey", "SessionType"}},
+		{"ApiEvent", 600, []string{"Operation", "QueriedEntities", "RowsProcessed", "ApiType", "Query"}},
+	} {
+		t.Run(tc.object, func(t *testing.T) {
+			recs := s.Records(tc.object)
+			require.Len(t, recs, tc.rows)
+			perMilli, ids := map[time.Time]int{}, map[string]bool{}
+			for _, r := range recs {
+				ts := r.Fields["EventDate"].(time.Time)
+				require.True(t, ts.Before(simtest.Now) && !ts.Before(simtest.Now.Add(-72*time.Hour)))
+				perMilli[ts]++
+				id := r.Fields["EventIdentifier"].(string)
+				require.Len(t, id, 36)
+				require.False(t, ids[id], "EventIdentifier is unique")
+				ids[id] = true
+				for _, f := range tc.fields {
+					require.NotNil(t, r.Fields[f], f)
+				}
+			}
+			shared := 0
+			for _, n := range perMilli {
+				if n > 1 {
+					shared++
+				}
+			}
+			require.Greater(t, shared, 2, "several events share a millisecond")
+		})
+	}
+	require.IsType(t, float64(0), s.Records("ApiEvent")[0].Fields["RowsProcessed"])
+	require.Len(t, s.Records("Security_Case__c"), 80)
+}
