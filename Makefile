@@ -34,7 +34,7 @@ FUZZ_TARGETS := \
 	internal/eventlog:FuzzReader internal/eventlog:FuzzReaderChunking internal/eventlog:FuzzReaderRoundTrip \
 	internal/convert:FuzzDecodeRecord internal/convert:FuzzDecodeRecordMatchesStdlib \
 	internal/sfapi:FuzzParseLimitInfo internal/sfapi:FuzzParseAPIError \
-	internal/testing/simulator:FuzzQuoteStringRoundTrip internal/eventavro:FuzzDecode internal/convert:FuzzDecodePageMatchesStdlib internal/convert:FuzzFastKVMatchesPublicAPI
+	internal/testing/simulator/soql:FuzzQuoteStringRoundTrip internal/eventavro:FuzzDecode internal/convert:FuzzDecodePageMatchesStdlib internal/convert:FuzzFastKVMatchesPublicAPI
 SOAK_FUZZTIME ?= 5m
 
 .PHONY: run test build image bench e2e fuzz soak victorialogs generate lint tools clean

@@ -2,15 +2,12 @@ package simulator
 
 import (
 	"net/url"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/org"
 )
 
 func TestQueryPaging(t *testing.T) {
@@ -157,102 +154,6 @@ func TestSnapshotStableWhileRecordsArrive(t *testing.T) {
 	require.Equal(t, total+arrived, again.TotalSize)
 }
 
-// cmpRecords orders ground-truth records by LoginTime then Id.
-func cmpRecords(timeDesc, idDesc bool) func(a, b Record) int {
-	return func(a, b Record) int {
-		c := a.Fields["LoginTime"].(time.Time).Compare(b.Fields["LoginTime"].(time.Time))
-		if timeDesc {
-			c = -c
-		}
-		if c != 0 {
-			return c
-		}
-		c = strings.Compare(a.ID, b.ID)
-		if idDesc {
-			c = -c
-		}
-		return c
-	}
-}
-
-func TestOrderByAndCursorFilters(t *testing.T) {
-	s, tok := signedIn(t)
-	// Make sure a long same-timestamp run exists.
-	runAt := testNow.Add(-30 * time.Hour)
-	s.Arrive("LoginHistory", 25, runAt)
-	all := s.Records("LoginHistory")
-
-	for _, tc := range []struct {
-		order            string
-		timeDesc, idDesc bool
-	}{
-		{"LoginTime, Id", false, false},
-		{"LoginTime ASC, Id ASC", false, false},
-		{"LoginTime DESC, Id DESC", true, true},
-		{"LoginTime ASC, Id DESC", false, true},
-		{"logintime desc, id asc", true, false},
-	} {
-		t.Run(tc.order, func(t *testing.T) {
-			recs, _ := queryAll(t, s, tok, "SELECT Id, LoginTime FROM LoginHistory ORDER BY "+tc.order, 200)
-			want := slices.Clone(all)
-			slices.SortFunc(want, cmpRecords(tc.timeDesc, tc.idDesc))
-			wantIDs := make([]string, len(want))
-			for i, r := range want {
-				wantIDs[i] = r.ID
-			}
-			require.Equal(t, wantIDs, ids(recs))
-		})
-	}
-
-	// The (LoginTime, Id) cursor a receiver would use, resumed inside a run.
-	slices.SortFunc(all, cmpRecords(false, false))
-	var mid Record
-	for _, r := range all {
-		if r.Fields["LoginTime"].(time.Time).Equal(runAt) {
-			mid = r
-		}
-	}
-	ts := FormatDateTime(runAt)
-	for _, tc := range []struct {
-		name  string
-		where string
-		keep  func(Record) bool
-	}{
-		{"after cursor", "LoginTime > " + runAt.Format(time.RFC3339) + " OR (LoginTime = " + ts[:19] + "Z AND Id > '" + mid.ID + "')",
-			func(r Record) bool { return cmpRecords(false, false)(r, mid) > 0 }},
-		{"at or before", "NOT (LoginTime > 2024-04-30T06:00:00.000+00:00)",
-			func(r Record) bool { return !r.Fields["LoginTime"].(time.Time).After(runAt) }},
-		{"window", "LoginTime >= 2024-04-29 AND LoginTime < 2024-04-30T00:00:00+0000",
-			func(r Record) bool {
-				lt := r.Fields["LoginTime"].(time.Time)
-				return !lt.Before(time.Date(2024, 4, 29, 0, 0, 0, 0, time.UTC)) && lt.Before(time.Date(2024, 4, 30, 0, 0, 0, 0, time.UTC))
-			}},
-		{"id range", "Id >= '" + all[10].ID + "' AND Id <= '" + all[20].ID[:15] + "'",
-			func(r Record) bool { return r.ID >= all[10].ID && r.ID <= all[20].ID }},
-		{"status in", "Status IN ('Invalid Password', 'user locked out')",
-			func(r Record) bool {
-				return r.Fields["Status"] == "Invalid Password" || r.Fields["Status"] == "User Locked Out"
-			}},
-		{"status not in", "Status NOT IN ('Success')", func(r Record) bool { return r.Fields["Status"] != "Success" }},
-		{"like", "Browser LIKE 'chrome%'", func(r Record) bool { return strings.HasPrefix(r.Fields["Browser"].(string), "Chrome") }},
-		{"null", "ForwardedForIp != null", func(r Record) bool { return r.Fields["ForwardedForIp"] != nil }},
-		{"bool", "OptionsIsGet = true", func(r Record) bool { return r.Fields["OptionsIsGet"] == true }},
-		{"salesforce ip", "SourceIp = 'Salesforce.com IP'", func(r Record) bool { return r.Fields["SourceIp"] == "Salesforce.com IP" }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			recs, _ := queryAll(t, s, tok, "SELECT Id FROM LoginHistory WHERE "+tc.where+" ORDER BY LoginTime, Id", 2000)
-			var want []string
-			for _, r := range all {
-				if tc.keep(r) {
-					want = append(want, r.ID)
-				}
-			}
-			require.NotEmpty(t, want, "test data should exercise the filter")
-			require.Equal(t, want, ids(recs))
-		})
-	}
-}
-
 func TestQueryRendering(t *testing.T) {
 	s, tok := signedIn(t)
 	uid := s.AddRecord("User", map[string]any{"Username": "rel@x.test", "Name": "Rel", "IsActive": true})
@@ -289,78 +190,4 @@ func TestQueryRendering(t *testing.T) {
 			require.Contains(t, string(r.body), tc.want)
 		})
 	}
-}
-
-func TestQueryErrors(t *testing.T) {
-	s, tok := signedIn(t)
-	for _, tc := range []struct {
-		soql, code, msg string
-	}{
-		{"", "MALFORMED_QUERY", "A query string has to be specified"},
-		{"SELECT FROM LoginHistory", "MALFORMED_QUERY", "unexpected token: FROM"},
-		{"SELECT Id LoginHistory", "MALFORMED_QUERY", "unexpected token: LoginHistory"},
-		{"SELECT Id FROM LoginHistory WHERE", "MALFORMED_QUERY", "unexpected token: <EOF>"},
-		{"SELECT Id FROM LoginHistory WHERE LoginTime > 2024-05-01T00:00:00", "MALFORMED_QUERY", "Column:"},
-		{"SELECT Id FROM LoginHistory WHERE Status = 'x", "MALFORMED_QUERY", "mismatched character"},
-		{"SELECT Id FROM LoginHistory WHERE Status = 'a\\qb'", "MALFORMED_QUERY", "Illegal character sequence"},
-		{"SELECT Id FROM LoginHistory ORDER BY LoginTime SIDEWAYS", "MALFORMED_QUERY", "unexpected token: SIDEWAYS"},
-		{"SELECT Id FROM LoginHistory LIMIT -1", "MALFORMED_QUERY", "unexpected token"},
-		{"SELECT Id FROM LoginHistory WHERE Status # 'x'", "MALFORMED_QUERY", "no viable alternative at character '#'"},
-		{"SELECT Id FROM LoginHistory GROUP BY Status", "MALFORMED_QUERY", "unexpected token: GROUP"},
-		{"SELECT Id, Foo FROM LoginHistory", "INVALID_FIELD", "No such column 'Foo' on entity 'LoginHistory'."},
-		{"SELECT Id FROM LoginHistory ORDER BY Bar", "INVALID_FIELD", "No such column 'Bar'"},
-		{"SELECT Id FROM SetupAuditTrail WHERE Owner.Name = 'x'", "INVALID_FIELD", "Didn't understand relationship 'Owner'"},
-		{"SELECT CreatedBy.Nope FROM SetupAuditTrail", "INVALID_FIELD", "No such column 'Nope' on entity 'User'"},
-		{"SELECT Id FROM LoginHistory WHERE LoginTime > '2024-05-01T00:00:00Z'", "INVALID_FIELD", "must be of type dateTime and should not be enclosed in quotes"},
-		{"SELECT Id FROM LoginHistory WHERE Status = 5", "INVALID_FIELD", "must be of type string and should be enclosed in quotes"},
-		{"SELECT Id FROM LoginHistory WHERE LoginTime LIKE 'x'", "INVALID_FIELD", "invalid operator"},
-		{"SELECT Id FROM LoginHistory WHERE Id > 'abc'", "INVALID_QUERY_FILTER_OPERATOR", "invalid ID field: abc"},
-		{"SELECT Id FROM Foo", "INVALID_TYPE", "sObject type 'Foo' is not supported."},
-	} {
-		t.Run(tc.soql, func(t *testing.T) {
-			r := get(t, s, tok, queryPath(tc.soql), nil)
-			require.Equal(t, 400, r.status)
-			require.Equal(t, tc.code, r.errorCode(t))
-			require.Contains(t, string(r.body), tc.msg)
-		})
-	}
-	// The caret points at the token.
-	_, err := parseSOQL("SELECT Id\nFROM LoginHistory WHERE x")
-	require.ErrorContains(t, err, "\nFROM LoginHistory WHERE x\n                         ^\nERROR at Row:2:Column:26\nunexpected token: <EOF>")
-}
-
-func TestDateTimeLiterals(t *testing.T) {
-	want := time.Date(2024, 5, 1, 12, 34, 56, 0, time.UTC)
-	for _, lit := range []struct {
-		text string
-		want time.Time
-	}{
-		{"2024-05-01T12:34:56Z", want},
-		{"2024-05-01T12:34:56.000Z", want},
-		{"2024-05-01T12:34:56+00:00", want},
-		{"2024-05-01T12:34:56.000+0000", want},
-		{"2024-05-01T14:34:56+02:00", want},
-		{"2024-05-01T12:34:56.123Z", want.Add(123 * time.Millisecond)},
-		{"2024-05-01", time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)},
-	} {
-		t.Run(lit.text, func(t *testing.T) {
-			toks, err := lex(lit.text)
-			require.NoError(t, err)
-			require.Len(t, toks, 2)
-			require.True(t, lit.want.Equal(toks[0].tm), toks[0].tm)
-		})
-	}
-}
-
-func TestCompareValuesNullOrdering(t *testing.T) {
-	q, err := parseSOQL("SELECT Id FROM LoginHistory ORDER BY ForwardedForIp DESC NULLS FIRST, Id")
-	require.NoError(t, err)
-	require.NoError(t, q.bind(org.NewRegistry()))
-	rows := []*org.Row{
-		{ID: "a", Fields: map[string]any{"ForwardedForIp": "1.1.1.1"}},
-		{ID: "b", Fields: map[string]any{"ForwardedForIp": nil}},
-		{ID: "c", Fields: map[string]any{"ForwardedForIp": "2.2.2.2"}},
-	}
-	got := q.run(rows)
-	require.Equal(t, []string{"b", "c", "a"}, []string{got[0].ID, got[1].ID, got[2].ID})
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/org"
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/sfid"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/soql"
 )
 
 // Defaults for Options fields left zero.
@@ -478,7 +479,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, ver, rest string)
 // locator is a snapshot of a query result, as Salesforce's query cursor:
 // later pages come from it even while records arrive.
 type locator struct {
-	q        *query
+	sel      selection
 	rows     []*org.Row
 	batch    int
 	ver      string
@@ -528,39 +529,34 @@ func batchSize(h http.Header) int {
 }
 
 func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, ver string) {
-	q, err := parseSOQL(r.URL.Query().Get("q"))
+	q, err := soql.Parse(r.URL.Query().Get("q"))
 	if err == nil {
 		reg := s.org.Schemas()
-		if s.denied(q.object) {
+		if s.denied(q.Object()) {
 			reg = org.Registry{} // without permission, Salesforce denies the object exists
 		}
-		q.view = s.org.View(ver)
-		err = q.bind(reg)
+		err = q.Bind(reg, s.org.View(ver))
 	}
 	if err != nil {
 		writeAPIError(w, err)
 		return
 	}
 	batch := batchSize(r.Header)
+	name := q.Schema().Name
 	var rows []*org.Row
-	s.org.Locked(func(tx org.Tx) {
-		rows = s.ownRows(q.schema.Name, tx.Rows(q.schema.Name))
-		if q.schema.ELO {
-			rows = eloRows(q, rows, s.opts.Now()) // eventlogobjects.go
-		}
-		rows = q.run(rows)
-	})
+	s.org.Locked(func(tx org.Tx) { rows = q.Run(s.ownRows(name, tx.Rows(name)), s.opts.Now()) })
+	sel := selection{sch: q.Schema(), cols: q.Columns()}
 	id := ""
-	if !q.count && len(rows) > batch {
+	if !q.Count() && len(rows) > batch {
 		s.locMu.Lock()
-		id = s.newLocatorLocked(&locator{q: q, rows: rows, batch: batch, ver: ver})
+		id = s.newLocatorLocked(&locator{sel: sel, rows: rows, batch: batch, ver: ver})
 		s.locMu.Unlock()
 	}
-	if q.count {
+	if q.Count() {
 		writeRaw(w, http.StatusOK, []byte(`{"totalSize":`+strconv.Itoa(len(rows))+`,"done":true,"records":[]}`))
 		return
 	}
-	writeRaw(w, http.StatusOK, renderPage(q, rows, 0, batch, ver, id))
+	writeRaw(w, http.StatusOK, renderPage(sel, rows, 0, batch, ver, id))
 }
 
 // ownRows is rows as the integration user may see them (Options.OwnRowsOnly).
@@ -631,7 +627,7 @@ func (s *Server) handleQueryMore(w http.ResponseWriter, ver, ref string) {
 	// a page whose response was cut off.
 	l.lastUsed = now
 	s.locMu.Unlock()
-	writeRaw(w, http.StatusOK, renderPage(l.q, l.rows, off, l.batch, ver, id))
+	writeRaw(w, http.StatusOK, renderPage(l.sel, l.rows, off, l.batch, ver, id))
 }
 
 // ExpireLocators invalidates every open query locator, as when Salesforce
@@ -660,16 +656,23 @@ func (s *Server) handleSObject(w http.ResponseWriter, ver string, parts []string
 		writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 		return
 	}
-	q := &query{schema: sch}
+	sel := selection{sch: sch}
 	for _, f := range view.Fields(sch) {
-		q.fields = append(q.fields, selItem{name: f.Name, ref: &fieldRef{path: f.Name, f: f}})
+		sel.cols = append(sel.cols, &soql.Column{Path: f.Name, Field: f})
 	}
 	var buf bytes.Buffer
-	renderRecord(&buf, q, rw, ver)
+	renderRecord(&buf, sel, rw, ver)
 	writeRaw(w, http.StatusOK, buf.Bytes())
 }
 
 // ---- rendering ----
+
+// selection is what an answer renders of each row: the object's
+// attributes and the selected fields.
+type selection struct {
+	sch  *org.Schema
+	cols []*soql.Column // in SELECT order
+}
 
 // renderPage is a Query resource answer: totalSize, done, nextRecordsUrl
 // while more remain, and records with their attributes (REST API Developer
@@ -678,7 +681,7 @@ func (s *Server) handleSObject(w http.ResponseWriter, ver string, parts []string
 // https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/dome_query.htm).
 // The locator's form (01g..., then "-" and the offset) is what real orgs
 // send; the docs only say to follow nextRecordsUrl.
-func renderPage(q *query, rows []*org.Row, off, batch int, ver, locatorID string) []byte {
+func renderPage(sel selection, rows []*org.Row, off, batch int, ver, locatorID string) []byte {
 	end := min(off+batch, len(rows))
 	var buf bytes.Buffer
 	buf.WriteString(`{"totalSize":`)
@@ -694,7 +697,7 @@ func renderPage(q *query, rows []*org.Row, off, batch int, ver, locatorID string
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		renderRecord(&buf, q, rw, ver)
+		renderRecord(&buf, sel, rw, ver)
 	}
 	buf.WriteString(`]}`)
 	return buf.Bytes()
@@ -710,50 +713,49 @@ func writeAttributes(buf *bytes.Buffer, object, id, ver string) {
 
 // renderRecord writes selected fields in SELECT order, with the fields of a
 // relationship grouped into one nested object as Salesforce does.
-func renderRecord(buf *bytes.Buffer, q *query, rw *org.Row, ver string) {
+func renderRecord(buf *bytes.Buffer, sel selection, rw *org.Row, ver string) {
 	id := rw.ID
-	if q.schema.PlaceholderID() {
-		id = catalog.PlaceholderID // big objects, Event Log Objects (schema.go)
+	if sel.sch.PlaceholderID() {
+		id = catalog.PlaceholderID // big objects, Event Log Objects
 	}
-	writeAttributes(buf, q.schema.Name, id, ver)
+	writeAttributes(buf, sel.sch.Name, id, ver)
 	done := map[string]bool{}
-	for _, it := range q.fields {
-		ref := it.ref
-		if ref.rel == "" {
-			if done[ref.path] {
+	for _, ref := range sel.cols {
+		if ref.Rel == "" {
+			if done[ref.Path] {
 				continue
 			}
-			done[ref.path] = true
+			done[ref.Path] = true
 			buf.WriteByte(',')
-			writeJSONString(buf, ref.f.Name)
+			writeJSONString(buf, ref.Field.Name)
 			buf.WriteByte(':')
-			writeValue(buf, rw.Fields[ref.f.Name])
+			writeValue(buf, rw.Fields[ref.Field.Name])
 			continue
 		}
-		if done[ref.rel] {
+		if done[ref.Rel] {
 			continue
 		}
-		done[ref.rel] = true
+		done[ref.Rel] = true
 		buf.WriteByte(',')
-		writeJSONString(buf, ref.rel)
+		writeJSONString(buf, ref.Rel)
 		buf.WriteByte(':')
-		rel, _ := rw.Fields[ref.rel].(map[string]any)
+		rel, _ := rw.Fields[ref.Rel].(map[string]any)
 		if rel == nil {
 			buf.WriteString("null")
 			continue
 		}
 		relID, _ := rel["Id"].(string)
-		writeAttributes(buf, ref.relTo, relID, ver)
+		writeAttributes(buf, ref.RelTo, relID, ver)
 		seen := map[string]bool{}
-		for _, other := range q.fields {
-			if other.ref.rel != ref.rel || seen[other.ref.f.Name] {
+		for _, other := range sel.cols {
+			if other.Rel != ref.Rel || seen[other.Field.Name] {
 				continue
 			}
-			seen[other.ref.f.Name] = true
+			seen[other.Field.Name] = true
 			buf.WriteByte(',')
-			writeJSONString(buf, other.ref.f.Name)
+			writeJSONString(buf, other.Field.Name)
 			buf.WriteByte(':')
-			writeValue(buf, rel[other.ref.f.Name])
+			writeValue(buf, rel[other.Field.Name])
 		}
 		buf.WriteByte('}')
 	}
@@ -824,7 +826,7 @@ func writeErrors(w http.ResponseWriter, status int, code, msg string) {
 }
 
 func writeAPIError(w http.ResponseWriter, err error) {
-	var ae *apiError
+	var ae *soql.Error
 	if errors.As(err, &ae) {
 		writeErrors(w, ae.Status, ae.Code, ae.Message)
 		return

@@ -1,4 +1,4 @@
-package simulator
+package soql
 
 import (
 	"fmt"
@@ -8,8 +8,12 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/org"
 )
 
-// The query rules of Event Log Objects (org/eventlogobjects.go describes
-// the objects and where the rules come from).
+// The SOQL rules of Event Log Objects, from the Security Implementation
+// Guide's "Best Practices and Considerations for Leveraging Event Log Object
+// Data"
+// (https://developer.salesforce.com/docs/atlas.en-us.securityImplGuide.meta/securityImplGuide/elo_best_practices.htm;
+// simulator/org's eventlogobjects.go quotes them): retention, the 15-day
+// Timestamp window, and the query shapes refused (eloCheck).
 
 const (
 	// eloRetention: "Log data is retained for up to 30 days".
@@ -21,7 +25,7 @@ const (
 // eloRows is what a query on an Event Log Object may see at now: rows past
 // their delay and within retention, and, when the query bounds Timestamp on
 // one side only or not at all, within the 15 days Salesforce appends.
-func eloRows(q *query, rows []*org.Row, now time.Time) []*org.Row {
+func eloRows(q *Query, rows []*org.Row, now time.Time) []*org.Row {
 	lo, hi := eloWindow(q, now)
 	oldest := now.Add(-eloRetention)
 	var out []*org.Row
@@ -52,7 +56,7 @@ func timestampConds(n node, inOr, inNot bool, out []tsCond) []tsCond {
 	case notNode:
 		return timestampConds(n.x, inOr, true, out)
 	case *condNode:
-		if n.ref != nil && n.ref.rel == "" && n.ref.f.Name == "Timestamp" {
+		if n.ref != nil && n.ref.Rel == "" && n.ref.Field.Name == "Timestamp" {
 			return append(out, tsCond{c: n, inOr: inOr, inNot: inNot})
 		}
 	}
@@ -87,7 +91,7 @@ func (c *condNode) bounds() (lo, hi time.Time) {
 
 // eloCheck enforces the Event Log Object query rules above on a bound
 // query.
-func eloCheck(q *query) error {
+func eloCheck(q *Query) error {
 	malformed := func(pos int, detail string) error { return errAt("MALFORMED_QUERY", q.src, pos, detail) }
 	if q.offset > 0 {
 		return malformed(keywordPos(q.src, "OFFSET"), "OFFSET is not supported on Event Log Objects.")
@@ -99,7 +103,7 @@ func eloCheck(q *query) error {
 		}
 		return s
 	}()...) {
-		if it.ref.rel != "" {
+		if it.ref.Rel != "" {
 			return malformed(it.pos, "Relationship queries are not supported on Event Log Objects.")
 		}
 	}
@@ -155,7 +159,7 @@ func eloCheck(q *query) error {
 // now beyond its own filters: the last 15 days without a Timestamp filter,
 // 15 days from a one-sided range's bound toward the missing one, and
 // everything (its own filters decide) otherwise.
-func eloWindow(q *query, now time.Time) (lo, hi time.Time) {
+func eloWindow(q *Query, now time.Time) (lo, hi time.Time) {
 	conds := timestampConds(q.where, false, false, nil)
 	if len(conds) == 0 {
 		return now.Add(-eloSpan), now

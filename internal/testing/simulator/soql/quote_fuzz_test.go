@@ -1,4 +1,4 @@
-package simulator
+package soql
 
 import (
 	"testing"
@@ -28,7 +28,7 @@ func FuzzQuoteStringRoundTrip(f *testing.F) {
 			"SELECT Id FROM LoginHistory WHERE Status = " + lit + " ORDER BY Id ASC LIMIT 5",
 			"SELECT Id FROM LoginHistory WHERE Status IN (" + lit + ", " + lit + ") ORDER BY Id ASC LIMIT 5",
 		} {
-			q, err := parseSOQL(src)
+			q, err := Parse(src)
 			if err != nil {
 				t.Fatalf("%q: %v", src, err)
 			}
