@@ -198,6 +198,25 @@ func (p *parser) unexpected(t token) error {
 	return errAt("MALFORMED_QUERY", p.src, t.pos, "unexpected token: "+t.text)
 }
 
+// expect consumes the next token, which must be of kind k.
+func (p *parser) expect(k tokKind) error {
+	if p.peek().kind != k {
+		return p.unexpected(p.peek())
+	}
+	p.next()
+	return nil
+}
+
+// accept consumes the next token if it is of kind k and reports whether it
+// did.
+func (p *parser) accept(k tokKind) bool {
+	if p.peek().kind != k {
+		return false
+	}
+	p.next()
+	return true
+}
+
 func (p *parser) expectKw(kw string) error {
 	if !p.isKw(kw) {
 		return p.unexpected(p.peek())
@@ -214,6 +233,8 @@ func (p *parser) ident() (token, error) {
 	return p.next(), nil
 }
 
+// Parse reads a statement of the subset. Its errors are *Error, with
+// Salesforce's codes and caret-pointing messages.
 func Parse(src string) (*Query, error) {
 	if strings.TrimSpace(src) == "" {
 		return nil, &Error{Status: 400, Code: "MALFORMED_QUERY", Message: "A query string has to be specified"}
@@ -230,10 +251,9 @@ func Parse(src string) (*Query, error) {
 	if p.isKw("COUNT") && p.toks[p.i+1].kind == tkLParen {
 		p.next()
 		p.next()
-		if p.peek().kind != tkRParen {
-			return nil, p.unexpected(p.peek())
+		if err := p.expect(tkRParen); err != nil {
+			return nil, err
 		}
-		p.next()
 		q.count = true
 	} else {
 		for {
@@ -242,10 +262,9 @@ func Parse(src string) (*Query, error) {
 				return nil, err
 			}
 			q.fields = append(q.fields, selItem{name: t.text, pos: t.pos})
-			if p.peek().kind != tkComma {
+			if !p.accept(tkComma) {
 				break
 			}
-			p.next()
 		}
 	}
 	if err := p.expectKw("FROM"); err != nil {
@@ -295,10 +314,9 @@ func Parse(src string) (*Query, error) {
 				p.next()
 			}
 			q.order = append(q.order, o)
-			if p.peek().kind != tkComma {
+			if !p.accept(tkComma) {
 				break
 			}
-			p.next()
 		}
 	}
 	for _, clause := range []struct {
@@ -362,10 +380,9 @@ func (p *parser) notExpr() (node, error) {
 		if err != nil {
 			return nil, err
 		}
-		if p.peek().kind != tkRParen {
-			return nil, p.unexpected(p.peek())
+		if err := p.expect(tkRParen); err != nil {
+			return nil, err
 		}
-		p.next()
 		return x, nil
 	}
 	return p.condition()
@@ -388,10 +405,9 @@ func (p *parser) condition() (node, error) {
 		if err != nil {
 			return nil, err
 		}
-		if p.peek().kind != tkRParen {
-			return nil, p.unexpected(p.peek())
+		if err := p.expect(tkRParen); err != nil {
+			return nil, err
 		}
-		p.next()
 		c.fn, c.name, c.pos = fn, arg.text, arg.pos
 	}
 	c.opPos = p.peek().pos
@@ -406,25 +422,22 @@ func (p *parser) condition() (node, error) {
 	case p.isKw("IN"):
 		p.next()
 		c.kind = condIn
-		if p.peek().kind != tkLParen {
-			return nil, p.unexpected(p.peek())
+		if err := p.expect(tkLParen); err != nil {
+			return nil, err
 		}
-		p.next()
 		for {
 			l, err := p.literal()
 			if err != nil {
 				return nil, err
 			}
 			c.lits = append(c.lits, l)
-			if p.peek().kind != tkComma {
+			if !p.accept(tkComma) {
 				break
 			}
-			p.next()
 		}
-		if p.peek().kind != tkRParen {
-			return nil, p.unexpected(p.peek())
+		if err := p.expect(tkRParen); err != nil {
+			return nil, err
 		}
-		p.next()
 	case p.isKw("LIKE"):
 		p.next()
 		c.kind = condLike
