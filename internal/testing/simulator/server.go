@@ -24,6 +24,7 @@ import (
 
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/org"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/pubsub"
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/sfid"
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/soql"
 )
@@ -125,7 +126,7 @@ type Options struct {
 	// Incidents are injected at New, at Now (see Inject and IncidentNames).
 	Incidents []string
 
-	// The Pub/Sub API (pubsub*.go). PubSub makes NewTestServer also serve it
+	// The Pub/Sub API (simulator/pubsub). PubSub makes NewTestServer also serve it
 	// on a loopback port (PubSubAddr); otherwise StartPubSub does.
 	PubSub bool
 	// DeniedTopics are topics the integration user may not subscribe to:
@@ -180,7 +181,16 @@ func (o Options) withDefaults() Options {
 	if o.SetupAuditTrailRows == 0 {
 		o.SetupAuditTrailRows = 200
 	}
-	return o.withPubSubDefaults()
+	if o.PubSubKeepalive <= 0 {
+		o.PubSubKeepalive = DefaultPubSubKeepalive
+	}
+	if o.PubSubIdleTimeout <= 0 {
+		o.PubSubIdleTimeout = DefaultPubSubIdleTimeout
+	}
+	if o.PubSubRetention <= 0 {
+		o.PubSubRetention = DefaultPubSubRetention
+	}
+	return o
 }
 
 // Server is a simulated org; it is an http.Handler safe for concurrent use.
@@ -213,8 +223,7 @@ type Server struct {
 	url     string
 	closers []func()
 
-	psOnce sync.Once
-	ps     atomic.Pointer[pubsubState] // pubsub.go
+	ps *pubsub.Server // the Pub/Sub API
 }
 
 // New builds an org and generates its history, deterministically from Seed.
@@ -237,6 +246,11 @@ func New(opts Options) *Server {
 		EventLogObjectRows: opts.EventLogObjectRows, EventLogObjectDelay: opts.EventLogObjectDelay,
 		Incidents: opts.Incidents,
 	})
+	s.ps = pubsub.New(pubsub.Config{
+		OrgID: opts.OrgID, Seed: opts.Seed, Now: opts.Now, DeniedTopics: opts.DeniedTopics,
+		Keepalive: opts.PubSubKeepalive, IdleTimeout: opts.PubSubIdleTimeout, Retention: opts.PubSubRetention,
+		ValidToken: s.validToken, InstanceURL: s.URL,
+	}, s.org)
 	return s
 }
 

@@ -165,7 +165,7 @@ func (s *Server) ExpireSessions() {
 	s.authMu.Lock()
 	clear(s.tokens)
 	s.authMu.Unlock()
-	s.pubsubAuthChanged() // open Subscribe streams end UNAUTHENTICATED
+	s.ps.AuthChanged() // open Subscribe streams end UNAUTHENTICATED
 }
 
 // bearer returns the session id of "Bearer x" (or the older "OAuth x").

@@ -1,4 +1,4 @@
-package simulator
+package pubsub
 
 import (
 	"encoding/json"

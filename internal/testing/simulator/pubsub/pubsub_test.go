@@ -1,4 +1,4 @@
-package simulator
+package pubsub_test
 
 import (
 	"context"
@@ -20,6 +20,10 @@ import (
 	"google.golang.org/grpc/status"
 
 	pb "github.com/sfevents/salesforcereceiver/internal/pubsub/eventbusv1"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/internal/simtest"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/org"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/pubsub"
 )
 
 const loginStream = "/event/LoginEventStream"
@@ -42,7 +46,7 @@ func (c *psClock) Advance(d time.Duration) {
 }
 
 type psEnv struct {
-	s   *Server
+	s   *simulator.Server
 	clk *psClock
 	c   pb.PubSubClient
 	tok string
@@ -50,10 +54,10 @@ type psEnv struct {
 
 // newPSEnv serves an org with Pub/Sub on loopback and dials it with a real
 // gRPC client; keepalives come every 50ms unless mod says otherwise.
-func newPSEnv(t *testing.T, mod func(*Options)) *psEnv {
+func newPSEnv(t *testing.T, mod func(*simulator.Options)) *psEnv {
 	t.Helper()
-	clk := &psClock{now: testNow}
-	o := testOptions()
+	clk := &psClock{now: simtest.Now}
+	o := simtest.Options()
 	o.Now = clk.Now
 	o.PubSub = true
 	o.PubSubKeepalive = 50 * time.Millisecond
@@ -61,12 +65,12 @@ func newPSEnv(t *testing.T, mod func(*Options)) *psEnv {
 	if mod != nil {
 		mod(&o)
 	}
-	s := NewTestServer(t, o)
+	s := simulator.NewTestServer(t, o)
 	require.NotEmpty(t, s.PubSubAddr())
 	conn, err := grpc.NewClient(s.PubSubAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
-	return &psEnv{s: s, clk: clk, c: pb.NewPubSubClient(conn), tok: login(t, s)}
+	return &psEnv{s: s, clk: clk, c: pb.NewPubSubClient(conn), tok: simtest.Login(t, s)}
 }
 
 // ctx carries the auth metadata; cancelled at the end of the test.
@@ -217,7 +221,7 @@ func replayIDs(evs []*pb.ConsumerEvent) [][]byte {
 	return out
 }
 
-func truthIDs(evs []PublishedEvent) [][]byte {
+func truthIDs(evs []simulator.PublishedEvent) [][]byte {
 	out := make([][]byte, len(evs))
 	for i, e := range evs {
 		out[i] = e.ReplayID
@@ -253,7 +257,7 @@ func TestPubSubAuth(t *testing.T) {
 			}
 			want := ""
 			if tc.code != codes.OK {
-				want = PubSubErrAuth
+				want = simulator.PubSubErrAuth
 			}
 			var tr metadata.MD
 			_, err := e.c.GetTopic(ctx, &pb.TopicRequest{TopicName: loginStream}, grpc.Trailer(&tr))
@@ -277,7 +281,7 @@ func TestPubSubAuth(t *testing.T) {
 }
 
 func TestPubSubGetTopicAndSchema(t *testing.T) {
-	e := newPSEnv(t, func(o *Options) { o.DeniedTopics = []string{"/event/ApiAnomalyEvent"} })
+	e := newPSEnv(t, func(o *simulator.Options) { o.DeniedTopics = []string{"/event/ApiAnomalyEvent"} })
 	ctx := e.ctx(t)
 	for _, topic := range e.s.PubSubTopics() {
 		t.Run(topic, func(t *testing.T) {
@@ -303,9 +307,9 @@ func TestPubSubGetTopicAndSchema(t *testing.T) {
 		name, topic, errorCode string
 		code                   codes.Code
 	}{
-		{"unknown topic", "/event/NoSuchEvent__e", PubSubErrTopicNotFound, codes.NotFound},
-		{"storage object name", "/event/LoginEvent", PubSubErrTopicNotFound, codes.NotFound},
-		{"denied topic", "/event/ApiAnomalyEvent", PubSubErrTopicPermission, codes.PermissionDenied},
+		{"unknown topic", "/event/NoSuchEvent__e", simulator.PubSubErrTopicNotFound, codes.NotFound},
+		{"storage object name", "/event/LoginEvent", simulator.PubSubErrTopicNotFound, codes.NotFound},
+		{"denied topic", "/event/ApiAnomalyEvent", simulator.PubSubErrTopicPermission, codes.PermissionDenied},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var tr metadata.MD
@@ -323,7 +327,7 @@ func TestPubSubGetTopicAndSchema(t *testing.T) {
 	var tr metadata.MD
 	_, err := e.c.GetSchema(ctx, &pb.SchemaRequest{SchemaId: "AAAAAAAAAAAAAAAAAAAAAA"}, grpc.Trailer(&tr))
 	require.Equal(t, codes.NotFound, status.Code(err))
-	require.Equal(t, PubSubErrSchemaNotFound, trailerCode(tr))
+	require.Equal(t, simulator.PubSubErrSchemaNotFound, trailerCode(tr))
 	st := e.s.PubSubStats()
 	require.Equal(t, len(e.s.PubSubTopics())+3, st.GetTopic)
 	require.Equal(t, len(e.s.PubSubTopics())+1, st.GetSchema)
@@ -347,29 +351,29 @@ func (e *psEnv) waitSubscribed(t *testing.T, n int) {
 func TestPubSubReplayPresets(t *testing.T) {
 	tests := []struct {
 		name   string
-		req    func(old []PublishedEvent) *pb.FetchRequest
-		before func(old []PublishedEvent) []PublishedEvent // old events expected first
+		req    func(old []simulator.PublishedEvent) *pb.FetchRequest
+		before func(old []simulator.PublishedEvent) []simulator.PublishedEvent // old events expected first
 	}{
 		{"latest by default",
-			func([]PublishedEvent) *pb.FetchRequest { return &pb.FetchRequest{TopicName: loginStream} },
-			func([]PublishedEvent) []PublishedEvent { return nil }},
+			func([]simulator.PublishedEvent) *pb.FetchRequest { return &pb.FetchRequest{TopicName: loginStream} },
+			func([]simulator.PublishedEvent) []simulator.PublishedEvent { return nil }},
 		{"earliest",
-			func([]PublishedEvent) *pb.FetchRequest {
+			func([]simulator.PublishedEvent) *pb.FetchRequest {
 				return &pb.FetchRequest{TopicName: loginStream, ReplayPreset: pb.ReplayPreset_EARLIEST}
 			},
-			func(old []PublishedEvent) []PublishedEvent { return old }},
+			func(old []simulator.PublishedEvent) []simulator.PublishedEvent { return old }},
 		{"custom after the first",
-			func(old []PublishedEvent) *pb.FetchRequest {
+			func(old []simulator.PublishedEvent) *pb.FetchRequest {
 				return &pb.FetchRequest{TopicName: loginStream, ReplayPreset: pb.ReplayPreset_CUSTOM, ReplayId: old[0].ReplayID}
 			},
-			func(old []PublishedEvent) []PublishedEvent { return old[1:] }},
+			func(old []simulator.PublishedEvent) []simulator.PublishedEvent { return old[1:] }},
 		{"custom after the last",
-			func(old []PublishedEvent) *pb.FetchRequest {
+			func(old []simulator.PublishedEvent) *pb.FetchRequest {
 				return &pb.FetchRequest{TopicName: loginStream, ReplayPreset: pb.ReplayPreset_CUSTOM, ReplayId: old[2].ReplayID}
 			},
-			func([]PublishedEvent) []PublishedEvent { return nil }},
+			func([]simulator.PublishedEvent) []simulator.PublishedEvent { return nil }},
 	}
-	var all []PublishedEvent
+	var all []simulator.PublishedEvent
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newPSEnv(t, nil)
@@ -386,7 +390,7 @@ func TestPubSubReplayPresets(t *testing.T) {
 			}
 			fresh := e.s.Publish(loginStream, 2)
 			got = append(got, sb.events(2)...)
-			want := append(append([]PublishedEvent{}, before...), fresh...)
+			want := append(append([]simulator.PublishedEvent{}, before...), fresh...)
 			require.Equal(t, truthIDs(want), replayIDs(got))
 			for i, ce := range got {
 				require.Equal(t, want[i].Payload, ce.Event.Payload)
@@ -417,7 +421,7 @@ func TestPubSubFlowControl(t *testing.T) {
 	var got []*pb.ConsumerEvent
 	for len(got) < 100 {
 		r := sb.next(5 * time.Second)
-		require.LessOrEqual(t, len(r.Events), pubsubMaxBatch)
+		require.LessOrEqual(t, len(r.Events), pubsub.MaxBatch)
 		got = append(got, r.Events...)
 		require.Equal(t, int32(100-len(got)), r.PendingNumRequested, "150 requested counts as 100")
 		if len(r.Events) > 0 {
@@ -471,7 +475,7 @@ func TestPubSubKeepalive(t *testing.T) {
 }
 
 func TestPubSubIdleClose(t *testing.T) {
-	e := newPSEnv(t, func(o *Options) { o.PubSubIdleTimeout = 500 * time.Millisecond })
+	e := newPSEnv(t, func(o *simulator.Options) { o.PubSubIdleTimeout = 500 * time.Millisecond })
 	t.Run("closes when nothing is requested", func(t *testing.T) {
 		e.s.Publish(loginStream, 1)
 		sb := e.subscribe(t, &pb.FetchRequest{TopicName: loginStream, ReplayPreset: pb.ReplayPreset_EARLIEST, NumRequested: 1})
@@ -512,10 +516,9 @@ func TestPubSubRetentionAndReplayIDErrors(t *testing.T) {
 	e.clk.Advance(2 * time.Hour) // the first two are now 73h old
 	require.Equal(t, truthIDs(kept), truthIDs(e.s.PubSubEvents(loginStream)))
 
-	ps := e.s.pubsub()
-	ps.mu.Lock()
-	beyond := ps.replayID(ps.tip + 1000)
-	ps.mu.Unlock()
+	// 1000 positions past the bus's tip: a replay id's low 48 bits are its
+	// position (the package doc).
+	beyond := binary.BigEndian.AppendUint64(nil, binary.BigEndian.Uint64(e.s.PubSubLatestReplayID())+1000)
 	otherPrefix := append([]byte{}, kept[0].ReplayID...)
 	otherPrefix[0] ^= 0x55
 	tests := []struct {
@@ -523,12 +526,12 @@ func TestPubSubRetentionAndReplayIDErrors(t *testing.T) {
 		id        []byte
 		errorCode string
 	}{
-		{"dropped event", dropped[0].ReplayID, PubSubErrReplayIDCorrupted},
-		{"newest dropped event", dropped[1].ReplayID, PubSubErrReplayIDCorrupted},
-		{"never issued", beyond, PubSubErrReplayIDCorrupted},
-		{"too short", []byte{1, 2, 3}, PubSubErrReplayIDValidation},
-		{"empty", nil, PubSubErrReplayIDValidation},
-		{"another org's", otherPrefix, PubSubErrReplayIDValidation},
+		{"dropped event", dropped[0].ReplayID, simulator.PubSubErrReplayIDCorrupted},
+		{"newest dropped event", dropped[1].ReplayID, simulator.PubSubErrReplayIDCorrupted},
+		{"never issued", beyond, simulator.PubSubErrReplayIDCorrupted},
+		{"too short", []byte{1, 2, 3}, simulator.PubSubErrReplayIDValidation},
+		{"empty", nil, simulator.PubSubErrReplayIDValidation},
+		{"another org's", otherPrefix, simulator.PubSubErrReplayIDValidation},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -552,7 +555,7 @@ func TestPubSubBadRequests(t *testing.T) {
 		sb := e.subscribe(t, &pb.FetchRequest{TopicName: loginStream, NumRequested: 1})
 		sb.next(time.Second)
 		require.NoError(t, sb.stream.Send(&pb.FetchRequest{TopicName: "/event/ApiAnomalyEvent", NumRequested: 1}))
-		sb.requireStatus(sb.end(5*time.Second), codes.InvalidArgument, PubSubErrTopicMismatch)
+		sb.requireStatus(sb.end(5*time.Second), codes.InvalidArgument, simulator.PubSubErrTopicMismatch)
 	})
 	t.Run("same topic later is fine", func(t *testing.T) {
 		sb := e.subscribe(t, &pb.FetchRequest{TopicName: loginStream, NumRequested: 1})
@@ -571,7 +574,7 @@ func TestPubSubBadRequests(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sb := e.subscribe(t, tc.req)
-			sb.requireStatus(sb.end(5*time.Second), codes.InvalidArgument, PubSubErrInvalidRequest)
+			sb.requireStatus(sb.end(5*time.Second), codes.InvalidArgument, simulator.PubSubErrInvalidRequest)
 		})
 	}
 }
@@ -624,22 +627,22 @@ func TestPubSubSchemaChangeMidStream(t *testing.T) {
 func TestPubSubFaults(t *testing.T) {
 	tests := []struct {
 		name      string
-		fault     PubSubFault
+		fault     simulator.PubSubFault
 		onOpen    bool // inject after the stream got its first events
 		wantCount int  // events received before the end
 		code      codes.Code
 		errorCode string
 	}{
-		{"unavailable after 3 events", PubSubFault{AfterEvents: 3}, false, 3, codes.Unavailable, PubSubErrUnavailable},
-		{"on an open stream", PubSubFault{Code: codes.Unavailable, ErrorCode: PubSubErrUnavailable}, true, 2, codes.Unavailable, PubSubErrUnavailable},
-		{"auth error", PubSubFault{Code: codes.Unauthenticated, AfterEvents: 1}, false, 1, codes.Unauthenticated, PubSubErrAuth},
-		{"concurrent client limit", PubSubFault{Code: codes.ResourceExhausted}, false, 0, codes.ResourceExhausted, PubSubErrConcurrentLimit},
-		{"dropped connection", PubSubFault{Drop: true, AfterEvents: 2}, false, 2, codes.Unavailable, ""},
-		{"other topic's fault", PubSubFault{Topic: "/event/ApiAnomalyEvent"}, false, 5, codes.OK, ""}, // ends idle
+		{"unavailable after 3 events", simulator.PubSubFault{AfterEvents: 3}, false, 3, codes.Unavailable, simulator.PubSubErrUnavailable},
+		{"on an open stream", simulator.PubSubFault{Code: codes.Unavailable, ErrorCode: simulator.PubSubErrUnavailable}, true, 2, codes.Unavailable, simulator.PubSubErrUnavailable},
+		{"auth error", simulator.PubSubFault{Code: codes.Unauthenticated, AfterEvents: 1}, false, 1, codes.Unauthenticated, simulator.PubSubErrAuth},
+		{"concurrent client limit", simulator.PubSubFault{Code: codes.ResourceExhausted}, false, 0, codes.ResourceExhausted, simulator.PubSubErrConcurrentLimit},
+		{"dropped connection", simulator.PubSubFault{Drop: true, AfterEvents: 2}, false, 2, codes.Unavailable, ""},
+		{"other topic's fault", simulator.PubSubFault{Topic: "/event/ApiAnomalyEvent"}, false, 5, codes.OK, ""}, // ends idle
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newPSEnv(t, func(o *Options) { o.PubSubIdleTimeout = 300 * time.Millisecond })
+			e := newPSEnv(t, func(o *simulator.Options) { o.PubSubIdleTimeout = 300 * time.Millisecond })
 			truth := e.s.Publish(loginStream, 5)
 			if !tc.onOpen {
 				e.s.InjectPubSubFault(tc.fault)
@@ -689,7 +692,7 @@ func TestPubSubLoginEventStreamMatchesStorage(t *testing.T) {
 	e := newPSEnv(t, nil)
 	before := len(e.s.Records("LoginEvent"))
 	truth := e.s.Publish(loginStream, 20)
-	rows := map[string]Record{}
+	rows := map[string]simulator.Record{}
 	for _, r := range e.s.Records("LoginEvent") {
 		rows[r.ID] = r
 	}
@@ -701,7 +704,7 @@ func TestPubSubLoginEventStreamMatchesStorage(t *testing.T) {
 	for _, f := range sch.Fields() {
 		inStream[f.Name()] = true
 	}
-	storage := e.s.org.Schema("LoginEvent")
+	storage := org.NewRegistry().Lookup("LoginEvent") // the org's schema of LoginEvent
 	for _, f := range storage.Fields {
 		require.True(t, f.Name == "Id" || inStream[f.Name], "LoginEvent.%s is on the stream too", f.Name)
 	}
@@ -726,8 +729,8 @@ func TestPubSubLoginEventStreamMatchesStorage(t *testing.T) {
 	// The REST API finds the same row by EventDate and EventIdentifier
 	// (a big object filters on both together, not on EventIdentifier
 	// alone), with the empty Id of big objects.
-	at := FormatDateTime(truth[0].Fields["EventDate"].(time.Time))
-	qr := queryPage(t, e.s, e.tok, queryPath("SELECT Id, EventDate, Username FROM LoginEvent WHERE EventDate = "+at+" AND EventIdentifier = '"+truth[0].EventIdentifier+"'"), 0)
+	at := simulator.FormatDateTime(truth[0].Fields["EventDate"].(time.Time))
+	qr := simtest.QueryPage(t, e.s, e.tok, simtest.QueryPath("SELECT Id, EventDate, Username FROM LoginEvent WHERE EventDate = "+at+" AND EventIdentifier = '"+truth[0].EventIdentifier+"'"), 0)
 	require.Len(t, qr.Records, 1)
 	require.Equal(t, "000000000000000AAA", qr.Records[0]["Id"])
 	require.Equal(t, at, qr.Records[0]["EventDate"])
@@ -739,7 +742,7 @@ func TestPubSubLoginEventStreamMatchesStorage(t *testing.T) {
 func TestPubSubExpiredSessionEndsStream(t *testing.T) {
 	for _, how := range []string{"ExpireSessions", "REST fault"} {
 		t.Run(how, func(t *testing.T) {
-			e := newPSEnv(t, func(o *Options) { o.PubSubKeepalive = time.Hour })
+			e := newPSEnv(t, func(o *simulator.Options) { o.PubSubKeepalive = time.Hour })
 			sb := e.subscribe(t, &pb.FetchRequest{TopicName: loginStream, NumRequested: 5})
 			e.waitSubscribed(t, 1)
 			fresh := e.s.Publish(loginStream, 1)
@@ -747,18 +750,18 @@ func TestPubSubExpiredSessionEndsStream(t *testing.T) {
 			if how == "ExpireSessions" {
 				e.s.ExpireSessions()
 			} else {
-				e.s.InjectFault(Fault{ExpireSession: true})
-				r := get(t, e.s, e.tok, "/services/data/v66.0/limits", nil)
-				require.Equal(t, 401, r.status)
+				e.s.InjectFault(simulator.Fault{ExpireSession: true})
+				r := simtest.Get(t, e.s, e.tok, "/services/data/v66.0/limits", nil)
+				require.Equal(t, 401, r.Status)
 			}
 			start := time.Now()
-			sb.requireStatus(sb.end(5*time.Second), codes.Unauthenticated, PubSubErrAuth)
+			sb.requireStatus(sb.end(5*time.Second), codes.Unauthenticated, simulator.PubSubErrAuth)
 			require.Less(t, time.Since(start), 2*time.Second, "promptly, not at the next keepalive")
 			var tr metadata.MD
 			_, err := e.c.GetTopic(e.ctx(t), &pb.TopicRequest{TopicName: loginStream}, grpc.Trailer(&tr))
 			require.Equal(t, codes.Unauthenticated, status.Code(err))
 			// A new token works again.
-			e.tok = login(t, e.s)
+			e.tok = simtest.Login(t, e.s)
 			_, err = e.c.GetTopic(e.ctx(t), &pb.TopicRequest{TopicName: loginStream})
 			require.NoError(t, err)
 		})
@@ -776,7 +779,7 @@ func TestPubSubPublishRPC(t *testing.T) {
 	codec, err := goavro.NewCodec(si.SchemaJson)
 	require.NoError(t, err)
 	payload, err := codec.BinaryFromNative(nil, map[string]any{
-		"CreatedDate": testNow.UnixMilli(), "CreatedById": DefaultUserID,
+		"CreatedDate": simtest.Now.UnixMilli(), "CreatedById": simulator.DefaultUserID,
 		"Message__c": goavro.Union("string", "hello"), "Risk_Score__c": goavro.Union("double", 42.5),
 	})
 	require.NoError(t, err)
@@ -794,7 +797,7 @@ func TestPubSubPublishRPC(t *testing.T) {
 	require.Equal(t, resp.Results[0].ReplayId, evs[0].ReplayID)
 	require.Equal(t, "hello", evs[0].Fields["Message__c"])
 	require.Equal(t, 42.5, evs[0].Fields["Risk_Score__c"])
-	require.Equal(t, testNow, evs[0].Fields["CreatedDate"])
+	require.Equal(t, simtest.Now, evs[0].Fields["CreatedDate"])
 
 	ps, err := e.c.PublishStream(ctx)
 	require.NoError(t, err)
@@ -807,11 +810,11 @@ func TestPubSubPublishRPC(t *testing.T) {
 	var tr metadata.MD
 	_, err = e.c.Publish(ctx, &pb.PublishRequest{TopicName: loginStream}, grpc.Trailer(&tr))
 	require.Equal(t, codes.PermissionDenied, status.Code(err), "Salesforce publishes RTEM events, clients cannot")
-	require.Equal(t, PubSubErrPublishNotPermit, trailerCode(tr))
+	require.Equal(t, simulator.PubSubErrPublishNotPermit, trailerCode(tr))
 }
 
 func TestPubSubPublishEvery(t *testing.T) {
-	e := newPSEnv(t, func(o *Options) { o.PublishEvery = 10 * time.Millisecond; o.Now = time.Now })
+	e := newPSEnv(t, func(o *simulator.Options) { o.PublishEvery = 10 * time.Millisecond; o.Now = time.Now })
 	before := len(e.s.Records("LoginEvent"))
 	require.Eventually(t, func() bool { return len(e.s.PubSubEvents(loginStream)) >= 5 }, 5*time.Second, 10*time.Millisecond)
 	e.s.Close() // stops the ticker and the server
@@ -819,24 +822,4 @@ func TestPubSubPublishEvery(t *testing.T) {
 	require.Equal(t, before+n, len(e.s.Records("LoginEvent")))
 	time.Sleep(50 * time.Millisecond)
 	require.Equal(t, n, len(e.s.PubSubEvents(loginStream)), "Close stopped publishing")
-}
-
-func TestStartPubSub(t *testing.T) {
-	s := New(testOptions())
-	defer s.Close()
-	require.Empty(t, s.PubSubAddr())
-	addr, err := s.StartPubSub("127.0.0.1:0")
-	require.NoError(t, err)
-	require.Equal(t, addr, s.PubSubAddr())
-	_, err = s.StartPubSub("127.0.0.1:0")
-	require.Error(t, err)
-	// Without an HTTP URL any instanceurl is accepted; the token must still
-	// be one the org issued.
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	require.NoError(t, err)
-	defer conn.Close()
-	tok := s.issueToken()
-	ctx := metadata.AppendToOutgoingContext(context.Background(), "accesstoken", tok, "instanceurl", "https://x.my.salesforce.com", "tenantid", s.Options().OrgID)
-	_, err = pb.NewPubSubClient(conn).GetTopic(ctx, &pb.TopicRequest{TopicName: loginStream})
-	require.NoError(t, err)
 }

@@ -1,4 +1,4 @@
-package simulator
+package pubsub
 
 import (
 	"crypto/sha256"
@@ -91,9 +91,15 @@ func schemaID(schemaJSON string) string {
 // written into the JSON as "uuid", as Salesforce does.
 func recordSchema(name string, fields []jsonField) (schemaJSON, id string) {
 	rec := jsonRecord{Name: name, Namespace: avroNamespace, Type: "record", Fields: fields}
-	id = schemaID(string(marshal(rec)))
+	id = schemaID(jsonText(rec))
 	rec.UUID = id
-	return string(marshal(rec)), id
+	return jsonText(rec), id
+}
+
+// jsonText is a schema record as JSON (the records always encode).
+func jsonText(rec jsonRecord) string {
+	b, _ := json.Marshal(rec)
+	return string(b)
 }
 
 // pubsubTopicDef describes a built-in topic.
@@ -111,8 +117,8 @@ type pubsubTopicDef struct {
 
 func (d pubsubTopicDef) eventName() string { return d.name[strings.LastIndexByte(d.name, '/')+1:] }
 
-// The Real-Time Event Monitoring topics come from the catalog
-// (catalog.go): /event/<topic> of every storage object with a topic, and
+// The Real-Time Event Monitoring topics come from internal/catalog:
+// /event/<topic> of every storage object with a topic, and
 // /event/<name> of every streaming event. A topic's schema holds the fields
 // of its catalog entry, the storage object's minus the store's own system
 // fields (storeOnly: Id, *EventNumber, LastModifiedDate, SystemModstamp),
@@ -121,7 +127,8 @@ func (d pubsubTopicDef) eventName() string { return d.name[strings.LastIndexByte
 // identifier (UUID) that identifies a platform event message", e.g.
 // https://developer.salesforce.com/docs/platform/platform-events/guide/sforce-api-objects-logineventstream.html).
 // Same names, same values: publishing an event whose entry is a storage
-// object also writes the storage row (appendEvent).
+// object also writes the storage row (appendEvent), and the events are
+// generated as the org generates the rows (org.EventGenerator).
 
 // picklistFields are the fields the event pages type as picklists; the
 // catalog lists them as strings, their Avro doc says "Data:Picklist".

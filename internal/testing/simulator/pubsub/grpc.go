@@ -1,4 +1,4 @@
-package simulator
+package pubsub
 
 import (
 	"context"
@@ -48,8 +48,8 @@ func (e *psError) trailer() metadata.MD {
 	return md
 }
 
-func (s *Server) pubsubUnaryAuth(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	if err := s.pubsubCheckAuth(ctx); err != nil {
+func (s *Server) unaryAuth(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if err := s.checkAuth(ctx); err != nil {
 		_ = grpc.SetTrailer(ctx, err.trailer())
 		return nil, err
 	}
@@ -61,8 +61,8 @@ func (s *Server) pubsubUnaryAuth(ctx context.Context, req any, info *grpc.UnaryS
 	return resp, err
 }
 
-func (s *Server) pubsubStreamAuth(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	if err := s.pubsubCheckAuth(ss.Context()); err != nil {
+func (s *Server) streamAuth(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	if err := s.checkAuth(ss.Context()); err != nil {
 		ss.SetTrailer(err.trailer())
 		return err
 	}
@@ -81,51 +81,51 @@ func mdValue(md metadata.MD, key string) string {
 	return ""
 }
 
-// pubsubCheckAuth checks the metadata every RPC must carry: accesstoken (a
+// checkAuth checks the metadata every RPC must carry: accesstoken (a
 // token the org issued and still honours), instanceurl (the org's URL
 // where it has one) and tenantid (the 18-character org id) (Pub/Sub API,
 // "Supported Authentication Methods":
 // https://developer.salesforce.com/docs/platform/pub-sub-api/guide/supported-auth.html).
-func (s *Server) pubsubCheckAuth(ctx context.Context) *psError {
+func (s *Server) checkAuth(ctx context.Context) *psError {
 	md, _ := metadata.FromIncomingContext(ctx)
 	tok, inst, tenant := mdValue(md, "accesstoken"), mdValue(md, "instanceurl"), mdValue(md, "tenantid")
 	var why string
 	switch {
 	case tok == "" || inst == "" || tenant == "":
 		why = "the metadata accesstoken, instanceurl and tenantid are required"
-	case !s.validToken(tok):
+	case !s.cfg.ValidToken(tok):
 		why = "the access token is invalid or has expired"
-	case tenant != s.opts.OrgID:
+	case tenant != s.cfg.OrgID:
 		why = "tenantid does not match the org of the access token"
-	case s.URL() != "" && strings.TrimRight(inst, "/") != strings.TrimRight(s.URL(), "/"):
+	case s.cfg.InstanceURL() != "" && strings.TrimRight(inst, "/") != strings.TrimRight(s.cfg.InstanceURL(), "/"):
 		why = "instanceurl does not match the org of the access token"
 	}
 	if why == "" {
 		return nil
 	}
-	s.lockPubSub(func(st *PubSubStats) { st.AuthFailures++ }).mu.Unlock()
-	return newPSError(codes.Unauthenticated, PubSubErrAuth, "An authentication exception occurred: %s.", why)
+	s.lock(func(st *Stats) { st.AuthFailures++ }).mu.Unlock()
+	return newPSError(codes.Unauthenticated, ErrAuth, "An authentication exception occurred: %s.", why)
 }
 
-type pubsubService struct {
+type service struct {
 	pb.UnimplementedPubSubServer
 	s *Server
 }
 
 // topicLocked finds a topic for subscribing (publish: for publishing).
-func (p *pubsubService) topicLocked(name string, publish bool) (*pubsubTopic, *psError) {
-	ps := p.s.pubsub()
+func (p *service) topicLocked(name string, publish bool) (*pubsubTopic, *psError) {
+	ps := p.s.state()
 	t := ps.topics[name]
 	if t == nil {
-		return nil, newPSError(codes.NotFound, PubSubErrTopicNotFound,
-			"Topic %s was not found for org %s. Check the topic name and that the event is enabled.", name, p.s.opts.OrgID)
+		return nil, newPSError(codes.NotFound, ErrTopicNotFound,
+			"Topic %s was not found for org %s. Check the topic name and that the event is enabled.", name, p.s.cfg.OrgID)
 	}
-	if deniedTopic(p.s.opts, name) {
-		return nil, newPSError(codes.PermissionDenied, PubSubErrTopicPermission,
+	if deniedTopic(p.s.cfg, name) {
+		return nil, newPSError(codes.PermissionDenied, ErrTopicPermission,
 			"The user is not allowed to access topic %s.", name)
 	}
 	if publish && t.def.kind != kindPlatformEvent {
-		return nil, newPSError(codes.PermissionDenied, PubSubErrPublishNotPermit,
+		return nil, newPSError(codes.PermissionDenied, ErrPublishNotPermit,
 			"Publishing to topic %s is not allowed.", name)
 	}
 	return t, nil
@@ -133,25 +133,25 @@ func (p *pubsubService) topicLocked(name string, publish bool) (*pubsubTopic, *p
 
 // lockPubSub locks the Pub/Sub state and counts a call in its stats; the
 // caller unlocks.
-func (s *Server) lockPubSub(count func(*PubSubStats)) *pubsubState {
-	ps := s.pubsub()
+func (s *Server) lock(count func(*Stats)) *state {
+	ps := s.state()
 	ps.mu.Lock()
 	count(&ps.stats)
 	return ps
 }
 
-func (p *pubsubService) GetTopic(ctx context.Context, req *pb.TopicRequest) (*pb.TopicInfo, error) {
-	ps := p.s.lockPubSub(func(st *PubSubStats) { st.GetTopic++ })
+func (p *service) GetTopic(ctx context.Context, req *pb.TopicRequest) (*pb.TopicInfo, error) {
+	ps := p.s.lock(func(st *Stats) { st.GetTopic++ })
 	defer ps.mu.Unlock()
 	t := ps.topics[req.GetTopicName()]
 	if t == nil {
 		_, err := p.topicLocked(req.GetTopicName(), false)
 		return nil, err
 	}
-	denied := deniedTopic(p.s.opts, t.def.name)
+	denied := deniedTopic(p.s.cfg, t.def.name)
 	return &pb.TopicInfo{
 		TopicName:    t.def.name,
-		TenantGuid:   p.s.opts.OrgID,
+		TenantGuid:   p.s.cfg.OrgID,
 		CanPublish:   !denied && t.def.kind == kindPlatformEvent,
 		CanSubscribe: !denied,
 		SchemaId:     t.schema.id,
@@ -159,21 +159,21 @@ func (p *pubsubService) GetTopic(ctx context.Context, req *pb.TopicRequest) (*pb
 	}, nil
 }
 
-func (p *pubsubService) GetSchema(ctx context.Context, req *pb.SchemaRequest) (*pb.SchemaInfo, error) {
-	ps := p.s.lockPubSub(func(st *PubSubStats) { st.GetSchema++ })
+func (p *service) GetSchema(ctx context.Context, req *pb.SchemaRequest) (*pb.SchemaInfo, error) {
+	ps := p.s.lock(func(st *Stats) { st.GetSchema++ })
 	defer ps.mu.Unlock()
 	sch := ps.schemas[req.GetSchemaId()]
 	if sch == nil {
-		return nil, newPSError(codes.NotFound, PubSubErrSchemaNotFound, "Schema %q was not found.", req.GetSchemaId())
+		return nil, newPSError(codes.NotFound, ErrSchemaNotFound, "Schema %q was not found.", req.GetSchemaId())
 	}
 	return &pb.SchemaInfo{SchemaJson: sch.json, SchemaId: sch.id, RpcId: newRPCID()}, nil
 }
 
-func (p *pubsubService) Publish(ctx context.Context, req *pb.PublishRequest) (*pb.PublishResponse, error) {
+func (p *service) Publish(ctx context.Context, req *pb.PublishRequest) (*pb.PublishResponse, error) {
 	return p.publish(req)
 }
 
-func (p *pubsubService) PublishStream(stream pb.PubSub_PublishStreamServer) error {
+func (p *service) PublishStream(stream pb.PubSub_PublishStreamServer) error {
 	topic := ""
 	for {
 		req, err := stream.Recv()
@@ -186,7 +186,7 @@ func (p *pubsubService) PublishStream(stream pb.PubSub_PublishStreamServer) erro
 		if topic == "" {
 			topic = req.GetTopicName()
 		} else if req.GetTopicName() != "" && req.GetTopicName() != topic {
-			return newPSError(codes.InvalidArgument, PubSubErrTopicMismatch,
+			return newPSError(codes.InvalidArgument, ErrTopicMismatch,
 				"The topic %s differs from the stream's topic %s.", req.GetTopicName(), topic)
 		}
 		if req.TopicName == "" {
@@ -204,16 +204,16 @@ func (p *pubsubService) PublishStream(stream pb.PubSub_PublishStreamServer) erro
 
 // publish puts the events of a PublishRequest on the bus: each payload is
 // decoded with the schema its schema_id names.
-func (p *pubsubService) publish(req *pb.PublishRequest) (*pb.PublishResponse, error) {
+func (p *service) publish(req *pb.PublishRequest) (*pb.PublishResponse, error) {
 	s := p.s
-	ps := s.lockPubSub(func(st *PubSubStats) { st.Publish++ })
+	ps := s.lock(func(st *Stats) { st.Publish++ })
 	t, perr := p.topicLocked(req.GetTopicName(), true)
 	ps.mu.Unlock()
 	if perr != nil {
 		return nil, perr
 	}
 	resp := &pb.PublishResponse{RpcId: newRPCID()}
-	now := s.opts.Now().UTC().Truncate(time.Millisecond)
+	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
 	for _, ev := range req.GetEvents() {
 		res := &pb.PublishResult{CorrelationKey: ev.GetId()}
 		resp.Results = append(resp.Results, res)
@@ -252,24 +252,24 @@ func (p *pubsubService) publish(req *pb.PublishRequest) (*pb.PublishResponse, er
 // ---- Subscribe ----
 
 type subscription struct {
-	p      *pubsubService
+	p      *service
 	stream pb.PubSub_SubscribeServer
 	token  string
-	st     *PubSubStreamStats
+	st     *StreamStats
 
 	topic   *pubsubTopic
 	cursor  uint64 // position of the last event delivered (or the start)
 	pending int
-	fault   *PubSubFault
+	fault   *Fault
 	left    int // events to send before the fault fires
 }
 
-func (p *pubsubService) Subscribe(stream pb.PubSub_SubscribeServer) (err error) {
+func (p *service) Subscribe(stream pb.PubSub_SubscribeServer) (err error) {
 	s := p.s
-	ps := s.pubsub()
+	ps := s.state()
 	ctx := stream.Context()
 	md, _ := metadata.FromIncomingContext(ctx)
-	sub := &subscription{p: p, stream: stream, token: mdValue(md, "accesstoken"), st: &PubSubStreamStats{Open: true}}
+	sub := &subscription{p: p, stream: stream, token: mdValue(md, "accesstoken"), st: &StreamStats{Open: true}}
 	ps.mu.Lock()
 	ps.stats.Subscribes++
 	ps.streams = append(ps.streams, sub.st)
@@ -301,23 +301,23 @@ func (p *pubsubService) Subscribe(stream pb.PubSub_SubscribeServer) (err error) 
 		}
 	}()
 
-	o := s.opts
-	keep := time.NewTimer(o.PubSubKeepalive)
+	o := s.cfg
+	keep := time.NewTimer(o.Keepalive)
 	defer keep.Stop()
-	idle := time.NewTimer(o.PubSubIdleTimeout)
+	idle := time.NewTimer(o.IdleTimeout)
 	defer idle.Stop()
 	for {
-		if !s.validToken(sub.token) {
-			return newPSError(codes.Unauthenticated, PubSubErrAuth, "An authentication exception occurred: the access token is invalid or has expired.")
+		if !s.cfg.ValidToken(sub.token) {
+			return newPSError(codes.Unauthenticated, ErrAuth, "An authentication exception occurred: the access token is invalid or has expired.")
 		}
 		sent, wake, err := sub.step(ctx)
 		if err != nil {
 			return err
 		}
 		if sent {
-			keep.Reset(o.PubSubKeepalive)
+			keep.Reset(o.Keepalive)
 			if sub.pending == 0 {
-				idle.Reset(o.PubSubIdleTimeout)
+				idle.Reset(o.IdleTimeout)
 			}
 			continue
 		}
@@ -335,10 +335,10 @@ func (p *pubsubService) Subscribe(stream pb.PubSub_SubscribeServer) (err error) 
 				return err
 			}
 			if sub.pending == 0 {
-				idle.Reset(o.PubSubIdleTimeout)
+				idle.Reset(o.IdleTimeout)
 			}
 		case <-keep.C:
-			keep.Reset(o.PubSubKeepalive)
+			keep.Reset(o.Keepalive)
 			if sub.topic != nil && sub.pending > 0 {
 				if err := sub.keepalive(); err != nil {
 					return err
@@ -359,22 +359,22 @@ func (p *pubsubService) Subscribe(stream pb.PubSub_SubscribeServer) (err error) 
 // request handles one FetchRequest.
 func (sub *subscription) request(r *pb.FetchRequest) error {
 	s := sub.p.s
-	ps := s.pubsub()
+	ps := s.state()
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	sub.st.Requests++
 	if r.GetNumRequested() < 0 {
-		return newPSError(codes.InvalidArgument, PubSubErrInvalidRequest, "num_requested must not be negative.")
+		return newPSError(codes.InvalidArgument, ErrInvalidRequest, "num_requested must not be negative.")
 	}
 	if sub.topic == nil {
 		if r.GetTopicName() == "" {
-			return newPSError(codes.InvalidArgument, PubSubErrInvalidRequest, "The first FetchRequest must name a topic.")
+			return newPSError(codes.InvalidArgument, ErrInvalidRequest, "The first FetchRequest must name a topic.")
 		}
 		t, perr := sub.p.topicLocked(r.GetTopicName(), false)
 		if perr != nil {
 			return perr
 		}
-		ps.pruneLocked(t, s.opts.Now(), s.opts.PubSubRetention)
+		ps.pruneLocked(t, s.cfg.Now(), s.cfg.Retention)
 		switch r.GetReplayPreset() {
 		case pb.ReplayPreset_LATEST:
 			sub.cursor = ps.tip
@@ -383,21 +383,21 @@ func (sub *subscription) request(r *pb.FetchRequest) error {
 		case pb.ReplayPreset_CUSTOM:
 			pos, ok := ps.parseReplayID(r.GetReplayId())
 			if !ok {
-				return newPSError(codes.InvalidArgument, PubSubErrReplayIDValidation,
+				return newPSError(codes.InvalidArgument, ErrReplayIDValidation,
 					"The Replay ID validation failed: %x is not a replay id of this org.", r.GetReplayId())
 			}
 			if pos > ps.tip || (t.droppedMax != 0 && pos <= t.droppedMax) {
-				return newPSError(codes.InvalidArgument, PubSubErrReplayIDCorrupted,
+				return newPSError(codes.InvalidArgument, ErrReplayIDCorrupted,
 					"The Replay ID %x is invalid or outside the retention window of topic %s.", r.GetReplayId(), t.def.name)
 			}
 			sub.cursor = pos
 		default:
-			return newPSError(codes.InvalidArgument, PubSubErrInvalidRequest, "Unknown replay preset %d.", r.GetReplayPreset())
+			return newPSError(codes.InvalidArgument, ErrInvalidRequest, "Unknown replay preset %d.", r.GetReplayPreset())
 		}
 		sub.topic = t
 		sub.st.Topic = t.def.name
 	} else if r.GetTopicName() != "" && r.GetTopicName() != sub.topic.def.name {
-		return newPSError(codes.InvalidArgument, PubSubErrTopicMismatch,
+		return newPSError(codes.InvalidArgument, ErrTopicMismatch,
 			"The topic %s differs from the stream's topic %s.", r.GetTopicName(), sub.topic.def.name)
 	}
 	n := int(r.GetNumRequested())
@@ -405,7 +405,7 @@ func (sub *subscription) request(r *pb.FetchRequest) error {
 		sub.st.MaxOutstanding = raw
 		ps.stats.MaxOutstanding = max(ps.stats.MaxOutstanding, raw)
 	}
-	sub.pending = min(sub.pending+n, MaxPubSubOutstanding)
+	sub.pending = min(sub.pending+n, MaxOutstanding)
 	return nil
 }
 
@@ -413,7 +413,7 @@ func (sub *subscription) request(r *pb.FetchRequest) error {
 // whether it sent something, and the channel that signals the next change.
 func (sub *subscription) step(ctx context.Context) (bool, <-chan struct{}, error) {
 	s := sub.p.s
-	ps := s.pubsub()
+	ps := s.state()
 	ps.mu.Lock()
 	wake := ps.wake
 	if sub.topic == nil {
@@ -435,8 +435,8 @@ func (sub *subscription) step(ctx context.Context) (bool, <-chan struct{}, error
 		return false, wake, nil
 	}
 	t := sub.topic
-	ps.pruneLocked(t, s.opts.Now(), s.opts.PubSubRetention)
-	limit := min(sub.pending, pubsubMaxBatch)
+	ps.pruneLocked(t, s.cfg.Now(), s.cfg.Retention)
+	limit := min(sub.pending, maxBatch)
 	if sub.fault != nil {
 		limit = min(limit, sub.left)
 	}
@@ -472,7 +472,7 @@ func (sub *subscription) step(ctx context.Context) (bool, <-chan struct{}, error
 // keepalive sends an empty FetchResponse with the bus's latest replay id
 // (which may be ahead of the topic's last event), when nothing is owed.
 func (sub *subscription) keepalive() error {
-	ps := sub.p.s.pubsub()
+	ps := sub.p.s.state()
 	ps.mu.Lock()
 	for _, e := range sub.topic.events {
 		if e.pos > sub.cursor {
@@ -491,9 +491,9 @@ func (sub *subscription) keepalive() error {
 }
 
 // fire ends the stream as fault f says.
-func (sub *subscription) fire(ctx context.Context, f *PubSubFault) error {
+func (sub *subscription) fire(ctx context.Context, f *Fault) error {
 	if f.Drop {
-		ps := sub.p.s.pubsub()
+		ps := sub.p.s.state()
 		if pr, ok := peer.FromContext(ctx); ok && ps.ln != nil {
 			ps.ln.drop(pr.Addr.String())
 		}

@@ -1,4 +1,4 @@
-package simulator
+package pubsub_test
 
 import (
 	"encoding/json"
@@ -14,6 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/internal/simtest"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/pubsub"
 )
 
 // hambaValue turns what hamba decodes (unions as their value or as
@@ -58,7 +61,7 @@ func hambaValue(t *testing.T, sch avro.Schema, doc string, v any) any {
 		switch s.Type() {
 		case avro.Long:
 			n := v.(int64)
-			if isDateTimeField(doc) {
+			if pubsub.IsDateTimeField(doc) {
 				return time.UnixMilli(n).UTC()
 			}
 			return n
@@ -71,8 +74,8 @@ func hambaValue(t *testing.T, sch avro.Schema, doc string, v any) any {
 
 // eachTopicSchema runs check, in a subtest, on every Pub/Sub topic of a
 // fresh server with the id and JSON of the topic's schema.
-func eachTopicSchema(t *testing.T, check func(t *testing.T, s *Server, topic, id, js string)) {
-	s := New(testOptions())
+func eachTopicSchema(t *testing.T, check func(t *testing.T, s *simulator.Server, topic, id, js string)) {
+	s := simulator.New(simtest.Options())
 	for _, topic := range s.PubSubTopics() {
 		t.Run(topic, func(t *testing.T) {
 			id, js, err := s.PubSubSchema(topic)
@@ -83,7 +86,7 @@ func eachTopicSchema(t *testing.T, check func(t *testing.T, s *Server, topic, id
 }
 
 func TestPubSubSchemasAreSalesforceShaped(t *testing.T) {
-	eachTopicSchema(t, func(t *testing.T, s *Server, topic, id, js string) {
+	eachTopicSchema(t, func(t *testing.T, s *simulator.Server, topic, id, js string) {
 		require.Len(t, id, 22, "Salesforce-like schema id")
 		var raw struct {
 			Name, Namespace, Type, UUID string
@@ -103,14 +106,14 @@ func TestPubSubSchemasAreSalesforceShaped(t *testing.T) {
 			name, _ := f["name"].(string)
 			doc, _ := f["doc"].(string)
 			if name == "CreatedDate" || name == "EventDate" || name == "LastModifiedDate" {
-				require.True(t, isDateTimeField(doc), "%s doc %q", name, doc)
+				require.True(t, pubsub.IsDateTimeField(doc), "%s doc %q", name, doc)
 			}
 			if u, ok := f["type"].([]any); ok {
 				require.Equal(t, "null", u[0], "%s: null first in the union", name)
 				d, has := f["default"]
 				require.True(t, has && d == nil, "%s: nullable fields default to null", name)
 			}
-			if !isDateTimeField(doc) {
+			if !pubsub.IsDateTimeField(doc) {
 				continue
 			}
 			dates++
@@ -125,14 +128,14 @@ func TestPubSubSchemasAreSalesforceShaped(t *testing.T) {
 		}
 		require.NotZero(t, dates)
 		// Stable: another org builds the same schema with the same id.
-		id2, js2, _ := New(Options{Seed: 99, History: -1}).PubSubSchema(topic)
+		id2, js2, _ := simulator.New(simulator.Options{Seed: 99, History: -1}).PubSubSchema(topic)
 		require.Equal(t, id, id2)
 		require.Equal(t, js, js2)
 	})
 }
 
 func TestPubSubPayloadsDecodeWithBothLibraries(t *testing.T) {
-	eachTopicSchema(t, func(t *testing.T, s *Server, topic, _, js string) {
+	eachTopicSchema(t, func(t *testing.T, s *simulator.Server, topic, _, js string) {
 		hs := avro.MustParse(js)
 		codec, err := goavro.NewCodec(js)
 		require.NoError(t, err)
@@ -143,9 +146,9 @@ func TestPubSubPayloadsDecodeWithBothLibraries(t *testing.T) {
 			_, rest, err := codec.NativeFromBinary(ev.Payload)
 			require.NoError(t, err)
 			require.Empty(t, rest, "no container header, nothing after the record")
-			sch, err := compileSchema(js, "")
+			sch, err := pubsub.CompileSchema(js, "")
 			require.NoError(t, err)
-			back, err := decodeTyped(sch, ev.Payload)
+			back, err := pubsub.DecodeTyped(sch, ev.Payload)
 			require.NoError(t, err)
 			require.Equal(t, ev.Fields, back)
 			switch {
@@ -162,9 +165,9 @@ func TestPubSubPayloadsDecodeWithBothLibraries(t *testing.T) {
 				case "/event/GuestUserAnomalyEvent", "/event/LoginAnomalyEvent":
 					// "A date value (no time portion) that represents
 					// aggregate timeframe" (catalog.yaml).
-					require.Equal(t, testNow.Truncate(24*time.Hour), ev.Fields["EventDate"])
+					require.Equal(t, simtest.Now.Truncate(24*time.Hour), ev.Fields["EventDate"])
 				default:
-					require.Equal(t, testNow, ev.Fields["EventDate"])
+					require.Equal(t, simtest.Now, ev.Fields["EventDate"])
 				}
 			}
 		}
@@ -192,17 +195,17 @@ func bitmapNames(t *testing.T, bitmaps []string) []string {
 		if pos, hex, ok := strings.Cut(bm, "-"); ok {
 			p, err := strconv.Atoi(pos)
 			require.NoError(t, err)
-			require.Equal(t, "BillingAddress", accountFieldNames[p])
-			read(addressFieldNames, hex, accountFieldNames[p]+".")
+			require.Equal(t, "BillingAddress", pubsub.AccountFieldNames[p])
+			read(pubsub.AddressFieldNames, hex, pubsub.AccountFieldNames[p]+".")
 			continue
 		}
-		read(accountFieldNames, bm, "")
+		read(pubsub.AccountFieldNames, bm, "")
 	}
 	return out
 }
 
 func TestPubSubChangeEventBitmaps(t *testing.T) {
-	s := New(testOptions())
+	s := simulator.New(simtest.Options())
 	seen := map[string]int{}
 	for _, ev := range s.Publish("/data/AccountChangeEvent", 200) {
 		h := ev.Fields["ChangeEventHeader"].(map[string]any)
@@ -210,7 +213,7 @@ func TestPubSubChangeEventBitmaps(t *testing.T) {
 		seen[ct]++
 		require.Equal(t, "Account", h["entityName"])
 		require.Len(t, h["recordIds"], 1)
-		require.Equal(t, testNow.UnixMilli(), h["commitTimestamp"])
+		require.Equal(t, simtest.Now.UnixMilli(), h["commitTimestamp"])
 		changed := bitmapNames(t, h["changedFields"].([]string))
 		nulled := bitmapNames(t, h["nulledFields"].([]string))
 		switch ct {
@@ -222,7 +225,7 @@ func TestPubSubChangeEventBitmaps(t *testing.T) {
 			require.Nil(t, ev.Fields["Name"])
 		case "UPDATE":
 			require.Contains(t, changed, "LastModifiedDate")
-			for _, f := range accountFieldNames[1:] {
+			for _, f := range pubsub.AccountFieldNames[1:] {
 				v := ev.Fields[f]
 				isChanged := false
 				for _, c := range changed {
@@ -247,12 +250,12 @@ func TestPubSubChangeEventBitmaps(t *testing.T) {
 	require.NotZero(t, seen["CREATE"])
 	require.NotZero(t, seen["UPDATE"])
 	require.NotZero(t, seen["DELETE"])
-	require.Equal(t, "0x650004E0", fieldBitmap([]int{5, 6, 7, 10, 24, 26, 29, 30}))
-	require.Equal(t, "0x01", fieldBitmap([]int{0}))
+	require.Equal(t, "0x650004E0", pubsub.FieldBitmap([]int{5, 6, 7, 10, 24, 26, 29, 30}))
+	require.Equal(t, "0x01", pubsub.FieldBitmap([]int{0}))
 }
 
 func TestPublishEventExplicitFields(t *testing.T) {
-	s := New(testOptions())
+	s := simulator.New(simtest.Options())
 	at := time.Date(2024, 4, 30, 8, 0, 0, 123456789, time.UTC)
 	ev, err := s.PublishEvent("/event/LoginEventStream", map[string]any{
 		"EventIdentifier": "fixed-id", "EventDate": at, "Status": "Invalid Password", "SessionKey": nil,
@@ -260,7 +263,7 @@ func TestPublishEventExplicitFields(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "fixed-id", ev.EventIdentifier)
 	require.Equal(t, at.Truncate(time.Millisecond), ev.Fields["EventDate"])
-	require.Equal(t, testNow, ev.Fields["CreatedDate"], "CreatedDate is when it was published")
+	require.Equal(t, simtest.Now, ev.Fields["CreatedDate"], "CreatedDate is when it was published")
 	require.Nil(t, ev.Fields["SessionKey"])
 	_, err = s.PublishEvent("/event/LoginEventStream", map[string]any{"Bogus": 1})
 	require.Error(t, err)
@@ -273,7 +276,7 @@ func TestPublishEventExplicitFields(t *testing.T) {
 // Every catalog entry with a topic is served as one, with the fields of
 // its entry (its objects: the org's TestServesTheCatalog).
 func TestServesTheCatalogTopics(t *testing.T) {
-	s := New(testOptions())
+	s := simulator.New(simtest.Options())
 	topics := s.PubSubTopics()
 	for _, e := range catalog.All() {
 		t.Run(e.Name, func(t *testing.T) {
@@ -298,10 +301,10 @@ func TestServesTheCatalogTopics(t *testing.T) {
 			require.Equal(t, []string{"CreatedDate", "EventUuid"}, names[:2])
 			for _, f := range e.Fields {
 				if f.Name != "CreatedDate" {
-					require.Equal(t, !storeOnly(f.Name), slices.Contains(names, f.Name), f.Name)
+					require.Equal(t, !pubsub.StoreOnly(f.Name), slices.Contains(names, f.Name), f.Name)
 				}
 			}
-			require.Len(t, names, 2+len(slices.DeleteFunc(e.FieldNames(), storeOnly)))
+			require.Len(t, names, 2+len(slices.DeleteFunc(e.FieldNames(), pubsub.StoreOnly)))
 		})
 	}
 }
