@@ -1,8 +1,10 @@
 package simulator
 
 import (
+	"io"
 	"time"
 
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/elf"
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/org"
 )
 
@@ -85,3 +87,20 @@ func (s *Server) Inject(name string) (Incident, error) { return s.org.Inject(nam
 
 // Incidents returns every incident injected so far, in order.
 func (s *Server) Incidents() []Incident { return s.org.Incidents() }
+
+// ELFEventTypes lists the event types the simulator has column sets for
+// (elf.EventTypes).
+func ELFEventTypes() []string { return elf.EventTypes() }
+
+// ELFColumns returns the documented header and LogFileFieldTypes of an
+// event type, nil for an unknown one (elf.Columns).
+func ELFColumns(eventType string) (names, types []string) { return elf.Columns(eventType) }
+
+// EncodeCSV renders rows the way Salesforce writes log files (elf.EncodeCSV).
+func EncodeCSV(header []string, rows [][]string) []byte { return elf.EncodeCSV(header, rows) }
+
+// NewLogFileReader streams a deterministic generated log file of eventType
+// of the default org (elf.NewReader).
+func NewLogFileReader(eventType string, seed uint64, from time.Time, span time.Duration, maxRows int, maxBytes int64) io.Reader {
+	return elf.NewReader(eventType, DefaultOrgID, seed, from, span, maxRows, maxBytes)
+}

@@ -1,4 +1,4 @@
-package simulator
+package simulator_test
 
 import (
 	"context"
@@ -11,24 +11,26 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	pb "github.com/sfevents/salesforcereceiver/internal/pubsub/eventbusv1"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/internal/simtest"
 )
 
 func TestOptionsDefaults(t *testing.T) {
-	s := New(Options{History: -1})
+	s := simulator.New(simulator.Options{History: -1})
 	require.Empty(t, s.Records("LoginHistory"))
 	o := s.Options()
-	require.Equal(t, DefaultOrgID, o.OrgID)
+	require.Equal(t, simulator.DefaultOrgID, o.OrgID)
 	require.Len(t, o.UserID, 18)
 	require.False(t, o.SameTimestampRuns)
-	require.True(t, Defaults().SameTimestampRuns)
+	require.True(t, simulator.Defaults().SameTimestampRuns)
 	require.Equal(t, int64(100000), o.DailyLimit)
 }
 
 func TestArrivalTicker(t *testing.T) {
-	opts := testOptions()
+	opts := simtest.Options()
 	opts.History = -1
 	opts.ArrivalEvery = 5 * time.Millisecond
-	s := NewTestServer(t, opts)
+	s := simulator.NewTestServer(t, opts)
 	require.Eventually(t, func() bool {
 		return len(s.Records("LoginHistory")) > 0 && len(s.Records("SetupAuditTrail")) > 0
 	}, 5*time.Second, 10*time.Millisecond)
@@ -39,7 +41,7 @@ func TestArrivalTicker(t *testing.T) {
 }
 
 func TestStartPubSub(t *testing.T) {
-	s := New(testOptions())
+	s := simulator.New(simtest.Options())
 	defer s.Close()
 	require.Empty(t, s.PubSubAddr())
 	addr, err := s.StartPubSub("127.0.0.1:0")
@@ -52,7 +54,7 @@ func TestStartPubSub(t *testing.T) {
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
 	defer conn.Close()
-	tok := s.issueToken()
+	tok := simulator.IssueToken(s)
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "accesstoken", tok, "instanceurl", "https://x.my.salesforce.com", "tenantid", s.Options().OrgID)
 	_, err = pb.NewPubSubClient(conn).GetTopic(ctx, &pb.TopicRequest{TopicName: "/event/LoginEventStream"})
 	require.NoError(t, err)

@@ -7,6 +7,12 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/sfid"
 )
 
+// The generators of events (the Real-Time Event Monitoring storage objects'
+// rows and their topics' events). Their fields are the catalog entries'
+// (each names its Salesforce page); their values are the simulator's own,
+// shaped as the pages describe the fields (picklist values where a page
+// lists them, e.g. ReportEvent's Operation).
+
 // eventCommon fills the fields every event storage object shares.
 func (g *Generator) eventCommon(ts time.Time) (map[string]any, simUser) {
 	u := g.user()

@@ -1,4 +1,4 @@
-package simulator
+package rest
 
 import (
 	"net/http"
@@ -7,24 +7,24 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/org"
 )
 
-// oldestAPIVersion is the oldest version the simulated org serves and lists:
+// OldestAPIVersion is the oldest version the simulated org serves and lists:
 // the simulator's own floor (Salesforce retires old versions from time to
 // time; an org serves fewer).
-var oldestAPIVersion = org.APIVersion{Major: 20, Minor: 0}
+var OldestAPIVersion = org.APIVersion{Major: 20, Minor: 0}
 
 // servesVersion reports whether the org serves ver: 20.0 up to
-// Options.APIVersion, compared numerically.
+// Config.APIVersion, compared numerically.
 func (s *Server) servesVersion(ver string) bool {
 	v, ok := org.ParseAPIVersion(ver)
-	newest, _ := org.ParseAPIVersion(s.opts.APIVersion)
-	return ok && v.Compare(oldestAPIVersion) >= 0 && v.Compare(newest) <= 0
+	newest, _ := org.ParseAPIVersion(s.cfg.APIVersion)
+	return ok && v.Compare(OldestAPIVersion) >= 0 && v.Compare(newest) <= 0
 }
 
 // versionLabel names the release of a major version, as the Versions
 // resource does: 20.0 is Winter '11, then Spring, Summer, Winter... (66.0 is
 // Spring '26).
 func versionLabel(major int) string {
-	i := major - oldestAPIVersion.Major
+	i := major - OldestAPIVersion.Major
 	if i < 0 {
 		return ""
 	}
@@ -41,9 +41,9 @@ func (s *Server) handleVersions(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "HTTP Method '"+r.Method+"' not allowed. Allowed are GET,HEAD")
 		return
 	}
-	newest, _ := org.ParseAPIVersion(s.opts.APIVersion)
+	newest, _ := org.ParseAPIVersion(s.cfg.APIVersion)
 	out := []map[string]string{}
-	for m := oldestAPIVersion.Major; m <= newest.Major; m++ {
+	for m := OldestAPIVersion.Major; m <= newest.Major; m++ {
 		v := strconv.Itoa(m) + ".0"
 		out = append(out, map[string]string{"label": versionLabel(m), "url": "/services/data/v" + v, "version": v})
 	}

@@ -1,4 +1,4 @@
-package simulator
+package rest
 
 import (
 	"compress/gzip"
@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/elf"
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/sfid"
 )
 
@@ -113,21 +112,4 @@ func acceptsGzip(h string) bool {
 		}
 	}
 	return false
-}
-
-// ELFEventTypes lists the event types the simulator has column sets for
-// (elf.EventTypes).
-func ELFEventTypes() []string { return elf.EventTypes() }
-
-// ELFColumns returns the documented header and LogFileFieldTypes of an
-// event type, nil for an unknown one (elf.Columns).
-func ELFColumns(eventType string) (names, types []string) { return elf.Columns(eventType) }
-
-// EncodeCSV renders rows the way Salesforce writes log files (elf.EncodeCSV).
-func EncodeCSV(header []string, rows [][]string) []byte { return elf.EncodeCSV(header, rows) }
-
-// NewLogFileReader streams a deterministic generated log file of eventType
-// of the default org (elf.NewReader).
-func NewLogFileReader(eventType string, seed uint64, from time.Time, span time.Duration, maxRows int, maxBytes int64) io.Reader {
-	return elf.NewReader(eventType, DefaultOrgID, seed, from, span, maxRows, maxBytes)
 }

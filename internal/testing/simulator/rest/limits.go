@@ -1,4 +1,4 @@
-package simulator
+package rest
 
 import (
 	"fmt"
@@ -46,7 +46,7 @@ func (s *Server) countStatus(status int) {
 type ChargedCall struct {
 	Path            string
 	RemainingBefore int64 // calls left in the allowance when it arrived
-	// AppRemainingBefore: calls left of the app's quota (Options.AppQuota).
+	// AppRemainingBefore: calls left of the app's quota (Config.AppQuota).
 	AppRemainingBefore int64
 }
 
@@ -80,14 +80,14 @@ const (
 func (s *Server) charge(path string) (refusal string) {
 	s.statsMu.Lock()
 	defer s.statsMu.Unlock()
-	if s.used >= s.opts.DailyLimit {
+	if s.used >= s.cfg.DailyLimit {
 		return MessageTotalRequests
 	}
-	if q := s.opts.AppQuota; q > 0 && s.appUsed >= q {
+	if q := s.cfg.AppQuota; q > 0 && s.appUsed >= q {
 		return MessageAppQuota
 	}
-	s.chargeLog = append(s.chargeLog, ChargedCall{Path: path, RemainingBefore: s.opts.DailyLimit - s.used,
-		AppRemainingBefore: s.opts.AppQuota - s.appUsed})
+	s.chargeLog = append(s.chargeLog, ChargedCall{Path: path, RemainingBefore: s.cfg.DailyLimit - s.used,
+		AppRemainingBefore: s.cfg.AppQuota - s.appUsed})
 	s.used++
 	s.appUsed++
 	return ""
@@ -123,11 +123,11 @@ func (s *Server) AddUsage(n int64) {
 func (s *Server) Usage() (used, limit int64) {
 	s.statsMu.Lock()
 	defer s.statsMu.Unlock()
-	return s.used, s.opts.DailyLimit
+	return s.used, s.cfg.DailyLimit
 }
 
 // SetAppUsage sets the calls the connected app has used of its quota
-// (Options.AppQuota).
+// (Config.AppQuota).
 func (s *Server) SetAppUsage(used int64) {
 	s.statsMu.Lock()
 	s.appUsed = max(used, 0)
@@ -138,7 +138,7 @@ func (s *Server) SetAppUsage(used int64) {
 func (s *Server) AppUsage() (used, quota int64) {
 	s.statsMu.Lock()
 	defer s.statsMu.Unlock()
-	return s.appUsed, s.opts.AppQuota
+	return s.appUsed, s.cfg.AppQuota
 }
 
 // setLimitHeader writes Sforce-Limit-Info as Salesforce documents it
@@ -149,13 +149,13 @@ func (s *Server) AppUsage() (used, quota int64) {
 // "api-usage=U/M", and "; per-app-api-usage=u/q(appName=NAME)" while the
 // org sets the app a quota.
 func (s *Server) setLimitHeader(w http.ResponseWriter) {
-	if s.opts.NoLimitHeader {
+	if s.cfg.NoLimitHeader {
 		return
 	}
 	used, limit := s.Usage()
 	h := fmt.Sprintf("api-usage=%d/%d", used, limit)
 	if appUsed, quota := s.AppUsage(); quota > 0 {
-		h += fmt.Sprintf("; per-app-api-usage=%d/%d(appName=%s)", appUsed, quota, s.opts.AppName)
+		h += fmt.Sprintf("; per-app-api-usage=%d/%d(appName=%s)", appUsed, quota, s.cfg.AppName)
 	}
 	w.Header().Set("Sforce-Limit-Info", h)
 }
@@ -181,7 +181,7 @@ func (s *Server) handleLimits(w http.ResponseWriter) {
 		"Salesforce Mobile Dashboards": limitValue{0, 0},
 	}
 	if quota > 0 {
-		daily[s.opts.AppName] = limitValue{quota, max(quota-appUsed, 0)}
+		daily[s.cfg.AppName] = limitValue{quota, max(quota-appUsed, 0)}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"DailyApiRequests":                  daily,

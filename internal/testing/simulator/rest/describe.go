@@ -1,4 +1,4 @@
-package simulator
+package rest
 
 import (
 	"net/http"
@@ -8,8 +8,6 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/org"
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/soql"
 )
-
-// ---- describe ----
 
 // handleDescribe answers GET /sobjects/{name}/describe with the parts of
 // Salesforce's DescribeSObjectResult a client needs to choose fields (REST
@@ -83,7 +81,7 @@ func describeKeyPrefix(sch *org.Schema) any {
 
 // handleDescribeGlobal answers GET /services/data/vNN.N/sobjects/: every
 // object the org has at that API version and the integration user may see
-// (Options.DeniedObjects are left out, as Salesforce leaves out objects a
+// (Config.DeniedObjects are left out, as Salesforce leaves out objects a
 // user has no access to), in the shape of the REST API Developer Guide's
 // "Describe Global":
 // https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_describeGlobal.htm
@@ -117,9 +115,9 @@ func (s *Server) handleDescribeGlobal(w http.ResponseWriter, ver string) {
 }
 
 // denied reports whether the integration user may not read object
-// (Options.DeniedObjects).
+// (Config.DeniedObjects).
 func (s *Server) denied(object string) bool {
-	return slices.ContainsFunc(s.opts.DeniedObjects, func(o string) bool { return strings.EqualFold(o, object) })
+	return slices.ContainsFunc(s.cfg.DeniedObjects, func(o string) bool { return strings.EqualFold(o, object) })
 }
 
 func describeType(t org.FieldType) string {
@@ -133,10 +131,3 @@ func describeType(t org.FieldType) string {
 	}
 	return t.String()
 }
-
-// ---- history and generators ----
-//
-// The generators' fields are the catalog entries' (each names its
-// Salesforce page); their values are the simulator's own, shaped as the
-// pages describe the fields (picklist values where a page lists them, e.g.
-// ReportEvent's Operation).

@@ -1,54 +1,28 @@
-package simulator
+package rest_test
 
 import (
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/internal/simtest"
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/org"
 )
 
-const noSuchColumn = "If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names."
-
-func versionedQuery(ver, soql string) string {
-	return "/services/data/v" + ver + "/query?q=" + url.QueryEscape(soql)
-}
-
-func errorMessage(t *testing.T, r response) string {
-	t.Helper()
-	var errs []struct{ ErrorCode, Message string }
-	require.NoError(t, json.Unmarshal(r.body, &errs), string(r.body))
-	require.Len(t, errs, 1)
-	return errs[0].Message
-}
-
-func describeFields(t *testing.T, s *Server, tok, ver, object string) map[string]bool {
-	t.Helper()
-	r := get(t, s, tok, "/services/data/v"+ver+"/sobjects/"+object+"/describe", nil)
-	require.Equal(t, 200, r.status, string(r.body))
-	var d struct{ Fields []struct{ Name string } }
-	require.NoError(t, json.Unmarshal(r.body, &d))
-	out := map[string]bool{}
-	for _, f := range d.Fields {
-		out[f.Name] = true
-	}
-	return out
-}
-
 func TestAPIVersions(t *testing.T) {
-	opts := testOptions()
+	opts := simtest.Options()
 	opts.APIVersion = "58.0"
-	s := NewTestServer(t, opts)
-	tok := login(t, s)
+	s := simulator.NewTestServer(t, opts)
+	tok := simtest.Login(t, s)
 
 	for _, path := range []string{"/services/data/", "/services/data"} {
-		r := get(t, s, "", path, nil) // no session needed
-		require.Equal(t, 200, r.status, string(r.body))
+		r := simtest.Get(t, s, "", path, nil) // no session needed
+		require.Equal(t, 200, r.Status, string(r.Body))
 		var list []struct{ Label, URL, Version string }
-		require.NoError(t, json.Unmarshal(r.body, &list))
+		require.NoError(t, json.Unmarshal(r.Body, &list))
 		require.Len(t, list, 58-20+1)
 		require.Equal(t, "20.0", list[0].Version)
 		require.Equal(t, "Winter '11", list[0].Label)
@@ -77,18 +51,18 @@ func TestAPIVersions(t *testing.T) {
 		{"/services/data/v100.0/limits", 404},
 		{"/services/data/v19.0/limits", 404},
 		{"/services/data/v9.0/limits", 404},
-		{versionedQuery("66.0", "SELECT Id FROM LoginHistory"), 404},
-		{versionedQuery("58.0", "SELECT Id, ForwardedForIp FROM LoginHistory"), 200},
+		{simtest.VersionedQuery("66.0", "SELECT Id FROM LoginHistory"), 404},
+		{simtest.VersionedQuery("58.0", "SELECT Id, ForwardedForIp FROM LoginHistory"), 200},
 		{"/services/data/v66.0/sobjects/LoginHistory/describe", 404},
 	}
 	for _, tc := range tests {
 		t.Run(tc.path, func(t *testing.T) {
 			before, _ := s.Usage()
-			r := get(t, s, tok, tc.path, nil)
-			require.Equal(t, tc.want, r.status, string(r.body))
+			r := simtest.Get(t, s, tok, tc.path, nil)
+			require.Equal(t, tc.want, r.Status, string(r.Body))
 			after, _ := s.Usage()
 			if tc.want == 404 {
-				require.JSONEq(t, notFound, string(r.body))
+				require.JSONEq(t, notFound, string(r.Body))
 				require.Equal(t, before, after, "not charged")
 			} else {
 				require.Equal(t, before+1, after)
@@ -96,23 +70,23 @@ func TestAPIVersions(t *testing.T) {
 		})
 	}
 	// Without a session the version does not matter: 401 first.
-	require.Equal(t, 401, get(t, s, "", "/services/data/v66.0/limits", nil).status)
+	require.Equal(t, 401, simtest.Get(t, s, "", "/services/data/v66.0/limits", nil).Status)
 
 	t.Run("default is 66.0", func(t *testing.T) {
-		d := NewTestServer(t, testOptions())
-		r := get(t, d, "", "/services/data/", nil)
-		require.Equal(t, 200, r.status)
+		d := simulator.NewTestServer(t, simtest.Options())
+		r := simtest.Get(t, d, "", "/services/data/", nil)
+		require.Equal(t, 200, r.Status)
 		var list []struct{ Label, Version string }
-		require.NoError(t, json.Unmarshal(r.body, &list))
+		require.NoError(t, json.Unmarshal(r.Body, &list))
 		require.Equal(t, struct{ Label, Version string }{"Spring '26", "66.0"}, list[len(list)-1])
 	})
 
 	t.Run("faults", func(t *testing.T) {
-		d := NewTestServer(t, testOptions())
-		d.InjectFault(Fault{Status: 503}) // empty Path: data API calls only
-		require.Equal(t, 200, get(t, d, "", "/services/data/", nil).status)
+		d := simulator.NewTestServer(t, simtest.Options())
+		d.InjectFault(simulator.Fault{Status: 503}) // empty Path: data API calls only
+		require.Equal(t, 200, simtest.Get(t, d, "", "/services/data/", nil).Status)
 		require.Equal(t, 1, d.PendingFaults())
-		d.InjectFault(Fault{Path: "/services/data/", Drop: true})
+		d.InjectFault(simulator.Fault{Path: "/services/data/", Drop: true})
 		d.SetUsage(5)
 		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 		_, err := client.Get(d.URL() + "/services/data/")
@@ -122,8 +96,8 @@ func TestAPIVersions(t *testing.T) {
 	})
 
 	for _, bad := range []string{"v66.0", "66", "19.0", "sixty"} {
-		o := testOptions()
+		o := simtest.Options()
 		o.APIVersion = bad
-		require.Panics(t, func() { New(o) }, bad)
+		require.Panics(t, func() { simulator.New(o) }, bad)
 	}
 }

@@ -1,4 +1,4 @@
-package simulator
+package rest_test
 
 import (
 	"crypto/rand"
@@ -11,6 +11,10 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/internal/simtest"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/rest"
 )
 
 func TestTokenFlows(t *testing.T) {
@@ -18,13 +22,13 @@ func TestTokenFlows(t *testing.T) {
 	require.NoError(t, err)
 	otherKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
-	opts := testOptions()
+	opts := simtest.Options()
 	opts.JWTPublicKey = &key.PublicKey
-	s := NewTestServer(t, opts)
+	s := simulator.NewTestServer(t, opts)
 	o := s.Options()
 
 	assertion := func(signer any, method jwt.SigningMethod, mutate func(jwt.MapClaims)) string {
-		c := jwt.MapClaims{"iss": o.ClientID, "sub": o.Username, "aud": o.Audience, "exp": testNow.Add(2 * time.Minute).Unix()}
+		c := jwt.MapClaims{"iss": o.ClientID, "sub": o.Username, "aud": o.Audience, "exp": simtest.Now.Add(2 * time.Minute).Unix()}
 		if mutate != nil {
 			mutate(c)
 		}
@@ -33,7 +37,7 @@ func TestTokenFlows(t *testing.T) {
 		return tok
 	}
 	jwtForm := func(a string) url.Values {
-		return url.Values{"grant_type": {grantJWTBearer}, "assertion": {a}}
+		return url.Values{"grant_type": {rest.GrantJWTBearer}, "assertion": {a}}
 	}
 	base := url.Values{"client_id": {o.ClientID}, "client_secret": {o.ClientSecret}}
 	with := func(kv ...string) url.Values {
@@ -67,9 +71,9 @@ func TestTokenFlows(t *testing.T) {
 		{"jwt wrong key", jwtForm(assertion(otherKey, jwt.SigningMethodRS256, nil)), "invalid_grant", "invalid assertion"},
 		{"jwt HS256", jwtForm(assertion([]byte("secret"), jwt.SigningMethodHS256, nil)), "invalid_grant", "invalid assertion"},
 		{"jwt garbage", jwtForm("not.a.jwt"), "invalid_grant", "invalid assertion"},
-		{"jwt expired", jwtForm(assertion(key, jwt.SigningMethodRS256, func(c jwt.MapClaims) { c["exp"] = testNow.Add(-time.Minute).Unix() })), "invalid_grant", "expired authorization code"},
+		{"jwt expired", jwtForm(assertion(key, jwt.SigningMethodRS256, func(c jwt.MapClaims) { c["exp"] = simtest.Now.Add(-time.Minute).Unix() })), "invalid_grant", "expired authorization code"},
 		{"jwt no exp", jwtForm(assertion(key, jwt.SigningMethodRS256, func(c jwt.MapClaims) { delete(c, "exp") })), "invalid_grant", "invalid assertion"},
-		{"jwt exp too far", jwtForm(assertion(key, jwt.SigningMethodRS256, func(c jwt.MapClaims) { c["exp"] = testNow.Add(time.Hour).Unix() })), "invalid_grant", "invalid assertion expiration"},
+		{"jwt exp too far", jwtForm(assertion(key, jwt.SigningMethodRS256, func(c jwt.MapClaims) { c["exp"] = simtest.Now.Add(time.Hour).Unix() })), "invalid_grant", "invalid assertion expiration"},
 		{"jwt wrong aud", jwtForm(assertion(key, jwt.SigningMethodRS256, func(c jwt.MapClaims) { c["aud"] = "https://test.salesforce.com" })), "invalid_grant", "audience is invalid"},
 		{"jwt aud array", jwtForm(assertion(key, jwt.SigningMethodRS256, func(c jwt.MapClaims) { c["aud"] = []string{o.Audience} })), "", ""},
 		{"jwt wrong iss", jwtForm(assertion(key, jwt.SigningMethodRS256, func(c jwt.MapClaims) { c["iss"] = "other" })), "invalid_client_id", ""},
@@ -81,25 +85,25 @@ func TestTokenFlows(t *testing.T) {
 			successes++
 		}
 		t.Run(tc.name, func(t *testing.T) {
-			r := postForm(t, s, tc.form)
+			r := simtest.PostForm(t, s, tc.form)
 			var body map[string]string
-			require.NoError(t, json.Unmarshal(r.body, &body), string(r.body))
+			require.NoError(t, json.Unmarshal(r.Body, &body), string(r.Body))
 			if tc.wantErr != "" {
-				require.Equal(t, 400, r.status)
+				require.Equal(t, 400, r.Status)
 				require.Equal(t, tc.wantErr, body["error"])
 				if tc.wantDesc != "" {
 					require.Equal(t, tc.wantDesc, body["error_description"])
 				}
 				return
 			}
-			require.Equal(t, 200, r.status, string(r.body))
+			require.Equal(t, 200, r.Status, string(r.Body))
 			require.Equal(t, s.URL(), body["instance_url"])
 			require.Equal(t, s.URL()+"/id/"+o.OrgID+"/"+o.UserID, body["id"])
 			require.Equal(t, "Bearer", body["token_type"])
-			require.Equal(t, strconv.FormatInt(testNow.UnixMilli(), 10), body["issued_at"])
+			require.Equal(t, strconv.FormatInt(simtest.Now.UnixMilli(), 10), body["issued_at"])
 			require.NotEmpty(t, body["signature"])
 			// The token works on the data API.
-			require.Equal(t, 200, get(t, s, body["access_token"], "/services/data/v66.0/limits", nil).status)
+			require.Equal(t, 200, simtest.Get(t, s, body["access_token"], "/services/data/v66.0/limits", nil).Status)
 		})
 	}
 	// Token calls are not API calls.
@@ -109,19 +113,19 @@ func TestTokenFlows(t *testing.T) {
 }
 
 func TestJWTRejectedWithoutKey(t *testing.T) {
-	s := NewTestServer(t, testOptions())
+	s := simulator.NewTestServer(t, simtest.Options())
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
 	a, err := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
-		"iss": DefaultClientID, "sub": DefaultUsername, "aud": DefaultAudience, "exp": testNow.Add(time.Minute).Unix(),
+		"iss": simulator.DefaultClientID, "sub": simulator.DefaultUsername, "aud": simulator.DefaultAudience, "exp": simtest.Now.Add(time.Minute).Unix(),
 	}).SignedString(key)
 	require.NoError(t, err)
-	r := postForm(t, s, url.Values{"grant_type": {grantJWTBearer}, "assertion": {a}})
-	require.Equal(t, 400, r.status)
+	r := simtest.PostForm(t, s, url.Values{"grant_type": {rest.GrantJWTBearer}, "assertion": {a}})
+	require.Equal(t, 400, r.Status)
 }
 
 func TestSessions(t *testing.T) {
-	s := NewTestServer(t, testOptions())
+	s := simulator.NewTestServer(t, simtest.Options())
 	tests := []struct {
 		name string
 		auth func(tok string) string
@@ -131,14 +135,14 @@ func TestSessions(t *testing.T) {
 		{"missing", func(string) string { return "" }, 401},
 		{"unknown", func(string) string { return "00D!nope" }, 401},
 	}
-	tok := login(t, s)
+	tok := simtest.Login(t, s)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := get(t, s, tc.auth(tok), "/services/data/v66.0/limits", nil)
-			require.Equal(t, tc.want, r.status)
-			require.Regexp(t, `^api-usage=\d+/100000$`, r.header.Get("Sforce-Limit-Info"))
+			r := simtest.Get(t, s, tc.auth(tok), "/services/data/v66.0/limits", nil)
+			require.Equal(t, tc.want, r.Status)
+			require.Regexp(t, `^api-usage=\d+/100000$`, r.Header.Get("Sforce-Limit-Info"))
 			if tc.want == 401 {
-				require.Equal(t, "INVALID_SESSION_ID", r.errorCode(t))
+				require.Equal(t, "INVALID_SESSION_ID", r.ErrorCode(t))
 			}
 		})
 	}
@@ -146,18 +150,18 @@ func TestSessions(t *testing.T) {
 	t.Run("ExpireSessions", func(t *testing.T) {
 		before, _ := s.Usage()
 		s.ExpireSessions()
-		r := get(t, s, tok, "/services/data/v66.0/limits", nil)
-		require.Equal(t, 401, r.status)
-		require.Equal(t, "INVALID_SESSION_ID", r.errorCode(t))
+		r := simtest.Get(t, s, tok, "/services/data/v66.0/limits", nil)
+		require.Equal(t, 401, r.Status)
+		require.Equal(t, "INVALID_SESSION_ID", r.ErrorCode(t))
 		after, _ := s.Usage()
 		require.Equal(t, before, after, "401s are not charged")
-		require.Equal(t, 200, get(t, s, login(t, s), "/services/data/v66.0/limits", nil).status)
+		require.Equal(t, 200, simtest.Get(t, s, simtest.Login(t, s), "/services/data/v66.0/limits", nil).Status)
 	})
 
 	t.Run("identity", func(t *testing.T) {
-		tok := login(t, s)
-		r := get(t, s, tok, "/id/"+DefaultOrgID+"/"+DefaultUserID, nil)
-		require.Equal(t, 200, r.status)
-		require.Contains(t, string(r.body), `"organization_id":"`+DefaultOrgID+`"`)
+		tok := simtest.Login(t, s)
+		r := simtest.Get(t, s, tok, "/id/"+simulator.DefaultOrgID+"/"+simulator.DefaultUserID, nil)
+		require.Equal(t, 200, r.Status)
+		require.Contains(t, string(r.Body), `"organization_id":"`+simulator.DefaultOrgID+`"`)
 	})
 }

@@ -1,4 +1,4 @@
-package simulator
+package rest
 
 import (
 	"net"
@@ -45,7 +45,7 @@ func (s *Server) RefuseTokens(code, description string, d time.Duration) {
 	s.login.refuseCode, s.login.desc = code, description
 	s.login.refuseUntil = time.Time{}
 	if d > 0 {
-		s.login.refuseUntil = s.opts.Now().Add(d)
+		s.login.refuseUntil = s.cfg.Now().Add(d)
 	}
 }
 
@@ -53,14 +53,14 @@ func (s *Server) RefuseTokens(code, description string, d time.Duration) {
 func (s *Server) refusal() *oauthError {
 	s.loginMu.Lock()
 	defer s.loginMu.Unlock()
-	if s.login.refuseUntil.IsZero() || !s.opts.Now().Before(s.login.refuseUntil) {
+	if s.login.refuseUntil.IsZero() || !s.cfg.Now().Before(s.login.refuseUntil) {
 		return nil
 	}
 	return &oauthError{s.login.refuseCode, s.login.desc}
 }
 
 // Locked reports whether the integration user is locked out (see
-// Options.LockoutAfter).
+// Config.LockoutAfter).
 func (s *Server) Locked() bool {
 	s.loginMu.Lock()
 	defer s.loginMu.Unlock()
@@ -88,7 +88,7 @@ func (s *Server) FailedLogins() int {
 // passwordLogin authenticates a password grant whose client is valid,
 // keeping the lockout state, and records it.
 func (s *Server) passwordLogin(r *http.Request, username, password string) *oauthError {
-	o := s.opts
+	o := s.cfg
 	status := org.LoginSuccess
 	s.loginMu.Lock()
 	switch {
@@ -150,7 +150,7 @@ func (s *Server) jwtLogin(r *http.Request, assertion string) *oauthError {
 	s.loginMu.Lock()
 	if oe != nil {
 		s.login.failed++
-	} else if claims.Subject == s.opts.Username && !s.login.locked {
+	} else if claims.Subject == s.cfg.Username && !s.login.locked {
 		s.login.consecutive = 0
 	}
 	s.loginMu.Unlock()
@@ -161,7 +161,7 @@ func (s *Server) jwtLogin(r *http.Request, assertion string) *oauthError {
 // recordLogin adds the LoginHistory row of a token request for the user
 // named username, at Now (nothing for a name no user of the org has).
 func (s *Server) recordLogin(r *http.Request, username, status, subType string) {
-	if s.opts.NoLoginHistory {
+	if s.cfg.NoLoginHistory {
 		return
 	}
 	ip, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -173,7 +173,7 @@ func (s *Server) recordLogin(r *http.Request, username, status, subType string) 
 		forwarded = strings.TrimSpace(strings.Split(xff, ",")[0])
 	}
 	rec := map[string]any{
-		"LoginTime":      s.opts.Now(),
+		"LoginTime":      s.cfg.Now(),
 		"LoginType":      "Remote Access 2.0",
 		"LoginSubType":   subType,
 		"SourceIp":       ip,

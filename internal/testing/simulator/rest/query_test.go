@@ -1,4 +1,4 @@
-package simulator
+package rest_test
 
 import (
 	"net/url"
@@ -8,13 +8,54 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/sfevents/salesforcereceiver/internal/catalog"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/internal/simtest"
 )
 
+// Big objects and Event Log Objects answer the empty Id; Threat Detection
+// stores their own.
+func TestPlaceholderIDs(t *testing.T) {
+	s, tok, _ := simtest.ELOServer(t, nil)
+	s.Publish("/event/UniversalAnomalyEvent", 3)
+	for _, tc := range []struct {
+		object, where string
+		placeholder   bool
+	}{
+		{"LoginEvent", "", true},
+		{"ApiEvent", "WHERE EventDate > 2024-04-30T00:00:00Z", true},
+		{"LoginEventLog", "", true},
+		{"ApiTotalUsageEventLog", "WHERE Timestamp > 2024-04-30T00:00:00Z", true},
+		{"UniversalAnomalyEventStore", "", false},
+		{"LoginHistory", "", false},
+	} {
+		t.Run(tc.object, func(t *testing.T) {
+			recs, _ := simtest.QueryAll(t, s, tok, "SELECT Id FROM "+tc.object+" "+tc.where, 0)
+			require.NotEmpty(t, recs)
+			seen := map[string]bool{}
+			for _, r := range recs {
+				id := r["Id"].(string)
+				url := r["attributes"].(map[string]any)["url"].(string)
+				require.True(t, strings.HasSuffix(url, "/sobjects/"+tc.object+"/"+id), url)
+				if tc.placeholder {
+					require.Equal(t, catalog.PlaceholderID, id)
+				} else {
+					require.Len(t, id, 18)
+					require.False(t, catalog.IsPlaceholderID(id))
+					require.False(t, seen[id], "unique")
+				}
+				seen[id] = true
+			}
+		})
+	}
+}
+
 func TestQueryPaging(t *testing.T) {
-	opts := testOptions()
+	opts := simtest.Options()
 	opts.NoLoginHistory = true // the page sizes below assume the 500 generated rows
-	s := NewTestServer(t, opts)
-	tok := login(t, s)
+	s := simulator.NewTestServer(t, opts)
+	tok := simtest.Login(t, s)
 	want := s.Records("LoginHistory")
 	require.Len(t, want, 500)
 
@@ -34,34 +75,34 @@ func TestQueryPaging(t *testing.T) {
 		{200 + 1, []int{201, 201, 98}}, // odd size
 	}
 	for _, tc := range tests {
-		t.Run(itoa(tc.batch), func(t *testing.T) {
-			recs, sizes := queryAll(t, s, tok, "SELECT Id, LoginTime FROM LoginHistory", tc.batch)
+		t.Run(simtest.Itoa(tc.batch), func(t *testing.T) {
+			recs, sizes := simtest.QueryAll(t, s, tok, "SELECT Id, LoginTime FROM LoginHistory", tc.batch)
 			require.Equal(t, tc.sizes, sizes)
 			wantIDs := make([]string, len(want))
 			for i, r := range want {
 				wantIDs[i] = r.ID
 			}
-			require.Equal(t, wantIDs, ids(recs))
+			require.Equal(t, wantIDs, simtest.IDs(recs))
 		})
 	}
 
 	t.Run("bad locators", func(t *testing.T) {
-		qr := queryPage(t, s, tok, queryPath("SELECT Id FROM LoginHistory"), 200)
+		qr := simtest.QueryPage(t, s, tok, simtest.QueryPath("SELECT Id FROM LoginHistory"), 200)
 		for _, p := range []string{
 			"/services/data/v66.0/query/01gSIM000000000AAA-200",
 			"/services/data/v66.0/query/nonsense",
 			strings.Replace(qr.NextRecordsURL, "-200", "-9999", 1),
 		} {
-			r := get(t, s, tok, p, nil)
-			require.Equal(t, 400, r.status, p)
-			require.Equal(t, "INVALID_QUERY_LOCATOR", r.errorCode(t))
+			r := simtest.Get(t, s, tok, p, nil)
+			require.Equal(t, 400, r.Status, p)
+			require.Equal(t, "INVALID_QUERY_LOCATOR", r.ErrorCode(t))
 		}
 		// A page can be read again (a client retrying a cut-off response).
-		a := queryPage(t, s, tok, qr.NextRecordsURL, 0)
-		b := queryPage(t, s, tok, qr.NextRecordsURL, 0)
-		require.Equal(t, ids(a.Records), ids(b.Records))
+		a := simtest.QueryPage(t, s, tok, qr.NextRecordsURL, 0)
+		b := simtest.QueryPage(t, s, tok, qr.NextRecordsURL, 0)
+		require.Equal(t, simtest.IDs(a.Records), simtest.IDs(b.Records))
 		s.ExpireLocators()
-		require.Equal(t, "INVALID_QUERY_LOCATOR", get(t, s, tok, qr.NextRecordsURL, nil).errorCode(t))
+		require.Equal(t, "INVALID_QUERY_LOCATOR", simtest.Get(t, s, tok, qr.NextRecordsURL, nil).ErrorCode(t))
 	})
 }
 
@@ -83,21 +124,21 @@ func TestLocatorTTL(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.ver+"/"+tc.idle.String(), func(t *testing.T) {
 			var clock atomic.Int64
-			clock.Store(testNow.UnixNano())
-			opts := testOptions()
+			clock.Store(simtest.Now.UnixNano())
+			opts := simtest.Options()
 			opts.Now = func() time.Time { return time.Unix(0, clock.Load()).UTC() }
-			s := NewTestServer(t, opts)
-			tok := login(t, s)
+			s := simulator.NewTestServer(t, opts)
+			tok := simtest.Login(t, s)
 			path := "/services/data/v" + tc.ver + "/query?q=" + url.QueryEscape("SELECT Id FROM LoginHistory")
-			qr := queryPage(t, s, tok, path, 200)
+			qr := simtest.QueryPage(t, s, tok, path, 200)
 			require.NotEmpty(t, qr.NextRecordsURL)
 			clock.Add(int64(tc.idle))
-			r := get(t, s, tok, qr.NextRecordsURL, nil)
+			r := simtest.Get(t, s, tok, qr.NextRecordsURL, nil)
 			if tc.wantExpiry {
-				require.Equal(t, "INVALID_QUERY_LOCATOR", r.errorCode(t))
+				require.Equal(t, "INVALID_QUERY_LOCATOR", r.ErrorCode(t))
 				return
 			}
-			require.Equal(t, 200, r.status)
+			require.Equal(t, 200, r.Status)
 		})
 	}
 }
@@ -109,30 +150,30 @@ func TestLocatorsPerUser(t *testing.T) {
 		firstGone bool
 	}{{"55.0", true}, {"66.0", false}} {
 		t.Run(tc.ver, func(t *testing.T) {
-			s := NewTestServer(t, testOptions())
-			tok := login(t, s)
+			s := simulator.NewTestServer(t, simtest.Options())
+			tok := simtest.Login(t, s)
 			path := "/services/data/v" + tc.ver + "/query?q=" + url.QueryEscape("SELECT Id FROM LoginHistory")
 			var first string
 			for i := range 11 {
-				qr := queryPage(t, s, tok, path, 200)
+				qr := simtest.QueryPage(t, s, tok, path, 200)
 				if i == 0 {
 					first = qr.NextRecordsURL
 				}
 			}
-			r := get(t, s, tok, first, nil)
+			r := simtest.Get(t, s, tok, first, nil)
 			if tc.firstGone {
-				require.Equal(t, "INVALID_QUERY_LOCATOR", r.errorCode(t))
+				require.Equal(t, "INVALID_QUERY_LOCATOR", r.ErrorCode(t))
 			} else {
-				require.Equal(t, 200, r.status)
+				require.Equal(t, 200, r.Status)
 			}
 		})
 	}
 }
 
 func TestSnapshotStableWhileRecordsArrive(t *testing.T) {
-	s, tok := signedIn(t)
+	s, tok := simtest.SignedIn(t)
 	const soql = "SELECT Id, LoginTime FROM LoginHistory WHERE LoginTime >= 2024-04-28T12:00:00Z ORDER BY LoginTime, Id"
-	first := queryPage(t, s, tok, queryPath(soql), 200)
+	first := simtest.QueryPage(t, s, tok, simtest.QueryPath(soql), 200)
 	total := first.TotalSize
 	got := first.Records
 	next := first.NextRecordsURL
@@ -140,9 +181,9 @@ func TestSnapshotStableWhileRecordsArrive(t *testing.T) {
 	for i := 0; next != ""; i++ {
 		// New rows inside the queried range, including a same-timestamp run
 		// and late-visible ones stamped in the past.
-		s.Arrive("LoginHistory", 10, testNow.Add(-time.Duration(i+1)*time.Hour))
+		s.Arrive("LoginHistory", 10, simtest.Now.Add(-time.Duration(i+1)*time.Hour))
 		arrived += 10
-		qr := queryPage(t, s, tok, next, 0)
+		qr := simtest.QueryPage(t, s, tok, next, 0)
 		require.Equal(t, total, qr.TotalSize)
 		got = append(got, qr.Records...)
 		next = qr.NextRecordsURL
@@ -150,31 +191,31 @@ func TestSnapshotStableWhileRecordsArrive(t *testing.T) {
 	require.Len(t, got, total)
 	require.Positive(t, arrived)
 	// A fresh query sees the arrivals.
-	again := queryPage(t, s, tok, queryPath(soql), 2000)
+	again := simtest.QueryPage(t, s, tok, simtest.QueryPath(soql), 2000)
 	require.Equal(t, total+arrived, again.TotalSize)
 }
 
 func TestQueryRendering(t *testing.T) {
-	s, tok := signedIn(t)
+	s, tok := simtest.SignedIn(t)
 	uid := s.AddRecord("User", map[string]any{"Username": "rel@x.test", "Name": "Rel", "IsActive": true})
 	at := time.Date(2024, 5, 1, 11, 22, 33, 456e6, time.UTC)
 	id := s.AddRecord("SetupAuditTrail", map[string]any{"Action": "changedPassword", "CreatedDate": at, "CreatedById": uid, "Display": `quote " and \ backslash`})
 	orphan := s.AddRecord("SetupAuditTrail", map[string]any{"Action": "orphan", "CreatedDate": at})
 
-	r := get(t, s, tok, queryPath("SELECT Id, Action, CreatedDate, CreatedBy.Username, createdby.name, DelegateUser FROM SetupAuditTrail WHERE Id = '"+id+"'"), nil)
-	require.Equal(t, 200, r.status, string(r.body))
+	r := simtest.Get(t, s, tok, simtest.QueryPath("SELECT Id, Action, CreatedDate, CreatedBy.Username, createdby.name, DelegateUser FROM SetupAuditTrail WHERE Id = '"+id+"'"), nil)
+	require.Equal(t, 200, r.Status, string(r.Body))
 	require.JSONEq(t, `{"totalSize":1,"done":true,"records":[{
 		"attributes":{"type":"SetupAuditTrail","url":"/services/data/v66.0/sobjects/SetupAuditTrail/`+id+`"},
 		"Id":"`+id+`","Action":"changedPassword","CreatedDate":"2024-05-01T11:22:33.456+0000",
 		"CreatedBy":{"attributes":{"type":"User","url":"/services/data/v66.0/sobjects/User/`+uid+`"},"Username":"rel@x.test","Name":"Rel"},
-		"DelegateUser":null}]}`, string(r.body))
+		"DelegateUser":null}]}`, string(r.Body))
 	// Field order follows the SELECT list.
-	require.Less(t, strings.Index(string(r.body), `"Action"`), strings.Index(string(r.body), `"CreatedDate"`))
+	require.Less(t, strings.Index(string(r.Body), `"Action"`), strings.Index(string(r.Body), `"CreatedDate"`))
 
-	r = get(t, s, tok, strings.Replace(queryPath("SELECT Id, CreatedBy.Username FROM SetupAuditTrail WHERE Id = '"+orphan+"'"), "v66.0", "v61.0", 1), nil)
-	require.Equal(t, 200, r.status, string(r.body))
-	require.Contains(t, string(r.body), `"CreatedBy":null`)
-	require.Contains(t, string(r.body), `/services/data/v61.0/sobjects/`)
+	r = simtest.Get(t, s, tok, strings.Replace(simtest.QueryPath("SELECT Id, CreatedBy.Username FROM SetupAuditTrail WHERE Id = '"+orphan+"'"), "v66.0", "v61.0", 1), nil)
+	require.Equal(t, 200, r.Status, string(r.Body))
+	require.Contains(t, string(r.Body), `"CreatedBy":null`)
+	require.Contains(t, string(r.Body), `/services/data/v61.0/sobjects/`)
 
 	for _, tc := range []struct{ soql, want string }{
 		{"SELECT COUNT() FROM SetupAuditTrail WHERE Action = 'orphan'", `{"totalSize":1,"done":true,"records":[]}`},
@@ -185,9 +226,9 @@ func TestQueryRendering(t *testing.T) {
 		{"SELECT Id FROM User WHERE IsActive = false", `"totalSize":0`},
 	} {
 		t.Run(tc.soql, func(t *testing.T) {
-			r := get(t, s, tok, queryPath(tc.soql), nil)
-			require.Equal(t, 200, r.status, string(r.body))
-			require.Contains(t, string(r.body), tc.want)
+			r := simtest.Get(t, s, tok, simtest.QueryPath(tc.soql), nil)
+			require.Equal(t, 200, r.Status, string(r.Body))
+			require.Contains(t, string(r.Body), tc.want)
 		})
 	}
 }

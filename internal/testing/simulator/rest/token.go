@@ -1,4 +1,4 @@
-package simulator
+package rest
 
 import (
 	"crypto/hmac"
@@ -60,11 +60,11 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": oe.code, "error_description": oe.desc})
 		return
 	}
-	tok := s.issueToken()
+	tok := s.IssueToken()
 	base := s.baseURL(r)
-	id := base + "/id/" + s.opts.OrgID + "/" + s.opts.UserID
-	issued := strconv.FormatInt(s.opts.Now().UnixMilli(), 10)
-	mac := hmac.New(sha256.New, []byte(s.opts.ClientSecret))
+	id := base + "/id/" + s.cfg.OrgID + "/" + s.cfg.UserID
+	issued := strconv.FormatInt(s.cfg.Now().UnixMilli(), 10)
+	mac := hmac.New(sha256.New, []byte(s.cfg.ClientSecret))
 	mac.Write([]byte(id + issued))
 	writeJSON(w, http.StatusOK, map[string]string{
 		"access_token": tok,
@@ -79,7 +79,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 
 // checkGrant validates the credentials of one token request.
 func (s *Server) checkGrant(r *http.Request) *oauthError {
-	o := s.opts
+	o := s.cfg
 	f := r.PostForm
 	badClient := &oauthError{"invalid_client", "invalid client credentials"}
 	switch f.Get("grant_type") {
@@ -110,7 +110,7 @@ func (s *Server) checkGrant(r *http.Request) *oauthError {
 }
 
 func (s *Server) checkAssertion(assertion string) *oauthError {
-	o := s.opts
+	o := s.cfg
 	invalid := &oauthError{"invalid_grant", "invalid assertion"}
 	if o.JWTPublicKey == nil || assertion == "" {
 		return invalid
@@ -139,17 +139,19 @@ func (s *Server) checkAssertion(assertion string) *oauthError {
 	return nil
 }
 
-// issueToken mints an opaque session id shaped like Salesforce's
-// (<org id 15>!<secret>).
-func (s *Server) issueToken() string {
-	tok := s.opts.OrgID[:min(15, len(s.opts.OrgID))] + "!AR" + rand.Text()
+// IssueToken mints an opaque session id shaped like Salesforce's
+// (<org id 15>!<secret>), as a successful token request does.
+func (s *Server) IssueToken() string {
+	tok := s.cfg.OrgID[:min(15, len(s.cfg.OrgID))] + "!AR" + rand.Text()
 	s.authMu.Lock()
 	s.tokens[tok] = struct{}{}
 	s.authMu.Unlock()
 	return tok
 }
 
-func (s *Server) validToken(tok string) bool {
+// ValidToken reports whether tok is an access token the org issued and
+// still honours.
+func (s *Server) ValidToken(tok string) bool {
 	if tok == "" {
 		return false
 	}
@@ -165,7 +167,9 @@ func (s *Server) ExpireSessions() {
 	s.authMu.Lock()
 	clear(s.tokens)
 	s.authMu.Unlock()
-	s.ps.AuthChanged() // open Subscribe streams end UNAUTHENTICATED
+	if s.cfg.SessionsExpired != nil {
+		s.cfg.SessionsExpired() // the Pub/Sub API ends its streams
+	}
 }
 
 // bearer returns the session id of "Bearer x" (or the older "OAuth x").
@@ -185,19 +189,19 @@ func bearer(r *http.Request) string {
 // page gives no error texts.
 func (s *Server) handleIdentity(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	if len(parts) != 3 || parts[1] != s.opts.OrgID || parts[2] != s.opts.UserID {
+	if len(parts) != 3 || parts[1] != s.cfg.OrgID || parts[2] != s.cfg.UserID {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "Not Found"})
 		return
 	}
-	if !s.validToken(bearer(r)) {
+	if !s.ValidToken(bearer(r)) {
 		writeJSON(w, http.StatusForbidden, map[string]string{"error": "Bad_OAuth_Token"})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"id":              s.baseURL(r) + r.URL.Path,
-		"organization_id": s.opts.OrgID,
-		"user_id":         s.opts.UserID,
-		"username":        s.opts.Username,
+		"organization_id": s.cfg.OrgID,
+		"user_id":         s.cfg.UserID,
+		"username":        s.cfg.Username,
 		"active":          true,
 	})
 }

@@ -1,4 +1,4 @@
-package simulator
+package rest_test
 
 import (
 	"crypto/rand"
@@ -14,25 +14,29 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/internal/simtest"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/rest"
 )
 
-func passwordForm(o Options, username, password string) url.Values {
+func passwordForm(o simulator.Options, username, password string) url.Values {
 	return url.Values{
 		"grant_type": {"password"}, "client_id": {o.ClientID}, "client_secret": {o.ClientSecret},
 		"username": {username}, "password": {password},
 	}
 }
 
-func oauthErr(t *testing.T, r response) (code, desc string) {
+func oauthErr(t *testing.T, r simtest.Response) (code, desc string) {
 	t.Helper()
 	var body map[string]string
-	require.NoError(t, json.Unmarshal(r.body, &body), string(r.body))
+	require.NoError(t, json.Unmarshal(r.Body, &body), string(r.Body))
 	return body["error"], body["error_description"]
 }
 
 // loginRows returns the LoginHistory rows added at or after since.
-func loginRows(s *Server, since time.Time) []Record {
-	var out []Record
+func loginRows(s *simulator.Server, since time.Time) []simulator.Record {
+	var out []simulator.Record
 	for _, r := range s.Records("LoginHistory") {
 		if lt, _ := r.Fields["LoginTime"].(time.Time); !lt.Before(since) && r.Fields["Application"] == "sfsim-collector" {
 			out = append(out, r)
@@ -42,9 +46,9 @@ func loginRows(s *Server, since time.Time) []Record {
 }
 
 func TestLockout(t *testing.T) {
-	opts := testOptions()
+	opts := simtest.Options()
 	opts.LockoutAfter = 3
-	s := NewTestServer(t, opts)
+	s := simulator.NewTestServer(t, opts)
 	o := s.Options()
 	good, wrong, noToken := o.Password+o.SecurityToken, "nope"+o.SecurityToken, o.Password
 
@@ -75,8 +79,8 @@ func TestLockout(t *testing.T) {
 			s.Unlock()
 		}
 		before := len(s.Records("LoginHistory"))
-		r := postForm(t, s, passwordForm(o, st.user, st.pass))
-		require.Equal(t, st.want, r.status, "%s: %s", st.name, r.body)
+		r := simtest.PostForm(t, s, passwordForm(o, st.user, st.pass))
+		require.Equal(t, st.want, r.Status, "%s: %s", st.name, r.Body)
 		if st.want != 200 {
 			failed++
 			code, desc := oauthErr(t, r)
@@ -95,7 +99,7 @@ func TestLockout(t *testing.T) {
 		require.Equal(t, st.wantStatus, row["Status"], st.name)
 		require.Equal(t, "Remote Access 2.0", row["LoginType"], st.name)
 		require.Equal(t, "OAuth Username-Password Flow", row["LoginSubType"], st.name)
-		require.Equal(t, testNow, row["LoginTime"], st.name)
+		require.Equal(t, simtest.Now, row["LoginTime"], st.name)
 		require.Equal(t, "127.0.0.1", row["SourceIp"], st.name)
 		require.NotContains(t, row, "HttpMethod", "LoginHistory has no HttpMethod (catalog.yaml)")
 		require.Equal(t, true, row["OptionsIsPost"], st.name)
@@ -108,8 +112,8 @@ func TestLockout(t *testing.T) {
 	require.Equal(t, int64(len(steps)), s.Calls().Token)
 
 	// The rows are queryable like any other.
-	tok := login(t, s)
-	qr := queryPage(t, s, tok, queryPath("SELECT Id, Status FROM LoginHistory WHERE Status = 'Password Lockout' AND LoginSubType = 'OAuth Username-Password Flow'"), 0)
+	tok := simtest.Login(t, s)
+	qr := simtest.QueryPage(t, s, tok, simtest.QueryPath("SELECT Id, Status FROM LoginHistory WHERE Status = 'Password Lockout' AND LoginSubType = 'OAuth Username-Password Flow'"), 0)
 	require.Equal(t, 2, qr.TotalSize)
 }
 
@@ -119,7 +123,7 @@ func TestLoginHistoryRows(t *testing.T) {
 	other, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
 	sign := func(k *rsa.PrivateKey, mutate func(jwt.MapClaims)) string {
-		c := jwt.MapClaims{"iss": DefaultClientID, "sub": DefaultUsername, "aud": DefaultAudience, "exp": testNow.Add(time.Minute).Unix()}
+		c := jwt.MapClaims{"iss": simulator.DefaultClientID, "sub": simulator.DefaultUsername, "aud": simulator.DefaultAudience, "exp": simtest.Now.Add(time.Minute).Unix()}
 		if mutate != nil {
 			mutate(c)
 		}
@@ -127,8 +131,8 @@ func TestLoginHistoryRows(t *testing.T) {
 		require.NoError(t, err)
 		return a
 	}
-	jwtForm := func(a string) url.Values { return url.Values{"grant_type": {grantJWTBearer}, "assertion": {a}} }
-	o := Defaults()
+	jwtForm := func(a string) url.Values { return url.Values{"grant_type": {rest.GrantJWTBearer}, "assertion": {a}} }
+	o := simulator.Defaults()
 	tests := []struct {
 		name       string
 		form       url.Values
@@ -142,7 +146,7 @@ func TestLoginHistoryRows(t *testing.T) {
 		{"password wrong client: never reaches the user", url.Values{"grant_type": {"password"}, "client_id": {"x"}, "username": {o.Username}, "password": {"p"}}, false, 400, "", 0, ""},
 		{"jwt success", jwtForm(sign(key, nil)), false, 200, "Success", 0, "OAuth JWT Bearer Flow"},
 		{"jwt wrong key", jwtForm(sign(other, nil)), false, 400, "Failed: Invalid Signature", 1, "OAuth JWT Bearer Flow"},
-		{"jwt expired", jwtForm(sign(key, func(c jwt.MapClaims) { c["exp"] = testNow.Add(-time.Minute).Unix() })), false, 400, "Failed: Invalid Timestamp", 1, "OAuth JWT Bearer Flow"},
+		{"jwt expired", jwtForm(sign(key, func(c jwt.MapClaims) { c["exp"] = simtest.Now.Add(-time.Minute).Unix() })), false, 400, "Failed: Invalid Timestamp", 1, "OAuth JWT Bearer Flow"},
 		{"jwt wrong audience", jwtForm(sign(key, func(c jwt.MapClaims) { c["aud"] = "https://test.salesforce.com" })), false, 400, "Failed: Invalid Audience", 1, "OAuth JWT Bearer Flow"},
 		{"jwt other user", jwtForm(sign(key, func(c jwt.MapClaims) { c["sub"] = "li.wei@sfsim.example.com" })), false, 400, "Failed: OAuth Consumer Not Approved", 1, "OAuth JWT Bearer Flow"},
 		{"jwt wrong issuer: a client error", jwtForm(sign(key, func(c jwt.MapClaims) { c["iss"] = "other" })), false, 400, "", 0, ""},
@@ -153,15 +157,15 @@ func TestLoginHistoryRows(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := testOptions()
+			opts := simtest.Options()
 			opts.JWTPublicKey = &key.PublicKey
 			opts.NoLoginHistory = tc.noHistory
-			s := NewTestServer(t, opts)
+			s := simulator.NewTestServer(t, opts)
 			before := len(s.Records("LoginHistory"))
-			r := postForm(t, s, tc.form)
-			require.Equal(t, tc.want, r.status, string(r.body))
+			r := simtest.PostForm(t, s, tc.form)
+			require.Equal(t, tc.want, r.Status, string(r.Body))
 			require.Equal(t, tc.wantFailed, s.FailedLogins())
-			rows := loginRows(s, testNow)
+			rows := loginRows(s, simtest.Now)
 			if tc.wantStatus == "" {
 				require.Empty(t, rows)
 				require.Len(t, s.Records("LoginHistory"), before)
@@ -172,13 +176,13 @@ func TestLoginHistoryRows(t *testing.T) {
 			require.Equal(t, tc.wantStatus, row["Status"])
 			require.Equal(t, tc.subType, row["LoginSubType"])
 			require.Equal(t, "Remote Access 2.0", row["LoginType"])
-			require.Equal(t, testNow, row["LoginTime"])
+			require.Equal(t, simtest.Now, row["LoginTime"])
 			require.NotEmpty(t, row["UserId"])
 		})
 	}
 
 	t.Run("X-Forwarded-For", func(t *testing.T) {
-		s := NewTestServer(t, testOptions())
+		s := simulator.NewTestServer(t, simtest.Options())
 		req, _ := http.NewRequest(http.MethodPost, s.URL()+"/services/oauth2/token", nil)
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("X-Forwarded-For", "203.0.113.7, 10.0.0.1")
@@ -187,7 +191,7 @@ func TestLoginHistoryRows(t *testing.T) {
 		require.NoError(t, err)
 		resp.Body.Close()
 		require.Equal(t, 200, resp.StatusCode)
-		rows := loginRows(s, testNow)
+		rows := loginRows(s, simtest.Now)
 		require.Len(t, rows, 1)
 		require.Equal(t, "203.0.113.7", rows[0].Fields["ForwardedForIp"])
 	})
@@ -205,11 +209,11 @@ func TestRefuseTokens(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var clock atomic.Int64
-			clock.Store(testNow.UnixNano())
-			opts := testOptions()
+			clock.Store(simtest.Now.UnixNano())
+			opts := simtest.Options()
 			opts.Now = func() time.Time { return time.Unix(0, clock.Load()).UTC() }
 			opts.LockoutAfter = 1
-			s := NewTestServer(t, opts)
+			s := simulator.NewTestServer(t, opts)
 			o := s.Options()
 			s.RefuseTokens(tc.code, tc.desc, time.Minute)
 			forms := []url.Values{
@@ -220,8 +224,8 @@ func TestRefuseTokens(t *testing.T) {
 			}
 			rowsBefore := len(s.Records("LoginHistory"))
 			for i, f := range forms {
-				r := postForm(t, s, f)
-				require.Equal(t, 400, r.status, "form %d", i)
+				r := simtest.PostForm(t, s, f)
+				require.Equal(t, 400, r.Status, "form %d", i)
 				code, desc := oauthErr(t, r)
 				require.Equal(t, tc.code, code)
 				require.Equal(t, tc.wantDesc, desc)
@@ -231,17 +235,17 @@ func TestRefuseTokens(t *testing.T) {
 			require.Len(t, s.Records("LoginHistory"), rowsBefore)
 
 			clock.Add(int64(59 * time.Second))
-			require.Equal(t, 400, postForm(t, s, forms[2]).status, "still refusing")
+			require.Equal(t, 400, simtest.PostForm(t, s, forms[2]).Status, "still refusing")
 			clock.Add(int64(time.Second))
 			for i, f := range [][]url.Values{{forms[0]}, {forms[2]}, {forms[3]}} {
-				require.Equal(t, 200, postForm(t, s, f[0]).status, "form %d after the refusal", i)
+				require.Equal(t, 200, simtest.PostForm(t, s, f[0]).Status, "form %d after the refusal", i)
 			}
 			require.Equal(t, int64(len(forms)+1+3), s.Calls().Token)
 
 			s.RefuseTokens(tc.code, tc.desc, time.Hour)
-			require.Equal(t, 400, postForm(t, s, forms[2]).status)
+			require.Equal(t, 400, simtest.PostForm(t, s, forms[2]).Status)
 			s.RefuseTokens(tc.code, tc.desc, 0) // ends it
-			require.Equal(t, 200, postForm(t, s, forms[2]).status)
+			require.Equal(t, 200, simtest.PostForm(t, s, forms[2]).Status)
 		})
 	}
 }
@@ -249,20 +253,20 @@ func TestRefuseTokens(t *testing.T) {
 func TestTokenEndpointFaults(t *testing.T) {
 	tests := []struct {
 		name     string
-		fault    Fault
+		fault    simulator.Fault
 		want     int // 0: a broken connection
 		wantCode string
 	}{
-		{"503", Fault{Path: "oauth2/token", Status: 503}, 503, "SERVER_UNAVAILABLE"},
-		{"500 with code", Fault{Path: "oauth2/token", Status: 500, ErrorCode: "unknown_error", Message: "retry"}, 500, "unknown_error"},
-		{"drop", Fault{Path: "oauth2/token", Drop: true}, 0, ""},
-		{"drop after bytes", Fault{Path: "oauth2/token", DropAfterBytes: 5}, 0, ""},
-		{"delay", Fault{Path: "oauth2/token", Delay: 30 * time.Millisecond}, 200, ""},
-		{"expire session", Fault{Path: "oauth2/token", ExpireSession: true}, 400, "invalid_grant"},
+		{"503", simulator.Fault{Path: "oauth2/token", Status: 503}, 503, "SERVER_UNAVAILABLE"},
+		{"500 with code", simulator.Fault{Path: "oauth2/token", Status: 500, ErrorCode: "unknown_error", Message: "retry"}, 500, "unknown_error"},
+		{"drop", simulator.Fault{Path: "oauth2/token", Drop: true}, 0, ""},
+		{"drop after bytes", simulator.Fault{Path: "oauth2/token", DropAfterBytes: 5}, 0, ""},
+		{"delay", simulator.Fault{Path: "oauth2/token", Delay: 30 * time.Millisecond}, 200, ""},
+		{"expire session", simulator.Fault{Path: "oauth2/token", ExpireSession: true}, 400, "invalid_grant"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := NewTestServer(t, testOptions())
+			s := simulator.NewTestServer(t, simtest.Options())
 			o := s.Options()
 			s.InjectFault(tc.fault)
 			client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
