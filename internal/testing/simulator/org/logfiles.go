@@ -14,6 +14,13 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/elf"
 )
 
+// Event Monitoring log files: EventLogFile records whose LogFile field is
+// the path of a CSV body (REST API Developer Guide, "Get Event Monitoring
+// Content from a Large Object":
+// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/dome_event_log_file_download.htm).
+// The org keeps the records and their bodies, made by simulator/elf; the
+// REST API serves the bodies (simulator/rest).
+
 // eventLogFileSchema is EventLogFile as the Object Reference lists it
 // (https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_eventlogfile.htm):
 // "This object is available in API version 32.0 and later. The Interval and

@@ -14,7 +14,7 @@ import (
 )
 
 // Event Monitoring log files: EventLogFile records whose LogFile field is
-// the path of a CSV body served at
+// the path of a CSV body (the org's, org.LogFileBody) served at
 // /services/data/vXX.X/sobjects/EventLogFile/<Id>/LogFile (REST API
 // Developer Guide, "Get Event Monitoring Content from a Large Object":
 // https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/dome_event_log_file_download.htm).
