@@ -256,15 +256,12 @@ func Parse(src string) (*Query, error) {
 		}
 		q.count = true
 	} else {
-		for {
-			t, err := p.ident()
-			if err != nil {
-				return nil, err
-			}
+		names, err := commaList(p, p.ident)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range names {
 			q.fields = append(q.fields, selItem{name: t.text, pos: t.pos})
-			if !p.accept(tkComma) {
-				break
-			}
 		}
 	}
 	if err := p.expectKw("FROM"); err != nil {
@@ -286,37 +283,8 @@ func Parse(src string) (*Query, error) {
 		if err := p.expectKw("BY"); err != nil {
 			return nil, err
 		}
-		for {
-			t, err := p.ident()
-			if err != nil {
-				return nil, err
-			}
-			o := orderItem{selItem: selItem{name: t.text, pos: t.pos}}
-			switch {
-			case p.isKw("ASC"):
-				p.next()
-			case p.isKw("DESC"):
-				p.next()
-				o.desc = true
-			}
-			// Salesforce's default: nulls first ascending, last descending.
-			o.nullsFirst = !o.desc
-			if p.isKw("NULLS") {
-				p.next()
-				switch {
-				case p.isKw("FIRST"):
-					o.nullsFirst = true
-				case p.isKw("LAST"):
-					o.nullsFirst = false
-				default:
-					return nil, p.unexpected(p.peek())
-				}
-				p.next()
-			}
-			q.order = append(q.order, o)
-			if !p.accept(tkComma) {
-				break
-			}
+		if q.order, err = commaList(p, p.orderItem); err != nil {
+			return nil, err
 		}
 	}
 	for _, clause := range []struct {
@@ -338,6 +306,69 @@ func Parse(src string) (*Query, error) {
 		return nil, p.unexpected(t)
 	}
 	return q, nil
+}
+
+// orderItem parses one item of ORDER BY: a field, ASC or DESC, NULLS FIRST
+// or LAST.
+func (p *parser) orderItem() (orderItem, error) {
+	t, err := p.ident()
+	if err != nil {
+		return orderItem{}, err
+	}
+	o := orderItem{selItem: selItem{name: t.text, pos: t.pos}}
+	switch {
+	case p.isKw("ASC"):
+		p.next()
+	case p.isKw("DESC"):
+		p.next()
+		o.desc = true
+	}
+	// Salesforce's default: nulls first ascending, last descending.
+	o.nullsFirst = !o.desc
+	if p.isKw("NULLS") {
+		p.next()
+		switch {
+		case p.isKw("FIRST"):
+			o.nullsFirst = true
+		case p.isKw("LAST"):
+			o.nullsFirst = false
+		default:
+			return orderItem{}, p.unexpected(p.peek())
+		}
+		p.next()
+	}
+	return o, nil
+}
+
+// commaList parses "item {, item}".
+func commaList[T any](p *parser, item func() (T, error)) ([]T, error) {
+	var out []T
+	for {
+		x, err := item()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+		if !p.accept(tkComma) {
+			return out, nil
+		}
+	}
+}
+
+// parens parses "(" inner ")".
+func parens[T any](p *parser, inner func() (T, error)) (T, error) {
+	var zero T
+	if err := p.expect(tkLParen); err != nil {
+		return zero, err
+	}
+	x, err := inner()
+	if err != nil {
+		return zero, err
+	}
+	if err := p.expect(tkRParen); err != nil {
+		return zero, err
+	}
+	return x, nil
 }
 
 func (p *parser) orExpr() (node, error) {
@@ -375,15 +406,7 @@ func (p *parser) notExpr() (node, error) {
 		return notNode{x}, nil
 	}
 	if p.peek().kind == tkLParen {
-		p.next()
-		x, err := p.orExpr()
-		if err != nil {
-			return nil, err
-		}
-		if err := p.expect(tkRParen); err != nil {
-			return nil, err
-		}
-		return x, nil
+		return parens(p, p.orExpr)
 	}
 	return p.condition()
 }
@@ -400,12 +423,8 @@ func (p *parser) condition() (node, error) {
 		if !dateFunctions[fn] {
 			return nil, p.unexpected(p.peek())
 		}
-		p.next()
-		arg, err := p.ident()
+		arg, err := parens(p, p.ident)
 		if err != nil {
-			return nil, err
-		}
-		if err := p.expect(tkRParen); err != nil {
 			return nil, err
 		}
 		c.fn, c.name, c.pos = fn, arg.text, arg.pos
@@ -422,22 +441,11 @@ func (p *parser) condition() (node, error) {
 	case p.isKw("IN"):
 		p.next()
 		c.kind = condIn
-		if err := p.expect(tkLParen); err != nil {
+		lits, err := parens(p, func() ([]literal, error) { return commaList(p, p.literal) })
+		if err != nil {
 			return nil, err
 		}
-		for {
-			l, err := p.literal()
-			if err != nil {
-				return nil, err
-			}
-			c.lits = append(c.lits, l)
-			if !p.accept(tkComma) {
-				break
-			}
-		}
-		if err := p.expect(tkRParen); err != nil {
-			return nil, err
-		}
+		c.lits = lits
 	case p.isKw("LIKE"):
 		p.next()
 		c.kind = condLike
