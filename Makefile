@@ -36,7 +36,7 @@ FUZZ_TARGETS := \
 	internal/eventlog:FuzzReader internal/eventlog:FuzzReaderChunking internal/eventlog:FuzzReaderRoundTrip \
 	internal/sobject:FuzzDecodeRecord internal/sobject:FuzzDecodeRecordMatchesStdlib internal/sobject:FuzzDecodePageMatchesStdlib \
 	internal/sfapi:FuzzParseLimitInfo internal/sfapi:FuzzParseAPIError \
-	internal/testing/simulator:FuzzQuoteStringRoundTrip internal/eventavro:FuzzDecode internal/convert:FuzzFastKVMatchesPublicAPI
+	internal/testing/simulator/soql:FuzzQuoteStringRoundTrip internal/eventavro:FuzzDecode internal/convert:FuzzFastKVMatchesPublicAPI
 SOAK_FUZZTIME ?= 5m
 
 .PHONY: run test build image bench bench-fastkv e2e fuzz soak victorialogs generate lint tools clean

@@ -1,639 +1,104 @@
 package simulator
 
 import (
-	"crypto/rand"
-	"encoding/binary"
-	"errors"
-	"fmt"
-	"hash/fnv"
-	"maps"
-	"net"
-	"slices"
-	"sort"
-	"strings"
-	"sync"
-	"time"
-
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/keepalive"
-
-	"github.com/sfevents/salesforcereceiver/internal/catalog"
-	pb "github.com/sfevents/salesforcereceiver/internal/pubsub/eventbusv1"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/pubsub"
 )
 
-// The simulated Pub/Sub API (gRPC, plaintext on loopback): GetTopic,
-// GetSchema, Subscribe, Publish and PublishStream over the topics of
-// pubsub_schemas.go. Events live on one event bus shared by all topics, so
-// replay ids of a topic are not contiguous, and a keepalive's
-// latest_replay_id can be ahead of the topic's last event.
-//
-// Replay ids are 8 bytes: a fixed 16-bit prefix derived from the org and
-// seed, then the 48-bit big-endian position on the bus, which starts at a
-// random-looking offset and advances by 1 to 3 per event. Clients must treat
-// them as opaque: store the bytes, compare nothing. An id of another length
-// or prefix is malformed (validation.failed); a well-formed id beyond the
-// bus's tip, or at or before an event retention dropped, is corrupted.
+// The Pub/Sub API: simulator/pubsub serves and documents it.
 
-// Defaults of the Pub/Sub options. Retention: "Salesforce stores platform
-// events and change data capture events for 72 hours" (Pub/Sub API, "Event
-// Message Durability":
-// https://developer.salesforce.com/docs/platform/pub-sub-api/guide/event-message-durability.html).
-// A Subscribe stream with nothing to send gets a keepalive FetchResponse
-// ("Subscribe Keepalive Behavior"; 270 s is the simulator's figure) and
-// "The maximum value for num_requested is 100" (Pub/Sub API, "Subscribe RPC Method":
-// https://developer.salesforce.com/docs/platform/pub-sub-api/references/methods/subscribe-rpc.html).
-// The idle timeout and the 50-event batch are the simulator's choices.
+// PublishedEvent is the ground truth of one event on a topic
+// (pubsub.PublishedEvent).
+type PublishedEvent = pubsub.PublishedEvent
+
+// PubSubFault ends Subscribe streams (pubsub.Fault).
+type PubSubFault = pubsub.Fault
+
+// PubSubStats counts Pub/Sub API activity since the server started
+// (pubsub.Stats); PubSubStreamStats describes one Subscribe stream.
+type (
+	PubSubStats       = pubsub.Stats
+	PubSubStreamStats = pubsub.StreamStats
+)
+
+// Defaults of the Pub/Sub options, and the most events a Subscribe stream
+// may have outstanding.
 const (
-	DefaultPubSubKeepalive   = 270 * time.Second
-	DefaultPubSubIdleTimeout = 60 * time.Second
-	DefaultPubSubRetention   = 72 * time.Hour
-
-	// MaxPubSubOutstanding is the most events a Subscribe stream may have
-	// requested and not yet received; more is treated as this many.
-	MaxPubSubOutstanding = 100
-	// pubsubMaxBatch is the most events one FetchResponse carries.
-	pubsubMaxBatch = 50
+	DefaultPubSubKeepalive   = pubsub.DefaultKeepalive
+	DefaultPubSubIdleTimeout = pubsub.DefaultIdleTimeout
+	DefaultPubSubRetention   = pubsub.DefaultRetention
+	MaxPubSubOutstanding     = pubsub.MaxOutstanding
 )
 
-// Error codes the simulator sends in the "error-code" trailer (Pub/Sub
-// API, "Pub/Sub API Error Codes":
-// https://developer.salesforce.com/docs/platform/pub-sub-api/guide/handling-errors.html).
+// Error codes of the "error-code" trailer (pubsub.Err*).
 const (
-	PubSubErrAuth               = "sfdc.platform.eventbus.grpc.service.auth.error"
-	PubSubErrUnavailable        = "sfdc.platform.eventbus.grpc.service.unavailable"
-	PubSubErrReplayIDCorrupted  = "sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted"
-	PubSubErrReplayIDValidation = "sfdc.platform.eventbus.grpc.subscription.fetch.replayid.validation.failed"
-	PubSubErrConcurrentLimit    = "sfdc.platform.eventbus.grpc.concurrent.client.limit.exceeded"
-	// Not confirmed against Salesforce's documentation (the statuses are):
-	PubSubErrTopicNotFound    = "sfdc.platform.eventbus.grpc.topic.not.found"
-	PubSubErrTopicPermission  = "sfdc.platform.eventbus.grpc.topic.permission.denied"
-	PubSubErrSchemaNotFound   = "sfdc.platform.eventbus.grpc.schema.not.found"
-	PubSubErrInvalidRequest   = "sfdc.platform.eventbus.grpc.subscription.fetch.invalid.request"
-	PubSubErrTopicMismatch    = "sfdc.platform.eventbus.grpc.subscription.topic.mismatch"
-	PubSubErrPublishNotPermit = "sfdc.platform.eventbus.grpc.publish.permission.denied"
+	PubSubErrAuth               = pubsub.ErrAuth
+	PubSubErrUnavailable        = pubsub.ErrUnavailable
+	PubSubErrReplayIDCorrupted  = pubsub.ErrReplayIDCorrupted
+	PubSubErrReplayIDValidation = pubsub.ErrReplayIDValidation
+	PubSubErrConcurrentLimit    = pubsub.ErrConcurrentLimit
+	PubSubErrTopicNotFound      = pubsub.ErrTopicNotFound
+	PubSubErrTopicPermission    = pubsub.ErrTopicPermission
+	PubSubErrSchemaNotFound     = pubsub.ErrSchemaNotFound
+	PubSubErrInvalidRequest     = pubsub.ErrInvalidRequest
+	PubSubErrTopicMismatch      = pubsub.ErrTopicMismatch
+	PubSubErrPublishNotPermit   = pubsub.ErrPublishNotPermit
 )
-
-func (o Options) withPubSubDefaults() Options {
-	if o.PubSubKeepalive <= 0 {
-		o.PubSubKeepalive = DefaultPubSubKeepalive
-	}
-	if o.PubSubIdleTimeout <= 0 {
-		o.PubSubIdleTimeout = DefaultPubSubIdleTimeout
-	}
-	if o.PubSubRetention <= 0 {
-		o.PubSubRetention = DefaultPubSubRetention
-	}
-	return o
-}
-
-// PublishedEvent is the ground truth of one event on a topic.
-type PublishedEvent struct {
-	Topic    string
-	ReplayID []byte // opaque
-	SchemaID string // the schema it was encoded with
-	// ID is the ProducerEvent id (a UUID).
-	ID string
-	// EventIdentifier and EventUuid, where the event has them (Real-Time
-	// Event Monitoring events).
-	EventIdentifier, EventUuid string
-	PublishedAt                time.Time // bus time, which retention counts from
-	// Fields holds the encoded value of each top-level schema field, typed
-	// as the REST API types them: time.Time for date-time fields (UTC,
-	// milliseconds), float64, int64, bool, string, nil; records (the CDC
-	// header, compound fields) as map[string]any, arrays as []string.
-	Fields  map[string]any
-	Payload []byte // Avro binary, no container header
-	// StorageObject and StorageID name the storage row Publish also wrote
-	// (LoginEventStream → LoginEvent); both "" when there is none.
-	// StorageID is the simulator's own id of the row (Record.ID): a big
-	// object's rows show the empty Id in the REST API.
-	StorageObject, StorageID string
-}
-
-func (e PublishedEvent) clone() PublishedEvent {
-	e.ReplayID = slices.Clone(e.ReplayID)
-	e.Fields = maps.Clone(e.Fields)
-	return e
-}
-
-// PubSubFault ends Subscribe streams. A fault is taken by the first
-// matching stream that is open (or, when none is, the next one opened)
-// after it is injected; that stream ends once it has sent AfterEvents more
-// events (0: at once, or right after the first FetchRequest of a new
-// stream). Times streams take it (0 = 1).
-type PubSubFault struct {
-	Topic       string     // "" any topic
-	Code        codes.Code // default UNAVAILABLE
-	ErrorCode   string     // "error-code" trailer; default by Code (UNAVAILABLE: service.unavailable)
-	Message     string
-	AfterEvents int
-	// Drop closes the stream's TCP connection abruptly (every RPC on it
-	// fails with UNAVAILABLE at the client) instead of ending with a status.
-	Drop  bool
-	Times int
-}
-
-// PubSubStreamStats describes one Subscribe stream.
-type PubSubStreamStats struct {
-	Topic string
-	// MaxOutstanding is the most events ever outstanding at once: requested
-	// and not yet sent, counted before the cap of MaxPubSubOutstanding.
-	MaxOutstanding int
-	Requests       int // FetchRequests received
-	EventsSent     int
-	Keepalives     int // empty FetchResponses
-	Open           bool
-	IdleClosed     bool       // ended by the idle timeout (status OK)
-	EndCode        codes.Code // final status once closed
-}
-
-// PubSubStats counts Pub/Sub API activity since the server started.
-type PubSubStats struct {
-	Subscribes     int // Subscribe RPCs that passed authentication
-	IdleCloses     int
-	EventsSent     int
-	Keepalives     int
-	MaxOutstanding int // over all streams, see PubSubStreamStats
-	GetTopic       int
-	GetSchema      int
-	Publish        int // Publish and PublishStream requests
-	AuthFailures   int
-	Streams        []PubSubStreamStats
-}
-
-type busEvent struct {
-	pos uint64
-	ev  PublishedEvent
-}
-
-type pubsubTopic struct {
-	def    pubsubTopicDef
-	schema *pubsubSchema // current
-	events []busEvent    // retained, by position
-	// droppedMax is the position of the newest event retention dropped
-	// (0: none).
-	droppedMax uint64
-}
-
-type pubsubState struct {
-	mu      sync.Mutex
-	topics  map[string]*pubsubTopic
-	schemas map[string]*pubsubSchema // every schema ever current, by id
-	prefix  uint16
-	tip     uint64 // newest position on the bus
-	step    uint64 // pseudo-random state for the gaps between positions
-	faults  []*PubSubFault
-	wake    chan struct{} // closed and replaced on every change streams watch
-	stats   PubSubStats
-	streams []*PubSubStreamStats
-
-	srv  *grpc.Server
-	ln   *trackingListener
-	addr string
-}
-
-// pubsub returns the Pub/Sub state, built on first use.
-func (s *Server) pubsub() *pubsubState {
-	s.psOnce.Do(func() {
-		h := fnv.New64a()
-		h.Write([]byte(s.opts.OrgID))
-		seed := h.Sum64() ^ uint64(s.opts.Seed)*0x9e3779b97f4a7c15
-		ps := &pubsubState{
-			topics:  map[string]*pubsubTopic{},
-			schemas: map[string]*pubsubSchema{},
-			prefix:  uint16(seed>>48) | 0x0100, // never all zero
-			tip:     1<<24 + (seed>>8)%(1<<30),
-			step:    seed | 1,
-			wake:    make(chan struct{}),
-		}
-		for _, d := range pubsubTopicDefs {
-			js, id := recordSchema(d.eventName(), d.fields())
-			sch, err := compileSchema(js, id)
-			if err != nil {
-				panic(fmt.Sprintf("simulator: schema of %s: %v", d.name, err))
-			}
-			ps.schemas[id] = sch
-			ps.topics[d.name] = &pubsubTopic{def: d, schema: sch}
-		}
-		s.ps.Store(ps)
-	})
-	return s.ps.Load()
-}
-
-// broadcastLocked wakes every stream; callers hold ps.mu.
-func (ps *pubsubState) broadcastLocked() {
-	close(ps.wake)
-	ps.wake = make(chan struct{})
-}
-
-// pubsubAuthChanged wakes the streams so they check their tokens again.
-func (s *Server) pubsubAuthChanged() {
-	if ps := s.ps.Load(); ps != nil {
-		ps.mu.Lock()
-		ps.broadcastLocked()
-		ps.mu.Unlock()
-	}
-}
-
-func (ps *pubsubState) replayID(pos uint64) []byte {
-	b := make([]byte, 8)
-	binary.BigEndian.PutUint64(b, uint64(ps.prefix)<<48|pos&(1<<48-1))
-	return b
-}
-
-// parseReplayID returns the position of a replay id; ok is false for a
-// malformed one.
-func (ps *pubsubState) parseReplayID(b []byte) (pos uint64, ok bool) {
-	if len(b) != 8 {
-		return 0, false
-	}
-	v := binary.BigEndian.Uint64(b)
-	if uint16(v>>48) != ps.prefix {
-		return 0, false
-	}
-	return v & (1<<48 - 1), true
-}
-
-// advanceLocked moves the bus on by 1..3 positions and returns the new tip.
-func (ps *pubsubState) advanceLocked() uint64 {
-	ps.step ^= ps.step << 13
-	ps.step ^= ps.step >> 7
-	ps.step ^= ps.step << 17
-	ps.tip += 1 + ps.step%3
-	return ps.tip
-}
-
-// pruneLocked drops events older than the retention window.
-func (ps *pubsubState) pruneLocked(t *pubsubTopic, now time.Time, retention time.Duration) {
-	cut := now.Add(-retention)
-	i := 0
-	for i < len(t.events) && t.events[i].ev.PublishedAt.Before(cut) {
-		t.droppedMax = t.events[i].pos
-		i++
-	}
-	if i > 0 {
-		t.events = slices.Delete(t.events, 0, i)
-	}
-}
-
-// PubSubTopics lists the topics the simulator serves.
-func (s *Server) PubSubTopics() []string {
-	ps := s.pubsub()
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	out := slices.Collect(maps.Keys(ps.topics))
-	sort.Strings(out)
-	return out
-}
-
-// PubSubSchema returns a topic's current schema id and JSON.
-func (s *Server) PubSubSchema(topic string) (id, schemaJSON string, err error) {
-	ps := s.pubsub()
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	t := ps.topics[topic]
-	if t == nil {
-		return "", "", fmt.Errorf("simulator: no topic %s", topic)
-	}
-	return t.schema.id, t.schema.json, nil
-}
-
-// SetTopicSchema makes schemaJSON (an Avro record) the topic's schema from
-// now on: later events carry its id, earlier ones keep theirs, and
-// GetSchema serves both. Fields the new schema adds are null in generated
-// events (so they must be nullable); fields it drops are left out. The id
-// is a fingerprint of schemaJSON, which is served as given.
-func (s *Server) SetTopicSchema(topic, schemaJSON string) (string, error) {
-	ps := s.pubsub()
-	sch, err := compileSchema(schemaJSON, "")
-	if err != nil {
-		return "", err
-	}
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	t := ps.topics[topic]
-	if t == nil {
-		return "", fmt.Errorf("simulator: no topic %s", topic)
-	}
-	if old := ps.schemas[sch.id]; old != nil {
-		sch = old
-	}
-	ps.schemas[sch.id] = sch
-	t.schema = sch
-	ps.broadcastLocked()
-	return sch.id, nil
-}
-
-// Publish appends n generated events to topic at the server's Now and
-// returns them. Publishing to a topic whose catalog entry is a storage
-// object (/event/LoginEventStream: LoginEvent; /event/UniversalAnomalyEvent:
-// UniversalAnomalyEventStore; ...) also stores each event as a row of it
-// with the same EventIdentifier and values. It panics on an unknown topic.
-func (s *Server) Publish(topic string, n int) []PublishedEvent {
-	out := make([]PublishedEvent, 0, n)
-	for range n {
-		ev, err := s.PublishEvent(topic, nil)
-		if err != nil {
-			panic(err)
-		}
-		out = append(out, ev)
-	}
-	return out
-}
-
-// PublishEvent appends one event whose fields are generated, then
-// overridden by fields (names as in the schema; date-times as time.Time;
-// a nil value makes the field null).
-func (s *Server) PublishEvent(topic string, fields map[string]any) (PublishedEvent, error) {
-	ps := s.pubsub()
-	now := s.opts.Now().UTC().Truncate(time.Millisecond)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ps.mu.Lock()
-	t := ps.topics[topic]
-	ps.mu.Unlock()
-	if t == nil {
-		return PublishedEvent{}, fmt.Errorf("simulator: no topic %s", topic)
-	}
-	ps.mu.Lock()
-	root := t.schema.root
-	ps.mu.Unlock()
-	for k := range fields {
-		if !slices.ContainsFunc(root.fields, func(f avroFieldNode) bool { return f.name == k }) {
-			return PublishedEvent{}, fmt.Errorf("simulator: %s has no field %s", topic, k)
-		}
-	}
-	rec := t.def.gen(s.gen, now)
-	for k, v := range fields {
-		if tm, ok := v.(time.Time); ok {
-			v = tm.UTC().Truncate(time.Millisecond)
-		}
-		rec[k] = v
-	}
-	id := s.gen.uuid()
-	return s.appendEvent(t, rec, id, now)
-}
-
-// appendEvent encodes rec with the topic's current schema and puts it on
-// the bus; callers hold s.mu.
-func (s *Server) appendEvent(t *pubsubTopic, rec map[string]any, id string, now time.Time) (PublishedEvent, error) {
-	ps := s.pubsub()
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	payload, err := encodeEvent(t.schema, rec)
-	if err != nil {
-		return PublishedEvent{}, err
-	}
-	// The ground truth is what a decoder reads back: every field of the
-	// schema, nested records complete.
-	used, err := decodeTyped(t.schema, payload)
-	if err != nil {
-		return PublishedEvent{}, err
-	}
-	ev := PublishedEvent{
-		Topic: t.def.name, SchemaID: t.schema.id, ID: id, PublishedAt: now,
-		Fields: used, Payload: payload,
-	}
-	ev.EventIdentifier, _ = rec["EventIdentifier"].(string)
-	ev.EventUuid, _ = rec["EventUuid"].(string)
-	if t.def.storage != "" {
-		// The storage object keeps the event: the same EventIdentifier and
-		// values ("EventIdentifier: The unique ID of the event, which is
-		// shared with the corresponding storage object", every Real-Time
-		// Event Monitoring event's page, e.g.
-		// https://developer.salesforce.com/docs/platform/platform-events/guide/sforce-api-objects-logineventstream.html),
-		// and a store's CreatedDate is when the row was written.
-		sch := s.reg.lookup(t.def.storage)
-		row := map[string]any{}
-		for k, v := range rec {
-			if sch.field(k) != nil && k != "Id" {
-				row[k] = v
-			}
-		}
-		if e := catalog.Lookup(t.def.storage); e != nil {
-			s.gen.storeFields(e, row)
-		}
-		sid, err := s.st.insert(t.def.storage, row)
-		if err != nil {
-			return PublishedEvent{}, err
-		}
-		ev.StorageObject, ev.StorageID = t.def.storage, sid
-	}
-	pos := ps.advanceLocked()
-	ev.ReplayID = ps.replayID(pos)
-	ps.pruneLocked(t, s.opts.Now(), s.opts.PubSubRetention)
-	t.events = append(t.events, busEvent{pos: pos, ev: ev})
-	ps.broadcastLocked()
-	return ev.clone(), nil
-}
-
-// PubSubEvents returns the events of topic the bus still retains, oldest
-// first.
-func (s *Server) PubSubEvents(topic string) []PublishedEvent {
-	ps := s.pubsub()
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	t := ps.topics[topic]
-	if t == nil {
-		return nil
-	}
-	ps.pruneLocked(t, s.opts.Now(), s.opts.PubSubRetention)
-	out := make([]PublishedEvent, len(t.events))
-	for i, e := range t.events {
-		out[i] = e.ev.clone()
-	}
-	return out
-}
-
-// PubSubLatestReplayID is the replay id of the bus's tip, as a keepalive
-// would carry it now.
-func (s *Server) PubSubLatestReplayID() []byte {
-	ps := s.pubsub()
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	return ps.replayID(ps.tip)
-}
-
-// InjectPubSubFault queues a fault for Subscribe streams.
-func (s *Server) InjectPubSubFault(f PubSubFault) {
-	if f.Times <= 0 {
-		f.Times = 1
-	}
-	if f.Code == codes.OK {
-		f.Code = codes.Unavailable
-	}
-	if f.ErrorCode == "" {
-		switch f.Code {
-		case codes.Unavailable:
-			f.ErrorCode = PubSubErrUnavailable
-		case codes.Unauthenticated:
-			f.ErrorCode = PubSubErrAuth
-		case codes.InvalidArgument:
-			f.ErrorCode = PubSubErrReplayIDCorrupted
-		case codes.ResourceExhausted:
-			f.ErrorCode = PubSubErrConcurrentLimit
-		}
-	}
-	if f.Message == "" {
-		f.Message = "Simulated fault: " + f.ErrorCode
-	}
-	ps := s.pubsub()
-	ps.mu.Lock()
-	ps.faults = append(ps.faults, &f)
-	ps.broadcastLocked()
-	ps.mu.Unlock()
-}
-
-// PendingPubSubFaults is how many injected faults no stream has taken yet.
-func (s *Server) PendingPubSubFaults() int {
-	ps := s.pubsub()
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	return len(ps.faults)
-}
-
-// takeFaultLocked hands a matching fault to a stream.
-func (ps *pubsubState) takeFaultLocked(topic string) *PubSubFault {
-	for i, f := range ps.faults {
-		if f.Topic != "" && f.Topic != topic {
-			continue
-		}
-		f.Times--
-		if f.Times <= 0 {
-			ps.faults = slices.Delete(ps.faults, i, i+1)
-		}
-		c := *f
-		return &c
-	}
-	return nil
-}
-
-// PubSubStats returns a snapshot of the counters.
-func (s *Server) PubSubStats() PubSubStats {
-	ps := s.pubsub()
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	st := ps.stats
-	st.Streams = make([]PubSubStreamStats, len(ps.streams))
-	for i, p := range ps.streams {
-		st.Streams[i] = *p
-	}
-	return st
-}
-
-// PubSubAddr is the host:port the Pub/Sub API listens on ("" when not
-// serving).
-func (s *Server) PubSubAddr() string {
-	ps := s.pubsub()
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	return ps.addr
-}
 
 // StartPubSub serves the Pub/Sub API (plaintext gRPC) on addr, e.g.
 // 127.0.0.1:0, until Close, and returns the address it listens on. With
 // Options.PublishEvery set it also starts publishing LoginEventStream
 // events on that tick.
 func (s *Server) StartPubSub(addr string) (string, error) {
-	ps := s.pubsub()
-	ps.mu.Lock()
-	if ps.srv != nil {
-		ps.mu.Unlock()
-		return "", errors.New("simulator: Pub/Sub API already started")
-	}
-	ln, err := net.Listen("tcp", addr)
+	a, err := s.ps.Start(addr)
 	if err != nil {
-		ps.mu.Unlock()
 		return "", err
 	}
-	tl := &trackingListener{Listener: ln, conns: map[string]net.Conn{}}
-	gs := grpc.NewServer(
-		grpc.UnaryInterceptor(s.pubsubUnaryAuth),
-		grpc.StreamInterceptor(s.pubsubStreamAuth),
-		grpc.WaitForHandlers(true), // Close returns once every stream has ended
-		// Clients that ping every 10 s or more are fine (Salesforce does not
-		// document a limit; gRPC's default would cut them off).
-		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
-	)
-	pb.RegisterPubSubServer(gs, &pubsubService{s: s})
-	ps.srv, ps.ln, ps.addr = gs, tl, ln.Addr().String()
-	ps.mu.Unlock()
-	go func() { _ = gs.Serve(tl) }()
-	s.addCloser(gs.Stop)
-	s.startPublishing()
-	return ln.Addr().String(), nil
+	s.addCloser(s.ps.Stop)
+	s.every(s.opts.PublishEvery, s.ps.PublishTick)
+	return a, nil
 }
 
-func (s *Server) startPublishing() {
-	s.every(s.opts.PublishEvery, func() {
-		s.mu.Lock()
-		n := 1 + s.gen.rnd.IntN(2)
-		s.mu.Unlock()
-		s.Publish("/event/LoginEventStream", n)
-	})
+// PubSubAddr is the host:port the Pub/Sub API listens on ("" when not
+// serving).
+func (s *Server) PubSubAddr() string { return s.ps.Addr() }
+
+// PubSubTopics lists the topics the simulator serves.
+func (s *Server) PubSubTopics() []string { return s.ps.Topics() }
+
+// PubSubSchema returns a topic's current schema id and JSON.
+func (s *Server) PubSubSchema(topic string) (id, schemaJSON string, err error) {
+	return s.ps.Schema(topic)
 }
 
-// trackingListener remembers accepted connections by remote address, so a
-// Drop fault can cut the one a stream runs on.
-type trackingListener struct {
-	net.Listener
-	mu    sync.Mutex
-	conns map[string]net.Conn
+// SetTopicSchema makes schemaJSON the topic's schema from now on
+// (pubsub.Server.SetTopicSchema).
+func (s *Server) SetTopicSchema(topic, schemaJSON string) (string, error) {
+	return s.ps.SetTopicSchema(topic, schemaJSON)
 }
 
-type trackedConn struct {
-	net.Conn
-	l    *trackingListener
-	once sync.Once
+// Publish appends n generated events to topic at the server's Now and
+// returns them (pubsub.Server.Publish).
+func (s *Server) Publish(topic string, n int) []PublishedEvent { return s.ps.Publish(topic, n) }
+
+// PublishEvent appends one event whose fields are generated, then
+// overridden by fields (pubsub.Server.PublishEvent).
+func (s *Server) PublishEvent(topic string, fields map[string]any) (PublishedEvent, error) {
+	return s.ps.PublishEvent(topic, fields)
 }
 
-func (l *trackingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	tc := &trackedConn{Conn: c, l: l}
-	l.mu.Lock()
-	l.conns[c.RemoteAddr().String()] = tc
-	l.mu.Unlock()
-	return tc, nil
-}
+// PubSubEvents returns the events of topic the bus still retains, oldest
+// first.
+func (s *Server) PubSubEvents(topic string) []PublishedEvent { return s.ps.Events(topic) }
 
-func (c *trackedConn) Close() error {
-	c.once.Do(func() {
-		c.l.mu.Lock()
-		delete(c.l.conns, c.RemoteAddr().String())
-		c.l.mu.Unlock()
-	})
-	return c.Conn.Close()
-}
+// PubSubLatestReplayID is the replay id of the bus's tip, as a keepalive
+// would carry it now.
+func (s *Server) PubSubLatestReplayID() []byte { return s.ps.LatestReplayID() }
 
-// drop closes the connection of remote address addr abruptly.
-func (l *trackingListener) drop(addr string) bool {
-	l.mu.Lock()
-	c := l.conns[addr]
-	l.mu.Unlock()
-	if c == nil {
-		return false
-	}
-	if tc, ok := c.(*trackedConn); ok {
-		if t, ok := tc.Conn.(*net.TCPConn); ok {
-			_ = t.SetLinger(0) // RST, not FIN
-		}
-	}
-	_ = c.Close()
-	return true
-}
+// InjectPubSubFault queues a fault for Subscribe streams.
+func (s *Server) InjectPubSubFault(f PubSubFault) { s.ps.InjectFault(f) }
 
-func newRPCID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
+// PendingPubSubFaults is how many injected faults no stream has taken yet.
+func (s *Server) PendingPubSubFaults() int { return s.ps.PendingFaults() }
 
-func deniedTopic(o Options, topic string) bool {
-	return slices.ContainsFunc(o.DeniedTopics, func(d string) bool { return strings.EqualFold(d, topic) })
-}
+// PubSubStats returns a snapshot of the counters.
+func (s *Server) PubSubStats() PubSubStats { return s.ps.Stats() }

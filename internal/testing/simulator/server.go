@@ -1,38 +1,26 @@
-// Package simulator is a stand-in Salesforce org for tests and demos: the
-// OAuth token endpoint, the REST query API with query locators, the limits
-// resource and API-usage accounting, over a generic record store with a
-// SOQL subset, plus fault injection.
 package simulator
 
 import (
-	"bytes"
 	"context"
 	"crypto/rsa"
-	"encoding/json"
-	"errors"
-	"hash/fnv"
-	"maps"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
-	"slices"
 	"strconv"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/sfevents/salesforcereceiver/internal/catalog"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/org"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/pubsub"
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/rest"
 )
 
 // Defaults for Options fields left zero.
 const (
-	DefaultOrgID         = "00D5g0000SimOrgEQE"
+	DefaultOrgID         = org.DefaultOrgID
 	DefaultUserID        = "0055g0000SimUsrAQE"
-	DefaultAPIVersion    = "66.0"
+	DefaultAPIVersion    = org.DefaultAPIVersion
 	DefaultDailyLimit    = 100000
 	DefaultClientID      = "sfsim-client-id"
 	DefaultClientSecret  = "sfsim-client-secret"
@@ -125,7 +113,7 @@ type Options struct {
 	// Incidents are injected at New, at Now (see Inject and IncidentNames).
 	Incidents []string
 
-	// The Pub/Sub API (pubsub*.go). PubSub makes NewTestServer also serve it
+	// The Pub/Sub API (simulator/pubsub). PubSub makes NewTestServer also serve it
 	// on a loopback port (PubSubAddr); otherwise StartPubSub does.
 	PubSub bool
 	// DeniedTopics are topics the integration user may not subscribe to:
@@ -180,132 +168,62 @@ func (o Options) withDefaults() Options {
 	if o.SetupAuditTrailRows == 0 {
 		o.SetupAuditTrailRows = 200
 	}
-	return o.withPubSubDefaults()
+	if o.PubSubKeepalive <= 0 {
+		o.PubSubKeepalive = DefaultPubSubKeepalive
+	}
+	if o.PubSubIdleTimeout <= 0 {
+		o.PubSubIdleTimeout = DefaultPubSubIdleTimeout
+	}
+	if o.PubSubRetention <= 0 {
+		o.PubSubRetention = DefaultPubSubRetention
+	}
+	return o
 }
 
 // Server is a simulated org; it is an http.Handler safe for concurrent use.
 type Server struct {
 	opts Options
-	reg  registry
-
-	mu       sync.Mutex // guards st, gen, locators
-	st       *store
-	gen      *generator
-	locators map[string]*locator
-	locSeq   uint64
-
-	authMu sync.Mutex
-	tokens map[string]struct{}
-
-	faultMu sync.Mutex
-	faults  []*Fault
-
-	hiddenMu sync.RWMutex
-	hidden   hiddenFields // never modified once published (HideField)
-
-	loginMu sync.Mutex
-	login   loginState // logins.go
-
-	elf          elfFiles     // EventLogFile bodies (elf.go)
-	downloadRate atomic.Int64 // bytes/s per LogFile download, 0: unpaced
-
-	statsMu   sync.Mutex
-	used      int64
-	appUsed   int64
-	calls     CallStats
-	chargeLog []ChargedCall
+	org  *org.Org       // the org's data (simulator/org)
+	rest *rest.Server   // the REST API and the token endpoint (simulator/rest)
+	ps   *pubsub.Server // the Pub/Sub API (simulator/pubsub)
 
 	urlMu   sync.RWMutex
 	url     string
 	closers []func()
-
-	incMu     sync.Mutex
-	incidents []Incident // incidents.go
-
-	psOnce sync.Once
-	ps     atomic.Pointer[pubsubState] // pubsub.go
 }
 
 // New builds an org and generates its history, deterministically from Seed.
 func New(opts Options) *Server {
 	opts = opts.withDefaults()
-	if v, ok := parseAPIVersion(opts.APIVersion); !ok || v.compare(oldestAPIVersion) < 0 {
-		panic("simulator: APIVersion " + strconv.Quote(opts.APIVersion) + " is not a version (NN.N) of at least " + oldestAPIVersion.String())
+	if v, ok := org.ParseAPIVersion(opts.APIVersion); !ok || v.Compare(rest.OldestAPIVersion) < 0 {
+		panic("simulator: APIVersion " + strconv.Quote(opts.APIVersion) + " is not a version (NN.N) of at least " + rest.OldestAPIVersion.String())
 	}
-	s := &Server{
-		opts:     opts,
-		reg:      builtinSchemas(),
-		locators: map[string]*locator{},
-		tokens:   map[string]struct{}{},
-	}
-	s.downloadRate.Store(opts.DownloadBytesPerSecond)
-	seed := uint64(opts.Seed)
-	s.st = newStore(s.reg, func(object string) uint64 {
-		h := fnv.New64a()
-		h.Write([]byte(object))
-		const span = 62 * 62 * 62 * 62 * 62 * 62 // 62^6: ids look like 0Ya5g0000Ab3xZq
-		return span + (h.Sum64()^seed)%span
+	s := &Server{opts: opts}
+	s.org = org.New(org.Config{
+		OrgID: opts.OrgID, UserID: opts.UserID, Username: opts.Username, APIVersion: opts.APIVersion,
+		Now: opts.Now, Seed: opts.Seed,
+		History: opts.History, LoginHistoryRows: opts.LoginHistoryRows, SetupAuditTrailRows: opts.SetupAuditTrailRows,
+		SameTimestampRuns: opts.SameTimestampRuns, HiddenFields: opts.HiddenFields,
+		EventLogObjectRows: opts.EventLogObjectRows, EventLogObjectDelay: opts.EventLogObjectDelay,
+		Incidents: opts.Incidents,
 	})
-	s.gen = &generator{rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
-	for object, fields := range opts.HiddenFields {
-		for _, f := range fields {
-			s.HideField(object, f)
-		}
-	}
-	s.seedUsers()
-	s.generateHistory()
-	s.generateObjectStreamHistory()
-	s.generateEventLogObjectHistory()
-	s.injectOptions() // incidents.go
+	s.rest = rest.New(rest.Config{
+		OrgID: opts.OrgID, UserID: opts.UserID, APIVersion: opts.APIVersion,
+		DailyLimit: opts.DailyLimit, NoLimitHeader: opts.NoLimitHeader, AppQuota: opts.AppQuota, AppName: opts.AppName,
+		ClientID: opts.ClientID, ClientSecret: opts.ClientSecret, Username: opts.Username, Password: opts.Password,
+		SecurityToken: opts.SecurityToken, RefreshToken: opts.RefreshToken, JWTPublicKey: opts.JWTPublicKey, Audience: opts.Audience,
+		Now: opts.Now, DeniedObjects: opts.DeniedObjects, OwnRowsOnly: opts.OwnRowsOnly,
+		LockoutAfter: opts.LockoutAfter, PasswordFlowBlocked: opts.PasswordFlowBlocked, NoLoginHistory: opts.NoLoginHistory,
+		DownloadBytesPerSecond: opts.DownloadBytesPerSecond,
+		URL:                    s.URL,
+		SessionsExpired:        func() { s.ps.AuthChanged() }, // open Subscribe streams end UNAUTHENTICATED
+	}, s.org)
+	s.ps = pubsub.New(pubsub.Config{
+		OrgID: opts.OrgID, Seed: opts.Seed, Now: opts.Now, DeniedTopics: opts.DeniedTopics,
+		Keepalive: opts.PubSubKeepalive, IdleTimeout: opts.PubSubIdleTimeout, Retention: opts.PubSubRetention,
+		ValidToken: s.rest.ValidToken, InstanceURL: s.URL,
+	}, s.org)
 	return s
-}
-
-func (s *Server) seedUsers() {
-	people := []struct{ user, name string }{
-		{"admin@sfsim.example.com", "Ada Admin"},
-		{"jane.doe@sfsim.example.com", "Jane Doe"},
-		{"john.smith@sfsim.example.com", "John Smith"},
-		{"priya.patel@sfsim.example.com", "Priya Patel"},
-		{"li.wei@sfsim.example.com", "Li Wei"},
-		{"autoproc@00d5g00000simorg", "Automated Process"},
-		{"support@sfsim.example.com", "Salesforce Support"},
-	}
-	add := func(id, user, name string) {
-		id = s.mustInsert("User", map[string]any{"Id": id, "Username": user, "Name": name, "IsActive": true})
-		s.gen.users = append(s.gen.users, simUser{id: id, username: user, name: name})
-	}
-	add(s.opts.UserID, s.opts.Username, "Integration User")
-	for _, p := range people {
-		add("", p.user, p.name)
-	}
-}
-
-func (s *Server) generateHistory() {
-	if s.opts.History <= 0 {
-		return
-	}
-	now := s.opts.Now()
-	r := noRuns
-	if s.opts.SameTimestampRuns {
-		r = soqlRuns
-	}
-	for _, obj := range []struct {
-		name string
-		rows int
-	}{{"LoginHistory", s.opts.LoginHistoryRows}, {"SetupAuditTrail", s.opts.SetupAuditTrailRows}} {
-		sch := s.reg.lookup(obj.name)
-		for _, ts := range s.gen.timestamps(obj.rows, now.Add(-s.opts.History), now, time.Second, r) {
-			s.mustInsert(obj.name, sch.generate(s.gen, ts))
-		}
-	}
-}
-
-func (s *Server) mustInsert(object string, fields map[string]any) string {
-	id, err := s.st.insert(object, fields)
-	if err != nil {
-		panic(err)
-	}
-	return id
 }
 
 // NewTestServer serves a new org on a loopback httptest server that
@@ -365,7 +283,7 @@ func (s *Server) addCloser(f func()) {
 }
 
 func (s *Server) startArrivals() {
-	s.every(s.opts.ArrivalEvery, s.arriveTick)
+	s.every(s.opts.ArrivalEvery, s.org.Tick)
 }
 
 // every runs tick every d (never when d <= 0) until the server closes.
@@ -390,28 +308,6 @@ func (s *Server) every(d time.Duration, tick func()) {
 	s.addCloser(func() { close(stop); <-done })
 }
 
-func (s *Server) arriveTick() {
-	// LoginTime/CreatedDate have whole seconds in real orgs; ticks within one
-	// second therefore add rows to a timestamp a client may have seen already.
-	now := s.opts.Now().Truncate(time.Second)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, name := range []string{"LoginHistory", "SetupAuditTrail"} {
-		sch := s.reg.lookup(name)
-		for range s.gen.arrivalBatch(name, s.opts.SameTimestampRuns) {
-			s.mustInsert(name, sch.generate(s.gen, now))
-		}
-	}
-	// Event Log Objects with generated history get new rows too, at the
-	// millisecond; they become queryable after the documented delay.
-	for _, name := range slices.Sorted(maps.Keys(s.opts.EventLogObjectRows)) {
-		if sch := s.reg.lookup(name); sch != nil && sch.ELO && s.opts.EventLogObjectRows[name] > 0 {
-			at := s.opts.Now().UTC().Truncate(time.Millisecond)
-			s.insertELORows(sch, slices.Repeat([]time.Time{at}, s.gen.arrivalBatch(name, false)))
-		}
-	}
-}
-
 // URL is the base URL the server is reachable at ("" for a bare handler).
 func (s *Server) URL() string {
 	s.urlMu.RLock()
@@ -425,541 +321,5 @@ func (s *Server) setURL(u string) {
 	s.urlMu.Unlock()
 }
 
-// baseURL falls back to the request's host when used as a bare handler.
-func (s *Server) baseURL(r *http.Request) string {
-	if u := s.URL(); u != "" {
-		return u
-	}
-	return "http://" + r.Host
-}
-
 // Options returns the effective options (defaults filled in).
 func (s *Server) Options() Options { return s.opts }
-
-// Records returns a copy of every stored record of object, ordered by Id
-// (nil for an unknown object).
-func (s *Server) Records(object string) []Record {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.st.table(object)
-	if t == nil {
-		return nil
-	}
-	return t.records()
-}
-
-// Arrive adds n generated records of object whose timestamp field is at.
-// They share that timestamp; an `at` in the past makes records that become
-// visible late (their Ids are still newer). Event Log Object rows become
-// queryable after Options.EventLogObjectDelay, and some repeat the row
-// before in every field. It panics on an object without a generator.
-func (s *Server) Arrive(object string, n int, at time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sch := s.reg.lookup(object)
-	if sch == nil || sch.generate == nil {
-		panic("simulator: cannot generate records of " + object)
-	}
-	if sch.ELO {
-		// Queryable after the documented delay; some rows twice.
-		s.insertELORows(sch, slices.Repeat([]time.Time{at}, n))
-		return
-	}
-	for range n {
-		s.mustInsert(sch.Name, sch.generate(s.gen, at))
-	}
-}
-
-// AddRecord stores a record with exactly these fields (others null) and
-// returns its Id; an "Id" field is used as given. It panics on an unknown
-// object or field, or a value of the wrong type.
-func (s *Server) AddRecord(object string, fields map[string]any) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.mustInsert(object, fields)
-}
-
-// ---- HTTP ----
-
-var dataPathRe = regexp.MustCompile(`^/services/data/v(\d+\.\d)(/.*)?$`)
-
-// statusWriter remembers the status for Calls; Unwrap keeps Hijack/Flush
-// reachable through http.ResponseController.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	sw := &statusWriter{ResponseWriter: w}
-	defer func() { s.countStatus(sw.status) }()
-	path := r.URL.Path
-	switch {
-	case path == "/services/oauth2/token":
-		s.count(func(c *CallStats) { c.Token++ })
-		serve := func(w http.ResponseWriter) { s.handleToken(w, r) }
-		if f := s.takeFault(r, false); f != nil && s.applyFault(sw, r, f, serve) {
-			return
-		}
-		serve(sw)
-	case path == "/services/data" || path == "/services/data/":
-		// The Versions resource needs no session and is not an API call.
-		s.count(func(c *CallStats) { c.Versions++ })
-		serve := func(w http.ResponseWriter) { s.handleVersions(w, r) }
-		if f := s.takeFault(r, false); f != nil && s.applyFault(sw, r, f, serve) {
-			return
-		}
-		serve(sw)
-	case strings.HasPrefix(path, "/id/"):
-		s.handleIdentity(sw, r)
-	case path == "/services/data" || strings.HasPrefix(path, "/services/data/"):
-		s.handleData(sw, r)
-	default:
-		writeJSON(sw, http.StatusNotFound, []map[string]string{{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}})
-	}
-}
-
-func (s *Server) handleData(w http.ResponseWriter, r *http.Request) {
-	m := dataPathRe.FindStringSubmatch(r.URL.Path)
-	ver, rest := "", ""
-	if m != nil {
-		ver, rest = m[1], strings.TrimSuffix(m[2], "/")
-	}
-	s.count(func(c *CallStats) {
-		c.Total++
-		switch {
-		case rest == "/limits":
-			c.Limits++
-		case rest == "/query" || rest == "/queryAll":
-			c.Query++
-		case strings.HasPrefix(rest, "/query/") || strings.HasPrefix(rest, "/queryAll/"):
-			c.QueryMore++
-		default:
-			c.Other++
-		}
-	})
-	if !s.validToken(bearer(r)) {
-		s.setLimitHeader(w)
-		writeErrors(w, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid")
-		return
-	}
-	if ver != "" && !s.servesVersion(ver) {
-		// Not charged: the org has no such resource.
-		writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
-		return
-	}
-	if refusal := s.charge(r.URL.Path); refusal != "" {
-		s.setLimitHeader(w)
-		writeErrors(w, http.StatusForbidden, "REQUEST_LIMIT_EXCEEDED", refusal)
-		return
-	}
-	serve := func(w http.ResponseWriter) {
-		s.setLimitHeader(w)
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			writeErrors(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "HTTP Method '"+r.Method+"' not allowed. Allowed are GET,HEAD")
-			return
-		}
-		s.route(w, r, ver, rest)
-	}
-	if f := s.takeFault(r, true); f != nil && s.applyFault(w, r, f, serve) {
-		return
-	}
-	serve(w)
-}
-
-func (s *Server) route(w http.ResponseWriter, r *http.Request, ver, rest string) {
-	switch {
-	case ver == "":
-		writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
-	case rest == "/limits":
-		s.handleLimits(w)
-	case rest == "/query" || rest == "/queryAll":
-		s.handleQuery(w, r, ver)
-	case strings.HasPrefix(rest, "/query/") || strings.HasPrefix(rest, "/queryAll/"):
-		s.handleQueryMore(w, ver, rest[strings.LastIndexByte(rest, '/')+1:])
-	case rest == "/sobjects":
-		s.handleDescribeGlobal(w, ver)
-	case strings.HasPrefix(rest, "/sobjects/") && strings.HasSuffix(rest, "/describe") && strings.Count(rest, "/") == 3:
-		s.handleDescribe(w, ver, strings.Split(rest, "/")[2])
-	case isLogFilePath(rest): // elf.go
-		s.handleLogFile(w, r, rest)
-	case strings.HasPrefix(rest, "/sobjects/"):
-		s.handleSObject(w, ver, strings.Split(strings.TrimPrefix(rest, "/sobjects/"), "/"))
-	default:
-		writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
-	}
-}
-
-// ---- query ----
-
-// locator is a snapshot of a query result, as Salesforce's query cursor:
-// later pages come from it even while records arrive.
-type locator struct {
-	q        *query
-	rows     []*row
-	batch    int
-	ver      string
-	seq      uint64 // creation order, to break ties of lastUsed
-	created  time.Time
-	lastUsed time.Time
-}
-
-// How long a query locator lives (App Limits Cheatsheet, "API Query Cursor
-// Limits":
-// https://developer.salesforce.com/docs/platform/salesforce-app-limits-cheatsheet/guide/salesforce-app-limits-platform-apicursors.html;
-// help 000384958): since API 56.0, two days after the query ran, with no
-// limit on open cursors; before, 15 minutes without use, and at most 10
-// per user.
-const (
-	locatorLife     = 48 * time.Hour
-	locatorIdleOld  = 15 * time.Minute
-	locatorsPerUser = 10
-	// maxLocators bounds the simulator's own memory, not Salesforce's rule.
-	maxLocators = 1000
-)
-
-// expired says whether l is gone at now.
-func (l *locator) expired(now time.Time) bool {
-	if v, ok := parseAPIVersion(l.ver); ok && v.compare(apiVersion{56, 0}) >= 0 {
-		return now.Sub(l.created) > locatorLife
-	}
-	return now.Sub(l.lastUsed) > locatorIdleOld
-}
-
-// batchSize reads the Sforce-Query-Options header: batchSize from 200 to
-// 2,000, default 2,000 (REST API Developer Guide, "Query Options Header":
-// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/headers_queryoptions.htm).
-// A value out of range is clamped: the simulator's choice (the page says
-// the number of records returned may differ from the requested size).
-func batchSize(h http.Header) int {
-	for opt := range strings.SplitSeq(h.Get("Sforce-Query-Options"), ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(opt), "=")
-		if !ok || !strings.EqualFold(strings.TrimSpace(k), "batchSize") {
-			continue
-		}
-		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-			return min(max(n, 200), 2000)
-		}
-	}
-	return 2000
-}
-
-func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, ver string) {
-	q, err := parseSOQL(r.URL.Query().Get("q"))
-	if err == nil {
-		reg := s.reg
-		if s.denied(q.object) {
-			reg = registry{} // without permission, Salesforce denies the object exists
-		}
-		q.view = s.view(ver)
-		err = q.bind(reg)
-	}
-	if err != nil {
-		writeAPIError(w, err)
-		return
-	}
-	batch := batchSize(r.Header)
-	s.mu.Lock()
-	rows := s.ownRows(q.schema.Name, s.st.table(q.schema.Name).rows)
-	if q.schema.ELO {
-		rows = s.eloRows(q, rows, s.opts.Now()) // eventlogobjects.go
-	}
-	rows = q.run(rows)
-	id := ""
-	if !q.count && len(rows) > batch {
-		id = s.newLocatorLocked(&locator{q: q, rows: rows, batch: batch, ver: ver})
-	}
-	s.mu.Unlock()
-	if q.count {
-		writeRaw(w, http.StatusOK, []byte(`{"totalSize":`+strconv.Itoa(len(rows))+`,"done":true,"records":[]}`))
-		return
-	}
-	writeRaw(w, http.StatusOK, renderPage(q, rows, 0, batch, ver, id))
-}
-
-// ownRows is rows as the integration user may see them (Options.OwnRowsOnly).
-func (s *Server) ownRows(object string, rows []*row) []*row {
-	if !slices.ContainsFunc(s.opts.OwnRowsOnly, func(o string) bool { return strings.EqualFold(o, object) }) {
-		return rows
-	}
-	var own []*row
-	for _, r := range rows {
-		if id, _ := r.fields["UserId"].(string); len(id) >= 15 && id[:15] == s.opts.UserID[:15] {
-			own = append(own, r)
-		}
-	}
-	return own
-}
-
-func (s *Server) newLocatorLocked(l *locator) string {
-	now := s.opts.Now()
-	l.created, l.lastUsed = now, now
-	for id, old := range s.locators {
-		if old.expired(now) {
-			delete(s.locators, id)
-		}
-	}
-	limit := maxLocators
-	if v, ok := parseAPIVersion(l.ver); ok && v.compare(apiVersion{56, 0}) < 0 {
-		limit = locatorsPerUser // one integration user: the old per-user cap
-	}
-	for len(s.locators) >= limit {
-		var oldest string
-		for id, old := range s.locators {
-			if o := s.locators[oldest]; oldest == "" || old.lastUsed.Before(o.lastUsed) ||
-				old.lastUsed.Equal(o.lastUsed) && old.seq < o.seq {
-				oldest = id
-			}
-		}
-		delete(s.locators, oldest)
-	}
-	s.locSeq++
-	l.seq = s.locSeq
-	id := makeID("01g", s.locSeq)
-	id = withChecksum("01gSIM" + id[6:15])
-	s.locators[id] = l
-	return id
-}
-
-func (s *Server) handleQueryMore(w http.ResponseWriter, ver, ref string) {
-	invalid := func() { writeErrors(w, http.StatusBadRequest, "INVALID_QUERY_LOCATOR", "invalid query locator") }
-	id, offStr, ok := strings.Cut(ref, "-")
-	off, err := strconv.Atoi(offStr)
-	if !ok || err != nil || off < 0 {
-		invalid()
-		return
-	}
-	s.mu.Lock()
-	l := s.locators[id]
-	now := s.opts.Now()
-	if l != nil && l.expired(now) {
-		delete(s.locators, id)
-		l = nil
-	}
-	if l == nil || off > len(l.rows) {
-		s.mu.Unlock()
-		invalid()
-		return
-	}
-	// Pages stay re-readable while the locator lives, so a client can retry
-	// a page whose response was cut off.
-	l.lastUsed = now
-	s.mu.Unlock()
-	writeRaw(w, http.StatusOK, renderPage(l.q, l.rows, off, l.batch, ver, id))
-}
-
-// ExpireLocators invalidates every open query locator, as when Salesforce
-// drops idle cursors.
-func (s *Server) ExpireLocators() {
-	s.mu.Lock()
-	clear(s.locators)
-	s.mu.Unlock()
-}
-
-// handleSObject answers GET /sobjects/{name}/{id} with every field the
-// request may see (REST API Developer Guide, "sObject Rows":
-// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_sobject_retrieve.htm).
-// Big objects and Event Log Objects support no retrieve() (their pages list
-// describeSObjects() and query() only): their rows answer 404.
-func (s *Server) handleSObject(w http.ResponseWriter, ver string, parts []string) {
-	sch := s.reg.lookup(parts[0])
-	view := s.view(ver)
-	if sch == nil || len(parts) != 2 || !view.objectVisible(sch) || sch.PlaceholderID {
-		writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
-		return
-	}
-	s.mu.Lock()
-	rw := s.st.table(sch.Name).byID[parts[1]]
-	s.mu.Unlock()
-	if rw == nil {
-		writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
-		return
-	}
-	q := &query{schema: sch}
-	for _, f := range view.fields(sch) {
-		q.fields = append(q.fields, selItem{name: f.Name, ref: &fieldRef{path: f.Name, f: f}})
-	}
-	var buf bytes.Buffer
-	renderRecord(&buf, q, rw, ver)
-	writeRaw(w, http.StatusOK, buf.Bytes())
-}
-
-// ---- rendering ----
-
-// renderPage is a Query resource answer: totalSize, done, nextRecordsUrl
-// while more remain, and records with their attributes (REST API Developer
-// Guide, "Query" and "Execute a SOQL Query":
-// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_query.htm,
-// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/dome_query.htm).
-// The locator's form (01g..., then "-" and the offset) is what real orgs
-// send; the docs only say to follow nextRecordsUrl.
-func renderPage(q *query, rows []*row, off, batch int, ver, locatorID string) []byte {
-	end := min(off+batch, len(rows))
-	var buf bytes.Buffer
-	buf.WriteString(`{"totalSize":`)
-	buf.WriteString(strconv.Itoa(len(rows)))
-	buf.WriteString(`,"done":`)
-	buf.WriteString(strconv.FormatBool(end >= len(rows)))
-	if end < len(rows) {
-		buf.WriteString(`,"nextRecordsUrl":`)
-		writeJSONString(&buf, "/services/data/v"+ver+"/query/"+locatorID+"-"+strconv.Itoa(end))
-	}
-	buf.WriteString(`,"records":[`)
-	for i, rw := range rows[off:end] {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		renderRecord(&buf, q, rw, ver)
-	}
-	buf.WriteString(`]}`)
-	return buf.Bytes()
-}
-
-func writeAttributes(buf *bytes.Buffer, object, id, ver string) {
-	buf.WriteString(`{"attributes":{"type":`)
-	writeJSONString(buf, object)
-	buf.WriteString(`,"url":`)
-	writeJSONString(buf, "/services/data/v"+ver+"/sobjects/"+object+"/"+id)
-	buf.WriteString(`}`)
-}
-
-// renderRecord writes selected fields in SELECT order, with the fields of a
-// relationship grouped into one nested object as Salesforce does.
-func renderRecord(buf *bytes.Buffer, q *query, rw *row, ver string) {
-	id := rw.id
-	if q.schema.PlaceholderID {
-		id = catalog.PlaceholderID // big objects, Event Log Objects (schema.go)
-	}
-	writeAttributes(buf, q.schema.Name, id, ver)
-	done := map[string]bool{}
-	for _, it := range q.fields {
-		ref := it.ref
-		if ref.rel == "" {
-			if done[ref.path] {
-				continue
-			}
-			done[ref.path] = true
-			buf.WriteByte(',')
-			writeJSONString(buf, ref.f.Name)
-			buf.WriteByte(':')
-			writeValue(buf, rw.fields[ref.f.Name])
-			continue
-		}
-		if done[ref.rel] {
-			continue
-		}
-		done[ref.rel] = true
-		buf.WriteByte(',')
-		writeJSONString(buf, ref.rel)
-		buf.WriteByte(':')
-		rel, _ := rw.fields[ref.rel].(map[string]any)
-		if rel == nil {
-			buf.WriteString("null")
-			continue
-		}
-		relID, _ := rel["Id"].(string)
-		writeAttributes(buf, ref.relTo, relID, ver)
-		seen := map[string]bool{}
-		for _, other := range q.fields {
-			if other.ref.rel != ref.rel || seen[other.ref.f.Name] {
-				continue
-			}
-			seen[other.ref.f.Name] = true
-			buf.WriteByte(',')
-			writeJSONString(buf, other.ref.f.Name)
-			buf.WriteByte(':')
-			writeValue(buf, rel[other.ref.f.Name])
-		}
-		buf.WriteByte('}')
-	}
-	buf.WriteByte('}')
-}
-
-// FormatDateTime renders a time the way the REST API does (REST API
-// Developer Guide, "Valid Date and DateTime Formats":
-// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/intro_valid_date_formats.htm).
-func FormatDateTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000-0700") }
-
-func writeValue(buf *bytes.Buffer, v any) {
-	switch v := v.(type) {
-	case nil:
-		buf.WriteString("null")
-	case string:
-		writeJSONString(buf, v)
-	case int64:
-		buf.WriteString(strconv.FormatInt(v, 10))
-	case float64:
-		buf.WriteString(strconv.FormatFloat(v, 'f', -1, 64))
-	case bool:
-		buf.WriteString(strconv.FormatBool(v))
-	case time.Time:
-		writeJSONString(buf, FormatDateTime(v))
-	default:
-		buf.Write(marshal(v))
-	}
-}
-
-func writeJSONString(buf *bytes.Buffer, s string) {
-	buf.Write(marshal(s))
-}
-
-// marshal is json.Marshal without HTML escaping: Salesforce sends < and >
-// as they are (e.g. in "<EOF>" of query errors).
-func marshal(v any) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-}
-
-// ---- responses ----
-
-func writeRaw(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	writeRaw(w, status, marshal(v))
-}
-
-// writeErrors writes the REST API's error shape: [{"message","errorCode"}]
-// (REST API Developer Guide, "Status Codes and Error Responses":
-// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm).
-// The error codes are Salesforce's (the SOAP API's ExceptionCode list:
-// https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_calls_concepts_core_data_objects.htm);
-// the docs give no message texts: "Session expired or invalid", "The
-// requested resource does not exist", "invalid query locator" and
-// "HTTP Method 'X' not allowed. Allowed are GET,HEAD" are the texts real
-// orgs send, and where a handler says so, the text is the simulator's own.
-func writeErrors(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, []map[string]string{{"message": msg, "errorCode": code}})
-}
-
-func writeAPIError(w http.ResponseWriter, err error) {
-	var ae *apiError
-	if errors.As(err, &ae) {
-		writeErrors(w, ae.Status, ae.Code, ae.Message)
-		return
-	}
-	writeErrors(w, http.StatusInternalServerError, "UNKNOWN_EXCEPTION", err.Error())
-}
