@@ -37,7 +37,7 @@ func TestArrivalTicker(t *testing.T) {
 	s.Close()
 	n := len(s.Records("LoginHistory"))
 	time.Sleep(30 * time.Millisecond)
-	require.Equal(t, n, len(s.Records("LoginHistory")), "Close stops arrivals")
+	require.Len(t, s.Records("LoginHistory"), n, "Close stops arrivals")
 }
 
 func TestStartPubSub(t *testing.T) {

@@ -210,7 +210,7 @@ func (g *Generator) catalogRecord(e *catalog.Entry, ts time.Time) map[string]any
 			rec[f.Name] = ts
 			continue
 		}
-		rec[f.Name] = g.fieldValue(e, f, u, ts)
+		rec[f.Name] = g.fieldValue(f, u, ts)
 	}
 	return rec
 }
@@ -236,12 +236,12 @@ var userAgents = []string{
 	"SFDX Toolbelt - 2.40.7", "python-requests/2.31.0", "Java/17.0.10",
 }
 
-// fieldValue is a realistic value of field f of e, for user u at ts, by
+// fieldValue is a realistic value of an entry's field f, for user u at ts, by
 // the field's name first and its type otherwise. Values are typed as the
 // store keeps them (string, time.Time, int64, float64, bool). The values
 // are the simulator's own: they follow the field descriptions of the
-// entry's page (e.Doc) where those say what a field holds.
-func (g *Generator) fieldValue(e *catalog.Entry, f catalog.Field, u simUser, ts time.Time) any {
+// entry's page (its Doc) where those say what a field holds.
+func (g *Generator) fieldValue(f catalog.Field, u simUser, ts time.Time) any {
 	name := f.Name
 	switch f.Type {
 	case "datetime":

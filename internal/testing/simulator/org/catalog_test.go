@@ -119,7 +119,7 @@ func TestObjectSchemasAgainstTheCatalog(t *testing.T) {
 					since = "" // as old as the object
 				}
 				if d, ok := differ[e.Name+"."+f.Name]; ok {
-					require.Equal(t, d, [2]string{sf.Since, f.Since}, f.Name)
+					require.Equal(t, [2]string{sf.Since, f.Since}, d, f.Name)
 					continue
 				}
 				require.Equal(t, f.Since, since, f.Name)

@@ -26,7 +26,7 @@ func (g *Generator) ip() string {
 	return fmt.Sprintf("%d.%d.%d.%d", 1+g.rnd.IntN(223), g.rnd.IntN(256), g.rnd.IntN(256), 1+g.rnd.IntN(254))
 }
 
-// user picks a user, favouring the integration user as real orgs do.
+// user picks a user, favoring the integration user as real orgs do.
 func (g *Generator) user() simUser {
 	if g.chance(0.3) {
 		return g.users[0]

@@ -128,12 +128,12 @@ type APIVersion struct{ Major, Minor int }
 
 // ParseAPIVersion reads "NN.N" (the minor part may have more digits).
 func ParseAPIVersion(s string) (APIVersion, bool) {
-	maj, min, ok := strings.Cut(s, ".")
-	if !ok || maj == "" || min == "" {
+	maj, minor, ok := strings.Cut(s, ".")
+	if !ok || maj == "" || minor == "" {
 		return APIVersion{}, false
 	}
 	a, err1 := strconv.Atoi(maj)
-	b, err2 := strconv.Atoi(min)
+	b, err2 := strconv.Atoi(minor)
 	if err1 != nil || err2 != nil || strings.ContainsAny(s, "+-") {
 		return APIVersion{}, false
 	}

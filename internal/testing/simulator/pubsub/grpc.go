@@ -82,7 +82,7 @@ func mdValue(md metadata.MD, key string) string {
 }
 
 // checkAuth checks the metadata every RPC must carry: accesstoken (a
-// token the org issued and still honours), instanceurl (the org's URL
+// token the org issued and still honors), instanceurl (the org's URL
 // where it has one) and tenantid (the 18-character org id) (Pub/Sub API,
 // "Supported Authentication Methods":
 // https://developer.salesforce.com/docs/platform/pub-sub-api/guide/supported-auth.html).
@@ -177,7 +177,7 @@ func (p *service) PublishStream(stream pb.PubSub_PublishStreamServer) error {
 	topic := ""
 	for {
 		req, err := stream.Recv()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
@@ -326,7 +326,7 @@ func (p *service) Subscribe(stream pb.PubSub_SubscribeServer) (err error) {
 		case <-ctx.Done():
 			return ctx.Err()
 		case err := <-recvErr:
-			if err != io.EOF {
+			if !errors.Is(err, io.EOF) {
 				return err
 			}
 			reqs, recvErr = nil, nil // half-closed: go on sending what is owed

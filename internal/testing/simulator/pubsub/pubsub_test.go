@@ -73,7 +73,7 @@ func newPSEnv(t *testing.T, mod func(*simulator.Options)) *psEnv {
 	return &psEnv{s: s, clk: clk, c: pb.NewPubSubClient(conn), tok: simtest.Login(t, s)}
 }
 
-// ctx carries the auth metadata; cancelled at the end of the test.
+// ctx carries the auth metadata; canceled at the end of the test.
 func (e *psEnv) ctx(t *testing.T) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -91,10 +91,10 @@ type sub struct {
 
 func (e *psEnv) subscribe(t *testing.T, first *pb.FetchRequest) *sub {
 	t.Helper()
-	return e.subscribeCtx(t, e.ctx(t), first)
+	return e.subscribeCtx(e.ctx(t), t, first)
 }
 
-func (e *psEnv) subscribeCtx(t *testing.T, ctx context.Context, first *pb.FetchRequest) *sub {
+func (e *psEnv) subscribeCtx(ctx context.Context, t *testing.T, first *pb.FetchRequest) *sub {
 	t.Helper()
 	stream, err := e.c.Subscribe(ctx)
 	require.NoError(t, err)
@@ -160,10 +160,11 @@ func (sb *sub) events(n int) []*pb.ConsumerEvent {
 	return out
 }
 
-// end waits for the stream to end and returns its error (nil: status OK).
-func (sb *sub) end(timeout time.Duration) error {
+// end waits up to 5s for the stream to end and returns its error (nil:
+// status OK).
+func (sb *sub) end() error {
 	sb.t.Helper()
-	deadline := time.After(timeout)
+	deadline := time.After(5 * time.Second)
 	for {
 		select {
 		case <-sb.resps:
@@ -173,7 +174,7 @@ func (sb *sub) end(timeout time.Duration) error {
 			}
 			return err
 		case <-deadline:
-			sb.t.Fatalf("stream still open after %v", timeout)
+			sb.t.Fatal("stream still open after 5s")
 			return nil
 		}
 	}
@@ -268,13 +269,13 @@ func TestPubSubAuth(t *testing.T) {
 			require.Equal(t, tc.code, status.Code(err), "GetSchema: %v", err)
 			require.Equal(t, want, trailerCode(tr))
 
-			sb := e.subscribeCtx(t, ctx, &pb.FetchRequest{TopicName: loginStream, NumRequested: 1})
+			sb := e.subscribeCtx(ctx, t, &pb.FetchRequest{TopicName: loginStream, NumRequested: 1})
 			if tc.code == codes.OK {
 				r := sb.next(5 * time.Second) // a keepalive
 				require.Empty(t, r.Events)
 				return
 			}
-			sb.requireStatus(sb.end(5*time.Second), tc.code, want)
+			sb.requireStatus(sb.end(), tc.code, want)
 		})
 	}
 	require.NotZero(t, e.s.PubSubStats().AuthFailures)
@@ -321,7 +322,7 @@ func TestPubSubGetTopicAndSchema(t *testing.T) {
 				require.Equal(t, tc.errorCode, trailerCode(tr))
 			}
 			sb := e.subscribe(t, &pb.FetchRequest{TopicName: tc.topic, NumRequested: 1})
-			sb.requireStatus(sb.end(5*time.Second), tc.code, tc.errorCode)
+			sb.requireStatus(sb.end(), tc.code, tc.errorCode)
 		})
 	}
 	var tr metadata.MD
@@ -481,7 +482,7 @@ func TestPubSubIdleClose(t *testing.T) {
 		sb := e.subscribe(t, &pb.FetchRequest{TopicName: loginStream, ReplayPreset: pb.ReplayPreset_EARLIEST, NumRequested: 1})
 		sb.events(1)
 		start := time.Now()
-		require.NoError(t, sb.end(5*time.Second), "status OK, as Salesforce")
+		require.NoError(t, sb.end(), "status OK, as Salesforce")
 		require.GreaterOrEqual(t, time.Since(start), 350*time.Millisecond)
 	})
 	t.Run("a new request keeps it open", func(t *testing.T) {
@@ -497,7 +498,7 @@ func TestPubSubIdleClose(t *testing.T) {
 		sb.noEvents(700 * time.Millisecond) // pending again: keepalives, no close
 		fresh = e.s.Publish(loginStream, 1)
 		require.Equal(t, truthIDs(fresh), replayIDs(sb.events(1)))
-		require.NoError(t, sb.end(5*time.Second))
+		require.NoError(t, sb.end())
 	})
 	st := e.s.PubSubStats()
 	require.Equal(t, 2, st.IdleCloses)
@@ -536,7 +537,7 @@ func TestPubSubRetentionAndReplayIDErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			sb := e.subscribe(t, &pb.FetchRequest{TopicName: loginStream, ReplayPreset: pb.ReplayPreset_CUSTOM, ReplayId: tc.id, NumRequested: 10})
-			sb.requireStatus(sb.end(5*time.Second), codes.InvalidArgument, tc.errorCode)
+			sb.requireStatus(sb.end(), codes.InvalidArgument, tc.errorCode)
 		})
 	}
 	t.Run("earliest starts at the oldest retained", func(t *testing.T) {
@@ -555,7 +556,7 @@ func TestPubSubBadRequests(t *testing.T) {
 		sb := e.subscribe(t, &pb.FetchRequest{TopicName: loginStream, NumRequested: 1})
 		sb.next(time.Second)
 		require.NoError(t, sb.stream.Send(&pb.FetchRequest{TopicName: "/event/ApiAnomalyEvent", NumRequested: 1}))
-		sb.requireStatus(sb.end(5*time.Second), codes.InvalidArgument, simulator.PubSubErrTopicMismatch)
+		sb.requireStatus(sb.end(), codes.InvalidArgument, simulator.PubSubErrTopicMismatch)
 	})
 	t.Run("same topic later is fine", func(t *testing.T) {
 		sb := e.subscribe(t, &pb.FetchRequest{TopicName: loginStream, NumRequested: 1})
@@ -574,7 +575,7 @@ func TestPubSubBadRequests(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sb := e.subscribe(t, tc.req)
-			sb.requireStatus(sb.end(5*time.Second), codes.InvalidArgument, simulator.PubSubErrInvalidRequest)
+			sb.requireStatus(sb.end(), codes.InvalidArgument, simulator.PubSubErrInvalidRequest)
 		})
 	}
 }
@@ -658,7 +659,7 @@ func TestPubSubFaults(t *testing.T) {
 				sb.events(2)
 				e.s.InjectPubSubFault(tc.fault)
 			}
-			err := sb.end(5 * time.Second)
+			err := sb.end()
 			st := e.s.PubSubStats()
 			require.Equal(t, tc.wantCount, st.EventsSent)
 			if tc.code == codes.OK {
@@ -755,7 +756,7 @@ func TestPubSubExpiredSessionEndsStream(t *testing.T) {
 				require.Equal(t, 401, r.Status)
 			}
 			start := time.Now()
-			sb.requireStatus(sb.end(5*time.Second), codes.Unauthenticated, simulator.PubSubErrAuth)
+			sb.requireStatus(sb.end(), codes.Unauthenticated, simulator.PubSubErrAuth)
 			require.Less(t, time.Since(start), 2*time.Second, "promptly, not at the next keepalive")
 			var tr metadata.MD
 			_, err := e.c.GetTopic(e.ctx(t), &pb.TopicRequest{TopicName: loginStream}, grpc.Trailer(&tr))
@@ -819,7 +820,7 @@ func TestPubSubPublishEvery(t *testing.T) {
 	require.Eventually(t, func() bool { return len(e.s.PubSubEvents(loginStream)) >= 5 }, 5*time.Second, 10*time.Millisecond)
 	e.s.Close() // stops the ticker and the server
 	n := len(e.s.PubSubEvents(loginStream))
-	require.Equal(t, before+n, len(e.s.Records("LoginEvent")))
+	require.Len(t, e.s.Records("LoginEvent"), before+n)
 	time.Sleep(50 * time.Millisecond)
-	require.Equal(t, n, len(e.s.PubSubEvents(loginStream)), "Close stopped publishing")
+	require.Len(t, e.s.PubSubEvents(loginStream), n, "Close stopped publishing")
 }

@@ -95,7 +95,7 @@ type Config struct {
 	// PubSubIdleTimeout and PubSubRetention.
 	Keepalive, IdleTimeout, Retention time.Duration
 	// ValidToken reports whether the org issued an access token and still
-	// honours it (the REST API's token endpoint issues them).
+	// honors it (the REST API's token endpoint issues them).
 	ValidToken func(token string) bool
 	// InstanceURL is the org's URL ("" when it has none: any instanceurl
 	// is accepted).

@@ -29,7 +29,7 @@ import (
 //     text, and there is no Avro logicalType;
 //   - Change Data Capture adds the ChangeEventHeader record as field 0.
 //
-// The exact docs of Real-Time Event Monitoring fields are modelled on
+// The exact docs of Real-Time Event Monitoring fields are modeled on
 // platform events and not confirmed against a live org. Salesforce's
 // guides document the encoding (Avro binary, the schema from GetSchema:
 // https://developer.salesforce.com/docs/platform/pub-sub-api/references/methods/getschema-rpc.html)
@@ -331,7 +331,7 @@ func genAccountChange(g *org.Generator, ts time.Time) map[string]any {
 		"transactionKey":  g.UUID(),
 		"sequenceNumber":  int64(1),
 		"commitTimestamp": ts.UnixMilli(),
-		"commitNumber":    int64(10_000_000_000_000 + g.Rand().Int64N(1_000_000_000_000)),
+		"commitNumber":    10_000_000_000_000 + g.Rand().Int64N(1_000_000_000_000),
 		"commitUser":      user,
 		"nulledFields":    []string{},
 		"diffFields":      []string{},
@@ -428,6 +428,6 @@ func storeOnly(name string) bool {
 // streaming events, in the catalog's order.
 func eventEntries() []*catalog.Entry {
 	return slices.DeleteFunc(catalog.All(), func(e *catalog.Entry) bool {
-		return !(e.Kind == catalog.KindStorage && e.Topic != "" || e.Kind == catalog.KindEvent)
+		return (e.Kind != catalog.KindStorage || e.Topic == "") && e.Kind != catalog.KindEvent
 	})
 }

@@ -280,7 +280,7 @@ func TestServesTheCatalogTopics(t *testing.T) {
 	topics := s.PubSubTopics()
 	for _, e := range catalog.All() {
 		t.Run(e.Name, func(t *testing.T) {
-			topic := ""
+			var topic string
 			switch {
 			case e.Kind == catalog.KindEvent:
 				topic = "/event/" + e.Name

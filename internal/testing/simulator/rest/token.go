@@ -150,7 +150,7 @@ func (s *Server) IssueToken() string {
 }
 
 // ValidToken reports whether tok is an access token the org issued and
-// still honours.
+// still honors.
 func (s *Server) ValidToken(tok string) bool {
 	if tok == "" {
 		return false

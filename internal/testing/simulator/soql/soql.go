@@ -24,7 +24,6 @@
 // MALFORMED_QUERY, INVALID_FIELD ("No such column ...") and INVALID_TYPE
 // ("sObject type ... is not supported") are those real orgs send; the
 // others are the simulator's own.
-
 package soql
 
 import (
