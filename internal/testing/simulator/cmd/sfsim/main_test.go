@@ -43,19 +43,17 @@ func TestRunRejectsBadFlags(t *testing.T) {
 	}
 }
 
-func TestParseIncidents(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want []string
-		err  bool
-	}{
-		{"", nil, false},
-		{"failed_login_burst, api_anomaly", []string{"failed_login_burst", "api_anomaly"}, false},
-		{"all", simulator.IncidentNames(), false},
-		{"login_as,all", nil, true},
-		{"nope", nil, true},
-	} {
-		got, err := parseIncidents(tc.in)
+// parseCase is a flag value, what parsing it gives, or that it fails.
+type parseCase[T any] struct {
+	in   string
+	want T
+	err  bool
+}
+
+func checkParse[T any](t *testing.T, parse func(string) (T, error), tests []parseCase[T]) {
+	t.Helper()
+	for _, tc := range tests {
+		got, err := parse(tc.in)
 		if tc.err {
 			require.Error(t, err, tc.in)
 			continue
@@ -65,28 +63,25 @@ func TestParseIncidents(t *testing.T) {
 	}
 }
 
+func TestParseIncidents(t *testing.T) {
+	checkParse(t, parseIncidents, []parseCase[[]string]{
+		{"", nil, false},
+		{"failed_login_burst, api_anomaly", []string{"failed_login_burst", "api_anomaly"}, false},
+		{"all", simulator.IncidentNames(), false},
+		{"login_as,all", nil, true},
+		{"nope", nil, true},
+	})
+}
+
 func TestParseHidden(t *testing.T) {
-	tests := []struct {
-		in   string
-		want map[string][]string
-		err  bool
-	}{
+	checkParse(t, parseHidden, []parseCase[map[string][]string]{
 		{"", map[string][]string{}, false},
 		{"LoginHistory.ForwardedForIp, LoginHistory.AuthMethodReference,SetupAuditTrail.DelegateUser",
 			map[string][]string{"LoginHistory": {"ForwardedForIp", "AuthMethodReference"}, "SetupAuditTrail": {"DelegateUser"}}, false},
 		{"LoginHistory", nil, true},
 		{".Field", nil, true},
 		{"A.B.C", nil, true},
-	}
-	for _, tc := range tests {
-		got, err := parseHidden(tc.in)
-		if tc.err {
-			require.Error(t, err, tc.in)
-			continue
-		}
-		require.NoError(t, err, tc.in)
-		require.Equal(t, tc.want, got, tc.in)
-	}
+	})
 }
 
 func TestSplitList(t *testing.T) {
