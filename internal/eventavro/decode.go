@@ -199,14 +199,8 @@ func (st *state) leaf(s *Schema, name string, t *node, dst *sobject.Record) erro
 			}
 		}
 		st.put(dst, name, v)
-	case kFloat:
-		f, err := st.float32(name)
-		if err != nil {
-			return err
-		}
-		st.put(dst, name, widen(f))
-	case kDouble:
-		f, err := st.float64(name)
+	case kFloat, kDouble:
+		f, err := st.floating(t.kind, name)
 		if err != nil {
 			return err
 		}
@@ -321,14 +315,8 @@ func (st *state) json(name string, t *node, depth int) error {
 			return err
 		}
 		st.strs = appendJSONNumberOrConv(st.strs, t.conv, v)
-	case kFloat:
-		f, err := st.float32(name)
-		if err != nil {
-			return err
-		}
-		st.strs = appendJSONFloat(st.strs, widen(f))
-	case kDouble:
-		f, err := st.float64(name)
+	case kFloat, kDouble:
+		f, err := st.floating(t.kind, name)
 		if err != nil {
 			return err
 		}
@@ -500,6 +488,15 @@ func (st *state) bool(field string) (bool, error) {
 	}
 	st.pos++
 	return b == 1, nil
+}
+
+// floating reads a float (widened) or a double as the schema's kind says.
+func (st *state) floating(k kind, field string) (float64, error) {
+	if k == kFloat {
+		f, err := st.float32(field)
+		return widen(f), err
+	}
+	return st.float64(field)
 }
 
 func (st *state) float32(field string) (float32, error) {
