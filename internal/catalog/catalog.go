@@ -36,7 +36,16 @@ const (
 	// KindEventLogObject is an Event Log Object (*EventLog): queried with
 	// SOQL by Timestamp, no documented unique key.
 	KindEventLogObject Kind = "event_log_object"
+	// KindEventLogFile is an EventLogFile event type (EventLogFile.EventType):
+	// rows of a CSV log file, whose columns are its fields. Event types are
+	// not objects: Lookup and All leave them out (EventType, EventTypes).
+	KindEventLogFile Kind = "event_log_file"
 )
+
+// KeyFileRow is the Key of EventLogFile event types: no column identifies
+// a row (REQUEST_ID is shared by every event of a request), so a row is
+// identified by its file's Id and its position in the file.
+const KeyFileRow = "file_row"
 
 // KeyDigest is the Key of objects with no field that identifies a row:
 // a record is identified by a digest of its fields, with a count for rows
@@ -93,8 +102,15 @@ type Entry struct {
 	OwnRows string `yaml:"own_rows"`
 	// EventLogFile is the EventLogFile event type with the same data.
 	EventLogFile string `yaml:"event_log_file"`
+	// Free: an EventLogFile event type every edition gets without Event
+	// Monitoring (the EventLogFile page names them).
+	Free bool `yaml:"free"`
 	// Fields as the doc lists them.
 	Fields []Field `yaml:"fields"`
+	// Values are the values the doc lists for a field (an event type's
+	// codes and picklists), beyond the ones every event type shares
+	// (ValuesOf).
+	Values map[string][]string `yaml:"values"`
 }
 
 // Access is a permission and what to grant when Salesforce says no.
@@ -106,7 +122,9 @@ type Access struct {
 // Field is one field of an object: "Name type [since]".
 type Field struct {
 	Name string
-	// Type is id, string, datetime, int, double, boolean or reference.
+	// Type is id, string, datetime, int, double, boolean or reference; an
+	// event type's column has its LogFileFieldTypes type as its page
+	// spells it (String, Number, Id, ...: elfFieldTypes).
 	Type string
 	// RefObject and RelName: a reference's object and relationship name.
 	RefObject, RelName string
@@ -131,13 +149,20 @@ func (f *Field) UnmarshalYAML(n *yaml.Node) error {
 	if len(parts) == 3 {
 		f.Since = parts[2]
 	}
-	if !slices.Contains(fieldTypes, f.Type) || (f.Type == "reference") != (f.RefObject != "") {
-		return fmt.Errorf("line %d: field %q: type %q is not one of %v (reference:Object)", n.Line, f.Name, parts[1], fieldTypes)
+	if !slices.Contains(fieldTypes, f.Type) && !slices.Contains(elfFieldTypes, f.Type) || (f.Type == "reference") != (f.RefObject != "") {
+		return fmt.Errorf("line %d: field %q: type %q is not one of %v (reference:Object) or %v", n.Line, f.Name, parts[1], fieldTypes, elfFieldTypes)
 	}
 	return nil
 }
 
 var fieldTypes = []string{"id", "string", "datetime", "int", "double", "boolean", "reference"}
+
+// elfFieldTypes are the column types the "EventLogFile Supported Event
+// Types" pages give (https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_eventlogfile_supportedeventtypes.htm),
+// which a file's LogFileFieldTypes lists: that it uses the pages'
+// spelling is not documented, so the receiver types only Number and
+// Boolean cells and reads any other type as text.
+var elfFieldTypes = []string{"String", "EscapedString", "Number", "Boolean", "Id", "IP", "DateTime", "Set", "Reference"}
 
 // Field returns the named field (nil if the entry does not list it).
 func (e *Entry) Field(name string) *Field {
@@ -196,7 +221,9 @@ const (
 
 // RolesOf is every role of e's records: the roles every source shares,
 // with e's own fields put first, and its Status rule (the shared ones
-// alone for a nil e).
+// alone for a nil e). An own field written "-FIELD" takes FIELD out of the
+// role instead: e's FIELD holds something else under the shared name
+// (RestApi's USER_AGENT is a numeric client code, not a user agent).
 func RolesOf(e *Entry) map[string][]RoleField {
 	c := load()
 	out := make(map[string][]RoleField, len(c.roles))
@@ -208,10 +235,15 @@ func RolesOf(e *Entry) map[string][]RoleField {
 	}
 	for role, fields := range e.Roles {
 		var own []RoleField
+		shared := out[role]
 		for _, f := range fields {
+			if name, ok := strings.CutPrefix(f, "-"); ok {
+				shared = slices.DeleteFunc(shared, func(r RoleField) bool { return r.Field == name })
+				continue
+			}
 			own = append(own, parseRoleField(f))
 		}
-		out[role] = append(own, out[role]...)
+		out[role] = append(own, shared...)
 	}
 	if e.Status != "" {
 		out[RoleLoginStatus] = append([]RoleField{parseRoleField(e.Status)}, out[RoleLoginStatus]...)
@@ -245,12 +277,18 @@ var catalogYAML []byte
 //go:embed eventlogobjects.yaml
 var eventLogObjectsYAML []byte
 
+//go:embed eventlogfiles.yaml
+var eventLogFilesYAML []byte
+
 type catalog struct {
-	entries []*Entry
-	byName  map[string]*Entry // lower-case name
-	byTopic map[string]*Entry // lower-case event name → storage object or event
-	roles   map[string][]RoleField
-	err     error
+	entries     []*Entry
+	byName      map[string]*Entry // lower-case name
+	byTopic     map[string]*Entry // lower-case event name → storage object or event
+	eventTypes  []*Entry          // EventLogFile event types
+	byEventType map[string]*Entry // lower-case EventType
+	roles       map[string][]RoleField
+	values      map[string][]string // column → the values every event type shares
+	err         error
 }
 
 var (
@@ -262,7 +300,7 @@ var (
 // defect that TestCatalog reports, so load panics on it.
 func load() *catalog {
 	loadOnce.Do(func() {
-		loaded = parse(catalogYAML, eventLogObjectsYAML)
+		loaded = parse(catalogYAML, eventLogObjectsYAML, eventLogFilesYAML)
 		if loaded.err != nil {
 			panic("catalog: " + loaded.err.Error())
 		}
@@ -270,7 +308,7 @@ func load() *catalog {
 	return loaded
 }
 
-func parse(main, elos []byte) *catalog {
+func parse(main, elos, elfs []byte) *catalog {
 	var doc struct {
 		Roles   map[string][]string `yaml:"roles"`
 		Objects []*Entry            `yaml:"objects"`
@@ -278,7 +316,12 @@ func parse(main, elos []byte) *catalog {
 	var eloDoc struct {
 		Objects []*Entry `yaml:"event_log_objects"`
 	}
-	c := &catalog{byName: map[string]*Entry{}, byTopic: map[string]*Entry{}, roles: map[string][]RoleField{}}
+	var elfDoc struct {
+		Values     map[string][]string `yaml:"values"`
+		EventTypes []*Entry            `yaml:"event_log_files"`
+	}
+	c := &catalog{byName: map[string]*Entry{}, byTopic: map[string]*Entry{}, byEventType: map[string]*Entry{},
+		roles: map[string][]RoleField{}}
 	if err := yaml.Unmarshal(main, &doc); err != nil {
 		c.err = fmt.Errorf("catalog.yaml: %w", err)
 		return c
@@ -287,6 +330,11 @@ func parse(main, elos []byte) *catalog {
 		c.err = fmt.Errorf("eventlogobjects.yaml: %w", err)
 		return c
 	}
+	if err := yaml.Unmarshal(elfs, &elfDoc); err != nil {
+		c.err = fmt.Errorf("eventlogfiles.yaml: %w", err)
+		return c
+	}
+	c.values = elfDoc.Values
 	for role, fields := range doc.Roles {
 		for _, f := range fields {
 			c.roles[role] = append(c.roles[role], parseRoleField(f))
@@ -316,6 +364,29 @@ func parse(main, elos []byte) *catalog {
 			c.byTopic[strings.ToLower(e.Topic)] = e
 		}
 	}
+	// Event types are read through EventLogFile: its access is theirs.
+	var elfAccess Access
+	if e := c.byName["eventlogfile"]; e != nil {
+		elfAccess = e.Access
+	}
+	for _, e := range elfDoc.EventTypes {
+		e.Kind = KindEventLogFile
+		if e.Access == (Access{}) {
+			e.Access = elfAccess
+		}
+		e.defaults()
+		if err := e.check(); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		k := strings.ToLower(e.Name)
+		if c.byEventType[k] != nil {
+			errs = append(errs, fmt.Errorf("event type %s: listed twice", e.Name))
+			continue
+		}
+		c.byEventType[k] = e
+		c.eventTypes = append(c.eventTypes, e)
+	}
 	c.err = errors.Join(errs...)
 	return c
 }
@@ -338,6 +409,10 @@ func (e *Entry) defaults() {
 		if e.Access == (Access{}) {
 			e.Access = eventLogObjectAccess
 		}
+	case KindEventLogFile:
+		// TIMESTAMP_DERIVED is the event time as ISO 8601; the stream falls
+		// back to TIMESTAMP (yyyyMMddHHmmss.SSS) where it is missing.
+		e.Key, e.Timestamp = KeyFileRow, "TIMESTAMP_DERIVED"
 	}
 }
 
@@ -353,7 +428,7 @@ func (e *Entry) check() error {
 	switch {
 	case len(missing) > 0:
 		return fmt.Errorf("%s: missing %s", e.Name, strings.Join(missing, ", "))
-	case !slices.Contains([]Kind{KindObject, KindStorage, KindEvent, KindEventLogObject}, e.Kind):
+	case !slices.Contains([]Kind{KindObject, KindStorage, KindEvent, KindEventLogObject, KindEventLogFile}, e.Kind):
 		return fmt.Errorf("%s: kind %q", e.Name, e.Kind)
 	case !strings.HasPrefix(e.Doc, "https://developer.salesforce.com/") && !strings.HasPrefix(e.Doc, "https://help.salesforce.com/"):
 		return fmt.Errorf("%s: doc %q is not a Salesforce page", e.Name, e.Doc)
@@ -363,8 +438,53 @@ func (e *Entry) check() error {
 		return fmt.Errorf("%s: severity %q", e.Name, e.Severity)
 	}
 	for _, f := range []string{e.Timestamp, e.Cursor, e.Key} {
-		if f != "" && f != KeyDigest && len(e.Fields) > 0 && e.Field(f) == nil {
+		if f != "" && f != KeyDigest && f != KeyFileRow && len(e.Fields) > 0 && e.Field(f) == nil {
 			return fmt.Errorf("%s: %s is not among its fields", e.Name, f)
+		}
+	}
+	if e.Kind == KindEventLogFile {
+		return e.checkEventType()
+	}
+	for _, f := range e.Fields {
+		if !slices.Contains(fieldTypes, f.Type) {
+			return fmt.Errorf("%s: field %s: type %q is an event type column's", e.Name, f.Name, f.Type)
+		}
+	}
+	if len(e.Values) > 0 {
+		return fmt.Errorf("%s: values are for event types' columns", e.Name)
+	}
+	return nil
+}
+
+// checkEventType holds an event type to what every log file has: its
+// columns with their LogFileFieldTypes types, EVENT_TYPE, the time columns,
+// and values and roles only for columns it has.
+func (e *Entry) checkEventType() error {
+	for _, col := range []string{"EVENT_TYPE", "TIMESTAMP", "TIMESTAMP_DERIVED"} {
+		if e.Field(col) == nil {
+			return fmt.Errorf("event type %s: no %s column", e.Name, col)
+		}
+	}
+	seen := map[string]bool{}
+	for _, f := range e.Fields {
+		switch {
+		case !slices.Contains(elfFieldTypes, f.Type):
+			return fmt.Errorf("event type %s: column %s: type %q is not one of %v", e.Name, f.Name, f.Type, elfFieldTypes)
+		case seen[f.Name]:
+			return fmt.Errorf("event type %s: column %s listed twice", e.Name, f.Name)
+		}
+		seen[f.Name] = true
+	}
+	for col := range e.Values {
+		if e.Field(col) == nil {
+			return fmt.Errorf("event type %s: values for %s, which is not among its columns", e.Name, col)
+		}
+	}
+	for role, fields := range e.Roles {
+		for _, f := range fields {
+			if name, _, _ := strings.Cut(strings.TrimPrefix(f, "-"), "="); e.Field(name) == nil {
+				return fmt.Errorf("event type %s: role %s names %s, which is not among its columns", e.Name, role, name)
+			}
 		}
 	}
 	return nil
@@ -372,18 +492,23 @@ func (e *Entry) check() error {
 
 // ---- lookups ----
 
-// Lookup returns the entry of an object or event, by name (nil: unknown).
+// Lookup returns the entry of an object or event, by name (nil: unknown;
+// EventLogFile event types: EventType).
 func Lookup(name string) *Entry { return load().byName[strings.ToLower(name)] }
 
 // ByEvent returns the entry of a streaming event by its name: the storage
 // object it is stored in, or the event itself (nil: unknown).
 func ByEvent(event string) *Entry { return load().byTopic[strings.ToLower(event)] }
 
-// All lists every entry, in the catalog's order.
+// All lists every object and event, in the catalog's order (EventLogFile
+// event types: EventTypes).
 func All() []*Entry { return slices.Clone(load().entries) }
 
 // OfKind lists the entries of one kind, in the catalog's order.
 func OfKind(k Kind) []*Entry {
+	if k == KindEventLogFile {
+		return EventTypes()
+	}
 	var out []*Entry
 	for _, e := range load().entries {
 		if e.Kind == k {
@@ -391,6 +516,30 @@ func OfKind(k Kind) []*Entry {
 		}
 	}
 	return out
+}
+
+// EventType returns the entry of an EventLogFile event type by its
+// EventType value (nil: unknown).
+func EventType(name string) *Entry { return load().byEventType[strings.ToLower(name)] }
+
+// EventTypes lists the EventLogFile event types, in the catalog's order.
+func EventTypes() []*Entry { return slices.Clone(load().eventTypes) }
+
+// ValuesOf is the values the docs list for an event type's column, the
+// usual one first: the type's own, else the ones every event type shares
+// (nil: none listed). EVENT_TYPE's is the type ("The value is always
+// <type>").
+func (e *Entry) ValuesOf(column string) []string {
+	if e.Kind == KindEventLogFile && column == "EVENT_TYPE" {
+		return []string{e.Name}
+	}
+	if v, ok := e.Values[column]; ok {
+		return v
+	}
+	if e.Kind == KindEventLogFile && e.Field(column) != nil {
+		return load().values[column]
+	}
+	return nil
 }
 
 // IsEventLogObject reports whether object is an Event Log Object: listed,

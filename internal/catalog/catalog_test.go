@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,7 +13,7 @@ import (
 // The embedded catalog parses, every entry names its Salesforce page, and
 // what the kinds imply holds.
 func TestCatalog(t *testing.T) {
-	require.NoError(t, parse(catalogYAML, eventLogObjectsYAML).err)
+	require.NoError(t, parse(catalogYAML, eventLogObjectsYAML, eventLogFilesYAML).err)
 	c := load()
 	version := regexp.MustCompile(`^[1-9][0-9]\.0$`)
 	for _, e := range c.entries {
@@ -117,10 +118,79 @@ func TestPlaceholder(t *testing.T) {
 }
 
 func TestBrokenCatalogIsReported(t *testing.T) {
-	c := parse([]byte("objects:\n  - name: X\n    kind: object\n    doc: https://example.com\n    key: Id\n    timestamp: T\n    access: {needs: a, fix: b}\n"), nil)
+	c := parse([]byte("objects:\n  - name: X\n    kind: object\n    doc: https://example.com\n    key: Id\n    timestamp: T\n    access: {needs: a, fix: b}\n"), nil, nil)
 	require.ErrorContains(t, c.err, "not a Salesforce page")
-	c = parse([]byte("objects:\n  - name: X\n    kind: object\n    fields: [Id nonsense]\n"), nil)
+	c = parse([]byte("objects:\n  - name: X\n    kind: object\n    fields: [Id nonsense]\n"), nil, nil)
 	require.ErrorContains(t, c.err, "nonsense")
+
+	// An event type is held to what every log file has.
+	eventLogFile := []byte("objects:\n  - name: EventLogFile\n    kind: object\n    doc: https://developer.salesforce.com/x\n    key: Id\n    timestamp: CreatedDate\n    access: {needs: a, fix: b}\n")
+	elf := func(body string) error {
+		return parse(eventLogFile, nil, []byte("event_log_files:\n  - name: T\n    doc: https://developer.salesforce.com/t\n"+body)).err
+	}
+	cols := "    fields: [EVENT_TYPE String, TIMESTAMP String, TIMESTAMP_DERIVED DateTime, USER_ID Id]\n"
+	require.NoError(t, elf(cols))
+	require.ErrorContains(t, elf("    fields: [EVENT_TYPE String, TIMESTAMP_DERIVED DateTime]\n"), "no TIMESTAMP column")
+	require.ErrorContains(t, elf("    fields: [EVENT_TYPE String, TIMESTAMP String, TIMESTAMP_DERIVED datetime]\n"), `type "datetime"`)
+	require.ErrorContains(t, elf(cols+"    values: {LOGIN_TYPE: [A]}\n"), "LOGIN_TYPE, which is not among its columns")
+	require.ErrorContains(t, elf(cols+"    roles: {user.id: [-USER_ID_DERIVED]}\n"), "USER_ID_DERIVED, which is not among its columns")
+	require.ErrorContains(t, elf(cols+"  - name: T\n    doc: https://developer.salesforce.com/t\n"+cols), "listed twice")
+	// Object fields keep SOQL types.
+	require.ErrorContains(t, parse([]byte("objects:\n  - name: X\n    kind: object\n    doc: https://developer.salesforce.com/x\n    key: Id\n    timestamp: T\n    access: {needs: a, fix: b}\n    fields: [Id id, T Number]\n"), nil, nil).err,
+		"an event type column's")
+}
+
+// EventLogFile event types: at least every type the simulator serves and
+// the detections read, each with its page, the time columns, and the
+// documented facts the receiver and the detections rely on.
+func TestEventTypes(t *testing.T) {
+	var names []string
+	for _, e := range EventTypes() {
+		names = append(names, e.Name)
+		assert.Equal(t, KindEventLogFile, e.Kind)
+		assert.Equal(t, KeyFileRow, e.Key)
+		assert.Equal(t, "TIMESTAMP_DERIVED", e.Timestamp)
+		assert.Equal(t, Lookup("EventLogFile").Access, e.Access, "%s: read through EventLogFile", e.Name)
+		assert.Regexp(t, `^https://developer\.salesforce\.com/docs/atlas\.en-us\.object_reference\.meta/object_reference/sforce_api_objects_eventlogfile_[a-z0-9]+\.htm$`, e.Doc)
+		assert.Same(t, e, EventType(e.Name))
+		assert.Nil(t, Lookup(e.Name), "%s: an event type is not an object", e.Name)
+		assert.Equal(t, e.Name, e.ValuesOf("EVENT_TYPE")[0], "%s: EVENT_TYPE is always the type", e.Name)
+	}
+	assert.Subset(t, names, []string{"Login", "Logout", "API", "RestApi", "URI", "Report", "ReportExport",
+		"LightningPageView", "ApexExecution", "LoginAs", "BulkApi", "ApiTotalUsage"})
+	assert.Equal(t, EventTypes(), OfKind(KindEventLogFile))
+	assert.NotContains(t, All(), EventType("Login"))
+
+	// Free without Event Monitoring: the EventLogFile page's list.
+	for _, e := range EventTypes() {
+		assert.Equal(t, slices.Contains([]string{"Login", "Logout", "ApiTotalUsage"}, e.Name), e.Free, e.Name)
+	}
+	// The columns the detections read, with their documented types.
+	for _, c := range []struct{ typ, col, colType string }{
+		{"RestApi", "USER_AGENT", "Number"}, {"RestApi", "CONNECTED_APP_ID", "Reference"},
+		{"RestApi", "ROWS_PROCESSED", "Number"}, {"RestApi", "CLIENT_NAME", "String"},
+		{"API", "ROWS_PROCESSED", "Number"}, {"API", "CLIENT_NAME", "String"},
+		{"BulkApi", "ROWS_PROCESSED", "Number"}, {"BulkApi", "SUCCESS", "Boolean"},
+		{"ApiTotalUsage", "CONNECTED_APP_ID", "String"}, {"ApiTotalUsage", "CONNECTED_APP_NAME", "String"},
+		{"ApiTotalUsage", "CLIENT_NAME", "String"}, {"ApiTotalUsage", "API_VERSION", "Number"},
+		{"Login", "BROWSER_TYPE", "String"}, {"Login", "LOGIN_TYPE", "String"}, {"Login", "FORWARDED_FOR_IP", "String"},
+		{"Report", "ROW_COUNT", "Number"},
+	} {
+		f := EventType(c.typ).Field(c.col)
+		require.NotNil(t, f, "%s.%s", c.typ, c.col)
+		assert.Equal(t, c.colType, f.Type, "%s.%s", c.typ, c.col)
+	}
+	assert.Equal(t, "61.0", EventType("Login").Field("FORWARDED_FOR_IP").Since)
+	assert.Nil(t, EventType("API").Field("CONNECTED_APP_ID"), "SOAP API rows name no connected app")
+	assert.Nil(t, EventType("ApiTotalUsage").Field("ROWS_PROCESSED"))
+	assert.Contains(t, EventType("Login").ValuesOf("LOGIN_TYPE"), "i", "Remote Access 2.0")
+	assert.Equal(t, "S", EventType("API").ValuesOf("REQUEST_STATUS")[0], "shared values")
+	assert.Nil(t, EventType("ReportExport").ValuesOf("REQUEST_STATUS"), "only for a type with the column")
+
+	// RestApi's USER_AGENT is a numeric client code: it feeds no user agent.
+	assert.NotContains(t, fieldsOf(RolesOf(EventType("RestApi"))["user_agent.original"]), "USER_AGENT")
+	assert.Contains(t, fieldsOf(RolesOf(EventType("LightningPageView"))["user_agent.original"]), "USER_AGENT")
+	assert.Contains(t, fieldsOf(RolesOf(nil)["user_agent.original"]), "USER_AGENT", "the shared table keeps it")
 }
 
 func fieldsOf(rs []RoleField) []string {

@@ -12,7 +12,7 @@ import (
 
 // Sections names every rendered section.
 var Sections = []string{"permissions", "severity", "objects", "storage", "events", "event-log-objects",
-	"roles", "field-severity", "object-rules"}
+	"event-log-files", "roles", "field-severity", "object-rules"}
 
 // Markdown renders one section.
 func Markdown(section string) string {
@@ -30,6 +30,8 @@ func Markdown(section string) string {
 		eventTable(&b)
 	case "event-log-objects":
 		eloTable(&b)
+	case "event-log-files":
+		elfTable(&b)
 	case "roles":
 		roleTable(&b)
 	case "field-severity":
@@ -135,17 +137,38 @@ func eventTable(b *strings.Builder) {
 func eloTable(b *strings.Builder) {
 	b.WriteString("| Event Log Object | API | EventLogFile type | user | client | URL |\n|---|---|---|---|---|---|\n")
 	for _, e := range OfKind(KindEventLogObject) {
-		roles := RolesOf(e)
-		first := func(role string) string {
-			for _, r := range roles[role] {
-				if e.Field(r.Field) != nil {
-					return "`" + r.Field + "`"
-				}
-			}
-			return ""
-		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", link(e.Name, e.Doc), e.Since, e.EventLogFile,
-			first("user.id"), first("client.address"), first("url.path"))
+			firstRoleField(e, "user.id"), firstRoleField(e, "client.address"), firstRoleField(e, "url.path"))
+	}
+}
+
+// firstRoleField is the field of e that feeds role first, as code ("": none).
+func firstRoleField(e *Entry, role string) string {
+	for _, r := range RolesOf(e)[role] {
+		if e.Field(r.Field) != nil {
+			return "`" + r.Field + "`"
+		}
+	}
+	return ""
+}
+
+func elfTable(b *strings.Builder) {
+	b.WriteString("| event type | without Event Monitoring | user | client | user agent | columns (`LogFileFieldTypes` type, API version) |\n|---|---|---|---|---|---|\n")
+	for _, e := range EventTypes() {
+		free := "no"
+		if e.Free {
+			free = "yes"
+		}
+		cols := make([]string, len(e.Fields))
+		for i, f := range e.Fields {
+			cols[i] = "`" + f.Name + "` " + f.Type
+			if f.Since != "" {
+				cols[i] += " (" + f.Since + ")"
+			}
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", link(e.Name, e.Doc), free,
+			firstRoleField(e, "user.id"), firstRoleField(e, "client.address"), firstRoleField(e, "user_agent.original"),
+			strings.Join(cols, ", "))
 	}
 }
 
@@ -183,12 +206,14 @@ func fieldSeverity(b *strings.Builder) {
 
 func objectRules(b *strings.Builder) {
 	b.WriteString("| object | read by | severity | its own fields for attributes |\n|---|---|---|---|\n")
-	for _, e := range All() {
+	for _, e := range append(All(), EventTypes()...) {
 		if !e.Threat() && e.Status == "" && len(e.Roles) == 0 {
 			continue
 		}
 		read := "`objects` entry `" + e.Name + "`"
 		switch {
+		case e.Kind == KindEventLogFile:
+			read = "`event_log_file`, event type `" + e.Name + "`"
 		case e.Name == "LoginHistory":
 			read = "`login_history`; " + read
 		case e.Topic != "":
@@ -211,11 +236,20 @@ func objectRules(b *strings.Builder) {
 			}
 		})
 		for _, role := range roles {
-			var fs []RoleField
+			var fs, not []RoleField
 			for _, f := range e.Roles[role] {
+				if name, ok := strings.CutPrefix(f, "-"); ok {
+					not = append(not, RoleField{Field: name})
+					continue
+				}
 				fs = append(fs, RoleField{Field: f})
 			}
-			own = append(own, "`"+role+"` = "+codes(fs))
+			if len(fs) > 0 {
+				own = append(own, "`"+role+"` = "+codes(fs))
+			}
+			if len(not) > 0 {
+				own = append(own, "`"+role+"` not from "+codes(not))
+			}
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", e.Name, read, sev, strings.Join(own, "; "))
 	}

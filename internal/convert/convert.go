@@ -132,6 +132,21 @@ func (m Mapping) ForObject(object string) Mapping {
 	return m
 }
 
+// ForEventType returns m for the rows of an EventLogFile event type: its
+// salesforce.event_type, and the catalog's rules for the type (which of
+// its columns become which attribute, its severity). A type the catalog
+// does not list keeps the rules every source shares.
+func (m Mapping) ForEventType(eventType string) Mapping {
+	m.EventType = eventType
+	e := catalog.EventType(eventType)
+	if e == nil {
+		m.roles, m.Warn = nil, false
+		return m
+	}
+	m.roles, m.Warn = RolesFor(e), e.Threat()
+	return m
+}
+
 // Origin is what a record's log record carries besides the record's own
 // fields.
 type Origin struct {

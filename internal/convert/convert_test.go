@@ -128,6 +128,32 @@ func TestEventTypeAndLogFileID(t *testing.T) {
 	assert.Equal(t, semconv.EventEventLogFile, lr.EventName())
 }
 
+// An event type's rows follow its catalog entry: RestApi's USER_AGENT is a
+// numeric client code, never a user agent, whatever it holds; where the
+// column is a user agent, or the type is not listed, it is one.
+func TestEventTypeRoles(t *testing.T) {
+	names := []string{"EVENT_TYPE", "TIMESTAMP", "USER_AGENT", "CLIENT_IP"}
+	for _, tt := range []struct {
+		eventType string
+		wantUA    bool
+	}{{"RestApi", false}, {"LightningPageView", true}, {"SomeFutureType", true}} {
+		t.Run(tt.eventType, func(t *testing.T) {
+			m := Mapping{EventName: semconv.EventEventLogFile, Stream: "event_log_file"}.ForEventType(tt.eventType)
+			b := NewBatch(testResource, 1)
+			_, err := m.AppendCSV(b, m.CSVHeader(names, nil), []string{tt.eventType, "20240501000000.000", "sfdc/1.0", "192.0.2.1"},
+				Origin{Key: "0AT1/1", Observed: testObserved, LogFileID: "0AT1"})
+			require.NoError(t, err)
+			lr := b.Logs().ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
+			ua, ok := attr(lr, semconv.AttrUserAgent)
+			assert.Equal(t, tt.wantUA, ok, "user_agent.original %q", ua)
+			v, _ := attr(lr, semconv.AttrEventType)
+			assert.Equal(t, tt.eventType, v)
+			addr, _ := attr(lr, semconv.AttrClientAddr)
+			assert.Equal(t, "192.0.2.1", addr, "the shared roles still apply")
+		})
+	}
+}
+
 func TestSeverity(t *testing.T) {
 	lh := Mapping{EventName: semconv.EventLoginHistory, Stream: "login_history", TimestampField: "LoginTime"}.ForObject("LoginHistory")
 	obj := Mapping{EventName: semconv.EventObject, Stream: "object/LoginEvent", TimestampField: "EventDate"}

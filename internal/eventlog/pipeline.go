@@ -140,8 +140,7 @@ func (s *Source) readRows(ctx context.Context, in pipelineInput, free <-chan *ro
 // numbered from in.first, then a last (possibly empty) batch.
 func (s *Source) convertRows(ctx context.Context, in pipelineInput, chunks <-chan *rowChunk, free chan<- *rowChunk, out chan<- converted) {
 	defer close(out)
-	mapping := Descriptor.Mapping()
-	mapping.EventType = in.file.EventType
+	mapping := Descriptor.Mapping().ForEventType(in.file.EventType)
 	id := in.file.ID
 	row := in.first
 	// One observed time per batch: the rows of a batch are read together.

@@ -462,7 +462,9 @@ func (s *Source) download(ctx context.Context, res convert.Resource, f logFile, 
 				zap.String("stream", Descriptor.Name), zap.String("log_file_id", f.ID), zap.Error(rd.ParseError()))
 			names = splitList(f.LogFileFieldNames)
 		}
-		m := Descriptor.Mapping()
+		// The type's own column rules (catalog): RestApi's USER_AGENT is a
+		// client code, not a user agent.
+		m := Descriptor.Mapping().ForEventType(f.EventType)
 		header = m.CSVHeader(names, columnTypes(names, f.LogFileFieldNames, f.LogFileFieldTypes))
 	}
 	if rd.Err() != nil {
