@@ -189,7 +189,8 @@ func (in *injection) insert(object string, rec map[string]any) {
 func (in *injection) elf(eventType string, rows int, set func(i int) map[string]string) {
 	day := in.inc.At.Truncate(24 * time.Hour)
 	names, _ := elf.Columns(eventType)
-	g := elf.NewRowGen(eventType, DefaultOrgID, fileSeed(in.o.cfg.Seed, LogFile{EventType: eventType, LogDate: in.inc.At}), day, time.Hour)
+	g := elf.NewRowGen(eventType, DefaultOrgID, fileSeed(in.o.cfg.Seed, LogFile{EventType: eventType, LogDate: in.inc.At}), day, time.Hour,
+		usersForELF(in.o.gen.users)...)
 	var out [][]string
 	for i := range rows {
 		row := slices.Clone(g.Next(nil))
@@ -386,7 +387,7 @@ func (in *injection) failedELFLogins(at func(i int) (simUser, time.Time), n int,
 		return elfTime(ts, map[string]string{
 			"USER_ID": u.id[:15], "USER_ID_DERIVED": u.id, "USER_NAME": u.username,
 			"LOGIN_STATUS": "LOGIN_ERROR_INVALID_PASSWORD", "REQUEST_STATUS": "F",
-			"CLIENT_IP": ip, "SOURCE_IP": ip, "SESSION_KEY": "", "LOGIN_TYPE": "Application",
+			"CLIENT_IP": ip, "SOURCE_IP": ip, "SESSION_KEY": "", "LOGIN_TYPE": "A", // A: Application (a password login)
 		})
 	})
 }

@@ -153,6 +153,7 @@ func (o *Org) AddLogFile(f LogFile) string {
 	}
 	body := &LogFileBody{}
 	var seed uint64
+	users := o.elfUsers()
 	switch {
 	case f.Raw != nil:
 		raw := f.Raw
@@ -163,13 +164,13 @@ func (o *Org) AddLogFile(f LogFile) string {
 		// what makes the file unique.
 		seed = fileSeed(o.cfg.Seed, f)
 		from, ev, limit := f.LogDate, f.EventType, f.GenBytes
-		body.open = func() io.Reader { return elf.NewReader(ev, DefaultOrgID, seed, from, span, 0, limit) }
+		body.open = func() io.Reader { return elf.NewReader(ev, DefaultOrgID, seed, from, span, 0, limit, users...) }
 		// One counting pass for LogFileLength and the ground-truth row count.
 		body.length, body.count = elf.Measure(body.open())
 	default:
 		rows := f.Rows
 		if f.GenRows > 0 {
-			g := elf.NewRowGen(f.EventType, DefaultOrgID, fileSeed(o.cfg.Seed, f), f.LogDate, span)
+			g := elf.NewRowGen(f.EventType, DefaultOrgID, fileSeed(o.cfg.Seed, f), f.LogDate, span, users...)
 			for range f.GenRows {
 				rows = append(rows, slices.Clone(g.Next(nil)))
 			}
@@ -204,6 +205,22 @@ func (o *Org) AddLogFile(f LogFile) string {
 	// immutable once visible, which holds: o.mu is still held.
 	o.st.table("EventLogFile").byID[id].Fields["LogFile"] = "/services/data/v" + o.cfg.APIVersion + "/sobjects/EventLogFile/" + id + "/LogFile"
 	return id
+}
+
+// elfUsers are the org's users, whom its log files' rows are about; user i
+// works through the connected app elf.AppFor(i), on every source.
+func (o *Org) elfUsers() []elf.User {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return usersForELF(o.gen.users)
+}
+
+func usersForELF(us []simUser) []elf.User {
+	out := make([]elf.User, len(us))
+	for i, u := range us {
+		out[i] = elf.User{ID: u.id, Username: u.username}
+	}
+	return out
 }
 
 func fileSeed(seed int64, f LogFile) uint64 {
