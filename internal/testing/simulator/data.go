@@ -28,6 +28,10 @@ const (
 	IncidentPermissionChange = org.IncidentPermissionChange
 	IncidentMassReportExport = org.IncidentMassReportExport
 	IncidentAPIAnomaly       = org.IncidentAPIAnomaly
+
+	IncidentMassAPIExport          = org.IncidentMassAPIExport
+	IncidentNewAPIClient           = org.IncidentNewAPIClient
+	IncidentRefreshTokenNewAddress = org.IncidentRefreshTokenNewAddress
 )
 
 // IncidentNames lists every incident Inject knows, in a stable order.

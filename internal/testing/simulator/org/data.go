@@ -134,8 +134,7 @@ func genLoginHistory(g *Generator, ts time.Time) map[string]any {
 		"ForwardedForIp": nil,
 	}
 	if api {
-		rec["LoginType"] = g.pick("Remote Access 2.0", "Other Apex API", "Partner Product")
-		rec["Application"] = g.pick("Data Loader", "Salesforce CLI", "sfsim Integration")
+		rec["LoginType"] = g.pick(loginTypeOAuth2, "Other Apex API", "Partner Product")
 		rec["ApiType"] = g.pick("SOAP Partner", "REST")
 		rec["ApiVersion"] = g.pick("60.0", "64.0", "66.0")
 		rec["ClientVersion"] = rec["ApiVersion"]
@@ -167,6 +166,9 @@ func genLoginHistory(g *Generator, ts time.Time) map[string]any {
 	}
 	if g.chance(0.05) {
 		rec["LoginSubType"] = g.pick("OAuth Username-Password Flow", "OAuth JWT Bearer Flow")
+	}
+	if api {
+		g.oauthLogin(rec, u) // oauth.go: the user's app, refreshing from its egress
 	}
 	return rec
 }

@@ -61,12 +61,12 @@ func genLoginEvent(g *Generator, ts time.Time) map[string]any {
 		"Mozilla/5.0 (X11; Linux x86_64; rv:126.0) Gecko/20100101 Firefox/126.0")
 	rec["ApiType"], rec["ApiVersion"], rec["ClientVersion"] = "N/A", "N/A", "N/A"
 	if api {
-		rec["LoginType"] = g.pick("Remote Access 2.0", "Other Apex API")
-		rec["Application"] = g.pick("Data Loader", "Salesforce CLI", "sfsim Integration")
+		rec["LoginType"] = g.pick(loginTypeOAuth2, "Other Apex API")
 		rec["ApiType"] = g.pick("SOAP Partner", "REST")
 		rec["ApiVersion"] = g.pick("60.0", "64.0", "66.0")
 		rec["ClientVersion"] = rec["ApiVersion"]
 		rec["Browser"], rec["Platform"], rec["UserAgent"] = "Unknown", "Unknown", nil
+		g.oauthLogin(rec, u) // oauth.go: the user's app, refreshing from its egress
 	}
 	setHome(rec, u) // incidents.go: a new country is an incident
 	rec["TlsProtocol"] = g.pick("TLS 1.2", "TLS 1.3")
@@ -98,15 +98,24 @@ var apiQueries = []struct{ entities, query string }{
 	{"Account, Contact", "SELECT Id, (SELECT Id FROM Contacts) FROM Account"},
 }
 
+// genApiEvent is a query by a user's connected app (elf.AppFor, as in the
+// log files): its name, the client it declares and its user agent.
+// ConnectedAppId "populates when a call triggers an OAuth 2.0
+// authentication process ... When a user associated with the call already
+// has an active authentication token, the ConnectedAppID is set to a null
+// value" (ApiEvent's page).
 func genApiEvent(g *Generator, ts time.Time) map[string]any {
-	rec, _ := g.eventCommon(ts)
+	rec, u := g.eventCommon(ts)
+	app := g.appOf(u)
 	q := apiQueries[g.rnd.IntN(len(apiQueries))]
 	rows := float64(g.rnd.IntN(5000))
 	rec["ApiType"] = g.pick("REST", "SOAP Partner", "Bulk API 2.0")
 	rec["ApiVersion"] = g.pick("60.0", "64.0", "66.0")
-	rec["Application"] = g.pick("Data Loader", "Salesforce CLI", "sfsim Integration")
-	rec["Client"] = g.pick("sfdx toolbelt", "DataLoaderBulkUI/60.0", "sfsim/1.0")
-	rec["ConnectedAppId"] = sfid.New("0H4", g.rnd.Uint64N(1<<20))
+	rec["Application"], rec["Client"] = app.Name, app.Client
+	rec["ConnectedAppId"] = nil
+	if g.chance(0.3) {
+		rec["ConnectedAppId"] = app.ID
+	}
 	rec["Operation"] = g.pick("Query", "Query", "QueryMore", "Describe")
 	rec["Platform"] = g.pick("Linux", "Mac OSX", "Windows 10")
 	rec["Query"] = q.query
@@ -115,7 +124,7 @@ func genApiEvent(g *Generator, ts time.Time) map[string]any {
 	rec["RowsProcessed"] = rows
 	rec["RowsReturned"] = min(rows, 2000)
 	rec["ElapsedTime"] = int64(5 + g.rnd.IntN(3000))
-	rec["UserAgent"] = g.pick("SFDX Toolbelt - 2.40.7", "Java/17.0.10", "sfsim/1.0")
+	rec["UserAgent"] = app.UserAgent
 	rec["EvaluationTime"] = float64(g.rnd.IntN(10))
 	rec["PolicyOutcome"] = "NoAction"
 	rec["AdditionalInfo"] = "{}"

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"time"
+
+	"github.com/sfevents/salesforcereceiver/internal/testing/simulator/elf"
 )
 
 // Generator holds the seeded randomness and the users generated records
@@ -32,6 +34,12 @@ func (g *Generator) user() simUser {
 		return g.users[0]
 	}
 	return g.users[g.rnd.IntN(len(g.users))]
+}
+
+// appOf is the connected app u works through: elf.AppFor of u's place
+// among the org's users, the same on every source (log files too).
+func (g *Generator) appOf(u simUser) elf.App {
+	return elf.AppFor(max(0, slices.IndexFunc(g.users, func(v simUser) bool { return v.id == u.id })))
 }
 
 // The generator's tools for generators outside the org (the Pub/Sub API's

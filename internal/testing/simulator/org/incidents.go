@@ -34,6 +34,19 @@ const (
 	IncidentMassReportExport = "mass_report_export"
 	// A Threat Detection API anomaly.
 	IncidentAPIAnomaly = "api_anomaly"
+	// A connected app's stolen token exports the org within the hour
+	// (UNC6395 with the Salesloft Drift tokens): Bulk API 2.0 query jobs,
+	// Bulk API batches, REST query pages through the app and SOAP
+	// queryMore calls, each source far above 50,000 rows.
+	IncidentMassAPIExport = "mass_api_export"
+	// A user's account used by clients it never used: a vished user's
+	// authorized "Data Loader" (UNC6040) and the scripted clients of the
+	// 2025 advisories (python-requests/2.32.4,
+	// Salesforce-Multi-Org-Fetcher/1.0).
+	IncidentNewAPIClient = "new_api_client"
+	// A connected app's refresh token used from an address the app never
+	// refreshed from.
+	IncidentRefreshTokenNewAddress = "refresh_token_new_address"
 )
 
 // IncidentNames lists every incident Inject knows, in a stable order.
@@ -42,6 +55,7 @@ func IncidentNames() []string { return slices.Clone(incidentNames) }
 var incidentNames = []string{
 	IncidentFailedLoginBurst, IncidentPasswordSpray, IncidentNewCountry, IncidentLoginAs,
 	IncidentPermissionChange, IncidentMassReportExport, IncidentAPIAnomaly,
+	IncidentMassAPIExport, IncidentNewAPIClient, IncidentRefreshTokenNewAddress,
 }
 
 // Incident is the ground truth of one injected incident.
@@ -56,6 +70,11 @@ type Incident struct {
 	IP                     string // the client address, where it has one
 	Country                string // new_country_login: the new country (CountryIso)
 	HomeCountry            string // new_country_login: the user's usual one
+	// App and AppID are the connected app it concerns (name, 15-character
+	// Id): the exporting app, the app refreshing from a new address.
+	App, AppID string
+	// Clients are the clients and user agents new_api_client used.
+	Clients []string
 	// Records are the ids of the records it added, by object; for
 	// EventLogFile the file's Id (its rows are all the incident's).
 	Records map[string][]string
@@ -70,6 +89,9 @@ const (
 	loginAsIP  = "198.51.100.7"
 	exporterIP = "192.0.2.91"
 	anomalyIP  = "203.0.113.200"
+	apiDumpIP  = "198.51.100.140"
+	newUAIP    = "203.0.113.45"
+	refreshIP  = "198.51.100.201"
 )
 
 // travelCity is where new_country_login logs in from: in no user's
@@ -233,6 +255,11 @@ const (
 )
 
 var incidentBuilders = map[string]func(in *injection, g *Generator){
+	// incidents_oauth.go: the 2025 campaigns through connected apps
+	IncidentMassAPIExport:          injectMassAPIExport,
+	IncidentNewAPIClient:           injectNewAPIClient,
+	IncidentRefreshTokenNewAddress: injectRefreshTokenNewAddress,
+
 	IncidentFailedLoginBurst: func(in *injection, g *Generator) {
 		u := g.users[uJane]
 		in.user(u)
@@ -263,10 +290,11 @@ var incidentBuilders = map[string]func(in *injection, g *Generator){
 		ts := in.inc.At.Add(-5 * time.Minute)
 		lh := genLoginHistory(g, ts)
 		lh["UserId"], lh["Status"], lh["SourceIp"], lh["CountryIso"] = u.id, LoginSuccess, travelIP, travelCity.iso
-		lh["ForwardedForIp"] = nil
+		browserLogin(lh)
 		in.insert("LoginHistory", lh)
 		le := genLoginEvent(g, ts)
 		le["UserId"], le["Username"], le["Status"], le["SourceIp"] = u.id, u.username, LoginSuccess, travelIP
+		browserLogin(le)
 		le["CountryIso"], le["City"] = travelCity.iso, travelCity.city
 		le["LoginLatitude"], le["LoginLongitude"] = travelCity.lat, travelCity.lon
 		le["SessionKey"] = g.key(16)
@@ -369,13 +397,27 @@ func (in *injection) failedLogin(g *Generator, u simUser, ip string, ts time.Tim
 	lh := genLoginHistory(g, ts)
 	lh["UserId"], lh["Status"], lh["SourceIp"] = u.id, LoginInvalidPassword, ip
 	lh["CountryIso"], _, _, _ = homeCity(u)
-	lh["ForwardedForIp"], lh["LoginType"], lh["Application"] = nil, "Application", "Browser"
+	browserLogin(lh)
 	in.insert("LoginHistory", lh)
 	le := genLoginEvent(g, ts)
 	le["UserId"], le["Username"], le["Status"], le["SourceIp"] = u.id, u.username, LoginInvalidPassword, ip
+	browserLogin(le)
 	le["SessionKey"] = nil // a failed login opens no session
 	setHome(le, u)
 	in.insert("LoginEvent", le)
+}
+
+// browserLogin makes a generated LoginHistory row or LoginEvent a user's
+// password login in a browser, never an app's OAuth login: an incident
+// about a user is not one about an app (oauth.go).
+func browserLogin(rec map[string]any) {
+	rec["LoginType"], rec["Application"], rec["LoginSubType"] = "Application", "Browser", nil
+	if _, ok := rec["ForwardedForIp"]; ok {
+		rec["ForwardedForIp"] = nil
+	}
+	if _, ok := rec["UserAgent"]; ok && rec["UserAgent"] == nil {
+		rec["UserAgent"] = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Safari/537.36"
+	}
 }
 
 // failedELFLogins queues the Event Monitoring Login rows of n failed
