@@ -70,6 +70,18 @@ var detectionWants = map[string]struct {
 		[]fieldIn{{"user.id", userID}}, []string{"ReportEvent", "ReportExport"}},
 	"api_anomaly": {simulator.IncidentAPIAnomaly,
 		[]fieldIn{{"user.id", userID}, {"client.address", ip}}, []string{"ApiAnomalyEventStore"}},
+	// The 2025 campaigns: a row per source, about the exporting app (REST)
+	// or its user (Bulk, SOAP); the user's new clients; the app's new
+	// address.
+	"mass_api_export": {simulator.IncidentMassAPIExport,
+		[]fieldIn{{"principal", func(i simulator.Incident) []string { return []string{"app " + i.AppID, "user " + i.UserID} }}},
+		[]string{"BulkApi2", "BulkApi", "RestApi", "API"}},
+	"new_api_client": {simulator.IncidentNewAPIClient,
+		[]fieldIn{{"user.id", userID}, {"client", func(i simulator.Incident) []string { return i.Clients }}},
+		[]string{"Login", "ApiEvent", "API", "ApiTotalUsage"}},
+	"refresh_token_new_address": {simulator.IncidentRefreshTokenNewAddress,
+		[]fieldIn{{"Application", func(i simulator.Incident) []string { return []string{i.App} }}, {"client.address", ip}},
+		[]string{"salesforce.login_history", "LoginEvent"}},
 }
 
 func userID(i simulator.Incident) []string { return []string{i.UserID} }
@@ -80,7 +92,8 @@ const detectionObjects = `    objects:
       - {name: LoginEvent, timestamp_field: EventDate, poll_interval: 1s, backfill: 96h}
       - {name: LoginAsEvent, timestamp_field: EventDate, poll_interval: 1s, backfill: 96h}
       - {name: ReportEvent, timestamp_field: EventDate, poll_interval: 1s, backfill: 96h}
-      - {name: ApiAnomalyEventStore, timestamp_field: EventDate, poll_interval: 1s, backfill: 96h}`
+      - {name: ApiAnomalyEventStore, timestamp_field: EventDate, poll_interval: 1s, backfill: 96h}
+      - {name: ApiEvent, timestamp_field: EventDate, poll_interval: 1s, backfill: 96h}`
 
 // Every query of docs/detections.md finds its injected incident, and only
 // it, in VictoriaLogs; over the same org without incidents none returns
@@ -127,9 +140,21 @@ func TestDetections(t *testing.T) {
 		v, _ := detectionsOrg(t, nil)
 		// The new-country query looks at the last hour: it must have
 		// logins to judge.
-		rows, err := v.queryUntil(context.Background(), `_time:1h (event_name:=salesforce.login_history or "salesforce.event_type":=LoginEvent) Status:=Success | stats count() as n`, "")
-		require.NoError(t, err)
-		require.NotEqual(t, "0", rows[0]["n"], "no recent logins")
+		// The queries that compare a recent window with the month before
+		// must have something to judge: recent logins (new country),
+		// recent refresh-token logins of apps, recent API clients, and
+		// log files with row counts.
+		for what, q := range map[string]string{
+			"recent logins": `_time:1h (event_name:=salesforce.login_history or "salesforce.event_type":=LoginEvent) Status:=Success`,
+			"recent refresh-token logins": `_time:1h (event_name:=salesforce.login_history or "salesforce.event_type":=LoginEvent)
+				LoginSubType:="OAuth Refresh Token" Application:*`,
+			"recent API clients":   `_time:1d "salesforce.event_type":=ApiEvent user_agent.original:*`,
+			"rows of API requests": `"salesforce.event_type":in(API, RestApi, BulkApi, BulkApi2) (ROWS_PROCESSED:>0 or RECORDS_PROCESSED:>0)`,
+		} {
+			rows, err := v.queryUntil(context.Background(), q+` | stats count() as n`, "")
+			require.NoError(t, err)
+			require.NotEqual(t, "0", rows[0]["n"], "clean data has no %s", what)
+		}
 		for _, d := range dets {
 			rows, err := v.queryUntil(context.Background(), d.query, "")
 			require.NoError(t, err, d.id)
@@ -162,7 +187,7 @@ func detectionsOrg(t *testing.T, incidents []string) (*victoriaLogs, *env) {
 	for _, f := range e.sim.Records("EventLogFile") {
 		want["salesforce.event_log_file"] += e.sim.LogFileRowCount(f.ID)
 	}
-	for _, o := range []string{"LoginEvent", "LoginAsEvent", "ReportEvent", "ApiAnomalyEventStore"} {
+	for _, o := range []string{"LoginEvent", "LoginAsEvent", "ReportEvent", "ApiAnomalyEventStore", "ApiEvent"} {
 		want["salesforce.object"] += len(e.sim.Records(o))
 	}
 	deadline := time.Now().Add(120 * time.Second)
