@@ -16,6 +16,7 @@ import (
 // their own (salesforce:api, ...). The body stays Salesforce's record.
 func (m *Mapper) cim(s *scratch, rv *resolved, lr plog.LogRecord) {
 	a := lr.Attributes()
+	a.EnsureCapacity(a.Len() + 24)
 	a.PutStr("com.splunk.sourcetype", rv.sourcetype)
 	a.PutStr("vendor_product", "Salesforce")
 	a.PutStr("app", "salesforce")

@@ -80,6 +80,7 @@ func New(name Name) (*Mapper, error) {
 // record under `unmapped`. The receiver's own attributes stay.
 func (m *Mapper) Map(logs plog.Logs) {
 	s := m.pool.Get().(*scratch)
+	s.last = nil
 	defer m.pool.Put(s)
 	rls := logs.ResourceLogs()
 	for i := range rls.Len() {
@@ -140,7 +141,7 @@ func (m *Mapper) resolve(eventName, eventType string) *resolved {
 		rv.dataset = "salesforce." + name
 	}
 	if rv.action == "" {
-		rv.action = strings.ReplaceAll(snake(eventType), "_", "-")
+		rv.action = strings.ReplaceAll(snake(rv.event), "_", "-") // api-anomaly-event, content-transfer
 	}
 	if rv.sourcetype == "" {
 		rv.sourcetype = "salesforce:" + snake(cmpOr(eventType, strings.TrimPrefix(eventName, "salesforce.")))
@@ -186,6 +187,9 @@ type scratch struct {
 	uid, parseError string
 	// of the resource
 	orgID, instanceHost string
+	// the last record's mapping: a batch's records mostly share theirs
+	last               *resolved
+	lastName, lastType string
 }
 
 // value is a fact's value: its text and, for numbers and times, n (a
@@ -236,7 +240,11 @@ func (m *Mapper) mapRecord(s *scratch, lr plog.LogRecord) {
 	if v, ok := attrs.Get(semconv.AttrEventType); ok {
 		eventType = v.Str()
 	}
-	rv := m.resolve(lr.EventName(), eventType)
+	rv := s.last
+	if rv == nil || s.lastName != lr.EventName() || s.lastType != eventType {
+		rv = m.resolve(lr.EventName(), eventType)
+		s.last, s.lastName, s.lastType = rv, lr.EventName(), eventType
+	}
 	r := rv.r
 	s.rank = [len(s.rank)]int8{}
 	s.uid, s.parseError = "", ""

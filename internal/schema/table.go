@@ -74,6 +74,7 @@ type rule struct {
 	lookups  [numFacts]map[string]string
 	ecs      []placement
 	raws     []string // body fields the placements read as they are: slots numFacts+i
+	own      []string // the fields the rule names itself (not the defaults'), for TestTableAgainstCatalog
 	fallback bool
 }
 
@@ -305,6 +306,13 @@ func compileRule(rd *ruleDoc, act *Activity, o origin, defaults map[string]map[f
 			originName = name
 		}
 	}
+	for _, b := range own {
+		for _, field := range b.fields {
+			if !strings.HasPrefix(field, "@") {
+				r.own = append(r.own, field)
+			}
+		}
+	}
 	for f := range numFacts {
 		b, ok := own[f]
 		if !ok {
@@ -389,6 +397,7 @@ func (r *rule) placement(key string, n *yaml.Node, lookups map[string]map[string
 		}
 		p.slot = int(numFacts) + len(r.raws)
 		r.raws = append(r.raws, d.Field)
+		r.own = append(r.own, d.Field)
 		r.byField[d.Field] = append(r.byField[d.Field], ref{slot: int16(p.slot)})
 	case d.Value != nil:
 		switch v := d.Value.(type) {
