@@ -412,7 +412,9 @@ func targetUser(display, section string) string {
 	for word := range strings.FieldsSeq(display) {
 		word = strings.TrimRight(word, ".,;:)]")
 		word = strings.TrimLeft(word, "([")
-		if at := strings.IndexByte(word, '@'); at > 0 && strings.IndexByte(word[at:], '.') > 0 {
+		// Usernames have an email's form, but not always a dot after the
+		// @ (the Automated Process user's is autoproc@00d...).
+		if at := strings.IndexByte(word, '@'); at > 0 && at < len(word)-1 {
 			return word
 		}
 	}

@@ -133,7 +133,7 @@ func (e *Event) Key() string {
 // body; OCSF: its unmapped).
 func RecordKey(fields pcommon.Map) string {
 	for _, f := range keyFields {
-		if v, ok := fields.Get(f); ok {
+		if v, ok := fields.Get(f); ok && !catalog.IsPlaceholderID(v.AsString()) {
 			return v.AsString()
 		}
 	}
