@@ -85,9 +85,18 @@ func (m *Mapper) ocsf(s *scratch, rv *resolved, lr plog.LogRecord) {
 	ev.PutInt("severity_id", int64(severity))
 	ev.PutStr("severity", ocsfSeverities[severity])
 	ev.PutInt("time", lr.Timestamp().AsTime().UnixMilli())
-	if st, ok := ocsfStatuses[s.str(fOutcome)]; ok && class != classDetectionFinding {
+	// Every event says how it went: Success or Failure where Salesforce
+	// says, else Unknown; a finding's status is its workflow state, New.
+	switch st, ok := ocsfStatuses[s.str(fOutcome)]; {
+	case class == classDetectionFinding:
+		ev.PutInt("status_id", 1)
+		ev.PutStr("status", "New")
+	case ok:
 		ev.PutInt("status_id", int64(st.id))
 		ev.PutStr("status", st.caption)
+	default:
+		ev.PutInt("status_id", 0)
+		ev.PutStr("status", "Unknown")
 	}
 	putOStr(s, ev, "status_detail", fReason)
 	if s.has(fDuration) {
@@ -313,6 +322,9 @@ func ocsfAuthentication(s *scratch, rv *resolved, ev pcommon.Map, activity int) 
 		if s.has(fDelegateUser) || s.has(fDelegateUserID) {
 			ocsfUser(s, ev.PutEmptyMap("actor").PutEmptyMap("user"), fDelegateUserID, fDelegateUser)
 		}
+	} else {
+		// Who asked to log in or out: the user.
+		ocsfUser(s, ev.PutEmptyMap("actor").PutEmptyMap("user"), fUserID, fUserName)
 	}
 	svc := ev.PutEmptyMap("service")
 	svc.PutStr("name", "Salesforce")
