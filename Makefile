@@ -39,7 +39,7 @@ FUZZ_TARGETS := \
 	internal/testing/simulator/soql:FuzzQuoteStringRoundTrip internal/eventavro:FuzzDecode internal/convert:FuzzFastKVMatchesPublicAPI
 SOAK_FUZZTIME ?= 5m
 
-.PHONY: run test build image bench bench-fastkv e2e fuzz soak victorialogs generate lint tools clean
+.PHONY: run test build image bench bench-fastkv bench-schema e2e fuzz soak victorialogs generate lint tools clean
 
 ## run: build the collector, start the Salesforce simulator and print events (Ctrl-C stops both)
 run: build $(SIM)
@@ -164,6 +164,12 @@ bench-fastkv: build
 	cd _build && CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -tags nofastkv -o $(CURDIR)/$(NOFASTKV) .
 	$(GO) test -tags e2e -count=1 -v -run TestFastKVBlackBox -timeout 30m ./internal/testing/e2e/ -collector $(CURDIR)/$(COLLECTOR) \
 		-nofastkv $(CURDIR)/$(NOFASTKV) -blackbox-rounds 7
+
+## bench-schema: the black box with the receiver's schema option and the OTTL recipes, against the receiver alone (issue #26)
+# See docs/schemas.md ("What it costs").
+bench-schema: build
+	$(GO) test -tags e2e -count=1 -v -run TestSchemaBlackBox -timeout 60m ./internal/testing/e2e/ -collector $(CURDIR)/$(COLLECTOR) \
+		-schema-blackbox -blackbox-rounds 5
 
 # The stock peer of the black-box comparison (filelog + csv_parser), built
 # by ocb on first use; only make bench uses it.

@@ -19,6 +19,7 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
 	"github.com/sfevents/salesforcereceiver/internal/objects"
 	"github.com/sfevents/salesforcereceiver/internal/pubsub"
+	"github.com/sfevents/salesforcereceiver/internal/schema"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 )
 
@@ -44,6 +45,9 @@ type Config struct {
 	Objects         []ObjectConfig        `mapstructure:"objects"`
 	EventLogObjects EventLogObjectsConfig `mapstructure:"event_log_objects"`
 	PubSub          PubSubConfig          `mapstructure:"pubsub"`
+	// Schema maps every record to a SIEM's schema (ecs, ocsf, cim); empty
+	// keeps the receiver's own records (docs/schemas.md).
+	Schema schema.Name `mapstructure:"schema"`
 
 	_ struct{}
 }
@@ -227,6 +231,9 @@ func (cfg *Config) Validate() error {
 		names[strings.ToLower(o.Name)] = i
 	}
 	errs = append(errs, cfg.PubSub.validate()...)
+	if !cfg.Schema.Valid() {
+		add("schema", "%q is not one of ecs, ocsf, cim (or empty for the receiver's own records)", cfg.Schema)
+	}
 	if !cfg.LoginHistory.Enabled && !cfg.SetupAuditTrail.Enabled && !cfg.EventLogFile.Enabled && !cfg.EventLogObjects.Enabled &&
 		len(cfg.Objects) == 0 && len(cfg.PubSub.Topics) == 0 {
 		errs = append(errs, errors.New("no stream is enabled: enable login_history, setup_audit_trail, event_log_file or event_log_objects, or list objects or pubsub.topics"))

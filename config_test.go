@@ -11,6 +11,8 @@ import (
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/sfevents/salesforcereceiver/internal/schema"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -32,6 +34,7 @@ func TestLoadConfig(t *testing.T) {
 	want.APIBudget.MaxCallsPerDay = new(int64(20000))
 	elector := component.MustNewID("k8s_leader_elector")
 	want.LeaderElector = &elector
+	want.Schema = schema.OCSF
 	want.LoginHistory = StreamConfig{Enabled: true, PollInterval: 5 * time.Minute, Backfill: 24 * time.Hour}
 	want.SetupAuditTrail.Enabled = false
 	want.EventLogFile.LogInterval = "hourly"
@@ -77,6 +80,8 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"tls min_version", func(c *Config) { c.TLS.MinVersion = "1.9" }, "tls:"},
 		{"no flow", func(c *Config) { c.Auth.Flow = "" }, "auth.flow"},
 		{"unknown flow", func(c *Config) { c.Auth.Flow = "saml" }, "auth.flow"},
+		{"unknown schema", func(c *Config) { c.Schema = "elastic" }, `schema: "elastic" is not one of ecs, ocsf, cim`},
+		{"schema's case", func(c *Config) { c.Schema = "ECS" }, `schema: "ECS" is not one of`},
 		{"no client id", func(c *Config) { c.Auth.ClientID = "" }, "auth.client_id: required for flow jwt_bearer"},
 		{"jwt without username", func(c *Config) { c.Auth.Username = "" }, "auth.username: required for flow jwt_bearer"},
 		{"jwt without key", func(c *Config) { c.Auth.PrivateKey = "" }, "auth.private_key_file: set exactly one"},

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
@@ -22,6 +23,7 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/eventlogobjects"
 	"github.com/sfevents/salesforcereceiver/internal/objects"
 	"github.com/sfevents/salesforcereceiver/internal/pubsub"
+	"github.com/sfevents/salesforcereceiver/internal/schema"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/soqlstream"
 	"github.com/sfevents/salesforcereceiver/internal/stream"
@@ -86,9 +88,16 @@ func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) err
 			zap.String("refused_as", "invalid_grant: authentication failure, the same answer as a wrong password"))
 	}
 
+	mapper, err := schema.New(r.cfg.Schema)
+	if err != nil {
+		return fmt.Errorf("schema: %w", err)
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	w := &wiring{r: r, client: client, store: store}
+	if mapper != nil {
+		w.mapRecords = mapper.Map
+	}
 	soql := func(backfill time.Duration) soqlstream.Options {
 		return soqlstream.Options{Backfill: backfill, Overlap: soqlstream.DefaultOverlap, APIVersion: r.cfg.APIVersion, Logger: logger,
 			UserID: func(ctx context.Context) (string, error) {
@@ -158,6 +167,8 @@ type wiring struct {
 	client *sfapi.Client
 	store  *checkpoint.Store
 	checks []streamCheck
+	// mapRecords maps each page to the configured schema (nil: none).
+	mapRecords func(plog.Logs)
 }
 
 // checkedSource is a stream's source, which can also try its query.
@@ -176,6 +187,7 @@ func run[C any](w *wiring, d stream.Descriptor, interval time.Duration, src chec
 			Stream: d, Interval: interval, Source: src,
 			Consumer: w.r.next, Store: w.store, Org: w.client.Org,
 			Logger: w.r.set.Logger, Observer: w.r.monitor, Obs: w.r.obs,
+			Map: w.mapRecords,
 		}
 		runner.Run(ctx)
 	})

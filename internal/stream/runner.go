@@ -73,6 +73,9 @@ type Runner[C any] struct {
 	// RetryInitial and RetryMax bound the waits between refused deliveries
 	// and between failed polls; zero values take defaults.
 	RetryInitial, RetryMax time.Duration
+	// Map, when set, rewrites each page once before its first delivery
+	// (the receiver's schema option), so a retried page is not mapped twice.
+	Map func(plog.Logs)
 
 	key    string
 	org    convert.Resource
@@ -187,6 +190,9 @@ func (r *Runner[C]) position() []zap.Field {
 func (r *Runner[C]) emit(ctx context.Context, logs plog.Logs, next C) error {
 	n := logs.LogRecordCount()
 	if n > 0 {
+		if r.Map != nil {
+			r.Map(logs)
+		}
 		if err := r.deliver(ctx, logs, n); err != nil {
 			return err
 		}

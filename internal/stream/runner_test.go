@@ -305,3 +305,37 @@ func TestRefusedPageSurvivesProtoPooling(t *testing.T) {
 		})
 	}
 }
+
+// Map (the receiver's schema option) rewrites each page once, before its
+// first delivery: a page the consumer refuses is retried as it was mapped,
+// not mapped again.
+func TestRunnerMapsEachPageOnce(t *testing.T) {
+	store := checkpoint.New(nil)
+	sink := sftest.NewSink()
+	sink.SetRefuse(func(d sftest.Delivery) error {
+		if first(d.Logs) == 1 && d.Refused < 2 {
+			return errors.New("queue full")
+		}
+		return nil
+	})
+	var mu sync.Mutex
+	mapped := map[int64]int{}
+	r := newRunner(&countSource{total: 3}, sink, store)
+	r.Map = func(l plog.Logs) {
+		lr := l.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
+		mu.Lock()
+		mapped[lr.Body().Int()]++
+		mu.Unlock()
+		n, _ := lr.Attributes().Get("mapped")
+		lr.Attributes().PutInt("mapped", n.Int()+1)
+	}
+	sftest.RunUntil(t, 5*time.Second, func() bool { return sink.Count() == 3 }, r)
+	require.Equal(t, 2, sink.Refused())
+	mu.Lock()
+	require.Equal(t, map[int64]int{0: 1, 1: 1, 2: 1}, mapped)
+	mu.Unlock()
+	for _, lr := range sink.Records() {
+		n, _ := lr.Attributes().Get("mapped")
+		require.EqualValues(t, 1, n.Int(), "record %d", lr.Body().Int())
+	}
+}

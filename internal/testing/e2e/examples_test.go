@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/sfevents/salesforcereceiver/internal/convert"
+	"github.com/sfevents/salesforcereceiver/internal/schema/schematest"
 	"github.com/sfevents/salesforcereceiver/internal/semconv"
 	"github.com/sfevents/salesforcereceiver/internal/testing/sftest"
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator"
@@ -41,6 +42,7 @@ func exampleEnv(loginURL, keyFile, storageDir, endpoint string) map[string]strin
 		"ELASTIC_OTLP_ENDPOINT": endpoint,
 		"ELASTIC_API_KEY":       "e2e-api-key",
 		"SPLUNK_OTLP_ENDPOINT":  endpoint,
+		"OCSF_OTLP_ENDPOINT":    endpoint,
 		"LOKI_OTLP_ENDPOINT":    endpoint,
 		"KAFKA_BROKER":          "127.0.0.1:9092",
 	}
@@ -264,7 +266,7 @@ func realIP(vs ...any) any {
 
 // loginOutcome is a login record's outcome as either recipe maps it.
 func loginOutcome(r sinkRecord) (string, bool) {
-	if r.Attrs["event.action"] == "login" {
+	if r.Attrs["event.action"] == "login-attempt" {
 		out, ok := r.Attrs["event.outcome"].(string)
 		return out, ok
 	}
@@ -301,15 +303,38 @@ func orNil(s string) any {
 	return s
 }
 
-// examples/ecs.yaml on the simulator's records: logins, setup changes and
-// Event Monitoring rows carry their ECS fields.
+// elfDatasets is the ECS event.dataset of each EventLogFile type the
+// simulator seeds (docs/schemas.md; Report, LightningPageView have no rule
+// of their own: salesforce.<event type>).
+var elfDatasets = map[string]string{
+	"Login": "salesforce.login", "Logout": "salesforce.logout", "LoginAs": "salesforce.login_as",
+	"API": "salesforce.api", "RestApi": "salesforce.api", "URI": "salesforce.uri", "ReportExport": "salesforce.report",
+	"Report": "salesforce.report", "LightningPageView": "salesforce.lightning_page_view", "ApexExecution": "salesforce.apex",
+}
+
+// requestOutcome is the outcome REQUEST_STATUS gives: S and R succeeded,
+// F, A and N failed, anything else says nothing.
+func requestOutcome(status any) any {
+	switch status {
+	case "S", "R":
+		return "success"
+	case "F", "A", "N":
+		return "failure"
+	}
+	return nil
+}
+
+// examples/ecs.yaml (schema: ecs) on the simulator's records: logins,
+// setup changes and Event Monitoring rows carry the ECS fields Elastic's
+// Salesforce integration sets for them.
 func TestRecipeECS(t *testing.T) {
 	e, recs := runRecipe(t, "ecs.yaml")
 	tr := newRecipeTruth(t, e)
-	login := func(want map[string]any) map[string]any {
+	login := func(provider string, want map[string]any) map[string]any {
 		maps.Copy(want, map[string]any{
-			"event.category": []string{"authentication"}, "event.type": []string{"start"}, "event.action": "login",
-			"event.module": "salesforce", "event.kind": "event", "data_stream.dataset": "salesforce",
+			"event.category": []string{"authentication"}, "event.type": []string{"info"}, "event.action": "login-attempt",
+			"event.module": "salesforce", "event.kind": "event", "event.dataset": "salesforce.login",
+			"data_stream.dataset": "salesforce.login", "event.provider": provider, "ecs.version": "8.11.0",
 		})
 		return want
 	}
@@ -320,10 +345,10 @@ func TestRecipeECS(t *testing.T) {
 			want: func(r sinkRecord) map[string]any {
 				row := tr.row(r)
 				out, reason := outcome(str(row["Status"]), "Success")
-				return login(map[string]any{
-					"event.dataset": semconv.EventLoginHistory, "event.outcome": out, "event.reason": reason,
+				return login("Object", map[string]any{
+					"event.outcome": out, "event.reason": reason, "event.id": row["Id"],
 					"source.ip": realIP(row["SourceIp"]), "source.geo.country_iso_code": row["CountryIso"],
-					"user.id": convert.ID18(str(row["UserId"])),
+					"user.id": convert.ID18(str(row["UserId"])), "event.url": row["LoginUrl"],
 				})
 			},
 			cover: []string{"event.outcome=success", "event.outcome=failure"},
@@ -333,10 +358,15 @@ func TestRecipeECS(t *testing.T) {
 			match: isType(semconv.EventEventLogFile, "Login"),
 			want: func(r sinkRecord) map[string]any {
 				out, reason := outcome(str(r.Body["LOGIN_STATUS"]), "LOGIN_NO_ERROR")
-				return login(map[string]any{
-					"event.dataset": semconv.EventEventLogFile, "event.outcome": out, "event.reason": reason,
-					"source.ip": realIP(r.Body["CLIENT_IP"], r.Body["SOURCE_IP"]), "user.name": r.Body["USER_NAME"],
+				want := login("EventLogFile", map[string]any{
+					"event.outcome": out, "event.reason": reason, "event.url": r.Body["URI"],
+					"source.ip": realIP(r.Body["SOURCE_IP"], r.Body["CLIENT_IP"]), "user.name": r.Body["USER_NAME"],
+					"user.email": r.Body["USER_NAME"], "http.request.id": r.Body["REQUEST_ID"],
 				})
+				if ip := want["source.ip"]; ip != nil {
+					want["related.ip"] = []string{ip.(string)}
+				}
+				return want
 			},
 			cover: []string{"event.outcome=success", "event.outcome=failure"},
 		},
@@ -345,10 +375,10 @@ func TestRecipeECS(t *testing.T) {
 			match: isLoginEvent,
 			want: func(r sinkRecord) map[string]any {
 				out, reason := outcome(str(r.Body["Status"]), "Success")
-				return login(map[string]any{
-					"event.dataset": r.Event, "event.outcome": out, "event.reason": reason,
-					"source.ip": realIP(r.Body["SourceIp"]), "user.name": r.Body["Username"],
-					"source.geo.city_name": r.Body["City"],
+				return login("Object", map[string]any{
+					"event.outcome": out, "event.reason": reason, "event.id": r.Body["EventIdentifier"],
+					"source.ip": realIP(r.Body["SourceIp"]), "user.name": r.Body["Username"], "user.email": r.Body["Username"],
+					"source.geo.city_name": r.Body["City"], "event.url": r.Body["LoginUrl"],
 				})
 			},
 			cover: []string{"event.outcome=success"},
@@ -360,16 +390,14 @@ func TestRecipeECS(t *testing.T) {
 				row := tr.row(r)
 				want := map[string]any{
 					"event.action": row["Action"], "event.outcome": "success", "event.kind": "event",
-					"event.category": []string{"configuration"}, "event.type": []string{"change"},
+					"event.dataset": "salesforce.setupaudittrail", "event.type": []string{"admin"},
+					"event.category": []string{"configuration"}, "event.id": row["Id"],
 					"user.name": row["CreatedBy"].(map[string]any)["Username"], "user.target.name": nil,
+					"salesforce.setup_audit_trail.section": row["Section"],
 				}
 				if row["Section"] == "Manage Users" {
-					want["event.category"] = []string{"configuration", "iam"}
-					want["event.type"] = []string{"user", "change"}
+					want["event.category"] = []string{"iam"}
 					want["user.target.name"] = orNil(tr.target(str(row["Display"])))
-				}
-				if row["Action"] == "createduser" {
-					want["event.type"] = []string{"user", "creation"}
 				}
 				return want
 			},
@@ -378,20 +406,22 @@ func TestRecipeECS(t *testing.T) {
 		{
 			name: "other EventLogFile rows",
 			match: func(r sinkRecord) bool {
-				t := r.Attrs[semconv.AttrEventType]
-				return r.Event == semconv.EventEventLogFile && t != "Login" && t != "Logout" && t != "LoginAs"
+				return r.Event == semconv.EventEventLogFile && r.Attrs[semconv.AttrEventType] != "Login"
 			},
 			want: func(r sinkRecord) map[string]any {
-				want := map[string]any{"event.action": r.Attrs[semconv.AttrEventType], "event.outcome": nil}
-				switch r.Body["REQUEST_STATUS"] {
-				case "S":
-					want["event.outcome"] = "success"
-				case "F", "A":
-					want["event.outcome"] = "failure"
+				typ := str(r.Attrs[semconv.AttrEventType])
+				ds, ok := elfDatasets[typ]
+				if !ok {
+					ds = "(add " + typ + " to elfDatasets)"
+				}
+				want := map[string]any{"event.dataset": ds, "event.provider": "EventLogFile", "event.outcome": nil,
+					"organization.id": r.Body["ORGANIZATION_ID"]}
+				if typ != "Logout" && typ != "ApexExecution" {
+					want["event.outcome"] = requestOutcome(r.Body["REQUEST_STATUS"])
 				}
 				return want
 			},
-			cover: []string{"event.outcome=success", "event.outcome=failure"},
+			cover: []string{"event.outcome=success", "event.outcome=failure", "event.dataset=salesforce.api", "event.dataset=salesforce.apex"},
 		},
 	})
 }
@@ -405,8 +435,17 @@ var cimChange = map[string]string{
 	"insertConnectedApplication": "created", "changedApexClass": "updated", "changedNetworkAccess": "updated",
 }
 
-// examples/splunk-cim.yaml on the simulator's records: logins carry the
-// Authentication data model's fields, setup changes Change's.
+// cimSourcetypes is the sourcetype of each EventLogFile type the simulator
+// seeds besides Login.
+var cimSourcetypes = map[string]string{
+	"Logout": "salesforce:logout", "API": "salesforce:api", "RestApi": "salesforce:api", "URI": "salesforce:web",
+	"ReportExport": "salesforce:report", "Report": "salesforce:report", "LightningPageView": "salesforce:lightning_page_view",
+	"ApexExecution": "salesforce:apex", "LoginAs": "salesforce:authentication",
+}
+
+// examples/splunk-cim.yaml (schema: cim) on the simulator's records: logins
+// carry the Authentication data model's fields, setup changes Change's,
+// page requests Web's.
 func TestRecipeSplunkCIM(t *testing.T) {
 	e, recs := runRecipe(t, "splunk-cim.yaml")
 	tr := newRecipeTruth(t, e)
@@ -437,7 +476,7 @@ func TestRecipeSplunkCIM(t *testing.T) {
 			want: func(r sinkRecord) map[string]any {
 				action, reason := outcome(str(r.Body["LOGIN_STATUS"]), "LOGIN_NO_ERROR")
 				return auth(map[string]any{
-					"action": action, "reason": reason, "src": realIP(r.Body["CLIENT_IP"], r.Body["SOURCE_IP"]),
+					"action": action, "reason": reason, "src": realIP(r.Body["SOURCE_IP"], r.Body["CLIENT_IP"]),
 					"user": r.Body["USER_NAME"], "authentication_method": r.Body["LOGIN_TYPE"],
 				})
 			},
@@ -487,8 +526,52 @@ func TestRecipeSplunkCIM(t *testing.T) {
 				return r.Event == semconv.EventEventLogFile && r.Attrs[semconv.AttrEventType] != "Login"
 			},
 			want: func(r sinkRecord) map[string]any {
-				return map[string]any{"com.splunk.sourcetype": "salesforce:event_log_file", "action": nil, "app": "salesforce"}
+				typ := str(r.Attrs[semconv.AttrEventType])
+				st, ok := cimSourcetypes[typ]
+				if !ok {
+					st = "(add " + typ + " to cimSourcetypes)"
+				}
+				want := map[string]any{"com.splunk.sourcetype": st, "app": "salesforce", "src": realIP(r.Body["CLIENT_IP"])}
+				if st == "salesforce:web" {
+					// A URI that is a path (the simulator also writes a few
+					// that are not, as bad data).
+					want["uri_path"] = nil
+					if strings.HasPrefix(str(r.Body["URI"]), "/") {
+						want["uri_path"] = r.Body["URI"]
+					}
+				}
+				return want
 			},
+			cover: []string{"com.splunk.sourcetype=salesforce:web", "com.splunk.sourcetype=salesforce:api"},
 		},
 	})
+}
+
+// examples/ocsf.yaml (schema: ocsf) on the simulator's records: every record
+// is a valid OCSF 1.8.0 event of its source's class.
+func TestRecipeOCSF(t *testing.T) {
+	_, recs := runRecipe(t, "ocsf.yaml")
+	check, err := schematest.LoadOCSF(filepath.Join(repoRoot, "internal", "schema", "testdata", "ocsf", "1.8.0.json"))
+	require.NoError(t, err)
+	classes := map[string]int64{}
+	for _, r := range recs {
+		require.Empty(t, check.Check(r.Body), "%s %v", recordName(r), r.Body)
+		class := r.Body["class_uid"].(int64)
+		var want []int64
+		switch typ := r.Attrs[semconv.AttrEventType]; {
+		case r.Event == semconv.EventLoginHistory, typ == "Login", typ == "LoginEvent", typ == "Logout":
+			want = []int64{3002}
+		case r.Event == semconv.EventSetupAuditTrail:
+			want = []int64{3001, 3004}
+		case typ == "API", typ == "RestApi", typ == "ReportExport":
+			want = []int64{6003, 0} // 0: a call with no client and no user
+		case typ == "URI":
+			want = []int64{6001, 0} // 0: a URI that is no path
+		}
+		if want != nil {
+			require.Contains(t, want, class, "%s: class %d", recordName(r), class)
+		}
+		classes[fmt.Sprint(r.Event, " ", r.Attrs[semconv.AttrEventType])] = class
+	}
+	t.Logf("%d records pass the OCSF class check; classes: %v", len(recs), classes)
 }

@@ -57,6 +57,7 @@ type sink struct {
 // sinkRecord is what one delivered record carried.
 type sinkRecord struct {
 	Event         string
+	Time          time.Time // the record's Timestamp
 	Severity      plog.SeverityNumber
 	Attrs, Body   map[string]any // Body nil unless the body is a map
 	ResourceAttrs map[string]any
@@ -139,7 +140,8 @@ func (s *sink) add(logs plog.Logs) {
 }
 
 func captured(res pcommon.Map, lr plog.LogRecord) sinkRecord {
-	r := sinkRecord{Event: lr.EventName(), Severity: lr.SeverityNumber(), Attrs: lr.Attributes().AsRaw(), ResourceAttrs: res.AsRaw()}
+	r := sinkRecord{Event: lr.EventName(), Time: lr.Timestamp().AsTime(), Severity: lr.SeverityNumber(),
+		Attrs: lr.Attributes().AsRaw(), ResourceAttrs: res.AsRaw()}
 	if lr.Body().Type() == pcommon.ValueTypeMap {
 		r.Body = lr.Body().Map().AsRaw()
 	}
