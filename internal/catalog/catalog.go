@@ -5,7 +5,8 @@
 // streaming event, its severity rule, which fields become which attributes,
 // and the Salesforce page each fact comes from. Streams, the converter, the
 // connection test, the simulator and the README's tables all read it, so
-// adding an event is one entry in catalog.yaml (or eventlogobjects.yaml).
+// adding an event is one entry in catalog.yaml (or eventlogobjects.yaml; the
+// objects the inventory reads in full are in inventory.yaml).
 package catalog
 
 import (
@@ -36,6 +37,9 @@ const (
 	// KindEventLogObject is an Event Log Object (*EventLog): queried with
 	// SOQL by Timestamp, no documented unique key.
 	KindEventLogObject Kind = "event_log_object"
+	// KindInventory is an object the inventory reads in full on every poll
+	// (inventory.yaml): its rows are a picture of the org, not events.
+	KindInventory Kind = "inventory"
 )
 
 // KeyDigest is the Key of objects with no field that identifies a row:
@@ -95,6 +99,17 @@ type Entry struct {
 	EventLogFile string `yaml:"event_log_file"`
 	// Fields as the doc lists them.
 	Fields []Field `yaml:"fields"`
+	// Secret are fields that hold a secret (OauthToken's refresh tokens):
+	// never selected, filtered on or delivered.
+	Secret []string `yaml:"secret"`
+	// Optional: an object not every org exposes to SOQL; a reader skips it,
+	// saying so, where the org's describe does not show it.
+	Optional bool `yaml:"optional"`
+}
+
+// IsSecret reports whether field is one of e's secret fields.
+func (e *Entry) IsSecret(field string) bool {
+	return slices.ContainsFunc(e.Secret, func(s string) bool { return strings.EqualFold(s, field) })
 }
 
 // Access is a permission and what to grant when Salesforce says no.
@@ -245,6 +260,9 @@ var catalogYAML []byte
 //go:embed eventlogobjects.yaml
 var eventLogObjectsYAML []byte
 
+//go:embed inventory.yaml
+var inventoryYAML []byte
+
 type catalog struct {
 	entries []*Entry
 	byName  map[string]*Entry // lower-case name
@@ -262,7 +280,7 @@ var (
 // defect that TestCatalog reports, so load panics on it.
 func load() *catalog {
 	loadOnce.Do(func() {
-		loaded = parse(catalogYAML, eventLogObjectsYAML)
+		loaded = parse(catalogYAML, eventLogObjectsYAML, inventoryYAML)
 		if loaded.err != nil {
 			panic("catalog: " + loaded.err.Error())
 		}
@@ -270,7 +288,9 @@ func load() *catalog {
 	return loaded
 }
 
-func parse(main, elos []byte) *catalog {
+// parse reads catalog.yaml (main), eventlogobjects.yaml (elos) and more
+// files of objects in catalog.yaml's form (inventory.yaml).
+func parse(main, elos []byte, more ...[]byte) *catalog {
 	var doc struct {
 		Roles   map[string][]string `yaml:"roles"`
 		Objects []*Entry            `yaml:"objects"`
@@ -286,6 +306,16 @@ func parse(main, elos []byte) *catalog {
 	if err := yaml.Unmarshal(elos, &eloDoc); err != nil {
 		c.err = fmt.Errorf("eventlogobjects.yaml: %w", err)
 		return c
+	}
+	for i, m := range more {
+		var extra struct {
+			Objects []*Entry `yaml:"objects"`
+		}
+		if err := yaml.Unmarshal(m, &extra); err != nil {
+			c.err = fmt.Errorf("catalog file %d: %w", i+2, err)
+			return c
+		}
+		doc.Objects = append(doc.Objects, extra.Objects...)
 	}
 	for role, fields := range doc.Roles {
 		for _, f := range fields {
@@ -353,7 +383,7 @@ func (e *Entry) check() error {
 	switch {
 	case len(missing) > 0:
 		return fmt.Errorf("%s: missing %s", e.Name, strings.Join(missing, ", "))
-	case !slices.Contains([]Kind{KindObject, KindStorage, KindEvent, KindEventLogObject}, e.Kind):
+	case !slices.Contains([]Kind{KindObject, KindStorage, KindEvent, KindEventLogObject, KindInventory}, e.Kind):
 		return fmt.Errorf("%s: kind %q", e.Name, e.Kind)
 	case !strings.HasPrefix(e.Doc, "https://developer.salesforce.com/") && !strings.HasPrefix(e.Doc, "https://help.salesforce.com/"):
 		return fmt.Errorf("%s: doc %q is not a Salesforce page", e.Name, e.Doc)
@@ -362,7 +392,7 @@ func (e *Entry) check() error {
 	case e.Severity != "" && e.Severity != "threat":
 		return fmt.Errorf("%s: severity %q", e.Name, e.Severity)
 	}
-	for _, f := range []string{e.Timestamp, e.Cursor, e.Key} {
+	for _, f := range append([]string{e.Timestamp, e.Cursor, e.Key}, e.Secret...) {
 		if f != "" && f != KeyDigest && len(e.Fields) > 0 && e.Field(f) == nil {
 			return fmt.Errorf("%s: %s is not among its fields", e.Name, f)
 		}
@@ -388,6 +418,20 @@ func OfKind(k Kind) []*Entry {
 	for _, e := range load().entries {
 		if e.Kind == k {
 			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// SecretFields lists every field any entry marks secret, each once, in
+// the catalog's order.
+func SecretFields() []string {
+	var out []string
+	for _, e := range load().entries {
+		for _, f := range e.Secret {
+			if !slices.Contains(out, f) {
+				out = append(out, f)
+			}
 		}
 	}
 	return out
