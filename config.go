@@ -389,9 +389,15 @@ func (o *ObjectConfig) validate(prefix string) []error {
 		errs = append(errs, fmt.Errorf("%s.timestamp_field: %q is not a field name such as EventDate", prefix, o.TimestampField))
 	}
 	for i, f := range o.Fields {
-		if !validFieldPath(f) {
+		switch secret := sfapi.SecretFieldIn(f); {
+		case !validFieldPath(f):
 			errs = append(errs, fmt.Errorf("%s.fields[%d]: %q is not a field name", prefix, i, f))
+		case secret != "":
+			errs = append(errs, fmt.Errorf("%s.fields[%d]: %s holds a secret (a refresh token or revocation handle); the receiver never reads it", prefix, i, secret))
 		}
+	}
+	if secret := sfapi.SecretFieldIn(o.Where); secret != "" {
+		errs = append(errs, fmt.Errorf("%s.where: names %s, which holds a secret (a refresh token or revocation handle); the receiver never reads it", prefix, secret))
 	}
 	return append(errs, validateSchedule(prefix, o.PollInterval, o.Backfill)...)
 }

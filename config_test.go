@@ -133,6 +133,12 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"object field", func(c *Config) {
 			c.Objects = []ObjectConfig{{Name: "LoginEvent", TimestampField: "EventDate", PollInterval: time.Minute, Fields: []string{"a b"}}}
 		}, "objects[0].fields[0]"},
+		{"object field holding a secret", func(c *Config) {
+			c.Objects = []ObjectConfig{{Name: "OauthToken", PollInterval: time.Minute, Fields: []string{"AppName", "AccessToken"}}}
+		}, "objects[0].fields[1]: AccessToken holds a secret"},
+		{"object condition on a secret", func(c *Config) {
+			c.Objects = []ObjectConfig{{Name: "OauthToken", PollInterval: time.Minute, Where: "DeleteToken != null"}}
+		}, "objects[0].where: names DeleteToken, which holds a secret"},
 		{"object twice", func(c *Config) {
 			o := ObjectConfig{Name: "LoginEvent", TimestampField: "EventDate", PollInterval: time.Minute}
 			c.Objects = []ObjectConfig{o, o}
