@@ -53,9 +53,10 @@ type Incident struct {
 	// the acting admin is ActorID/ActorUsername.
 	UserID, Username       string
 	ActorID, ActorUsername string
-	IP                     string // the client address, where it has one
-	Country                string // new_country_login: the new country (CountryIso)
-	HomeCountry            string // new_country_login: the user's usual one
+	IP                     string   // the client address, where it has one
+	Country                string   // new_country_login: the new country (CountryIso)
+	HomeCountry            string   // new_country_login: the user's usual one
+	Apps                   []string // oauth_app_authorized: the apps authorised (AppName)
 	// Records are the ids of the records it added, by object; for
 	// EventLogFile the file's Id (its rows are all the incident's).
 	Records map[string][]string
