@@ -118,7 +118,7 @@ func NewLogFileReader(eventType string, seed uint64, from time.Time, span time.D
 // The org's inventory (simulator/org's inventory.go): its apps, tokens
 // and permission sets, and the actions that change them.
 
-// App is a connected app as users authorise it (org.App).
+// App is a connected app as users authorize it (org.App).
 type App = org.App
 
 // Permission sets the actions use (org.PermSet*).
@@ -131,11 +131,11 @@ const (
 // Apps lists the apps the org's users can hold tokens of, by label.
 func (s *Server) Apps() []App { return s.org.Apps() }
 
-// AuthorizeApp has user (an Id) authorise the app labelled app: a new
+// AuthorizeApp has user (an Id) authorize the app labeled app: a new
 // token (org.Org.AuthorizeApp).
 func (s *Server) AuthorizeApp(user, app string) (string, error) { return s.org.AuthorizeApp(user, app) }
 
-// AuthorizeForeignApp has user authorise an app of another org labelled
+// AuthorizeForeignApp has user authorize an app of another org labeled
 // app, under a new App Picker item (org.Org.AuthorizeForeignApp).
 func (s *Server) AuthorizeForeignApp(user, app string) (string, error) {
 	return s.org.AuthorizeForeignApp(user, app)
@@ -157,6 +157,12 @@ func (s *Server) AssignPermissionSet(user, set string) (string, error) {
 // (org.Org.UnassignPermissionSet).
 func (s *Server) UnassignPermissionSet(user, set string) (string, error) {
 	return s.org.UnassignPermissionSet(user, set)
+}
+
+// SetAdminApprovedOnly changes a connected app's permitted-users policy
+// (org.Org.SetAdminApprovedOnly).
+func (s *Server) SetAdminApprovedOnly(app string, only bool) error {
+	return s.org.SetAdminApprovedOnly(app, only)
 }
 
 // InventoryChurn makes a clean org's routine inventory changes and returns

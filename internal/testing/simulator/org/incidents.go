@@ -56,7 +56,7 @@ type Incident struct {
 	IP                     string   // the client address, where it has one
 	Country                string   // new_country_login: the new country (CountryIso)
 	HomeCountry            string   // new_country_login: the user's usual one
-	Apps                   []string // oauth_app_authorized: the apps authorised (AppName)
+	Apps                   []string // oauth_app_authorized: the apps authorized (AppName)
 	// Records are the ids of the records it added, by object; for
 	// EventLogFile the file's Id (its rows are all the incident's).
 	Records map[string][]string

@@ -14,7 +14,7 @@ import (
 // apps it has (ConnectedApplication) and which users hold which permission
 // sets (PermissionSet, PermissionSetAssignment), as internal/catalog's
 // inventory.yaml lists them, with the actions that change them: a user
-// authorises an app or has a token revoked, a permission set is assigned or
+// authorizes an app or has a token revoked, a permission set is assigned or
 // removed. ExternalClientApplication is not simulated: Salesforce documents
 // no queryable object for it (inventory.yaml), so this org, like an org that
 // does not expose it, answers NOT_FOUND for it.
@@ -52,7 +52,7 @@ func addInventorySchemas(reg Registry) {
 	}
 }
 
-// App is a connected app as users authorise it: its label (OauthToken's
+// App is a connected app as users authorize it: its label (OauthToken's
 // AppName) and App Picker item (AppMenuItemId).
 type App struct {
 	Name, MenuItemID string
@@ -147,7 +147,7 @@ func (o *Org) seedInventory() {
 	assign(g.users[uJane], "Sales_Cloud_User", now.Add(-30*24*time.Hour))
 	assign(g.users[uPriya], "Sales_Cloud_User", now.Add(-30*24*time.Hour))
 	assign(g.users[uLi], PermSetReportBuilder, now.Add(-20*24*time.Hour))
-	// Tokens: the apps people use, authorised days to months ago.
+	// Tokens: the apps people use, authorized days to months ago.
 	for _, t := range []struct {
 		user int
 		apps []string
@@ -206,7 +206,7 @@ func (g *Generator) userByID(id string) (simUser, bool) {
 // ---- actions ----
 
 // Apps lists the org's connected apps, and any app of another org its
-// users authorised, by label.
+// users authorized, by label.
 func (o *Org) Apps() []App {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -218,7 +218,7 @@ func (o *Org) Apps() []App {
 	return out
 }
 
-// AuthorizeApp has user (an Id) authorise the app labelled app, as the
+// AuthorizeApp has user (an Id) authorize the app labeled app, as the
 // OAuth approval page does: a new token (OauthToken row) of the user for
 // the app, created now; it returns the token row's id (Record.ID). An app
 // the org does not know is one defined in another org (no
@@ -251,10 +251,27 @@ func (o *Org) authorize(user, app string, foreign bool) (string, error) {
 			o.inv.apps[app] = a
 		}
 	}
+	// "Every connected application permits five distinctive approvals per
+	// user. Once a sixth approval is created, the oldest approval is
+	// revoked" (Salesforce Help, "Manage OAuth Access for Your Connected
+	// Apps", as quoted in
+	// https://docs.oracle.com/en/cloud/paas/integration-cloud/sforce-adapter/error-when-connected-app-attempts-access-your-salesforce-data.html).
+	var held []*Row
+	for _, r := range o.st.table("OauthToken").rows {
+		if r.Fields["UserId"] == u.id && r.Fields["AppMenuItemId"] == a.MenuItemID {
+			held = append(held, r)
+		}
+	}
+	if len(held) >= 5 {
+		oldest := slices.MinFunc(held, func(x, y *Row) int {
+			return x.Fields["CreatedDate"].(time.Time).Compare(y.Fields["CreatedDate"].(time.Time))
+		})
+		o.st.remove("OauthToken", oldest.ID)
+	}
 	return o.insertToken(u, a, o.cfg.Now().UTC()), nil
 }
 
-// RevokeToken revokes user's newest token for the app labelled app, as
+// RevokeToken revokes user's newest token for the app labeled app, as
 // the revoke endpoint does with its DeleteToken: the row is gone. It
 // returns the row's id.
 func (o *Org) RevokeToken(user, app string) (string, error) {
@@ -325,8 +342,23 @@ func (o *Org) UnassignPermissionSet(user, set string) (string, error) {
 	return "", fmt.Errorf("simulator: user %s holds no assignment of %q", user, set)
 }
 
+// SetAdminApprovedOnly changes the OAuth policy of the org's connected app
+// labeled app, as an admin does in its settings: whether only
+// admin-approved users may use it (OptionsAllowAdminApprovedUsersOnly;
+// false: users may self-authorize). LastModifiedDate moves to now.
+func (o *Org) SetAdminApprovedOnly(app string, only bool) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	a, ok := o.inv.apps[app]
+	if !ok || a.ID == "" {
+		return fmt.Errorf("simulator: the org has no connected app %q", app)
+	}
+	return o.st.update("ConnectedApplication", a.ID, map[string]any{
+		"OptionsAllowAdminApprovedUsersOnly": only, "LastModifiedDate": o.cfg.Now().UTC(), "LastModifiedById": o.gen.users[uAdmin].id})
+}
+
 // InventoryChurn is a clean org's routine changes to its inventory, none
-// of them an incident: people authorise apps the org already uses and use
+// of them an incident: people authorize apps the org already uses and use
 // their tokens, one revokes a token, an admin (who holds Modify All Data
 // through the profile) is given View All Data Access as well, and a user
 // an ordinary permission set. It returns how many inventory items changed
@@ -359,7 +391,7 @@ func (o *Org) InventoryChurn() int {
 // org's first picture, so inject it (Inject, sfsim -inject-after) after a
 // collector's first reading.
 const (
-	// Two users authorise OAuth apps the org never had: one named as a
+	// Two users authorize OAuth apps the org never had: one named as a
 	// known tool ("Data Loader") under an App Picker item of its own, as
 	// UNC6040's modified Data Loader, and one the org never saw at all.
 	IncidentOAuthAppAuthorized = "oauth_app_authorized"
@@ -367,7 +399,7 @@ const (
 	IncidentPrivilegeGrant = "privilege_grant"
 )
 
-// The apps oauth_app_authorized authorises.
+// The apps oauth_app_authorized authorizes.
 const (
 	knownToolApp = "Data Loader"
 	unknownApp   = "Acme Sync Connector"

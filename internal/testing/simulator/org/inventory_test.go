@@ -41,7 +41,7 @@ func TestInventoryChurnIsClean(t *testing.T) {
 	apps, admins := pairs(s), holders(s)
 	tokens := len(s.Records("OauthToken"))
 	require.Equal(t, 4, s.InventoryChurn())
-	require.Len(t, s.Records("OauthToken"), tokens+1, "two authorised, one revoked")
+	require.Len(t, s.Records("OauthToken"), tokens+1, "two authorized, one revoked")
 	for p := range pairs(s) {
 		require.True(t, apps[p], "a new app: %v", p)
 	}

@@ -17,11 +17,24 @@ func TestOauthTokenQueries(t *testing.T) {
 	s, tok := simtest.SignedIn(t)
 	users := s.Records("User")
 	for i := range 2600 {
-		_, err := s.AuthorizeApp(users[1+i%6].ID, "Slack")
+		_, err := s.AuthorizeApp(users[1+i%6].ID, "App "+simtest.Itoa(i/6))
 		require.NoError(t, err)
 	}
 	total := len(s.Records("OauthToken"))
 	require.Greater(t, total, 2600)
+	// Five approvals per user and app: a sixth revokes the oldest.
+	for range 6 {
+		_, err := s.AuthorizeApp(users[1].ID, "Slack")
+		require.NoError(t, err)
+	}
+	slack := 0
+	for _, r := range s.Records("OauthToken") {
+		if r.Fields["UserId"] == users[1].ID && r.Fields["AppName"] == "Slack" {
+			slack++
+		}
+	}
+	require.Equal(t, 5, slack)
+	total = len(s.Records("OauthToken"))
 
 	recs, sizes := simtest.QueryAll(t, s, tok, "SELECT Id, UserId, User.Username, AppName FROM OauthToken", 2000)
 	require.Len(t, recs, 2500, "no more records are returned after 2500")
@@ -35,7 +48,7 @@ func TestOauthTokenQueries(t *testing.T) {
 	require.Equal(t, total, count.TotalSize, "COUNT() is not capped")
 	// Paging by UserId under the cap reads them all.
 	page := simtest.QueryPage(t, s, tok, simtest.QueryPath("SELECT UserId FROM OauthToken WHERE UserId >= '"+users[3].ID+"' ORDER BY UserId LIMIT 2000"), 0)
-	require.Equal(t, 500, len(page.Records))
+	require.Len(t, page.Records, 500)
 	require.Equal(t, users[3].ID, page.Records[0]["UserId"])
 
 	id := s.Records("OauthToken")[0].ID
