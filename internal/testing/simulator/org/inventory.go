@@ -376,12 +376,13 @@ func (o *Org) InventoryChurn() int {
 	}
 	must(o.AuthorizeApp(u(uPriya), "Salesforce for Outlook"))
 	must(o.AuthorizeApp(u(uJane), "Slack"))
+	must(o.AuthorizeApp(u(uAdmin), "Dataloader Partner")) // a known tool, under its own App Picker item
 	must(o.RevokeToken(u(uLi), "Slack"))
 	must("", o.UseToken(u(uJane), "Salesforce for iOS"))
 	must("", o.UseToken(u(uJohn), "Dataloader Partner"))
 	must(o.AssignPermissionSet(u(uAdmin), PermSetViewAllData))
 	must(o.AssignPermissionSet(u(uJane), PermSetReportBuilder))
-	return 4 // two tokens added, one removed, one privileged assignment
+	return 5 // three tokens added, one removed, one privileged assignment
 }
 
 // ---- incidents ----

@@ -40,8 +40,8 @@ func TestInventoryChurnIsClean(t *testing.T) {
 	s := New(testConfig())
 	apps, admins := pairs(s), holders(s)
 	tokens := len(s.Records("OauthToken"))
-	require.Equal(t, 4, s.InventoryChurn())
-	require.Len(t, s.Records("OauthToken"), tokens+1, "two authorized, one revoked")
+	require.Equal(t, 5, s.InventoryChurn())
+	require.Len(t, s.Records("OauthToken"), tokens+2, "three authorized, one revoked")
 	for p := range pairs(s) {
 		require.True(t, apps[p], "a new app: %v", p)
 	}
