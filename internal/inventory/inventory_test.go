@@ -3,6 +3,7 @@ package inventory
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -454,4 +455,49 @@ func TestMapping(t *testing.T) {
 		assert.Equal(t, p.entry.Name, p.mapping.EventType)
 	}
 	_ = convert.Resource{}
+}
+
+// fakeOrg answers the inventory's describes and queries of
+// ConnectedApplication from a fixed page; every other object is not
+// there.
+type fakeOrg struct{ page *sfapi.QueryResult }
+
+func (f fakeOrg) Describe(_ context.Context, _ sfapi.Caller, object string) (*sfapi.Describe, error) {
+	if object != "ConnectedApplication" {
+		return nil, &sfapi.APIError{Status: 404, Code: sfapi.CodeNotFound, Message: "The requested resource does not exist"}
+	}
+	return sftest.Describe(object, "Id", "Name"), nil
+}
+
+func (f fakeOrg) Query(context.Context, sfapi.Caller, string, int) (*sfapi.QueryResult, error) {
+	return f.page, nil
+}
+
+func (f fakeOrg) QueryMore(context.Context, sfapi.Caller, string, int) (*sfapi.QueryResult, error) {
+	return nil, errors.New("no more pages")
+}
+
+// A row Salesforce sent that does not decode is delivered as its text,
+// under one uid each time, and the others are compared as ever.
+func TestUnreadableRowsAreDelivered(t *testing.T) {
+	page := sftest.Page(true, "", []byte(`{"Id":"0H45g0000000001AAA","Name":"Slack"}`), []byte(`"not a record"`))
+	src := New(fakeOrg{page: page}, Options{Parts: []string{PartConnectedApps}})
+	var cursor Cursor
+	poll := func() []rec {
+		var out []rec
+		err := src.Poll(context.Background(), convert.Resource{OrgID: "00D5g0000SimOrgEQE"}, cursor, func(_ context.Context, l plog.Logs, next Cursor) error {
+			out = append(out, records(l)...)
+			cursor = next
+			return nil
+		})
+		require.NoError(t, err, "an object the org does not show is gone without")
+		return out
+	}
+	first, again := poll(), poll()
+	require.Len(t, first, 2)
+	assert.Equal(t, Snapshot, first[1].change)
+	assert.Nil(t, first[0].body, "the unreadable row, as its text")
+	require.Len(t, again, 1, "the readable row did not change")
+	assert.Equal(t, first[0].uid, again[0].uid)
+	assert.Len(t, cursor.Parts["ConnectedApplication"].Items, 1)
 }

@@ -41,7 +41,8 @@ type reading struct {
 	// (they are not gone: Salesforce returned only part of them).
 	carry func(old, cur map[string]Item)
 	// unreadable are rows Salesforce sent that did not decode: delivered
-	// as their text, left out of the comparison.
+	// as their text (on each reading that meets them, under one uid),
+	// left out of the comparison.
 	unreadable []sobject.Record
 }
 
