@@ -17,6 +17,7 @@ import (
 
 	"github.com/sfevents/salesforcereceiver/internal/auth"
 	"github.com/sfevents/salesforcereceiver/internal/catalog"
+	"github.com/sfevents/salesforcereceiver/internal/inventory"
 	"github.com/sfevents/salesforcereceiver/internal/objects"
 	"github.com/sfevents/salesforcereceiver/internal/pubsub"
 	"github.com/sfevents/salesforcereceiver/internal/schema"
@@ -45,6 +46,7 @@ type Config struct {
 	Objects         []ObjectConfig        `mapstructure:"objects"`
 	EventLogObjects EventLogObjectsConfig `mapstructure:"event_log_objects"`
 	PubSub          PubSubConfig          `mapstructure:"pubsub"`
+	Inventory       InventoryConfig       `mapstructure:"inventory"`
 	// Schema maps every record to a SIEM's schema (ecs, ocsf, cim); empty
 	// keeps the receiver's own records (docs/schemas.md).
 	Schema schema.Name `mapstructure:"schema"`
@@ -97,6 +99,20 @@ type EventLogObjectsConfig struct {
 	StreamConfig `mapstructure:",squash"`
 	// Objects to read; empty: every Event Log Object the org shows.
 	Objects []string `mapstructure:"objects"`
+}
+
+// InventoryConfig configures the inventory: who holds OAuth tokens, which
+// connected apps the org has, who holds powerful permissions.
+type InventoryConfig struct {
+	Enabled      bool          `mapstructure:"enabled"`
+	PollInterval time.Duration `mapstructure:"poll_interval"`
+	// SnapshotInterval is how often every item is delivered again.
+	SnapshotInterval time.Duration `mapstructure:"snapshot_interval"`
+	// Include lists the parts to read (inventory.Parts); empty: all.
+	Include []string `mapstructure:"include"`
+	// PrivilegedPermissions are the PermissionSet fields that make an
+	// assignment privileged; empty: inventory.DefaultPermissions.
+	PrivilegedPermissions []string `mapstructure:"privileged_permissions"`
 }
 
 // maxEventLogObjectBackfill is how long Salesforce keeps Event Log Object
@@ -153,6 +169,8 @@ var (
 	identRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
 	// topicRE accepts platform event, RTEM, custom channel and CDC topics.
 	topicRE = regexp.MustCompile(`^/(event|data)/[A-Za-z][A-Za-z0-9_]*$`)
+	// permissionRE accepts PermissionSet's permission fields.
+	permissionRE = regexp.MustCompile(`^Permissions[A-Za-z0-9_]+$`)
 )
 
 func createDefaultConfig() component.Config {
@@ -172,6 +190,7 @@ func createDefaultConfig() component.Config {
 			LogInterval:  "daily",
 		},
 		EventLogObjects: EventLogObjectsConfig{StreamConfig: StreamConfig{PollInterval: time.Hour, Backfill: 72 * time.Hour}},
+		Inventory:       InventoryConfig{PollInterval: time.Hour, SnapshotInterval: inventory.DefaultSnapshotEvery},
 	}
 }
 
@@ -234,9 +253,10 @@ func (cfg *Config) Validate() error {
 	if !cfg.Schema.Valid() {
 		add("schema", "%q is not one of ecs, ocsf, cim (or empty for the receiver's own records)", cfg.Schema)
 	}
+	errs = append(errs, cfg.Inventory.validate()...)
 	if !cfg.LoginHistory.Enabled && !cfg.SetupAuditTrail.Enabled && !cfg.EventLogFile.Enabled && !cfg.EventLogObjects.Enabled &&
-		len(cfg.Objects) == 0 && len(cfg.PubSub.Topics) == 0 {
-		errs = append(errs, errors.New("no stream is enabled: enable login_history, setup_audit_trail, event_log_file or event_log_objects, or list objects or pubsub.topics"))
+		!cfg.Inventory.Enabled && len(cfg.Objects) == 0 && len(cfg.PubSub.Topics) == 0 {
+		errs = append(errs, errors.New("no stream is enabled: enable login_history, setup_audit_trail, event_log_file, event_log_objects or inventory, or list objects or pubsub.topics"))
 	}
 	return errors.Join(errs...)
 }
@@ -396,9 +416,15 @@ func (o *ObjectConfig) validate(prefix string) []error {
 		errs = append(errs, fmt.Errorf("%s.timestamp_field: %q is not a field name such as EventDate", prefix, o.TimestampField))
 	}
 	for i, f := range o.Fields {
-		if !validFieldPath(f) {
+		switch secret := sfapi.SecretFieldIn(f); {
+		case !validFieldPath(f):
 			errs = append(errs, fmt.Errorf("%s.fields[%d]: %q is not a field name", prefix, i, f))
+		case secret != "":
+			errs = append(errs, fmt.Errorf("%s.fields[%d]: %s holds a secret (a refresh token or revocation handle); the receiver never reads it", prefix, i, secret))
 		}
+	}
+	if secret := sfapi.SecretFieldIn(o.Where); secret != "" {
+		errs = append(errs, fmt.Errorf("%s.where: names %s, which holds a secret (a refresh token or revocation handle); the receiver never reads it", prefix, secret))
 	}
 	return append(errs, validateSchedule(prefix, o.PollInterval, o.Backfill)...)
 }
@@ -414,6 +440,36 @@ func (e *EventLogObjectsConfig) validate() []error {
 	for i, o := range e.Objects {
 		if !identRE.MatchString(o) || !catalog.IsEventLogObject(o) {
 			errs = append(errs, fmt.Errorf("event_log_objects.objects[%d]: %q is not an Event Log Object such as AuraRequestEventLog", i, o))
+		}
+	}
+	return errs
+}
+
+func (c *InventoryConfig) validate() []error {
+	if !c.Enabled {
+		return nil
+	}
+	var errs []error
+	if c.PollInterval < minPollInterval {
+		errs = append(errs, fmt.Errorf("inventory.poll_interval: must be at least %s, got %s", minPollInterval, c.PollInterval))
+	}
+	if c.SnapshotInterval < c.PollInterval {
+		errs = append(errs, fmt.Errorf("inventory.snapshot_interval: must be at least poll_interval (%s), got %s", c.PollInterval, c.SnapshotInterval))
+	}
+	seen := map[string]int{}
+	for i, p := range c.Include {
+		if j, dup := seen[p]; dup {
+			errs = append(errs, fmt.Errorf("inventory.include[%d]: %q is already listed at inventory.include[%d]", i, p, j))
+			continue
+		}
+		seen[p] = i
+		if !slices.Contains(inventory.Parts, p) {
+			errs = append(errs, fmt.Errorf("inventory.include[%d]: %q is not one of %s", i, p, strings.Join(inventory.Parts, ", ")))
+		}
+	}
+	for i, p := range c.PrivilegedPermissions {
+		if !permissionRE.MatchString(p) {
+			errs = append(errs, fmt.Errorf("inventory.privileged_permissions[%d]: %q is not a PermissionSet permission field such as PermissionsModifyAllData", i, p))
 		}
 	}
 	return errs

@@ -47,6 +47,9 @@ func TestLoadConfig(t *testing.T) {
 	want.PubSub = PubSubConfig{Endpoint: "api.pubsub.salesforce.com:7443", BatchSize: 50, Topics: []TopicConfig{
 		{Name: "/event/LoginEventStream", Replay: "latest"}, {Name: "/data/AccountChangeEvent", Replay: "earliest"},
 	}}
+	want.Inventory = InventoryConfig{Enabled: true, PollInterval: time.Hour, SnapshotInterval: 12 * time.Hour,
+		Include:               []string{"oauth_tokens", "privileged_users"},
+		PrivilegedPermissions: []string{"PermissionsModifyAllData", "PermissionsViewAllData", "PermissionsManageUsers"}}
 	require.Equal(t, want, cfg)
 
 	// The key file is read at validation: the example's path names the field
@@ -138,10 +141,31 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"object field", func(c *Config) {
 			c.Objects = []ObjectConfig{{Name: "LoginEvent", TimestampField: "EventDate", PollInterval: time.Minute, Fields: []string{"a b"}}}
 		}, "objects[0].fields[0]"},
+		{"object field holding a secret", func(c *Config) {
+			c.Objects = []ObjectConfig{{Name: "OauthToken", PollInterval: time.Minute, Fields: []string{"AppName", "AccessToken"}}}
+		}, "objects[0].fields[1]: AccessToken holds a secret"},
+		{"object condition on a secret", func(c *Config) {
+			c.Objects = []ObjectConfig{{Name: "OauthToken", PollInterval: time.Minute, Where: "DeleteToken != null"}}
+		}, "objects[0].where: names DeleteToken, which holds a secret"},
 		{"object twice", func(c *Config) {
 			o := ObjectConfig{Name: "LoginEvent", TimestampField: "EventDate", PollInterval: time.Minute}
 			c.Objects = []ObjectConfig{o, o}
 		}, "objects[1].name"},
+		{"inventory poll", func(c *Config) {
+			c.Inventory = InventoryConfig{Enabled: true, PollInterval: time.Millisecond, SnapshotInterval: time.Hour}
+		}, "inventory.poll_interval: must be at least 1s"},
+		{"inventory snapshot shorter than a poll", func(c *Config) {
+			c.Inventory = InventoryConfig{Enabled: true, PollInterval: time.Hour, SnapshotInterval: time.Minute}
+		}, "inventory.snapshot_interval: must be at least poll_interval (1h0m0s), got 1m0s"},
+		{"inventory part", func(c *Config) {
+			c.Inventory = InventoryConfig{Enabled: true, PollInterval: time.Hour, SnapshotInterval: 24 * time.Hour, Include: []string{"oauth_tokens", "tokens"}}
+		}, `inventory.include[1]: "tokens" is not one of oauth_tokens, connected_apps, privileged_users`},
+		{"inventory part twice", func(c *Config) {
+			c.Inventory = InventoryConfig{Enabled: true, PollInterval: time.Hour, SnapshotInterval: 24 * time.Hour, Include: []string{"connected_apps", "connected_apps"}}
+		}, `inventory.include[1]: "connected_apps" is already listed at inventory.include[0]`},
+		{"inventory permission", func(c *Config) {
+			c.Inventory = InventoryConfig{Enabled: true, PollInterval: time.Hour, SnapshotInterval: 24 * time.Hour, PrivilegedPermissions: []string{"ModifyAllData"}}
+		}, `inventory.privileged_permissions[0]: "ModifyAllData" is not a PermissionSet permission field`},
 		{"nothing enabled", func(c *Config) {
 			c.LoginHistory.Enabled, c.SetupAuditTrail.Enabled, c.EventLogFile.Enabled = false, false, false
 		}, "no stream is enabled"},
@@ -205,4 +229,15 @@ func TestValidateAcceptsEveryFlow(t *testing.T) {
 	cfg := validConfig()
 	cfg.LoginURL = "http://127.0.0.1:8443" // the simulator
 	require.NoError(t, confmap.Validate(cfg))
+}
+
+// The inventory alone is a stream, and its defaults validate.
+func TestInventoryAloneIsAStream(t *testing.T) {
+	cfg := validConfig()
+	cfg.LoginHistory.Enabled, cfg.SetupAuditTrail.Enabled, cfg.EventLogFile.Enabled = false, false, false
+	require.ErrorContains(t, confmap.Validate(cfg), "no stream is enabled")
+	cfg.Inventory.Enabled = true
+	require.NoError(t, confmap.Validate(cfg))
+	require.Equal(t, time.Hour, cfg.Inventory.PollInterval)
+	require.Equal(t, 24*time.Hour, cfg.Inventory.SnapshotInterval)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/sfevents/salesforcereceiver/internal/checkpoint"
 	"github.com/sfevents/salesforcereceiver/internal/eventlog"
 	"github.com/sfevents/salesforcereceiver/internal/eventlogobjects"
+	"github.com/sfevents/salesforcereceiver/internal/inventory"
 	"github.com/sfevents/salesforcereceiver/internal/objects"
 	"github.com/sfevents/salesforcereceiver/internal/pubsub"
 	"github.com/sfevents/salesforcereceiver/internal/schema"
@@ -129,6 +130,20 @@ func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) err
 			Objects: c.Objects, Backfill: c.Backfill, APIVersion: r.cfg.APIVersion, Logger: logger,
 		}))
 	}
+	if c := r.cfg.Inventory; c.Enabled {
+		src := inventory.New(client, inventory.Options{
+			Parts: c.Include, SnapshotEvery: c.SnapshotInterval, Permissions: c.PrivilegedPermissions,
+			APIVersion: r.cfg.APIVersion, Logger: logger,
+			UserID: func(ctx context.Context) (string, error) {
+				s, err := client.Session(ctx)
+				return s.UserID, err
+			},
+		})
+		launch(w, inventory.Descriptor, c.PollInterval, src)
+		for _, ck := range src.Checks() { // one line per object
+			w.checks = append(w.checks, streamCheck{stream: ck.Stream, checker: ck})
+		}
+	}
 	if ps := r.cfg.PubSub; len(ps.Topics) > 0 {
 		tlsCfg, err := r.cfg.TLS.LoadTLSConfig(ctx)
 		if err != nil {
@@ -182,6 +197,12 @@ type checkedSource[C any] interface {
 // cursor: after a change of leader it is where the other replica left it.
 func run[C any](w *wiring, d stream.Descriptor, interval time.Duration, src checkedSource[C]) {
 	w.checks = append(w.checks, streamCheck{stream: d, checker: src})
+	launch(w, d, interval, src)
+}
+
+// launch adds one stream to the receiver's streams; its connection test is
+// the caller's to enroll.
+func launch[C any](w *wiring, d stream.Descriptor, interval time.Duration, src stream.Source[C]) {
 	w.r.streams.launches = append(w.r.streams.launches, func(ctx context.Context) {
 		runner := &stream.Runner[C]{
 			Stream: d, Interval: interval, Source: src,

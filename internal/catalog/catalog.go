@@ -5,7 +5,8 @@
 // streaming event, its severity rule, which fields become which attributes,
 // and the Salesforce page each fact comes from. Streams, the converter, the
 // connection test, the simulator and the README's tables all read it, so
-// adding an event is one entry in catalog.yaml (or eventlogobjects.yaml).
+// adding an event is one entry in catalog.yaml (or eventlogobjects.yaml; the
+// objects the inventory reads in full are in inventory.yaml).
 package catalog
 
 import (
@@ -40,6 +41,9 @@ const (
 	// rows of a CSV log file, whose columns are its fields. Event types are
 	// not objects: Lookup and All leave them out (EventType, EventTypes).
 	KindEventLogFile Kind = "event_log_file"
+	// KindInventory is an object the inventory reads in full on every poll
+	// (inventory.yaml): its rows are a picture of the org, not events.
+	KindInventory Kind = "inventory"
 )
 
 // KeyFileRow is the Key of EventLogFile event types: no column identifies
@@ -111,6 +115,17 @@ type Entry struct {
 	// codes and picklists), beyond the ones every event type shares
 	// (ValuesOf).
 	Values map[string][]string `yaml:"values"`
+	// Secret are fields that hold a secret (OauthToken's refresh tokens):
+	// never selected, filtered on or delivered.
+	Secret []string `yaml:"secret"`
+	// Optional: an object not every org exposes to SOQL; a reader skips it,
+	// saying so, where the org's describe does not show it.
+	Optional bool `yaml:"optional"`
+}
+
+// IsSecret reports whether field is one of e's secret fields.
+func (e *Entry) IsSecret(field string) bool {
+	return slices.ContainsFunc(e.Secret, func(s string) bool { return strings.EqualFold(s, field) })
 }
 
 // Access is a permission and what to grant when Salesforce says no.
@@ -280,6 +295,9 @@ var eventLogObjectsYAML []byte
 //go:embed eventlogfiles.yaml
 var eventLogFilesYAML []byte
 
+//go:embed inventory.yaml
+var inventoryYAML []byte
+
 type catalog struct {
 	entries     []*Entry
 	byName      map[string]*Entry // lower-case name
@@ -300,7 +318,7 @@ var (
 // defect that TestCatalog reports, so load panics on it.
 func load() *catalog {
 	loadOnce.Do(func() {
-		loaded = parse(catalogYAML, eventLogObjectsYAML, eventLogFilesYAML)
+		loaded = parse(catalogYAML, eventLogObjectsYAML, eventLogFilesYAML, inventoryYAML)
 		if loaded.err != nil {
 			panic("catalog: " + loaded.err.Error())
 		}
@@ -308,7 +326,10 @@ func load() *catalog {
 	return loaded
 }
 
-func parse(main, elos, elfs []byte) *catalog {
+// parse reads catalog.yaml (main), eventlogobjects.yaml (elos),
+// eventlogfiles.yaml (elfs) and more files of objects in catalog.yaml's
+// form (inventory.yaml).
+func parse(main, elos, elfs []byte, more ...[]byte) *catalog {
 	var doc struct {
 		Roles   map[string][]string `yaml:"roles"`
 		Objects []*Entry            `yaml:"objects"`
@@ -335,6 +356,16 @@ func parse(main, elos, elfs []byte) *catalog {
 		return c
 	}
 	c.values = elfDoc.Values
+	for i, m := range more {
+		var extra struct {
+			Objects []*Entry `yaml:"objects"`
+		}
+		if err := yaml.Unmarshal(m, &extra); err != nil {
+			c.err = fmt.Errorf("catalog file %d: %w", i+4, err)
+			return c
+		}
+		doc.Objects = append(doc.Objects, extra.Objects...)
+	}
 	for role, fields := range doc.Roles {
 		for _, f := range fields {
 			c.roles[role] = append(c.roles[role], parseRoleField(f))
@@ -428,7 +459,7 @@ func (e *Entry) check() error {
 	switch {
 	case len(missing) > 0:
 		return fmt.Errorf("%s: missing %s", e.Name, strings.Join(missing, ", "))
-	case !slices.Contains([]Kind{KindObject, KindStorage, KindEvent, KindEventLogObject, KindEventLogFile}, e.Kind):
+	case !slices.Contains([]Kind{KindObject, KindStorage, KindEvent, KindEventLogObject, KindEventLogFile, KindInventory}, e.Kind):
 		return fmt.Errorf("%s: kind %q", e.Name, e.Kind)
 	case !strings.HasPrefix(e.Doc, "https://developer.salesforce.com/") && !strings.HasPrefix(e.Doc, "https://help.salesforce.com/"):
 		return fmt.Errorf("%s: doc %q is not a Salesforce page", e.Name, e.Doc)
@@ -437,7 +468,7 @@ func (e *Entry) check() error {
 	case e.Severity != "" && e.Severity != "threat":
 		return fmt.Errorf("%s: severity %q", e.Name, e.Severity)
 	}
-	for _, f := range []string{e.Timestamp, e.Cursor, e.Key} {
+	for _, f := range append([]string{e.Timestamp, e.Cursor, e.Key}, e.Secret...) {
 		if f != "" && f != KeyDigest && f != KeyFileRow && len(e.Fields) > 0 && e.Field(f) == nil {
 			return fmt.Errorf("%s: %s is not among its fields", e.Name, f)
 		}
@@ -540,6 +571,20 @@ func (e *Entry) ValuesOf(column string) []string {
 		return load().values[column]
 	}
 	return nil
+}
+
+// SecretFields lists every field any entry marks secret, each once, in
+// the catalog's order.
+func SecretFields() []string {
+	var out []string
+	for _, e := range load().entries {
+		for _, f := range e.Secret {
+			if !slices.Contains(out, f) {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
 }
 
 // IsEventLogObject reports whether object is an Event Log Object: listed,

@@ -13,7 +13,7 @@ import (
 // The embedded catalog parses, every entry names its Salesforce page, and
 // what the kinds imply holds.
 func TestCatalog(t *testing.T) {
-	require.NoError(t, parse(catalogYAML, eventLogObjectsYAML, eventLogFilesYAML).err)
+	require.NoError(t, parse(catalogYAML, eventLogObjectsYAML, eventLogFilesYAML, inventoryYAML).err)
 	c := load()
 	version := regexp.MustCompile(`^[1-9][0-9]\.0$`)
 	for _, e := range c.entries {
@@ -38,6 +38,11 @@ func TestCatalog(t *testing.T) {
 				assert.True(t, IsEventLogObject(e.Name))
 			case KindObject:
 				assert.Equal(t, "Id", e.Key)
+			case KindInventory:
+				assert.Contains(t, []string{"Id", KeyDigest}, e.Key)
+			}
+			for _, f := range e.Secret {
+				assert.NotNil(t, e.Field(f), "a secret is a field the doc lists: %s", f)
 			}
 			for _, f := range e.Fields {
 				if f.Since != "" {
@@ -109,6 +114,20 @@ func TestRoles(t *testing.T) {
 	shared := RolesOf(nil)
 	assert.NotContains(t, fieldsOf(shared[RoleLoginStatus]), "Status", "Status is a login's only on login objects")
 	assert.Equal(t, RoleField{Field: "LOGIN_STATUS", OK: "LOGIN_NO_ERROR"}, shared[RoleLoginStatus][0])
+}
+
+// OauthToken's refresh tokens and revocation handles are the catalog's
+// secrets, and nothing else is.
+func TestSecrets(t *testing.T) {
+	assert.Equal(t, []string{"AccessToken", "RequestToken", "DeleteToken"}, SecretFields())
+	tok := Lookup("OauthToken")
+	require.NotNil(t, tok)
+	assert.True(t, tok.IsSecret("accesstoken"), "case-insensitive, as SOQL is")
+	assert.False(t, tok.IsSecret("AppName"))
+	assert.Equal(t, KeyDigest, tok.Key, "OauthToken.Id is always null")
+	assert.True(t, Lookup("ExternalClientApplication").Optional)
+	c := parse([]byte("objects:\n  - name: X\n    kind: inventory\n    doc: https://developer.salesforce.com/x\n    key: Id\n    timestamp: T\n    access: {needs: a, fix: b}\n    secret: [Nope]\n    fields: [Id id, T datetime]\n"), nil, nil)
+	require.ErrorContains(t, c.err, "X: Nope is not among its fields")
 }
 
 func TestPlaceholder(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 
 // Sections names every rendered section.
 var Sections = []string{"permissions", "severity", "objects", "storage", "events", "event-log-objects",
-	"event-log-files", "roles", "field-severity", "object-rules"}
+	"event-log-files", "roles", "field-severity", "object-rules", "inventory"}
 
 // Markdown renders one section.
 func Markdown(section string) string {
@@ -38,6 +38,8 @@ func Markdown(section string) string {
 		fieldSeverity(&b)
 	case "object-rules":
 		objectRules(&b)
+	case "inventory":
+		inventoryTable(&b)
 	default:
 		panic("catalog: no section " + section)
 	}
@@ -74,6 +76,11 @@ func permissions(b *strings.Builder) {
 	mobile := Lookup("MobileEmailEvent").Access
 	row(mobile.Needs, "`pubsub` topics of the mobile events (`/event/MobileEmailEvent`, ...)", mobile.Fix)
 	row(eventLogObjectAccess.Needs, "`event_log_objects`, and `objects` naming an Event Log Object", eventLogObjectAccess.Fix)
+	for _, e := range OfKind(KindInventory) {
+		if e.Name != "ExternalClientApplication" && e.Name != "PermissionSet" { // the same access as the rows above them
+			row(e.Access.Needs, "`inventory` ("+e.Name+")", e.Access.Fix)
+		}
+	}
 	row("Read on the object, and field access", "`objects` naming any other object", "an ordinary object's sharing and field-level security")
 }
 
@@ -214,6 +221,8 @@ func objectRules(b *strings.Builder) {
 		switch {
 		case e.Kind == KindEventLogFile:
 			read = "`event_log_file`, event type `" + e.Name + "`"
+		case e.Kind == KindInventory:
+			read = "`inventory`; " + read
 		case e.Name == "LoginHistory":
 			read = "`login_history`; " + read
 		case e.Topic != "":
@@ -252,6 +261,24 @@ func objectRules(b *strings.Builder) {
 			}
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", e.Name, read, sev, strings.Join(own, "; "))
+	}
+}
+
+func inventoryTable(b *strings.Builder) {
+	b.WriteString("| object | API | read | needs | never read (secret) |\n|---|---|---|---|---|\n")
+	for _, e := range OfKind(KindInventory) {
+		read := "every poll, in full"
+		switch {
+		case e.Name == "PermissionSet":
+			read = "its describe only: which `Permissions*` fields the org has"
+		case e.Optional:
+			read += ", where the org's describe shows it"
+		}
+		var secret []string
+		for _, f := range e.Secret {
+			secret = append(secret, "`"+f+"`")
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", link(e.Name, e.Doc), e.Since, read, e.Access.Needs, strings.Join(secret, ", "))
 	}
 }
 

@@ -103,6 +103,9 @@ func choose(d *sfapi.Describe, w Want, refused []string) (Set, error) {
 	var set Set
 	var fatal []string
 	for _, f := range w.Required {
+		if secret := sfapi.SecretFieldIn(f); secret != "" {
+			return Set{}, &sfapi.SecretError{Field: secret}
+		}
 		if !visible(f) {
 			fatal = append(fatal, f)
 		} else if !containsFold(set.Fields, f) {
@@ -117,7 +120,13 @@ func choose(d *sfapi.Describe, w Want, refused []string) (Set, error) {
 		fields = standard(d)
 	}
 	for _, f := range fields {
+		secret := sfapi.SecretFieldIn(f)
 		switch {
+		case secret != "" && w.Listed:
+			return Set{}, &sfapi.SecretError{Field: secret}
+		case secret != "":
+			// Never selected: OauthToken's refresh tokens and revocation
+			// handles are among its standard fields.
 		case containsFold(set.Fields, f):
 		case visible(f):
 			set.Fields = append(set.Fields, f)

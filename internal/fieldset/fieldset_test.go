@@ -17,6 +17,7 @@ import (
 func TestChoose(t *testing.T) {
 	lh := sftest.Describe("LoginHistory", "Id", "LoginTime", "UserId", "SourceIp", "Status")
 	sat := sftest.Describe("SetupAuditTrail", "Id", "CreatedDate", "Action", "CreatedBy.Username")
+	tok := sftest.Describe("OauthToken", "Id", "UserId", "AccessToken", "AppName", "RequestToken", "DeleteToken", "CreatedDate")
 	std := &sfapi.Describe{Name: "LoginEvent", Fields: []sfapi.DescribeField{
 		{Name: "EventIdentifier", Type: "string"}, {Name: "EventDate", Type: "datetime"},
 		{Name: "Username", Type: "string"}, {Name: "Flag__c", Type: "string", Custom: true},
@@ -62,6 +63,21 @@ func TestChoose(t *testing.T) {
 			name: "standard fields from the describe", d: std,
 			want:   Want{Object: "LoginEvent", Required: []string{"EventIdentifier", "EventDate"}, Standard: true},
 			fields: []string{"EventIdentifier", "EventDate", "Username"},
+		},
+		{
+			name: "standard fields never include a secret", d: tok,
+			want:   Want{Object: "OauthToken", Required: []string{"UserId"}, Standard: true},
+			fields: []string{"UserId", "Id", "AppName", "CreatedDate"},
+		},
+		{
+			name: "a listed secret is refused by name", d: tok,
+			want:        Want{Object: "OauthToken", Required: []string{"UserId"}, Fields: []string{"AppName", "DeleteToken"}, Listed: true},
+			errContains: "names DeleteToken, a field holding a secret",
+		},
+		{
+			name: "a wanted secret is never selected, listed or not", d: tok,
+			want:   Want{Object: "OauthToken", Required: []string{"UserId"}, Fields: []string{"AppName", "RequestToken"}},
+			fields: []string{"UserId", "AppName"},
 		},
 	}
 	for _, tc := range tests {

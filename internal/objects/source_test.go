@@ -338,3 +338,30 @@ func TestBackfillWithinTheLag(t *testing.T) {
 	poll()
 	assert.Equal(t, 5, sink.Count())
 }
+
+// OauthToken as an `objects:` entry: its Id is always null, so its rows
+// are keyed by their digest, each delivered once; its standard fields
+// include its secrets, which are never selected.
+func TestOauthTokenAsAnObject(t *testing.T) {
+	e := newEnv(t, simulator.Options{History: -1})
+	s := sftest.NewSink()
+	r := e.runner(Config{Name: "OauthToken", TimestampField: "CreatedDate"}, s, 3*365*24*time.Hour, bigobject.Options{})
+	want := total(e.sim, "OauthToken")
+	run(t, func() bool { return s.Count() >= want }, r)
+	require.Equal(t, want, s.Count())
+	for uid, n := range s.Counts(sftest.UID) {
+		require.Equal(t, 1, n, uid)
+	}
+	for _, lr := range s.Records() {
+		body := lr.Body().Map()
+		for _, f := range []string{"AccessToken", "RequestToken", "DeleteToken"} {
+			_, ok := body.Get(f)
+			require.False(t, ok, f)
+		}
+		_, ok := body.Get("AppName")
+		require.True(t, ok)
+	}
+	for _, q := range e.sim.Queries() {
+		require.Empty(t, sfapi.SecretFieldIn(q), q)
+	}
+}

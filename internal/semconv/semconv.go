@@ -10,6 +10,10 @@ const (
 	EventEventLogFile    = "salesforce.event_log_file"
 	EventObject          = "salesforce.object"
 	EventPubSub          = "salesforce.pubsub_event"
+	// EventInventory: a change of the org's inventory (a token, app or
+	// privileged assignment added, removed or changed), or one item of a
+	// snapshot of it.
+	EventInventory = "salesforce.inventory"
 )
 
 // Attribute keys.
@@ -32,4 +36,8 @@ const (
 	// LoginEvent carries both, ELF rows the key, LoginHistory rows the id.
 	AttrLoginKey       = "salesforce.login.key"
 	AttrLoginHistoryID = "salesforce.login_history.id"
+	// AttrInventoryChange is an inventory record's kind: added, removed,
+	// changed or snapshot; AttrInventoryKey the item it is about.
+	AttrInventoryChange = "salesforce.inventory.change"
+	AttrInventoryKey    = "salesforce.inventory.key"
 )

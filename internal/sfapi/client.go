@@ -239,7 +239,11 @@ type QueryResult = sobject.Page
 
 // Query runs soql and returns its first page. batchSize is a hint Salesforce
 // clamps to 200..2000; 0 leaves it to Salesforce.
+// A query naming a secret field (SecretFieldIn) is never sent.
 func (c *Client) Query(ctx context.Context, caller Caller, soql string, batchSize int) (*QueryResult, error) {
+	if f := SecretFieldIn(soql); f != "" {
+		return nil, &SecretError{Field: f}
+	}
 	return c.query(ctx, caller, c.dataPath+"/query?"+url.Values{"q": {soql}}.Encode(), batchSize)
 }
 

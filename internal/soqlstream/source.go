@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/sfevents/salesforcereceiver/internal/catalog"
 	"github.com/sfevents/salesforcereceiver/internal/convert"
 	"github.com/sfevents/salesforcereceiver/internal/fieldset"
 	"github.com/sfevents/salesforcereceiver/internal/identity"
@@ -115,7 +116,11 @@ func New(client sfapi.Querier, spec Spec, opts Options) *Source {
 	stream.SourceDefaults(&opts.Now, &opts.Logger)
 	stream.Default(&opts.BatchSize, 2000)
 	stream.Default(&spec.Key, "Id")
-	fields := spec.Resolver(client, opts.APIVersion, opts.Logger, "Id", spec.Key)
+	required := []string{"Id"}
+	if spec.Key != catalog.KeyDigest { // a digest is of the row, not a field (OauthToken: its Id is always null)
+		required = append(required, spec.Key)
+	}
+	fields := spec.Resolver(client, opts.APIVersion, opts.Logger, required...)
 	s := &Source{spec: spec, opts: opts, client: client, fields: fields, mapping: spec.Stream.Mapping()}
 	s.cursor = convert.Mapping{TimestampField: s.cursorField()}
 	s.keys = identity.Keyer{Field: spec.Key, Fallback: "Id", OnCollision: identity.WarnOnce(opts.Logger, spec.Stream.Name)}

@@ -13,6 +13,7 @@ import (
 	salesforcereceiver "github.com/sfevents/salesforcereceiver"
 	"github.com/sfevents/salesforcereceiver/internal/eventlog"
 	"github.com/sfevents/salesforcereceiver/internal/eventlogobjects"
+	"github.com/sfevents/salesforcereceiver/internal/inventory"
 	"github.com/sfevents/salesforcereceiver/internal/objects"
 	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/soqlstream"
@@ -134,6 +135,22 @@ func BenchmarkAPICallsPerDay(b *testing.B) {
 				clock = clock.Add(interval)
 			})
 		}},
+		// The inventory reads every part in full each poll: its calls
+		// follow the org's size, not its changes. Idle is the simulator's
+		// small org; busy a large one (5,000 tokens, 1,000 privileged
+		// assignments) with a clean hour's changes.
+		{"inventory", cfg.Inventory.PollInterval, func(b *testing.B, busy bool) int64 {
+			sim, c := newSim(b)
+			if busy {
+				largeInventory(b, sim)
+			}
+			src := inventory.New(c, inventory.Options{})
+			return steady(b, sim, c, src, func() {
+				if busy {
+					sim.InventoryChurn()
+				}
+			})
+		}},
 	}
 	for _, tt := range tests {
 		b.Run(tt.stream, func(b *testing.B) {
@@ -144,14 +161,37 @@ func BenchmarkAPICallsPerDay(b *testing.B) {
 			polls := perDay(tt.interval)
 			b.ReportMetric(float64(idle), "calls/idle-poll")
 			b.ReportMetric(float64(busy), "calls/busy-poll")
-			b.ReportMetric(float64(idle)*polls, "calls/day-idle")
-			day := float64(busy) * polls
-			if tt.stream == "event_log_file" { // one poll a day sees the day's files
+			dayIdle, day := float64(idle)*polls, float64(busy)*polls
+			switch tt.stream {
+			case "event_log_file": // one poll a day sees the day's files
 				day = float64(idle)*(polls-1) + float64(busy)
+			case "inventory": // and once a day the describe of External Client Apps, which the org does not expose
+				dayIdle++
+				day++
 			}
+			b.ReportMetric(dayIdle, "calls/day-idle")
 			b.ReportMetric(day, "calls/day-busy")
 			fmt.Printf("APICALLS_PER_DAY stream=%s interval=%s idle_poll=%d busy_poll=%d day_idle=%.0f day_busy=%.0f\n",
-				tt.stream, tt.interval, idle, busy, float64(idle)*polls, day)
+				tt.stream, tt.interval, idle, busy, dayIdle, day)
 		})
+	}
+}
+
+// largeInventory grows sim's inventory to a large org's: 5,000 tokens
+// (each user at most five of an app, as Salesforce allows) and 1,000
+// privileged permission set assignments.
+func largeInventory(b *testing.B, sim *simulator.Server) {
+	b.Helper()
+	users := sim.Records("User")
+	for i := range 5000 {
+		u := users[i%len(users)].ID
+		if _, err := sim.AuthorizeApp(u, fmt.Sprintf("App %d", i/(5*len(users)))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := range 1000 {
+		if _, err := sim.AssignPermissionSet(users[i%len(users)].ID, simulator.PermSetViewAllData); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

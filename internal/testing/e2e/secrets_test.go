@@ -3,10 +3,14 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sfevents/salesforcereceiver/internal/sfapi"
 	"github.com/sfevents/salesforcereceiver/internal/testing/simulator"
 )
 
@@ -113,4 +118,93 @@ service:
 	require.False(t, tok.MatchString(log), "an access token leaked into the log: %s", tok.FindString(log))
 	t.Logf("RELIABILITY scenario=%q %d log lines at debug level, %d secret values checked, 0 found",
 		"secrets in the debug log", strings.Count(log, "\n"), len(secrets)+1)
+}
+
+// OauthToken's refresh tokens, authorization codes and revocation handles
+// reach nothing: the built collector reads the inventory, and OauthToken as
+// an `objects:` entry with its standard fields (which include them), at
+// debug level, through a token authorized and one revoked; no query names
+// the fields, and no record, log line or stored checkpoint holds a value.
+// Failures count values, never print them.
+func TestTokenValuesReachNothing(t *testing.T) {
+	e := newEnvWith(t, simulator.Options{History: -1}, envConfig{LogLevel: "debug", Receiver: `    objects:
+      - {name: OauthToken, timestamp_field: CreatedDate, poll_interval: 1s, backfill: 87600h}
+    inventory:
+      enabled: true
+      poll_interval: 1s`})
+	e.sink.keepRecords()
+	secrets := map[string]bool{}
+	collect := func() {
+		for _, r := range e.sim.Records("OauthToken") {
+			for _, f := range []string{"AccessToken", "RequestToken", "DeleteToken"} {
+				secrets[r.Fields[f].(string)] = true
+			}
+		}
+	}
+	collect()
+	tokens := len(e.sim.Records("OauthToken"))
+	e.start()
+	count := func(event, change string) int {
+		n := 0
+		for _, r := range e.sink.records() {
+			if r.Event == event && (change == "" || r.Attrs["salesforce.inventory.change"] == change) {
+				n++
+			}
+		}
+		return n
+	}
+	require.Eventually(t, func() bool {
+		return count("salesforce.inventory", "snapshot") >= tokens && count("salesforce.object", "") >= tokens
+	}, 60*time.Second, 100*time.Millisecond, "the inventory's snapshot and every token as an object")
+	users := e.sim.Records("User")
+	_, err := e.sim.AuthorizeForeignApp(users[2].ID, "Data Loader")
+	require.NoError(t, err)
+	collect()
+	require.Eventually(t, func() bool {
+		return count("salesforce.object", "") > tokens && count("salesforce.inventory", "added") == 1
+	},
+		60*time.Second, 100*time.Millisecond, "the new token, as an object and as a change")
+	_, err = e.sim.RevokeToken(users[2].ID, "Data Loader")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return count("salesforce.inventory", "removed") == 1 }, 60*time.Second, 100*time.Millisecond)
+	e.stop(syscall.SIGTERM)
+
+	values := slices.Collect(maps.Keys(secrets))
+	require.Len(t, values, 3*(tokens+1))
+	found := func(text string) int {
+		n := 0
+		for _, v := range values {
+			if strings.Contains(text, v) {
+				n++
+			}
+		}
+		return n
+	}
+	for _, q := range e.sim.Queries() {
+		require.Empty(t, sfapi.SecretFieldIn(q), q)
+	}
+	require.Regexp(t, `\tdebug\t`, e.log(), "the log is at debug level")
+	require.Zero(t, found(e.log()), "token values in the collector's log")
+	recs := e.sink.records()
+	for i, r := range recs {
+		b, err := json.Marshal(r)
+		require.NoError(t, err)
+		require.Zero(t, found(string(b)), "token values in record %d (%s %v)", i, r.Event, r.Attrs["salesforce.event_type"])
+		for _, f := range []string{"AccessToken", "RequestToken", "DeleteToken"} {
+			require.NotContains(t, r.Body, f)
+		}
+	}
+	stored := 0
+	require.NoError(t, filepath.WalkDir(filepath.Join(e.dir, "storage"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		stored += len(b)
+		require.Zero(t, found(string(b)), "token values in the stored checkpoint %s", filepath.Base(path))
+		return err
+	}))
+	require.Positive(t, stored)
+	t.Logf("RELIABILITY scenario=%q %d records, %d queries, %d log bytes, %d stored bytes scanned for %d token values: 0 found",
+		"token values", len(recs), len(e.sim.Queries()), len(e.log()), stored, len(values))
 }

@@ -32,7 +32,18 @@ const (
 	IncidentMassAPIExport          = org.IncidentMassAPIExport
 	IncidentNewAPIClient           = org.IncidentNewAPIClient
 	IncidentRefreshTokenNewAddress = org.IncidentRefreshTokenNewAddress
+
+	// Incidents that change the inventory: inject them after a first
+	// reading (org.IncidentOAuthAppAuthorized).
+	IncidentOAuthAppAuthorized = org.IncidentOAuthAppAuthorized
+	IncidentPrivilegeGrant     = org.IncidentPrivilegeGrant
 )
+
+// InventoryIncident reports whether the incident name changes the org's
+// inventory (and so is seen only if injected after a first reading).
+func InventoryIncident(name string) bool {
+	return name == IncidentOAuthAppAuthorized || name == IncidentPrivilegeGrant
+}
 
 // IncidentNames lists every incident Inject knows, in a stable order.
 func IncidentNames() []string { return org.IncidentNames() }
@@ -108,3 +119,57 @@ func EncodeCSV(header []string, rows [][]string) []byte { return elf.EncodeCSV(h
 func NewLogFileReader(eventType string, seed uint64, from time.Time, span time.Duration, maxRows int, maxBytes int64) io.Reader {
 	return elf.NewReader(eventType, DefaultOrgID, seed, from, span, maxRows, maxBytes)
 }
+
+// The org's inventory (simulator/org's inventory.go): its apps, tokens
+// and permission sets, and the actions that change them.
+
+// App is a connected app as users authorize it (org.App).
+type App = org.App
+
+// Permission sets the actions use (org.PermSet*).
+const (
+	PermSetModifyAllData = org.PermSetModifyAllData
+	PermSetViewAllData   = org.PermSetViewAllData
+	PermSetReportBuilder = org.PermSetReportBuilder
+)
+
+// Apps lists the apps the org's users can hold tokens of, by label.
+func (s *Server) Apps() []App { return s.org.Apps() }
+
+// AuthorizeApp has user (an Id) authorize the app labeled app: a new
+// token (org.Org.AuthorizeApp).
+func (s *Server) AuthorizeApp(user, app string) (string, error) { return s.org.AuthorizeApp(user, app) }
+
+// AuthorizeForeignApp has user authorize an app of another org labeled
+// app, under a new App Picker item (org.Org.AuthorizeForeignApp).
+func (s *Server) AuthorizeForeignApp(user, app string) (string, error) {
+	return s.org.AuthorizeForeignApp(user, app)
+}
+
+// RevokeToken revokes user's newest token for app (org.Org.RevokeToken).
+func (s *Server) RevokeToken(user, app string) (string, error) { return s.org.RevokeToken(user, app) }
+
+// UseToken records a use of user's newest token for app (org.Org.UseToken).
+func (s *Server) UseToken(user, app string) error { return s.org.UseToken(user, app) }
+
+// AssignPermissionSet assigns the permission set named set to user
+// (org.Org.AssignPermissionSet).
+func (s *Server) AssignPermissionSet(user, set string) (string, error) {
+	return s.org.AssignPermissionSet(user, set)
+}
+
+// UnassignPermissionSet removes user's assignment of set
+// (org.Org.UnassignPermissionSet).
+func (s *Server) UnassignPermissionSet(user, set string) (string, error) {
+	return s.org.UnassignPermissionSet(user, set)
+}
+
+// SetAdminApprovedOnly changes a connected app's permitted-users policy
+// (org.Org.SetAdminApprovedOnly).
+func (s *Server) SetAdminApprovedOnly(app string, only bool) error {
+	return s.org.SetAdminApprovedOnly(app, only)
+}
+
+// InventoryChurn makes a clean org's routine inventory changes and returns
+// how many items changed (org.Org.InventoryChurn).
+func (s *Server) InventoryChurn() int { return s.org.InventoryChurn() }

@@ -10,8 +10,9 @@
 //
 //   - org: the org's data: the objects (from internal/catalog and the
 //     simulator's own), the record store, generated history and arrivals,
-//     users, Event Log Object rows, Event Monitoring log files, incidents,
-//     and what field-level security hides;
+//     users, Event Log Object rows, Event Monitoring log files, the
+//     inventory (OAuth tokens, connected apps, permission set assignments)
+//     and its actions, incidents, and what field-level security hides;
 //   - soql: the SOQL subset the Query resource runs, with the rules of big
 //     objects and Event Log Objects;
 //   - rest: the REST API (query, describe, limits, versions, log file

@@ -37,6 +37,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.rest.Serv
 // Calls returns the counters of requests so far.
 func (s *Server) Calls() CallStats { return s.rest.Calls() }
 
+// Queries lists the SOQL text of every query request so far (rest.Server.Queries).
+func (s *Server) Queries() []string { return s.rest.Queries() }
+
 // ChargeLog lists every charged call in arrival order.
 func (s *Server) ChargeLog() []ChargedCall { return s.rest.ChargeLog() }
 

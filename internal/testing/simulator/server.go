@@ -75,8 +75,9 @@ type Options struct {
 	// Salesforce, queries on them answer INVALID_TYPE.
 	DeniedObjects []string
 	// OwnRowsOnly are objects of which the integration user sees only its
-	// own rows (the UserId field): LoginHistory without Manage Users. As in
-	// Salesforce, nothing says so; the rows are just fewer.
+	// own rows (the UserId field): LoginHistory without Manage Users,
+	// OauthToken without Customize Application. As in Salesforce, nothing
+	// says so; the rows are just fewer.
 	OwnRowsOnly []string
 	// HiddenFields maps an object name to fields field-level security hides
 	// from the integration user (names case-insensitive). As in Salesforce,
@@ -111,6 +112,8 @@ type Options struct {
 	EventLogObjectDelay time.Duration
 
 	// Incidents are injected at New, at Now (see Inject and IncidentNames).
+	// The inventory's (InventoryIncident) are then part of the org's first
+	// picture: inject them with Inject after a collector's first reading.
 	Incidents []string
 
 	// The Pub/Sub API (simulator/pubsub). PubSub makes NewTestServer also serve it

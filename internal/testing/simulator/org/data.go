@@ -30,6 +30,9 @@ func NewRegistry() Registry {
 			{Name: "Username", Type: TypeString},
 			{Name: "Name", Type: TypeString},
 			{Name: "IsActive", Type: TypeBoolean},
+			// "Standard" for the org's own users (the Profile object's
+			// UserType values: https://developer.salesforce.com/docs/atlas.en-us.226.0.object_reference.meta/object_reference/sforce_api_objects_profile.htm).
+			{Name: "UserType", Type: TypeString},
 		},
 	})
 	reg.add(&Schema{
@@ -101,6 +104,7 @@ func NewRegistry() Registry {
 		},
 	})
 	addCatalogSchemas(reg)        // catalog.go: storage objects
+	addInventorySchemas(reg)      // inventory.go
 	addEventLogObjectSchemas(reg) // eventlogobjects.go
 	addCustomObjectSchema(reg)    // below
 	reg.add(eventLogFileSchema())

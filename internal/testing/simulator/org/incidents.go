@@ -75,6 +75,8 @@ type Incident struct {
 	App, AppID string
 	// Clients are the clients and user agents new_api_client used.
 	Clients []string
+	// Apps are the apps oauth_app_authorized authorized (AppName).
+	Apps []string
 	// Records are the ids of the records it added, by object; for
 	// EventLogFile the file's Id (its rows are all the incident's).
 	Records map[string][]string

@@ -4,9 +4,11 @@
 // would write them (generator.go, events.go) over a history and on
 // arrival, its users, the rows of Event Log Objects and their delay
 // (eventlogobjects.go), Event Monitoring log files (logfiles.go, with
-// their content from simulator/elf), the security incidents it can be made
-// to contain (incidents.go), and what field-level security hides from the
-// integration user.
+// their content from simulator/elf), its inventory of OAuth tokens,
+// connected apps and permission set assignments and the actions that change
+// it (inventory.go), the security incidents it can be made to contain
+// (incidents.go, inventory.go), and what field-level security hides from
+// the integration user.
 //
 // The objects and fields follow Salesforce's Object Reference
 // (https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/)
@@ -68,6 +70,8 @@ type Org struct {
 
 	incMu     sync.Mutex
 	incidents []Incident // incidents.go
+
+	inv inventory // apps and permission sets by name (inventory.go); guarded by mu
 }
 
 // New builds an org and generates its history, deterministically from
@@ -91,7 +95,9 @@ func New(cfg Config) *Org {
 	o.generateHistory()
 	o.generateObjectStreamHistory()
 	o.generateEventLogObjectHistory()
-	o.injectConfig() // incidents.go
+	// After the history, so that it draws what it always did from Seed.
+	o.seedInventory() // inventory.go
+	o.injectConfig()  // incidents.go
 	return o
 }
 
@@ -201,7 +207,7 @@ func (o *Org) seedUsers() {
 		{"support@sfsim.example.com", "Salesforce Support"},
 	}
 	add := func(id, user, name string) {
-		id = o.mustInsert("User", map[string]any{"Id": id, "Username": user, "Name": name, "IsActive": true})
+		id = o.mustInsert("User", map[string]any{"Id": id, "Username": user, "Name": name, "IsActive": true, "UserType": "Standard"})
 		o.gen.users = append(o.gen.users, simUser{id: id, username: user, name: name})
 	}
 	add(o.cfg.UserID, o.cfg.Username, "Integration User")

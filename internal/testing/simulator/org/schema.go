@@ -74,8 +74,14 @@ type Schema struct {
 	Big bool
 	// ELO: an Event Log Object (eventlogobjects.go), with SOQL rules of its
 	// own (simulator/soql).
-	ELO    bool
-	Fields []Field
+	ELO bool
+	// NullID: every row's Id reads null and the object has no retrieve()
+	// (OauthToken, inventory.go); the row keeps its own id (Row.ID).
+	NullID bool
+	// QueryCap, when set, is a per-object cap on query results: Page rows
+	// per query() or queryMore() page, Total rows in all (OauthToken).
+	QueryCap struct{ Page, Total int }
+	Fields   []Field
 	// TimestampField is the field Arrive stamps and history spreads over.
 	TimestampField string
 	// generate makes a realistic record at ts (nil: the object has no

@@ -94,9 +94,12 @@ func (st *store) insert(object string, in map[string]any) (string, error) {
 		return "", fmt.Errorf("simulator: duplicate id %s on %s", id, sch.Name)
 	}
 	fields["Id"] = id
-	if sch.PlaceholderID() {
+	switch {
+	case sch.PlaceholderID():
 		// What the API shows; the row keeps its own id (Row.ID, Record.ID).
 		fields["Id"] = catalog.PlaceholderID
+	case sch.NullID:
+		fields["Id"] = nil
 	}
 	for _, f := range sch.Fields {
 		if f.RelName == "" {
@@ -109,6 +112,50 @@ func (st *store) insert(object string, in map[string]any) (string, error) {
 	t.rows = slices.Insert(t.rows, i, r)
 	t.byID[id] = r
 	return id, nil
+}
+
+// remove deletes the row of object with id and reports whether there was
+// one. The table gets a new slice: one handed out before keeps its rows.
+func (st *store) remove(object, id string) bool {
+	t := st.table(object)
+	if t == nil || t.byID[id] == nil {
+		return false
+	}
+	i, _ := slices.BinarySearchFunc(t.rows, id, func(r *Row, id string) int { return strings.Compare(r.ID, id) })
+	t.rows = slices.Delete(slices.Clone(t.rows), i, i+1)
+	delete(t.byID, id)
+	return true
+}
+
+// update replaces the row of object with id by a copy with set's fields
+// changed (rows are never modified once stored), in a new slice.
+func (st *store) update(object, id string, set map[string]any) error {
+	t := st.table(object)
+	if t == nil || t.byID[id] == nil {
+		return fmt.Errorf("simulator: no %s %s", object, id)
+	}
+	old := t.byID[id]
+	fields := maps.Clone(old.Fields)
+	for k, v := range set {
+		f := t.schema.Field(k)
+		if f == nil || f.Name == "Id" {
+			return fmt.Errorf("simulator: cannot set %q on %s", k, t.schema.Name)
+		}
+		nv, err := normalise(f, v)
+		if err != nil {
+			return err
+		}
+		fields[f.Name] = nv
+		if f.RelName != "" {
+			fields[f.RelName] = st.related(*f, nv)
+		}
+	}
+	r := &Row{ID: id, Fields: fields, VisibleAt: old.VisibleAt}
+	i, _ := slices.BinarySearchFunc(t.rows, id, func(r *Row, id string) int { return strings.Compare(r.ID, id) })
+	t.rows = slices.Clone(t.rows)
+	t.rows[i] = r
+	t.byID[id] = r
+	return nil
 }
 
 // related denormalises the referenced record into a nested map, so queries

@@ -69,7 +69,24 @@ func batchSize(h http.Header) int {
 	return 2000
 }
 
+// maxQueryLog bounds Queries' memory (the simulator's own).
+const maxQueryLog = 10000
+
+// Queries lists the SOQL text of every query request so far (the latest
+// 10,000), in arrival order, whatever the answer was.
+func (s *Server) Queries() []string {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	return slices.Clone(s.queries)
+}
+
 func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, ver string) {
+	s.statsMu.Lock()
+	if len(s.queries) >= maxQueryLog {
+		s.queries = slices.Delete(s.queries, 0, len(s.queries)-maxQueryLog+1)
+	}
+	s.queries = append(s.queries, r.URL.Query().Get("q"))
+	s.statsMu.Unlock()
 	q, err := soql.Parse(r.URL.Query().Get("q"))
 	if err == nil {
 		reg := s.org.Schemas()
@@ -86,6 +103,16 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, ver string)
 	name := q.Schema().Name
 	var rows []*org.Row
 	s.org.Locked(func(tx org.Tx) { rows = q.Run(s.ownRows(name, tx.Rows(name)), s.cfg.Now()) })
+	if c := q.Schema().QueryCap; c.Total > 0 && !q.Count() {
+		// An object with a row cap of its own (OauthToken: "A query() call
+		// returns up to 500 rows. A queryMore() call returns 500 more, up
+		// to 2500 total. No more records are returned after 2500."):
+		// pages of that size whatever the header asks, and nothing past
+		// the total. The page does not say what totalSize then holds: the
+		// rows returned, here.
+		batch = c.Page
+		rows = rows[:min(len(rows), c.Total)]
+	}
 	sel := selection{sch: q.Schema(), cols: q.Columns()}
 	id := ""
 	if !q.Count() && len(rows) > batch {
@@ -182,12 +209,12 @@ func (s *Server) ExpireLocators() {
 // handleSObject answers GET /sobjects/{name}/{id} with every field the
 // request may see (REST API Developer Guide, "sObject Rows":
 // https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_sobject_retrieve.htm).
-// Big objects and Event Log Objects support no retrieve() (their pages list
-// describeSObjects() and query() only): their rows answer 404.
+// Big objects, Event Log Objects and OauthToken support no retrieve() (their
+// pages list describeSObjects() and query() only): their rows answer 404.
 func (s *Server) handleSObject(w http.ResponseWriter, ver string, parts []string) {
 	sch := s.org.Schema(parts[0])
 	view := s.org.View(ver)
-	if sch == nil || len(parts) != 2 || !view.ObjectVisible(sch) || sch.PlaceholderID() {
+	if sch == nil || len(parts) != 2 || !view.ObjectVisible(sch) || sch.PlaceholderID() || sch.NullID {
 		writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 		return
 	}
@@ -242,11 +269,16 @@ func renderPage(sel selection, rows []*org.Row, off, batch int, ver, locatorID s
 	return buf.Bytes()
 }
 
+// writeAttributes opens a record with its attributes; a row without an Id
+// (OauthToken's is always null) gets no url: no page shows what
+// Salesforce sends there.
 func writeAttributes(buf *bytes.Buffer, object, id, ver string) {
 	buf.WriteString(`{"attributes":{"type":`)
 	writeJSONString(buf, object)
-	buf.WriteString(`,"url":`)
-	writeJSONString(buf, "/services/data/v"+ver+"/sobjects/"+object+"/"+id)
+	if id != "" {
+		buf.WriteString(`,"url":`)
+		writeJSONString(buf, "/services/data/v"+ver+"/sobjects/"+object+"/"+id)
+	}
 	buf.WriteString(`}`)
 }
 
@@ -254,8 +286,11 @@ func writeAttributes(buf *bytes.Buffer, object, id, ver string) {
 // relationship grouped into one nested object as Salesforce does.
 func renderRecord(buf *bytes.Buffer, sel selection, rw *org.Row, ver string) {
 	id := rw.ID
-	if sel.sch.PlaceholderID() {
+	switch {
+	case sel.sch.PlaceholderID():
 		id = catalog.PlaceholderID // big objects, Event Log Objects
+	case sel.sch.NullID:
+		id = ""
 	}
 	writeAttributes(buf, sel.sch.Name, id, ver)
 	done := map[string]bool{}

@@ -84,6 +84,7 @@ type Server struct {
 	appUsed   int64
 	calls     CallStats
 	chargeLog []ChargedCall
+	queries   []string // query.go
 }
 
 // New makes the REST API of an org.

@@ -51,6 +51,7 @@ func run(args []string) error {
 	downloadRate := fs.Int64("download-rate", 0, "serve each EventLogFile download at most this many bytes/s on the wire, as a real org's network would (0: unpaced)")
 	eloRows := fs.Int("event-log-object-rows", 0, "rows of each Event Log Object ("+strconv.Itoa(len(simulator.EventLogObjects()))+" objects, e.g. LoginEventLog) over the history, and a few more on every arrival tick; each becomes queryable 25 to 45 minutes after its Timestamp, as in Salesforce (0: none)")
 	incidents := fs.String("incidents", "", "inject security incidents at start, as name,... or all ("+strings.Join(simulator.IncidentNames(), ", ")+"); docs/detections.md finds them")
+	inventoryAfter := fs.Duration("inventory-incidents-after", 2*time.Minute, "inject the -incidents that change the inventory ("+simulator.IncidentOAuthAppAuthorized+", "+simulator.IncidentPrivilegeGrant+") this long after start: they are changes, which a collector sees only after its first reading (0: at start, as part of the org's first picture)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -61,6 +62,11 @@ func run(args []string) error {
 	opts := simulator.Defaults()
 	if opts.Incidents, err = parseIncidents(*incidents); err != nil {
 		return err
+	}
+	var later []string // inventory incidents, injected after -inventory-incidents-after
+	if *inventoryAfter > 0 {
+		later = slices.DeleteFunc(slices.Clone(opts.Incidents), func(n string) bool { return !simulator.InventoryIncident(n) })
+		opts.Incidents = slices.DeleteFunc(opts.Incidents, simulator.InventoryIncident)
 	}
 
 	opts.ClientID, opts.Username, opts.DailyLimit = *clientID, *username, *dailyLimit
@@ -111,7 +117,18 @@ func run(args []string) error {
 		log.Printf("sfsim: Pub/Sub API (plaintext gRPC) at %s, topics %s", a, strings.Join(srv.PubSubTopics(), " "))
 	}
 	for _, inc := range srv.Incidents() {
-		log.Printf("sfsim: incident %s injected: user %q, actor %q, address %q, country %q", inc.Name, inc.Username, inc.ActorUsername, inc.IP, inc.Country)
+		logIncident(inc)
+	}
+	if len(later) > 0 {
+		log.Printf("sfsim: injecting %s in %s", strings.Join(later, ", "), *inventoryAfter)
+		timer := time.AfterFunc(*inventoryAfter, func() {
+			for _, name := range later {
+				if inc, err := srv.Inject(name); err == nil {
+					logIncident(inc)
+				}
+			}
+		})
+		defer timer.Stop()
 	}
 	o := srv.Options()
 	log.Printf("sfsim: Salesforce simulator at %s (org %s) — client_id=%q client_secret=%q username=%q password=%q security_token=%q refresh_token=%q audience=%q private_key_file=%q api_version=%q (newest served)",
@@ -162,6 +179,10 @@ func runFleet(n int, addr, pubsubAddr string, logFileRows int, opts simulator.Op
 	<-ctx.Done()
 	fleet.Close()
 	return nil
+}
+
+func logIncident(inc simulator.Incident) {
+	log.Printf("sfsim: incident %s injected: user %q, actor %q, address %q, country %q, apps %q", inc.Name, inc.Username, inc.ActorUsername, inc.IP, inc.Country, inc.Apps)
 }
 
 // writeKey generates an RSA key, writes it as PKCS#8 PEM (0600) and returns
