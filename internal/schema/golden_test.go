@@ -35,9 +35,15 @@ func loadEvents(t testing.TB) []*schematest.File {
 // mapped is the events of one file as the receiver makes them, mapped to s.
 func mapped(t testing.TB, s Name, events []*schematest.Event) plog.Logs {
 	t.Helper()
-	logs, err := schematest.Records(events, testOrg, testObserved)
-	require.NoError(t, err)
 	m, err := New(s)
+	require.NoError(t, err)
+	return mappedBy(t, m, events)
+}
+
+// mappedBy is events mapped by m.
+func mappedBy(t testing.TB, m *Mapper, events []*schematest.Event) plog.Logs {
+	t.Helper()
+	logs, err := schematest.Records(events, testOrg, testObserved)
 	require.NoError(t, err)
 	m.Map(logs)
 	return logs

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -122,4 +123,40 @@ func deepCopy(m map[string]any) map[string]any {
 	}
 	fix(out)
 	return out
+}
+
+// Breaks of the mapping table itself, not of a mapped record: each makes
+// some test event fail the class check. The check is of structure: a
+// valid event of the wrong class (logins as Account Change) passes it, and
+// TestGolden fails on it instead.
+func TestOCSFClassCheckFailsOnMappingBreaks(t *testing.T) {
+	schema := loadOCSF(t)
+	for _, b := range []struct{ name, old, new string }{
+		{"logouts with an activity Authentication lacks", "ocsf: {class: 3002, activity: 2}", "ocsf: {class: 3002, activity: 42}"},
+		{"logins as a class OCSF does not have", "ocsf: {class: 3002, activity: 1}", "ocsf: {class: 3099, activity: 1}"},
+		{"another OCSF version", `ocsf_version: "1.8.0"`, `ocsf_version: "1.1.0"`},
+	} {
+		t.Run(b.name, func(t *testing.T) {
+			require.Contains(t, string(tableYAML), b.old, "the break no longer applies")
+			broken, err := parseTable([]byte(strings.Replace(string(tableYAML), b.old, b.new, 1)))
+			if err != nil {
+				t.Logf("the table refuses it: %v", err)
+				return
+			}
+			m := &Mapper{name: OCSF, t: broken}
+			m.pool.New = func() any { return new(scratch) }
+			failed := 0
+			for _, f := range loadEvents(t) {
+				logs := mappedBy(t, m, f.Events)
+				lrs := logs.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
+				for i := range lrs.Len() {
+					if len(schema.Check(lrs.At(i).Body().Map().AsRaw())) > 0 {
+						failed++
+					}
+				}
+			}
+			t.Logf("%d events fail the check", failed)
+			require.Positive(t, failed, "the broken mapping passed the class check")
+		})
+	}
 }
