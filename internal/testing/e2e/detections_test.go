@@ -84,13 +84,28 @@ var detectionWants = map[string]struct {
 	// address.
 	"mass_api_export": {incident: simulator.IncidentMassAPIExport,
 		match:   []fieldIn{{"principal", func(i simulator.Incident) []string { return []string{"app " + i.AppID, "user " + i.UserID} }}},
-		sources: []string{"BulkApi2", "BulkApi", "RestApi", "API"}},
+		sources: []string{"BulkApi2", "BulkApi", "RestApi", "API"},
+		breaks: []queryBreak{
+			{"Bulk API 2.0 left out", `"salesforce.event_type":in(API, RestApi, BulkApi, BulkApi2)`, `"salesforce.event_type":in(API, RestApi, BulkApi)`},
+			// A REST or SOAP page holds at most 2,000 rows.
+			{"a request's rows, not the hour's", "sum(ROWS_PROCESSED, RECORDS_PROCESSED) as rows", "max(ROWS_PROCESSED, RECORDS_PROCESSED) as rows"},
+		}},
 	"new_api_client": {incident: simulator.IncidentNewAPIClient,
 		match:   []fieldIn{{"user.id", userID}, {"client", func(i simulator.Incident) []string { return i.Clients }}},
-		sources: []string{"Login", "ApiEvent", "API", "ApiTotalUsage"}},
+		sources: []string{"Login", "ApiEvent", "API", "ApiTotalUsage"},
+		breaks: []queryBreak{
+			{"API logins left out", `_time:1d (("salesforce.event_type":=Login LOGIN_TYPE:in(i, 6, I, R))
+  or "salesforce.event_type":in(ApiEvent, ApiTotalUsage, API, RestApi))`, `_time:1d "salesforce.event_type":in(ApiEvent, ApiTotalUsage, API, RestApi)`},
+			{"an empty baseline: every pair of the day is new", "-user_client:in(_time:30d -_time:1d", "-user_client:in(_time:30d -_time:30d"},
+		}},
 	"refresh_token_new_address": {incident: simulator.IncidentRefreshTokenNewAddress,
 		match:   []fieldIn{{"Application", func(i simulator.Incident) []string { return []string{i.App} }}, {"client.address", ip}},
-		sources: []string{"salesforce.login_history", "LoginEvent"}},
+		sources: []string{"salesforce.login_history", "LoginEvent"},
+		breaks: []queryBreak{
+			{"an empty baseline: every address is new", "-app_address:in(_time:30d -_time:1h", "-app_address:in(_time:30d -_time:30d"},
+			// The simulator returns picklist labels, as the UI shows them.
+			{"the picklist value alone", `LoginSubType:in("OAuth Refresh Token", OauthRefreshToken)`, "LoginSubType:=OauthRefreshToken"},
+		}},
 	// The inventory's: the incident authorizes "Data Loader" under an app
 	// of its own (Apps[0]) and an app the org never had (Apps[1]); the
 	// clean org's churn authorizes apps it already had (Data Loader's own
