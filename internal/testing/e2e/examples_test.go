@@ -310,6 +310,7 @@ var elfDatasets = map[string]string{
 	"Login": "salesforce.login", "Logout": "salesforce.logout", "LoginAs": "salesforce.login_as",
 	"API": "salesforce.api", "RestApi": "salesforce.api", "URI": "salesforce.uri", "ReportExport": "salesforce.report",
 	"Report": "salesforce.report", "LightningPageView": "salesforce.lightning_page_view", "ApexExecution": "salesforce.apex",
+	"BulkApi": "salesforce.api", "BulkApi2": "salesforce.api", "ApiTotalUsage": "salesforce.api",
 }
 
 // requestOutcome is the outcome REQUEST_STATUS gives: S and R succeeded,
@@ -416,7 +417,11 @@ func TestRecipeECS(t *testing.T) {
 				}
 				want := map[string]any{"event.dataset": ds, "event.provider": "EventLogFile", "event.outcome": nil,
 					"organization.id": r.Body["ORGANIZATION_ID"]}
-				if typ != "Logout" && typ != "ApexExecution" {
+				switch typ {
+				case "Logout", "ApexExecution", "BulkApi2", "ApiTotalUsage": // no outcome column
+				case "BulkApi": // a batch's SUCCESS
+					want["event.outcome"] = map[any]any{true: "success", false: "failure"}[r.Body["SUCCESS"]]
+				default:
 					want["event.outcome"] = requestOutcome(r.Body["REQUEST_STATUS"])
 				}
 				return want
@@ -435,12 +440,26 @@ var cimChange = map[string]string{
 	"insertConnectedApplication": "created", "changedApexClass": "updated", "changedNetworkAccess": "updated",
 }
 
+// loginTypes names the LOGIN_TYPE codes of the EventLogFile Login type, as
+// its page lists them:
+// https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_eventlogfile_login.htm
+var loginTypes = map[string]string{
+	"7": "AppExchange", "A": "Application", "s": "Certificate-based login", "k": "Chatter Communities External User",
+	"n": "Chatter Communities External User Third Party SSO", "x": "Cross Tenant Login", "r": "Employee Login to Community",
+	"z": "Lightning Login", "l": "Networks Portal API Only", "6": "Remote Access Client", "i": "Remote Access 2.0",
+	"I": "Other Apex API", "w": "Passwordless Login", "3": "Customer Service Portal", "q": "Partner Portal Third-Party SSO",
+	"9": "Partner Portal", "5": "SAML Idp Initiated SSO", "m": "SAML Chatter Communities External User SSO",
+	"b": "SAML Customer Service Portal SSO", "c": "SAML Partner Portal SSO", "h": "SAML Site SSO", "8": "SAML Sfdc Initiated SSO",
+	"E": "SelfService", "j": "Third Party SSO", "R": "Partner Product",
+}
+
 // cimSourcetypes is the sourcetype of each EventLogFile type the simulator
 // seeds besides Login.
 var cimSourcetypes = map[string]string{
 	"Logout": "salesforce:logout", "API": "salesforce:api", "RestApi": "salesforce:api", "URI": "salesforce:web",
 	"ReportExport": "salesforce:report", "Report": "salesforce:report", "LightningPageView": "salesforce:lightning_page_view",
 	"ApexExecution": "salesforce:apex", "LoginAs": "salesforce:authentication",
+	"BulkApi": "salesforce:api", "BulkApi2": "salesforce:api", "ApiTotalUsage": "salesforce:api",
 }
 
 // examples/splunk-cim.yaml (schema: cim) on the simulator's records: logins
@@ -477,7 +496,7 @@ func TestRecipeSplunkCIM(t *testing.T) {
 				action, reason := outcome(str(r.Body["LOGIN_STATUS"]), "LOGIN_NO_ERROR")
 				return auth(map[string]any{
 					"action": action, "reason": reason, "src": realIP(r.Body["SOURCE_IP"], r.Body["CLIENT_IP"]),
-					"user": r.Body["USER_NAME"], "authentication_method": r.Body["LOGIN_TYPE"],
+					"user": r.Body["USER_NAME"], "authentication_method": loginTypes[str(r.Body["LOGIN_TYPE"])],
 				})
 			},
 			cover: []string{"action=success", "action=failure"},
