@@ -127,10 +127,7 @@ func TestConnectionTestNoticesOnlyOwnTokens(t *testing.T) {
 	sim := simulator.NewTestServer(t, simulator.Options{History: -1, OwnRowsOnly: []string{"OauthToken"}})
 	_, logs, stop := startObserved(t, inventoryConfig(sim), newStatusHost(), zap.InfoLevel)
 	defer stop()
-	require.Eventually(t, func() bool {
-		return logs.FilterMessage("Stream ready").Len()+logs.FilterMessage("Stream ready, but it sees only part of its object").Len() == 4
-	}, 10*time.Second, 10*time.Millisecond)
-	partial := logs.FilterMessage("Stream ready, but it sees only part of its object").All()
+	partial := streamLines(t, logs, 4)
 	require.Len(t, partial, 1)
 	ctx := partial[0].ContextMap()
 	assert.Equal(t, "inventory", ctx["stream"])

@@ -58,6 +58,17 @@ func missingAndDup(s *sftest.Sink, sim *simulator.Server, objects ...string) (mi
 
 // startObserved starts a receiver into a new sink, keeping its log at
 // level in logs.
+// streamLines waits until the connection test has logged a line for n
+// streams, and returns the ones that see only part of their object.
+func streamLines(t *testing.T, logs *observer.ObservedLogs, n int) []observer.LoggedEntry {
+	t.Helper()
+	const partial = "Stream ready, but it sees only part of its object"
+	require.Eventually(t, func() bool {
+		return logs.FilterMessage("Stream ready").Len()+logs.FilterMessage(partial).Len() == n
+	}, 10*time.Second, 10*time.Millisecond)
+	return logs.FilterMessage(partial).All()
+}
+
 func startObserved(t *testing.T, cfg *Config, host component.Host, level zapcore.Level) (*sftest.Sink, *observer.ObservedLogs, func()) {
 	t.Helper()
 	core, logs := observer.New(level)

@@ -375,22 +375,30 @@ func parse(main, elos, elfs []byte, more ...[]byte) *catalog {
 		e.Kind = KindEventLogObject
 	}
 	var errs []error
-	for _, e := range append(doc.Objects, eloDoc.Objects...) {
+	// admit checks e and files it in index by its lower-case name; false
+	// when it is broken or listed twice (said in errs).
+	admit := func(e *Entry, index map[string]*Entry, what string) bool {
 		e.defaults()
 		if err := e.check(); err != nil {
 			errs = append(errs, err)
-			continue
+			return false
 		}
 		k := strings.ToLower(e.Name)
-		if c.byName[k] != nil {
-			errs = append(errs, fmt.Errorf("%s: listed twice", e.Name))
+		if index[k] != nil {
+			errs = append(errs, fmt.Errorf("%s%s: listed twice", what, e.Name))
+			return false
+		}
+		index[k] = e
+		return true
+	}
+	for _, e := range append(doc.Objects, eloDoc.Objects...) {
+		if !admit(e, c.byName, "") {
 			continue
 		}
-		c.byName[k] = e
 		c.entries = append(c.entries, e)
 		switch {
 		case e.Kind == KindEvent:
-			c.byTopic[k] = e
+			c.byTopic[strings.ToLower(e.Name)] = e
 		case e.Topic != "":
 			c.byTopic[strings.ToLower(e.Topic)] = e
 		}
@@ -405,18 +413,9 @@ func parse(main, elos, elfs []byte, more ...[]byte) *catalog {
 		if e.Access == (Access{}) {
 			e.Access = elfAccess
 		}
-		e.defaults()
-		if err := e.check(); err != nil {
-			errs = append(errs, err)
-			continue
+		if admit(e, c.byEventType, "event type ") {
+			c.eventTypes = append(c.eventTypes, e)
 		}
-		k := strings.ToLower(e.Name)
-		if c.byEventType[k] != nil {
-			errs = append(errs, fmt.Errorf("event type %s: listed twice", e.Name))
-			continue
-		}
-		c.byEventType[k] = e
-		c.eventTypes = append(c.eventTypes, e)
 	}
 	c.err = errors.Join(errs...)
 	return c

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -350,7 +351,7 @@ func compileRule(rd *ruleDoc, act *Activity, o origin, defaults map[string]map[f
 		}
 		r.lookups[f] = lookups[table]
 	}
-	for _, key := range sortedKeys(rd.ECS) {
+	for _, key := range slices.Sorted(maps.Keys(rd.ECS)) {
 		n := rd.ECS[key]
 		p, err := r.placement(key, &n, lookups)
 		if err != nil {
@@ -359,15 +360,6 @@ func compileRule(rd *ruleDoc, act *Activity, o origin, defaults map[string]map[f
 		r.ecs = append(r.ecs, p)
 	}
 	return r, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 func (r *rule) placement(key string, n *yaml.Node, lookups map[string]map[string]string) (placement, error) {

@@ -7,6 +7,7 @@ package schematest
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -327,7 +328,7 @@ func Compare(events []*Event, got map[string]Got) ([]*Stream, []string) {
 			problems = append(problems, fmt.Sprintf("%s: no record delivered", e.Name))
 			continue
 		}
-		for _, k := range sortedKeys(e.Elastic) {
+		for _, k := range slices.Sorted(maps.Keys(e.Elastic)) {
 			want := e.Elastic[k]
 			st.Fields++
 			have, present := g[k]
@@ -357,19 +358,10 @@ func Compare(events []*Event, got map[string]Got) ([]*Stream, []string) {
 		}
 	}
 	var out []*Stream
-	for _, ds := range sortedKeys(byDataset) {
+	for _, ds := range slices.Sorted(maps.Keys(byDataset)) {
 		out = append(out, byDataset[ds])
 	}
 	return out, problems
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // Equal compares an attribute's raw value with an expected YAML value:

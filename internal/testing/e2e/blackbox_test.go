@@ -295,8 +295,7 @@ service:
 		for _, r := range results[name] {
 			v = append(v, f(r))
 		}
-		slices.Sort(v)
-		return v[len(v)/2]
+		return median(v)
 	}
 	rate := func(r run) float64 { return float64(rows) / r.seconds }
 	rss := func(r run) float64 { return r.rssMiB }
@@ -342,4 +341,15 @@ service:
 type collector struct {
 	name, bin, config string
 	env, args         []string
+}
+
+// median is the middle of v (the mean of the two middle values for an
+// even count); v is left as it was.
+func median(v []float64) float64 {
+	v = slices.Clone(v)
+	slices.Sort(v)
+	if len(v)%2 == 0 {
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	return v[len(v)/2]
 }

@@ -110,14 +110,6 @@ func TestFastKVBlackBox(t *testing.T) {
 			line("BenchmarkFastKVBlackBox", c.name, r)
 		}
 	}
-	median := func(v []float64) float64 {
-		v = slices.Clone(v)
-		slices.Sort(v)
-		if len(v)%2 == 0 {
-			return (v[len(v)/2-1] + v[len(v)/2]) / 2
-		}
-		return v[len(v)/2]
-	}
 	of := func(name string, f func(run) float64) float64 {
 		var v []float64
 		for _, r := range results[name] {

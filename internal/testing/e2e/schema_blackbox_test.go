@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -135,14 +134,6 @@ func TestSchemaBlackBox(t *testing.T) {
 			fmt.Fprintf(os.Stdout, "BenchmarkSchemaBlackBox/collector=%s \t1\t%d ns/op\t%.0f rows/s\t%.3f cpu-s/100k-rows\t%.1f peak-rss-MiB\n",
 				c.name, int64(r.seconds*1e9), float64(rows)/r.seconds, r.cpu/float64(rows)*1e5, r.rssMiB)
 		}
-	}
-	median := func(v []float64) float64 {
-		v = slices.Clone(v)
-		slices.Sort(v)
-		if len(v)%2 == 0 {
-			return (v[len(v)/2-1] + v[len(v)/2]) / 2
-		}
-		return v[len(v)/2]
 	}
 	cpu := func(r run) float64 { return r.cpu / float64(rows) * 1e5 }
 	var recv []float64
