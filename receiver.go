@@ -99,12 +99,15 @@ func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) err
 	if mapper != nil {
 		w.mapRecords = mapper.Map
 	}
+	// userID is the integration user's: LoginHistory and OauthToken show
+	// a user without the right permission only their own rows.
+	userID := func(ctx context.Context) (string, error) {
+		s, err := client.Session(ctx)
+		return s.UserID, err
+	}
 	soql := func(backfill time.Duration) soqlstream.Options {
 		return soqlstream.Options{Backfill: backfill, Overlap: soqlstream.DefaultOverlap, APIVersion: r.cfg.APIVersion, Logger: logger,
-			UserID: func(ctx context.Context) (string, error) {
-				s, err := client.Session(ctx)
-				return s.UserID, err
-			}}
+			UserID: userID}
 	}
 	for _, s := range []struct {
 		on   StreamConfig
@@ -133,11 +136,7 @@ func (r *salesforceReceiver) Start(ctx context.Context, host component.Host) err
 	if c := r.cfg.Inventory; c.Enabled {
 		src := inventory.New(client, inventory.Options{
 			Parts: c.Include, SnapshotEvery: c.SnapshotInterval, Permissions: c.PrivilegedPermissions,
-			APIVersion: r.cfg.APIVersion, Logger: logger,
-			UserID: func(ctx context.Context) (string, error) {
-				s, err := client.Session(ctx)
-				return s.UserID, err
-			},
+			APIVersion: r.cfg.APIVersion, Logger: logger, UserID: userID,
 		})
 		launch(w, inventory.Descriptor, c.PollInterval, src)
 		for _, ck := range src.Checks() { // one line per object

@@ -23,7 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"strings"
+	"slices"
 	"sync"
 	"time"
 
@@ -140,7 +140,7 @@ func New(client sfapi.Querier, opts Options) *Source {
 	}
 	s := &Source{opts: opts, client: client, absent: map[string]time.Time{}, warned: map[string]bool{}}
 	for _, name := range Parts { // in the order polls read them
-		if !contains(opts.Parts, name) {
+		if !slices.Contains(opts.Parts, name) {
 			continue
 		}
 		switch name {
@@ -358,13 +358,4 @@ func (p *pager) flush(ctx context.Context, final Cursor) error {
 
 func sameItems(a, b map[string]Item) bool {
 	return maps.EqualFunc(a, b, maps.Equal)
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if strings.EqualFold(v, s) {
-			return true
-		}
-	}
-	return false
 }

@@ -91,19 +91,10 @@ func (it Item) record(order []string) *sobject.Record {
 }
 
 // digest identifies the item's content, for log.record.uid.
-func (it Item) digest() uint64 {
-	d := xxhash.New()
-	for _, k := range slices.Sorted(maps.Keys(it)) {
-		_, _ = d.WriteString(k)
-		_, _ = d.WriteString("\x00")
-		_, _ = d.WriteString(it[k])
-		_, _ = d.WriteString("\x00")
-	}
-	return d.Sum64()
-}
+func (it Item) digest() uint64 { return xxhash.Sum64String(it.canonical()) }
 
 // canonical is the item's content as one string, for ordering items that
-// share a key.
+// share a key and for its digest.
 func (it Item) canonical() string {
 	var b strings.Builder
 	for _, k := range slices.Sorted(maps.Keys(it)) {

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"cmp"
 	"math"
 	"strings"
 
@@ -24,7 +25,7 @@ func (m *Mapper) cim(s *scratch, rv *resolved, lr plog.LogRecord) {
 		a.PutStr("dest", s.instanceHost)
 	}
 	putStr(s, a, "src", fSourceIP)
-	if u := cmpOr(s.str(fUserName), s.str(fUserID)); u != "" {
+	if u := cmp.Or(s.str(fUserName), s.str(fUserID)); u != "" {
 		a.PutStr("user", u)
 	}
 	putStr(s, a, "user_id", fUserID)
@@ -49,9 +50,9 @@ func (m *Mapper) cim(s *scratch, rv *resolved, lr plog.LogRecord) {
 		// command is Salesforce's Action; user the account changed (where
 		// Display names one), src_user who changed it.
 		putStr(s, a, "command", fAction)
-		a.PutStr("status", cmpOr(s.str(fOutcome), "success"))
+		a.PutStr("status", cmp.Or(s.str(fOutcome), "success"))
 		putStr(s, a, "src_user", fUserName)
-		a.PutStr("object", cmpOr(s.str(fTargetUser), s.str(fSection)))
+		a.PutStr("object", cmp.Or(s.str(fTargetUser), s.str(fSection)))
 		a.PutStr("object_category", "setup")
 		a.PutStr("change_type", "configuration")
 		if s.str(fSection) == "Manage Users" {
@@ -76,7 +77,7 @@ func (m *Mapper) cim(s *scratch, rv *resolved, lr plog.LogRecord) {
 		putInt(s, a, "bytes_in", fRequestBytes)
 		putInt(s, a, "bytes_out", fResponseBytes)
 	case "Alerts":
-		a.PutStr("signature", cmpOr(s.str(fSubtype), rv.event))
+		a.PutStr("signature", cmp.Or(s.str(fSubtype), rv.event))
 		putStr(s, a, "description", fSummary)
 		a.PutStr("severity", "medium")
 		a.PutStr("type", "alert")

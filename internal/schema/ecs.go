@@ -1,7 +1,9 @@
 package schema
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -27,7 +29,7 @@ func (m *Mapper) ecs(s *scratch, rv *resolved, lr plog.LogRecord) {
 	a.PutStr("event.dataset", rv.dataset)
 	a.PutStr("event.module", "salesforce")
 	a.PutStr("event.provider", rv.provider)
-	a.PutStr("event.kind", cmpOr(act.Kind, "event"))
+	a.PutStr("event.kind", cmp.Or(act.Kind, "event"))
 	a.PutStr("event.action", rv.action)
 	putList(a, "event.category", act.Category)
 	putList(a, "event.type", act.Type)
@@ -61,7 +63,7 @@ func (m *Mapper) ecs(s *scratch, rv *resolved, lr plog.LogRecord) {
 	var users [5]string
 	n := 0
 	for _, f := range [...]fact{fUserID, fUserIDRaw, fUserName, fTargetUser, fDelegateUser} {
-		if s.has(f) && !contains(users[:n], s.str(f)) {
+		if s.has(f) && !slices.Contains(users[:n], s.str(f)) {
 			users[n] = s.str(f)
 			n++
 		}
@@ -109,7 +111,7 @@ func (m *Mapper) ecs(s *scratch, rv *resolved, lr plog.LogRecord) {
 	putStr(s, a, "organization.id", fOrgID)
 
 	if rv.r.act.Name == "threat" {
-		a.PutStr("rule.name", cmpOr(s.str(fSubtype), rv.event))
+		a.PutStr("rule.name", cmp.Or(s.str(fSubtype), rv.event))
 		putStr(s, a, "rule.description", fSummary)
 		if s.has(fScore) {
 			a.PutDouble("event.risk_score", s.num(fScore))
@@ -181,13 +183,4 @@ func putList(a pcommon.Map, key string, vs []string) {
 	for _, v := range vs {
 		sl.AppendEmpty().SetStr(v)
 	}
-}
-
-func contains(list []string, v string) bool {
-	for _, e := range list {
-		if e == v {
-			return true
-		}
-	}
-	return false
 }

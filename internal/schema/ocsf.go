@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"cmp"
 	"math"
 	"strings"
 
@@ -98,7 +99,7 @@ func (m *Mapper) ocsf(s *scratch, rv *resolved, lr plog.LogRecord) {
 		ev.PutInt("status_id", 0)
 		ev.PutStr("status", "Unknown")
 	}
-	putOStr(s, ev, "status_detail", fReason)
+	putStr(s, ev, "status_detail", fReason)
 	if s.has(fDuration) {
 		ev.PutInt("duration", int64(math.Round(s.num(fDuration)/1e6))) // long_t, milliseconds
 	}
@@ -123,20 +124,20 @@ func (m *Mapper) ocsf(s *scratch, rv *resolved, lr plog.LogRecord) {
 	case classAccountChange:
 		ocsfUser(s, ev.PutEmptyMap("user"), fTargetUserID, fTargetUser)
 		ocsfActor(s, ev)
-		putOStr(s, ev, "message", fDisplay)
+		putStr(s, ev, "message", fDisplay)
 	case classEntityManagement:
 		entity := ev.PutEmptyMap("entity")
-		entity.PutStr("name", cmpOr(s.str(fSection), rv.eventType))
+		entity.PutStr("name", cmp.Or(s.str(fSection), rv.eventType))
 		entity.PutStr("type", "Salesforce Setup")
 		ocsfActor(s, ev)
-		putOStr(s, ev, "message", fDisplay)
+		putStr(s, ev, "message", fDisplay)
 	case classAPIActivity:
 		ocsfActor(s, ev)
 		api := ev.PutEmptyMap("api")
 		api.PutStr("operation", ocsfOperation(s, rv))
 		svc := api.PutEmptyMap("service")
 		svc.PutStr("name", strings.TrimSpace("Salesforce "+s.str(fAPIType)))
-		putOStr(s, api, "version", fAPIVersion)
+		putStr(s, api, "version", fAPIVersion)
 		if s.has(fRequestID) {
 			api.PutEmptyMap("request").PutStr("uid", s.str(fRequestID))
 		}
@@ -163,10 +164,10 @@ func (m *Mapper) ocsf(s *scratch, rv *resolved, lr plog.LogRecord) {
 		}
 	case classDetectionFinding:
 		fi := ev.PutEmptyMap("finding_info")
-		fi.PutStr("uid", cmpOr(s.str(fEventID), s.uid))
-		title := cmpOr(s.str(fSubtype), rv.event)
+		fi.PutStr("uid", cmp.Or(s.str(fEventID), s.uid))
+		title := cmp.Or(s.str(fSubtype), rv.event)
 		fi.PutStr("title", title)
-		putOStr(s, fi, "desc", fSummary)
+		putStr(s, fi, "desc", fSummary)
 		fi.PutEmptySlice("types").AppendEmpty().SetStr(title)
 		// Salesforce's threat detection runs machine-learning models
 		// (Salesforce Help, "Threat Detection").
@@ -174,7 +175,7 @@ func (m *Mapper) ocsf(s *scratch, rv *resolved, lr plog.LogRecord) {
 		an.PutStr("name", rv.eventType)
 		an.PutInt("type_id", 4)
 		an.PutStr("type", "Learning (ML/DL)")
-		putOStr(s, ev, "message", fSummary)
+		putStr(s, ev, "message", fSummary)
 		if s.has(fSourceIP) || s.has(fUserID) || s.has(fUserName) {
 			evd := ev.PutEmptySlice("evidences").AppendEmpty().SetEmptyMap()
 			if s.has(fSourceIP) {
@@ -310,7 +311,7 @@ func setupActivity(s *scratch) (class, activity int) {
 // ocsfOperation is what an API call did: the operation Salesforce logs,
 // else its HTTP method, else its event type.
 func ocsfOperation(s *scratch, rv *resolved) string {
-	return cmpOr(s.str(fOperation), cmpOr(s.str(fHTTPMethod), rv.eventType))
+	return cmp.Or(s.str(fOperation), cmp.Or(s.str(fHTTPMethod), rv.eventType))
 }
 
 func ocsfAuthentication(s *scratch, rv *resolved, ev pcommon.Map, activity int) {
@@ -328,14 +329,14 @@ func ocsfAuthentication(s *scratch, rv *resolved, ev pcommon.Map, activity int) 
 	}
 	svc := ev.PutEmptyMap("service")
 	svc.PutStr("name", "Salesforce")
-	if host := cmpOr(s.str(fLoginHost), s.instanceHost); host != "" {
+	if host := cmp.Or(s.str(fLoginHost), s.instanceHost); host != "" {
 		ev.PutEmptyMap("dst_endpoint").PutStr("hostname", host)
 	}
 	ocsfSrcEndpoint(s, ev)
 	if s.has(fSession) || s.has(fLoginKey) {
 		sess := ev.PutEmptyMap("session")
-		putOStr(s, sess, "uid", fSession)
-		putOStr(s, sess, "uid_alt", fLoginKey)
+		putStr(s, sess, "uid", fSession)
+		putStr(s, sess, "uid_alt", fLoginKey)
 	}
 	if id, name := authProtocol(s.str(fLoginType)); id != 0 {
 		ev.PutInt("auth_protocol_id", int64(id))
@@ -363,8 +364,8 @@ func authProtocol(loginType string) (int, string) {
 
 // ocsfUser fills a user object; 18-character Ids, usernames as names.
 func ocsfUser(s *scratch, u pcommon.Map, id, name fact) {
-	putOStr(s, u, "uid", id)
-	putOStr(s, u, "name", name)
+	putStr(s, u, "uid", id)
+	putStr(s, u, "name", name)
 }
 
 // ocsfActor sets actor.user from the record's user (who acted), and says
@@ -377,11 +378,11 @@ func ocsfActor(s *scratch, ev pcommon.Map) bool {
 	ocsfUser(s, actor.PutEmptyMap("user"), fUserID, fUserName)
 	if s.has(fSession) || s.has(fLoginKey) {
 		sess := actor.PutEmptyMap("session")
-		putOStr(s, sess, "uid", fSession)
-		putOStr(s, sess, "uid_alt", fLoginKey)
+		putStr(s, sess, "uid", fSession)
+		putStr(s, sess, "uid_alt", fLoginKey)
 	}
 	if s.has(fConnectedApp) || s.has(fClientName) {
-		actor.PutStr("app_name", cmpOr(s.str(fClientName), s.str(fConnectedApp)))
+		actor.PutStr("app_name", cmp.Or(s.str(fClientName), s.str(fConnectedApp)))
 	}
 	return true
 }
@@ -400,8 +401,8 @@ func ocsfSrcEndpoint(s *scratch, ev pcommon.Map) {
 	}
 	if s.has(fGeoCity) || s.has(fGeoCountryISO) {
 		loc := ep.PutEmptyMap("location")
-		putOStr(s, loc, "city", fGeoCity)
-		putOStr(s, loc, "country", fGeoCountryISO)
+		putStr(s, loc, "city", fGeoCity)
+		putStr(s, loc, "country", fGeoCountryISO)
 		if s.has(fGeoLat) && s.has(fGeoLon) {
 			loc.PutDouble("lat", s.num(fGeoLat))
 			loc.PutDouble("long", s.num(fGeoLon))
@@ -419,8 +420,8 @@ func ocsfHTTP(s *scratch, ev pcommon.Map) {
 		return
 	}
 	req := ev.PutEmptyMap("http_request")
-	putOStr(s, req, "http_method", fHTTPMethod)
-	putOStr(s, req, "uid", fRequestID)
+	putStr(s, req, "http_method", fHTTPMethod)
+	putStr(s, req, "uid", fRequestID)
 	if uaOK {
 		req.PutStr("user_agent", ua)
 	}
@@ -438,11 +439,5 @@ func ocsfHTTP(s *scratch, ev pcommon.Map) {
 	}
 	if s.has(fStatusCode) {
 		ev.PutEmptyMap("http_response").PutInt("code", int64(s.num(fStatusCode)))
-	}
-}
-
-func putOStr(s *scratch, m pcommon.Map, key string, f fact) {
-	if s.has(f) {
-		m.PutStr(key, s.str(f))
 	}
 }

@@ -7,6 +7,7 @@
 package schema
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -137,24 +138,18 @@ func (m *Mapper) resolve(eventName, eventType string) *resolved {
 		rv.r = m.t.fallback[o]
 	}
 	rv.dataset, rv.action, rv.sourcetype = rv.r.act.ECS.Dataset, rv.r.act.ECS.Action, rv.r.act.CIM.Sourcetype
-	if name := snake(cmpOr(eventType, strings.TrimPrefix(eventName, "salesforce."))); rv.dataset == "" {
+	name := snake(cmp.Or(eventType, strings.TrimPrefix(eventName, "salesforce.")))
+	if rv.dataset == "" {
 		rv.dataset = "salesforce." + name
 	}
 	if rv.action == "" {
 		rv.action = strings.ReplaceAll(snake(rv.event), "_", "-") // api-anomaly-event, content-transfer
 	}
 	if rv.sourcetype == "" {
-		rv.sourcetype = "salesforce:" + snake(cmpOr(eventType, strings.TrimPrefix(eventName, "salesforce.")))
+		rv.sourcetype = "salesforce:" + name
 	}
 	v, _ := m.cache.LoadOrStore(key, rv)
 	return v.(*resolved)
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // snake is an API name in lower snake case: LightningPageView →
