@@ -306,6 +306,7 @@ type catalog struct {
 	byEventType map[string]*Entry // lower-case EventType
 	roles       map[string][]RoleField
 	values      map[string][]string // column → the values every event type shares
+	secrets     []string            // every secret field, once (SecretFields)
 	err         error
 }
 
@@ -396,6 +397,11 @@ func parse(main, elos, elfs []byte, more ...[]byte) *catalog {
 			continue
 		}
 		c.entries = append(c.entries, e)
+		for _, f := range e.Secret {
+			if !slices.Contains(c.secrets, f) {
+				c.secrets = append(c.secrets, f)
+			}
+		}
 		switch {
 		case e.Kind == KindEvent:
 			c.byTopic[strings.ToLower(e.Name)] = e
@@ -573,18 +579,9 @@ func (e *Entry) ValuesOf(column string) []string {
 }
 
 // SecretFields lists every field any entry marks secret, each once, in
-// the catalog's order.
-func SecretFields() []string {
-	var out []string
-	for _, e := range load().entries {
-		for _, f := range e.Secret {
-			if !slices.Contains(out, f) {
-				out = append(out, f)
-			}
-		}
-	}
-	return out
-}
+// the catalog's order. The client checks every query against it, so it is
+// gathered once, when the catalog loads; callers must not modify it.
+func SecretFields() []string { return load().secrets }
 
 // IsEventLogObject reports whether object is an Event Log Object: listed,
 // or named as Salesforce names them (*EventLog), for the ones added after
